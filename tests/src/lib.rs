@@ -1,1 +1,163 @@
+//! Support for the host-level tests: builds the real plugin binaries (with
+//! `assert_process_allocs`, so an allocation on the audio thread aborts the test) and lays
+//! them out as `.clap` and `.vst3` bundles that real hosts load.
+//!
+//! `cargo test --workspace` does not produce the plugins' `cdylib`s, so the tests build
+//! them here, once per test process, in their own target directory
+//! (`target/host-tests`), so they never wait on the lock of the outer `cargo test`.
 
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::OnceLock;
+
+/// One of the suite's plugins.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Plugin {
+    ChannelStrip,
+    MasteringChain,
+}
+
+impl Plugin {
+    pub const ALL: [Plugin; 2] = [Plugin::ChannelStrip, Plugin::MasteringChain];
+
+    /// The Cargo package.
+    pub fn package(self) -> &'static str {
+        match self {
+            Plugin::ChannelStrip => "channel-strip",
+            Plugin::MasteringChain => "mastering-chain",
+        }
+    }
+
+    /// The bundle name (`<name>.clap`, `<name>.vst3`), as `cargo xtask bundle` makes it.
+    pub fn bundle_name(self) -> &'static str {
+        match self {
+            Plugin::ChannelStrip => "oxide-channel-strip",
+            Plugin::MasteringChain => "oxide-mastering-chain",
+        }
+    }
+
+    /// The CLAP plugin id.
+    pub fn clap_id(self) -> &'static str {
+        match self {
+            Plugin::ChannelStrip => "audio.oxide.channel-strip",
+            Plugin::MasteringChain => "audio.oxide.mastering-chain",
+        }
+    }
+
+    /// The name hosts show.
+    pub fn display_name(self) -> &'static str {
+        match self {
+            Plugin::ChannelStrip => "Oxide Channel Strip",
+            Plugin::MasteringChain => "Oxide Mastering Chain",
+        }
+    }
+
+    /// The built `.clap` file (a single shared library on Linux).
+    pub fn clap_path(self) -> PathBuf {
+        built()
+            .bundle_dir
+            .join(format!("{}.clap", self.bundle_name()))
+    }
+
+    /// The built `.vst3` bundle directory.
+    pub fn vst3_path(self) -> PathBuf {
+        built()
+            .bundle_dir
+            .join(format!("{}.vst3", self.bundle_name()))
+    }
+}
+
+/// The workspace root (the parent of this crate's directory).
+pub fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("tests/ lives inside the workspace")
+        .to_path_buf()
+}
+
+/// The directory the host tests build into and keep their scratch files in.
+pub fn host_test_dir() -> PathBuf {
+    workspace_root().join("target").join("host-tests")
+}
+
+struct Built {
+    bundle_dir: PathBuf,
+}
+
+fn built() -> &'static Built {
+    static BUILT: OnceLock<Built> = OnceLock::new();
+    BUILT.get_or_init(build_plugins)
+}
+
+/// Builds both plugins (debug, with `assert_process_allocs`) and bundles them.
+fn build_plugins() -> Built {
+    let target_dir = host_test_dir();
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
+    let features: Vec<String> = Plugin::ALL
+        .iter()
+        .map(|p| format!("{}/assert_process_allocs", p.package()))
+        .collect();
+    let mut command = Command::new(cargo);
+    command
+        .current_dir(workspace_root())
+        .arg("build")
+        .arg("--target-dir")
+        .arg(&target_dir)
+        .arg("--features")
+        .arg(features.join(","));
+    for plugin in Plugin::ALL {
+        command.arg("-p").arg(plugin.package());
+    }
+    let status = command
+        .status()
+        .expect("could not run cargo to build the plugins");
+    assert!(status.success(), "building the plugins failed");
+
+    let bundle_dir = target_dir.join("bundled");
+    for plugin in Plugin::ALL {
+        let library = target_dir
+            .join("debug")
+            .join(library_file_name(plugin.package()));
+        bundle(&library, &bundle_dir, plugin.bundle_name());
+    }
+    Built { bundle_dir }
+}
+
+fn library_file_name(package: &str) -> String {
+    let stem = package.replace('-', "_");
+    if cfg!(target_os = "windows") {
+        format!("{stem}.dll")
+    } else if cfg!(target_os = "macos") {
+        format!("lib{stem}.dylib")
+    } else {
+        format!("lib{stem}.so")
+    }
+}
+
+/// Lays out `name.clap` and `name.vst3` the way nice-plug's bundler does on Linux.
+fn bundle(library: &Path, bundle_dir: &Path, name: &str) {
+    std::fs::create_dir_all(bundle_dir).expect("create bundle dir");
+    let clap = bundle_dir.join(format!("{name}.clap"));
+    copy_fresh(library, &clap);
+
+    let arch_dir = if cfg!(target_arch = "aarch64") {
+        "aarch64-linux"
+    } else {
+        "x86_64-linux"
+    };
+    let vst3_bin = bundle_dir
+        .join(format!("{name}.vst3"))
+        .join("Contents")
+        .join(arch_dir);
+    std::fs::create_dir_all(&vst3_bin).expect("create vst3 bundle dir");
+    copy_fresh(library, &vst3_bin.join(format!("{name}.so")));
+}
+
+/// Copies via a temporary name and renames, so a process that has the old file mapped
+/// keeps its copy intact.
+fn copy_fresh(from: &Path, to: &Path) {
+    let tmp = to.with_extension("tmp");
+    std::fs::copy(from, &tmp)
+        .unwrap_or_else(|e| panic!("copy {} → {}: {e}", from.display(), tmp.display()));
+    std::fs::rename(&tmp, to).expect("rename bundle into place");
+}

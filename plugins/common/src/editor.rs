@@ -1,0 +1,102 @@
+//! Editor scaffolding: a resizable egui window with a title bar and every parameter as
+//! a slider. Each plugin adds its own panels on top of it.
+
+use std::sync::Arc;
+
+use nice_plug::context::gui::GuiContext;
+use nice_plug::prelude::Params;
+use nice_plug_egui::widgets::generic_ui::{self, GenericSlider};
+use nice_plug_egui::{
+    create_egui_editor, resizable_window::ResizableWindow, EguiEditor, EguiEditorState,
+    EguiNiceSettings, NiceEguiApp, RepaintNotifier,
+};
+
+pub use nice_plug::prelude::ResizeHint;
+pub use nice_plug_egui::EguiEditorState as EditorState;
+
+/// The smallest size the editor can be dragged to, logical pixels.
+pub const MIN_SIZE: (f32, f32) = (360.0, 240.0);
+
+/// A fresh editor state of `width` × `height` logical pixels.
+pub fn default_state(width: u32, height: u32) -> Arc<EguiEditorState> {
+    EguiEditorState::from_size(
+        nice_plug::editor::dpi::LogicalSize::new(width as f64, height as f64),
+        1.0,
+    )
+}
+
+/// Draws a plugin-specific panel above the generic parameter list. Called on the GUI
+/// thread only while the editor is open.
+pub trait Panel: Send + 'static {
+    fn ui(&mut self, ui: &mut egui::Ui);
+}
+
+/// No extra panel.
+pub struct NoPanel;
+
+impl Panel for NoPanel {
+    fn ui(&mut self, _ui: &mut egui::Ui) {}
+}
+
+/// The egui app behind both editors.
+pub struct GenericApp<P: Params + 'static, X: Panel> {
+    title: &'static str,
+    params: Arc<P>,
+    context: Option<GuiContext>,
+    panel: X,
+}
+
+impl<P: Params + 'static, X: Panel> NiceEguiApp for GenericApp<P, X> {
+    fn build(
+        &mut self,
+        _egui_ctx: egui::Context,
+        nice_gui_ctx: GuiContext,
+        _frame: &mut nice_plug_egui::Frame,
+    ) -> Result<(), nice_plug_egui::baseview::HandlerError> {
+        self.context = Some(nice_gui_ctx);
+        Ok(())
+    }
+
+    fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut nice_plug_egui::Frame) {
+        let Some(context) = self.context.as_ref() else {
+            return;
+        };
+        let setter = context.param_setter();
+        let title = self.title;
+        let params = self.params.clone();
+        let panel = &mut self.panel;
+        ResizableWindow::new("oxide-editor")
+            .min_size(egui::Vec2::new(MIN_SIZE.0, MIN_SIZE.1))
+            .show(ui, |ui| {
+                ui.heading(title);
+                panel.ui(ui);
+                ui.separator();
+                generic_ui::create(ui, params, &setter, GenericSlider);
+            });
+    }
+}
+
+/// Creates a resizable editor showing `panel` and then every parameter of `params`.
+pub fn create<P: Params + 'static, X: Panel>(
+    title: &'static str,
+    params: Arc<P>,
+    state: Arc<EguiEditorState>,
+    panel: X,
+) -> Option<EguiEditor<GenericApp<P, X>>> {
+    let settings = EguiNiceSettings::new().with_tile(title).with_resize_hint(
+        ResizeHint::resizable().with_min_logical_size(nice_plug::editor::dpi::LogicalSize::new(
+            MIN_SIZE.0, MIN_SIZE.1,
+        )),
+    );
+    create_egui_editor(
+        state,
+        RepaintNotifier::new(),
+        settings,
+        GenericApp {
+            title,
+            params,
+            context: None,
+            panel,
+        },
+    )
+}

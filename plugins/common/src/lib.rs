@@ -1,0 +1,8 @@
+//! The framework-side pieces both Oxide plugins share, so neither plugin carries a copy:
+//! value formatters a DAW shows, the editor scaffolding, and parameter access by id (used
+//! by the `oxide` command and the tests to drive a plugin's parameters exactly as a host
+//! does). DSP lives in `shared-dsp`; this crate knows nice-plug and egui.
+
+pub mod editor;
+pub mod formatters;
+pub mod param_access;
