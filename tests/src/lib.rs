@@ -6,6 +6,8 @@
 //! them here, once per test process, in their own target directory
 //! (`target/host-tests`), so they never wait on the lock of the outer `cargo test`.
 
+pub mod clap;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
@@ -89,13 +91,19 @@ fn built() -> &'static Built {
     BUILT.get_or_init(build_plugins)
 }
 
-/// Builds both plugins (debug, with `assert_process_allocs`) and bundles them.
+/// Builds both plugins (debug, with their entry points exported and
+/// `assert_process_allocs`) and bundles them.
 fn build_plugins() -> Built {
     let target_dir = host_test_dir();
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
     let features: Vec<String> = Plugin::ALL
         .iter()
-        .map(|p| format!("{}/assert_process_allocs", p.package()))
+        .flat_map(|p| {
+            [
+                format!("{}/export", p.package()),
+                format!("{}/assert_process_allocs", p.package()),
+            ]
+        })
         .collect();
     let mut command = Command::new(cargo);
     command

@@ -44,6 +44,7 @@ OXIDE_VST3_DIR override the folders.";
 fn bundle(args: &[String]) -> Result<()> {
     let mut packages = Vec::new();
     let mut rest = Vec::new();
+    let mut features = Vec::new();
     let mut iter = args.iter().peekable();
     while let Some(arg) = iter.next() {
         if arg == "-p" || arg == "--package" {
@@ -54,12 +55,16 @@ fn bundle(args: &[String]) -> Result<()> {
             );
         } else if !arg.starts_with('-') && rest.is_empty() {
             packages.push(arg.clone());
+        } else if arg == "--features" || arg == "-F" {
+            features.push(
+                iter.next()
+                    .context("missing list after --features")?
+                    .clone(),
+            );
         } else {
             rest.push(arg.clone());
             // Options that take a value keep it.
-            if matches!(arg.as_str(), "--profile" | "--target" | "--features")
-                && iter.peek().is_some()
-            {
+            if matches!(arg.as_str(), "--profile" | "--target") && iter.peek().is_some() {
                 rest.push(iter.next().cloned().unwrap_or_default());
             }
         }
@@ -75,12 +80,19 @@ fn bundle(args: &[String]) -> Result<()> {
             );
         }
     }
+    // The plugin crates export their CLAP and VST3 entry points only with `export` (see
+    // plugins/*/Cargo.toml), so a bundle always turns it on.
+    for package in &packages {
+        features.push(format!("{package}/export"));
+    }
     let mut bundler_args = vec![String::from("bundle")];
     for package in packages {
         bundler_args.push(String::from("-p"));
         bundler_args.push(package);
     }
     bundler_args.extend(rest);
+    bundler_args.push(String::from("--features"));
+    bundler_args.push(features.join(","));
     nice_plug_xtask::main_with_args("cargo xtask", bundler_args)
 }
 

@@ -135,5 +135,7 @@ impl Vst3Plugin for ChannelStrip {
     ];
 }
 
+#[cfg(feature = "export")]
 nice_export_clap!(ChannelStrip);
+#[cfg(feature = "export")]
 nice_export_vst3!(ChannelStrip);

@@ -131,5 +131,7 @@ impl Vst3Plugin for MasteringChain {
     ];
 }
 
+#[cfg(feature = "export")]
 nice_export_clap!(MasteringChain);
+#[cfg(feature = "export")]
 nice_export_vst3!(MasteringChain);
