@@ -426,3 +426,29 @@ pub fn sanitize_state(state: &mut PluginState, params: &dyn Params) {
         }
     }
 }
+
+/// Every parameter whose displayed text does not read back to the same text (what
+/// clap-validator's `param-conversions` test checks, and what a user typing a value the
+/// DAW showed expects): value → text → value → text, over the whole range. Empty when
+/// all round-trip. For tests.
+pub fn text_round_trip_failures(params: &dyn Params) -> Vec<String> {
+    let mut failures = Vec::new();
+    for (id, ptr, _) in params.param_map() {
+        for step in 0..=100 {
+            let normalized = step as f32 / 100.0;
+            // SAFETY: see `info_of`.
+            let (text, back) = unsafe {
+                let text = ptr.normalized_value_to_string(normalized, false);
+                let back = ptr
+                    .string_to_normalized_value(&text)
+                    .map(|n| ptr.normalized_value_to_string(n, false));
+                (text, back)
+            };
+            if back.as_deref() != Some(text.as_str()) {
+                failures.push(format!("{id}: '{text}' reads back as {back:?}"));
+                break;
+            }
+        }
+    }
+    failures
+}
