@@ -11,5 +11,6 @@
 pub mod db;
 pub mod denormal;
 pub mod gain;
+pub mod loudness;
 pub mod sanitize;
 pub mod smoother;
