@@ -112,6 +112,27 @@ impl BlockHistogram {
         self.total_power += power;
     }
 
+    /// Adds every block of `other`, as if they had been added here: for the loudness of
+    /// several programmes together (an album), whatever their sample rates.
+    pub fn merge(&mut self, other: &Self) {
+        for bin in 0..BINS {
+            let (count, power) = (other.counts[bin], other.powers[bin]);
+            if count == 0 {
+                continue;
+            }
+            self.counts[bin] += count;
+            self.powers[bin] += power;
+            let mut node = bin + 1;
+            while node <= BINS {
+                self.count_tree[node] += count;
+                self.power_tree[node] += power;
+                node += node & node.wrapping_neg();
+            }
+        }
+        self.total_count += other.total_count;
+        self.total_power += other.total_power;
+    }
+
     /// Count and power sum of bins `0..bins`.
     fn prefix(&self, bins: usize) -> (u64, f64) {
         let (mut count, mut power) = (0, 0.0);

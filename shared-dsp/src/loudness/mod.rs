@@ -187,6 +187,14 @@ impl LoudnessReading {
     }
 }
 
+/// BS.1770-4 eq. 7–8: the mean power of the blocks above the relative gate, in LUFS.
+fn gated_loudness(blocks: &BlockHistogram) -> f64 {
+    match blocks.gate(INTEGRATED_RELATIVE_GATE_LU) {
+        Some(g) if g.count > 0 => lufs_or_floor(g.power_sum / g.count as f64),
+        _ => NO_LEVEL,
+    }
+}
+
 /// Loudness in LUFS of a mean power, floored at [`NO_LEVEL`].
 fn lufs_or_floor(power: f64) -> f64 {
     if power > 0.0 {
@@ -451,10 +459,21 @@ impl LoudnessMeter {
 
     /// BS.1770-4 eq. 7–8 from the gating-block histogram.
     fn compute_integrated(&self) -> f64 {
-        match self.gating_blocks.gate(INTEGRATED_RELATIVE_GATE_LU) {
-            Some(g) if g.count > 0 => lufs_or_floor(g.power_sum / g.count as f64),
-            _ => NO_LEVEL,
+        gated_loudness(&self.gating_blocks)
+    }
+
+    /// The integrated loudness of several programmes played one after the other (an
+    /// album): BS.1770-4 gating over the gating blocks of all of them. Meters may run at
+    /// different sample rates. Allocates (one histogram): not for the audio thread.
+    pub fn album_integrated_lufs(meters: &[&LoudnessMeter]) -> f64 {
+        let Some((first, rest)) = meters.split_first() else {
+            return NO_LEVEL;
+        };
+        let mut all = first.gating_blocks.clone();
+        for meter in rest {
+            all.merge(&meter.gating_blocks);
         }
+        gated_loudness(&all)
     }
 
     /// EBU Tech 3342 from the short-term-block histogram: nearest-rank percentiles
@@ -567,5 +586,48 @@ impl LoudnessMeter {
             + self.ring_samples.len()
             + self.gating_blocks.capacity()
             + self.short_term_blocks.capacity()
+    }
+}
+
+#[cfg(test)]
+mod album_tests {
+    use super::*;
+
+    fn sine_block(meter: &mut LoudnessMeter, amplitude: f32, seconds: f64) {
+        let rate = meter.sample_rate();
+        let frames = (rate * seconds) as usize;
+        let signal: Vec<f32> = (0..frames)
+            .map(|i| amplitude * (std::f64::consts::TAU * 997.0 * i as f64 / rate).sin() as f32)
+            .collect();
+        meter.process(&[&signal, &signal]);
+    }
+
+    #[test]
+    fn album_loudness_is_the_gated_loudness_of_all_tracks_together() {
+        let (loud, half) = (0.1, 0.05);
+        let mut a = LoudnessMeter::new(48_000.0, ChannelLayout::Stereo);
+        let mut b = LoudnessMeter::new(44_100.0, ChannelLayout::Stereo);
+        let mut quiet = LoudnessMeter::new(96_000.0, ChannelLayout::Stereo);
+        sine_block(&mut a, loud, 8.0);
+        sine_block(&mut b, half, 8.0);
+        sine_block(&mut quiet, 0.001, 8.0);
+        // Two tracks 6 dB apart, equally long, both above the relative gate: the album is
+        // the mean of their powers, 10·log10((1 + 1/4) / 2) = −2.04 dB from the loud one.
+        // 0.02 LU: two 0.01 LU histogram bins.
+        let expected = a.integrated_lufs() + 10.0 * (1.25f64 / 2.0).log10();
+        let album = LoudnessMeter::album_integrated_lufs(&[&a, &b]);
+        assert!((album - expected).abs() < 0.02, "{album} vs {expected}");
+        // A track 40 LU down falls under the relative gate and does not pull the album
+        // down; a single track's album loudness is its own.
+        let with_quiet = LoudnessMeter::album_integrated_lufs(&[&a, &quiet]);
+        assert!(
+            (with_quiet - a.integrated_lufs()).abs() < 0.02,
+            "{with_quiet}"
+        );
+        assert_eq!(
+            LoudnessMeter::album_integrated_lufs(&[&a]),
+            a.integrated_lufs()
+        );
+        assert_eq!(LoudnessMeter::album_integrated_lufs(&[]), NO_LEVEL);
     }
 }
