@@ -48,6 +48,8 @@ impl Gain {
     }
 
     /// The amplitude gain for the next frame (for chains that fuse gain into a loop).
+    // Not `Iterator::next`: a smoother never ends, and `next` reads naturally here.
+    #[allow(clippy::should_implement_trait)]
     #[inline]
     pub fn next(&mut self) -> f32 {
         self.gain.next()

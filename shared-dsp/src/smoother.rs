@@ -84,6 +84,8 @@ impl Smoother {
     }
 
     /// The value for the next sample frame.
+    // Not `Iterator::next`: a smoother never ends, and `next` reads naturally here.
+    #[allow(clippy::should_implement_trait)]
     #[inline]
     pub fn next(&mut self) -> f32 {
         if self.steps_left == 0 {

@@ -164,7 +164,7 @@ fn bundle(library: &Path, bundle_dir: &Path, name: &str) {
 /// Copies via a temporary name and renames, so a process that has the old file mapped
 /// keeps its copy intact.
 fn copy_fresh(from: &Path, to: &Path) {
-    let tmp = to.with_extension("tmp");
+    let tmp = to.with_extension(format!("tmp-{}", std::process::id()));
     std::fs::copy(from, &tmp)
         .unwrap_or_else(|e| panic!("copy {} → {}: {e}", from.display(), tmp.display()));
     std::fs::rename(&tmp, to).expect("rename bundle into place");

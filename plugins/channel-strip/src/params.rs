@@ -32,13 +32,14 @@ pub struct StripParams {
     pub bypass: BoolParam,
 }
 
-fn gain_param(name: &str, min_db: f32, max_db: f32, range: FloatRange) -> FloatParam {
+/// A gain in dB; `silence_db` is the value shown and typed as `-inf` (the fader's floor),
+/// or [`MINUS_INFINITY_DB`] for a gain that never reaches silence.
+fn gain_param(name: &str, silence_db: f32, range: FloatRange) -> FloatParam {
     FloatParam::new(name, 0.0, range)
         .with_unit(" dB")
         .with_step_size(0.01)
-        .with_value_to_string(v2s_db(min_db))
-        .with_string_to_value(s2v_db(min_db))
-        .with_callback(Arc::new(move |_| debug_assert!(min_db < max_db)))
+        .with_value_to_string(v2s_db(silence_db))
+        .with_string_to_value(s2v_db(silence_db))
 }
 
 impl Default for StripParams {
@@ -46,8 +47,7 @@ impl Default for StripParams {
         Self {
             in_gain: gain_param(
                 "Input Gain",
-                -TRIM_RANGE_DB,
-                TRIM_RANGE_DB,
+                MINUS_INFINITY_DB,
                 FloatRange::Linear {
                     min: -TRIM_RANGE_DB,
                     max: TRIM_RANGE_DB,
@@ -60,7 +60,6 @@ impl Default for StripParams {
             out_gain: gain_param(
                 "Output Gain",
                 FADER_FLOOR_DB,
-                FADER_MAX_DB,
                 FloatRange::Skewed {
                     min: FADER_FLOOR_DB,
                     max: FADER_MAX_DB,
@@ -116,5 +115,11 @@ mod tests {
         // The unity point sits high on the fader, as on a console.
         let unity = params.out_gain.range().normalize(0.0);
         assert!((0.65..0.8).contains(&unity), "{unity}");
+        // Only the fader shows its floor as -inf; the trim's floor is a plain -24 dB.
+        assert_eq!(params.out_gain.to_string(), "0.00 dB");
+        let fader_floor = params.out_gain.normalized_value_to_string(0.0, false);
+        let trim_floor = params.in_gain.normalized_value_to_string(0.0, false);
+        assert_eq!(fader_floor, "-inf");
+        assert_eq!(trim_floor, "-24.00");
     }
 }

@@ -1,0 +1,461 @@
+//! Loads each plugin's `.vst3` bundle in pedalboard (PyPI; a JUCE-based VST3 host) and
+//! checks it through `tests/python/vst3_check.py`: name, parameter list, latency, level
+//! changes in dB for set gains, polarity, bypass, block sizes 1/37/512/4096, mono and
+//! stereo, and finite output. The plugins are the debug builds with
+//! `assert_process_allocs`, so an allocation on the audio thread aborts the host.
+//!
+//! The test provisions its own Python: a virtual environment in
+//! `target/host-tests/venv` with the pinned packages of `tests/python/requirements.txt`,
+//! made on first use and reused while it still imports them and was made from the same
+//! requirements. `OXIDE_PYTHON=/path/to/python` uses that interpreter instead (it must
+//! import pedalboard and numpy). If PyPI cannot be reached the test fails and says so:
+//! it never passes without having run the host.
+//!
+//! The script runs with no `DISPLAY`, so the plugins must load headless.
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitStatus, Stdio};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+use oxide_host_tests::{host_test_dir, workspace_root, Plugin};
+use serde_json::Value;
+
+/// The brief's tolerance for a set gain's measured level change (see the script's doc).
+const GAIN_TOL_DB: f64 = 0.05;
+/// How long one run of the script may take before it counts as hung.
+const SCRIPT_TIMEOUT: Duration = Duration::from_secs(600);
+/// Pip's own network timeout and retries, so an unreachable PyPI fails in minutes.
+const PIP_NETWORK_ARGS: [&str; 4] = ["--timeout", "30", "--retries", "2"];
+
+#[test]
+fn channel_strip_in_pedalboard() {
+    check_in_pedalboard(Plugin::ChannelStrip);
+}
+
+#[test]
+fn mastering_chain_in_pedalboard() {
+    check_in_pedalboard(Plugin::MasteringChain);
+}
+
+fn python_dir() -> PathBuf {
+    workspace_root().join("tests").join("python")
+}
+
+fn check_in_pedalboard(plugin: Plugin) {
+    // The Python environment and the plugin build are independent: do them side by side.
+    let (python, bundle) = std::thread::scope(|scope| {
+        let bundle = scope.spawn(move || plugin.vst3_path());
+        let python = python().clone();
+        (
+            python,
+            bundle.join().expect("building the plugins panicked"),
+        )
+    });
+    assert!(
+        bundle.is_dir(),
+        "the VST3 bundle {} was not made",
+        bundle.display()
+    );
+
+    let script = python_dir().join("vst3_check.py");
+    let mut command = Command::new(&python);
+    command
+        .arg(&script)
+        .arg(&bundle)
+        .arg("--plugin")
+        .arg(plugin.package())
+        // Headless: the plugin must load and process with no X server.
+        .env_remove("DISPLAY")
+        .env_remove("WAYLAND_DISPLAY")
+        .env("PYTHONDONTWRITEBYTECODE", "1")
+        .env("PYTHONUNBUFFERED", "1");
+    let started = Instant::now();
+    let output = run_with_timeout(command, SCRIPT_TIMEOUT).unwrap_or_else(|e| {
+        panic!(
+            "could not run {} {}: {e}",
+            python.display(),
+            script.display()
+        )
+    });
+    eprintln!(
+        "--- vst3_check.py {} ({:.1} s) stderr ---\n{}",
+        plugin.package(),
+        started.elapsed().as_secs_f64(),
+        output.stderr
+    );
+
+    let status = output.status;
+    let report = output
+        .stdout
+        .lines()
+        .rev()
+        .find(|line| line.trim_start().starts_with('{'))
+        .and_then(|line| serde_json::from_str::<Value>(line).ok());
+    if !status.success() {
+        let failures = report
+            .as_ref()
+            .map(|r| {
+                let mut text = String::new();
+                if let Some(error) = r["error"].as_str() {
+                    text.push_str(&format!("\n  error: {error}"));
+                }
+                for failure in r["failures"].as_array().into_iter().flatten() {
+                    text.push_str(&format!("\n  - {}", failure.as_str().unwrap_or("?")));
+                }
+                text
+            })
+            .unwrap_or_default();
+        // The JSON report repeats what stderr says: show the rest of stdout only.
+        let stdout: Vec<&str> = output
+            .stdout
+            .lines()
+            .filter(|line| !line.trim_start().starts_with('{'))
+            .collect();
+        panic!(
+            "pedalboard check of {} failed ({}){failures}\nstderr:\n{}\nstdout (less the \
+             JSON report):\n{}",
+            bundle.display(),
+            describe_status(status),
+            output.stderr,
+            stdout.join("\n"),
+        );
+    }
+    let report = report.unwrap_or_else(|| {
+        panic!(
+            "vst3_check.py exited 0 but printed no JSON report; stdout:\n{}",
+            output.stdout
+        )
+    });
+    assert_report(plugin, &report);
+}
+
+/// The Rust side's own reading of the script's report, so a script that skipped its
+/// checks cannot pass.
+fn assert_report(plugin: Plugin, report: &Value) {
+    assert_eq!(report["ok"], Value::Bool(true), "report not ok: {report:#}");
+    assert!(
+        report["failures"].as_array().is_some_and(|f| f.is_empty()),
+        "failures: {:#}",
+        report["failures"]
+    );
+    assert_eq!(report["type"].as_str(), Some("VST3Plugin"));
+    assert_eq!(report["name"].as_str(), Some(plugin.display_name()));
+    assert_eq!(report["manufacturer"].as_str(), Some("Oxide"));
+    assert_eq!(report["latency_samples"].as_i64(), Some(0), "latency");
+
+    let keys: Vec<&str> = report["parameters"]
+        .as_object()
+        .expect("parameters")
+        .keys()
+        .map(String::as_str)
+        .collect();
+    let expected_keys: &[&str] = match plugin {
+        Plugin::ChannelStrip => &[
+            "input_gain_db",
+            "polarity_l",
+            "polarity_r",
+            "output_gain_db",
+            "bypass",
+        ],
+        Plugin::MasteringChain => &["input_gain_db", "output_gain_db", "bypass"],
+    };
+    let mut sorted_keys = keys.clone();
+    sorted_keys.sort_unstable();
+    let mut sorted_expected = expected_keys.to_vec();
+    sorted_expected.sort_unstable();
+    assert_eq!(sorted_keys, sorted_expected, "pedalboard's parameter keys");
+
+    // Every gain case, stereo and mono, measured within tolerance.
+    let gains = report["gains"].as_array().expect("gains");
+    let min_cases = match plugin {
+        Plugin::ChannelStrip => 8,
+        Plugin::MasteringChain => 7,
+    };
+    assert!(
+        gains.len() >= 2 * min_cases,
+        "only {} gain measurements",
+        gains.len()
+    );
+    for layout in ["stereo", "mono"] {
+        assert!(
+            gains.iter().any(|g| g["layout"] == layout),
+            "no {layout} gain measurement"
+        );
+    }
+    for gain in gains {
+        let expected = gain["expected_db"].as_f64().expect("expected_db");
+        let measured = gain["measured_db"].as_array().expect("measured_db");
+        assert!(!measured.is_empty());
+        for m in measured {
+            let m = m
+                .as_f64()
+                .unwrap_or_else(|| panic!("non-finite level in {gain}"));
+            assert!(
+                (m - expected).abs() <= GAIN_TOL_DB,
+                "{}: measured {m:+.4} dB, expected {expected:+.2} dB",
+                gain["case"]
+            );
+        }
+    }
+
+    let checks = report["checks"].as_array().expect("checks");
+    let passed = |prefix: &str| {
+        let matching: Vec<&Value> = checks
+            .iter()
+            .filter(|c| c["name"].as_str().is_some_and(|n| n.starts_with(prefix)))
+            .collect();
+        assert!(!matching.is_empty(), "no check named {prefix:?} ran");
+        for c in matching {
+            assert_eq!(c["ok"], Value::Bool(true), "check failed: {c}");
+        }
+    };
+    passed("bypass returns the input (stereo");
+    passed("bypass returns the input (mono");
+    passed("bypass toggles without a click");
+    passed("defaults are transparent");
+    passed("gain change mid-stream");
+    passed("NaN/inf input gives finite output");
+    for size in [1, 37, 512, 4096] {
+        passed(&format!("block size {size}"));
+    }
+    if plugin == Plugin::ChannelStrip {
+        passed("polarity_l inverts");
+        passed("polarity_r inverts");
+        passed("silence");
+    }
+}
+
+fn describe_status(status: ExitStatus) -> String {
+    #[cfg(unix)]
+    {
+        use std::os::unix::process::ExitStatusExt;
+        if let Some(signal) = status.signal() {
+            let hint = if signal == 6 {
+                " (SIGABRT: with assert_process_allocs this usually means an allocation on \
+                 the audio thread; its message may not reach stderr)"
+            } else {
+                ""
+            };
+            return format!("killed by signal {signal}{hint}");
+        }
+    }
+    match status.code() {
+        Some(1) => "exit 1: a check failed".to_owned(),
+        Some(2) => "exit 2: the plugin could not be loaded or the script crashed".to_owned(),
+        Some(code) => format!("exit {code}"),
+        None => status.to_string(),
+    }
+}
+
+struct Output {
+    status: ExitStatus,
+    stdout: String,
+    stderr: String,
+}
+
+/// Runs `command` with its output captured, killing it after `timeout`.
+fn run_with_timeout(mut command: Command, timeout: Duration) -> std::io::Result<Output> {
+    let mut child = command
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()?;
+    let mut out_pipe = child.stdout.take().expect("piped stdout");
+    let mut err_pipe = child.stderr.take().expect("piped stderr");
+    let out_reader = std::thread::spawn(move || {
+        let mut text = String::new();
+        let _ = out_pipe.read_to_string(&mut text);
+        text
+    });
+    let err_reader = std::thread::spawn(move || {
+        let mut text = String::new();
+        let _ = err_pipe.read_to_string(&mut text);
+        text
+    });
+    let deadline = Instant::now() + timeout;
+    let status = loop {
+        if let Some(status) = child.try_wait()? {
+            break status;
+        }
+        if Instant::now() >= deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::TimedOut,
+                format!(
+                    "still running after {} s (killed); stderr so far:\n{}",
+                    timeout.as_secs(),
+                    err_reader.join().unwrap_or_default()
+                ),
+            ));
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    Ok(Output {
+        status,
+        stdout: out_reader.join().unwrap_or_default(),
+        stderr: err_reader.join().unwrap_or_default(),
+    })
+}
+
+// ---------------------------------------------------------------------------------------
+// The Python environment
+// ---------------------------------------------------------------------------------------
+
+/// The interpreter that runs the script: `OXIDE_PYTHON`, or the test's own venv.
+fn python() -> &'static PathBuf {
+    static PYTHON: OnceLock<PathBuf> = OnceLock::new();
+    PYTHON.get_or_init(|| {
+        if let Some(python) = std::env::var_os("OXIDE_PYTHON").filter(|p| !p.is_empty()) {
+            let python = PathBuf::from(python);
+            if let Err(problem) = imports_packages(&python) {
+                panic!(
+                    "OXIDE_PYTHON={} cannot run the VST3 test: {problem}\n\
+                     Install the packages of {} into it, or unset OXIDE_PYTHON to let the \
+                     test make its own venv.",
+                    python.display(),
+                    python_dir().join("requirements.txt").display()
+                );
+            }
+            return python;
+        }
+        provision_venv()
+    })
+}
+
+fn venv_python(venv: &Path) -> PathBuf {
+    if cfg!(windows) {
+        venv.join("Scripts").join("python.exe")
+    } else {
+        venv.join("bin").join("python")
+    }
+}
+
+/// The file inside a venv that records the requirements it was made from.
+const MARKER: &str = "oxide-requirements.txt";
+
+/// Makes `target/host-tests/venv` if it is missing or stale, and returns its python.
+///
+/// Made in a directory of its own and renamed into place when complete, so a test
+/// process running beside this one (another `cargo test`) never sees a half-made venv;
+/// if two make one at the same time, the first rename wins and the other is discarded.
+/// A venv's `bin/python` keeps working after the rename (its `pyvenv.cfg` names only the
+/// base interpreter); the test runs pip and the script as `python -m pip` / `python
+/// script`, never through the console scripts whose first lines name the old path.
+fn provision_venv() -> PathBuf {
+    let requirements_path = python_dir().join("requirements.txt");
+    let requirements = std::fs::read_to_string(&requirements_path)
+        .unwrap_or_else(|e| panic!("read {}: {e}", requirements_path.display()));
+    let base = host_test_dir();
+    std::fs::create_dir_all(&base).expect("create target/host-tests");
+    let venv = base.join("venv");
+
+    if venv_is_current(&venv, &requirements) {
+        return venv_python(&venv);
+    }
+
+    let base_python = std::env::var("OXIDE_BASE_PYTHON").unwrap_or_else(|_| "python3".into());
+    let tmp = base.join(format!("venv.tmp-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&tmp);
+    eprintln!(
+        "vst3_pedalboard: making a Python venv in {} (pip install -r {})",
+        venv.display(),
+        requirements_path.display()
+    );
+    let started = Instant::now();
+
+    let out = Command::new(&base_python)
+        .args(["-m", "venv"])
+        .arg(&tmp)
+        .output()
+        .unwrap_or_else(|e| {
+            panic!(
+                "could not run `{base_python}` to make a venv ({e}): the VST3 test needs \
+                 CPython 3.10 or newer as `python3` (or OXIDE_BASE_PYTHON / OXIDE_PYTHON)"
+            )
+        });
+    if !out.status.success() {
+        let _ = std::fs::remove_dir_all(&tmp);
+        panic!(
+            "`{base_python} -m venv` failed ({}): on Debian install python3-venv.\n{}",
+            out.status,
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
+    let python = venv_python(&tmp);
+    let out = Command::new(&python)
+        .args(["-m", "pip", "install", "--disable-pip-version-check", "-q"])
+        .args(PIP_NETWORK_ARGS)
+        .arg("-r")
+        .arg(&requirements_path)
+        .output()
+        .expect("run pip");
+    if !out.status.success() {
+        let _ = std::fs::remove_dir_all(&tmp);
+        panic!(
+            "pip could not install the VST3 test's Python packages ({}) into a venv: is \
+             PyPI reachable? The test cannot run pedalboard without them, so it fails \
+             rather than pass without testing. Alternatively point OXIDE_PYTHON at a \
+             Python that has them.\npip's stderr:\n{}{}",
+            out.status,
+            String::from_utf8_lossy(&out.stderr),
+            String::from_utf8_lossy(&out.stdout),
+        );
+    }
+    if let Err(problem) = imports_packages(&python) {
+        let _ = std::fs::remove_dir_all(&tmp);
+        panic!("the new venv cannot import its packages: {problem}");
+    }
+    std::fs::write(tmp.join(MARKER), &requirements).expect("write venv marker");
+
+    // Put it in place: replace a stale venv, or lose the race to a current one.
+    if venv.exists() && !venv_is_current(&venv, &requirements) {
+        let old = base.join(format!("venv.old-{}", std::process::id()));
+        if std::fs::rename(&venv, &old).is_ok() {
+            let _ = std::fs::remove_dir_all(&old);
+        }
+    }
+    match std::fs::rename(&tmp, &venv) {
+        Ok(()) => {}
+        Err(_) if venv_is_current(&venv, &requirements) => {
+            let _ = std::fs::remove_dir_all(&tmp);
+        }
+        Err(e) => {
+            let _ = std::fs::remove_dir_all(&tmp);
+            panic!("could not move the new venv to {}: {e}", venv.display());
+        }
+    }
+    eprintln!(
+        "vst3_pedalboard: venv ready in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
+    venv_python(&venv)
+}
+
+fn venv_is_current(venv: &Path, requirements: &str) -> bool {
+    std::fs::read_to_string(venv.join(MARKER)).is_ok_and(|made_from| made_from == requirements)
+        && imports_packages(&venv_python(venv)).is_ok()
+}
+
+/// Whether `python` imports pedalboard and numpy; the problem when it does not.
+fn imports_packages(python: &Path) -> Result<String, String> {
+    let out = Command::new(python)
+        .args([
+            "-c",
+            "import numpy, pedalboard; print(pedalboard.__version__, numpy.__version__)",
+        ])
+        .env("PYTHONDONTWRITEBYTECODE", "1")
+        .output()
+        .map_err(|e| format!("cannot run {}: {e}", python.display()))?;
+    if out.status.success() {
+        Ok(String::from_utf8_lossy(&out.stdout).trim().to_owned())
+    } else {
+        Err(format!(
+            "`import numpy, pedalboard` failed: {}",
+            String::from_utf8_lossy(&out.stderr).trim()
+        ))
+    }
+}
