@@ -33,7 +33,13 @@ pub struct FileReport {
 }
 
 impl FileReport {
-    fn new(file: &Path, sample_rate_hz: u32, channels: usize, frames: u64, r: &LoudnessReading) -> Self {
+    fn new(
+        file: &Path,
+        sample_rate_hz: u32,
+        channels: usize,
+        frames: u64,
+        r: &LoudnessReading,
+    ) -> Self {
         Self {
             file: file.to_path_buf(),
             sample_rate_hz,
@@ -161,7 +167,14 @@ fn level(value: Option<f64>) -> String {
 /// several files were measured.
 pub fn print_table(reports: &[FileReport], album: Option<Option<f64>>) {
     let header = [
-        "file", "integrated", "M max", "S max", "LRA", "true peak", "sample peak", "PLR",
+        "file",
+        "integrated",
+        "M max",
+        "S max",
+        "LRA",
+        "true peak",
+        "sample peak",
+        "PLR",
     ];
     let mut rows: Vec<[String; 8]> = reports
         .iter()
@@ -174,7 +187,8 @@ pub fn print_table(reports: &[FileReport], album: Option<Option<f64>>) {
                 format!("{:.1} LU", r.lra_lu),
                 format!("{} dBTP", level(r.true_peak_dbtp)),
                 format!("{} dBFS", level(r.sample_peak_dbfs)),
-                r.plr_lu.map_or_else(|| String::from("-"), |v| format!("{v:.1} LU")),
+                r.plr_lu
+                    .map_or_else(|| String::from("-"), |v| format!("{v:.1} LU")),
             ]
         })
         .collect();
