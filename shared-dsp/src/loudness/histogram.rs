@@ -94,9 +94,9 @@ impl BlockHistogram {
     }
 
     /// Adds a block of mean power `power` (Σ Gᵢ·zᵢ). Blocks at or below the absolute gate
-    /// (−70 LUFS) and non-finite powers are dropped (BS.1770-4 eq. 6 keeps `l > Γa`).
+    /// (−70 LUFS) and non-finite powers are dropped (BS.1770-4 eq. 6 keeps `l > Γa`; NaN fails `is_finite`).
     pub fn add(&mut self, power: f64) {
-        if !(power > self.absolute_gate_power) || !power.is_finite() {
+        if power <= self.absolute_gate_power || !power.is_finite() {
             return;
         }
         let bin = Self::bin_of(power);

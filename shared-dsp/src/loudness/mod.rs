@@ -433,12 +433,14 @@ impl LoudnessMeter {
         self.momentary_max_power = self.momentary_max_power.max(self.momentary_power);
         self.short_term_max_power = self.short_term_max_power.max(self.short_term_power);
 
-        if self.steps_done % STEPS_PER_HOP == 0 && self.steps_done >= MOMENTARY_STEPS as u64 {
+        if self.steps_done.is_multiple_of(STEPS_PER_HOP)
+            && self.steps_done >= MOMENTARY_STEPS as u64
+        {
             self.gating_blocks.add(self.momentary_power);
             self.integrated_lufs = self.compute_integrated();
         }
         if let Some(since) = self.steps_done.checked_sub(SHORT_TERM_STEPS as u64) {
-            if since % self.lra_hop_steps == 0 {
+            if since.is_multiple_of(self.lra_hop_steps) {
                 self.short_term_blocks.add(self.short_term_power);
                 self.lra_lu = self.compute_lra();
             }
