@@ -357,46 +357,64 @@ impl LoudnessMeter {
         while position < frames {
             let n = (frames - position).min(self.step_length - self.step_filled);
             let end = position + n;
-            let mut k = 0;
-            while k < self.measured_count {
-                let c = self.measured_channels[k];
-                if c >= present {
-                    break;
-                }
-                let next = if k + 1 < self.measured_count {
-                    Some(self.measured_channels[k + 1]).filter(|&d| d < present)
-                } else {
-                    None
-                };
-                match next {
-                    Some(d) => {
-                        let (lo, hi) = self.filters.split_at_mut(d);
-                        let (sc, sd) = {
-                            let (a, b) = self.step_squares.split_at_mut(d);
-                            (&mut a[c], &mut b[0])
-                        };
-                        KWeighting::accumulate_squares_pair(
-                            &mut lo[c],
-                            &mut hi[0],
-                            &channels[c][position..end],
-                            &channels[d][position..end],
-                            (sc, sd),
-                        );
-                        k += 2;
-                    }
-                    None => {
+            if cfg!(debug_assertions) {
+                // Unoptimised builds (the tests) run the scalar form: the same result bit
+                // for bit (`pair_equals_single_and_non_finite_recovers`), while intrinsics
+                // that are not inlined make the paired form ~8× slower there.
+                for &c in &self.measured_channels[..self.measured_count] {
+                    if c < present {
                         self.filters[c].accumulate_squares(
                             &channels[c][position..end],
                             &mut self.step_squares[c],
                         );
-                        k += 1;
                     }
                 }
+            } else {
+                self.filter_pairs(channels, present, position, end);
             }
             self.step_filled += n;
             position = end;
             if self.step_filled == self.step_length {
                 self.finish_step();
+            }
+        }
+    }
+
+    /// K-weights `channels[..][position..end]` into the step sums, two channels at a time
+    /// (see [`KWeighting::accumulate_squares_pair`]).
+    fn filter_pairs(&mut self, channels: &[&[f32]], present: usize, position: usize, end: usize) {
+        let mut k = 0;
+        while k < self.measured_count {
+            let c = self.measured_channels[k];
+            if c >= present {
+                break;
+            }
+            let next = if k + 1 < self.measured_count {
+                Some(self.measured_channels[k + 1]).filter(|&d| d < present)
+            } else {
+                None
+            };
+            match next {
+                Some(d) => {
+                    let (lo, hi) = self.filters.split_at_mut(d);
+                    let (sc, sd) = {
+                        let (a, b) = self.step_squares.split_at_mut(d);
+                        (&mut a[c], &mut b[0])
+                    };
+                    KWeighting::accumulate_squares_pair(
+                        &mut lo[c],
+                        &mut hi[0],
+                        &channels[c][position..end],
+                        &channels[d][position..end],
+                        (sc, sd),
+                    );
+                    k += 2;
+                }
+                None => {
+                    self.filters[c]
+                        .accumulate_squares(&channels[c][position..end], &mut self.step_squares[c]);
+                    k += 1;
+                }
             }
         }
     }
@@ -569,5 +587,6 @@ impl LoudnessMeter {
             + self.ring_samples.len()
             + self.gating_blocks.capacity()
             + self.short_term_blocks.capacity()
+            + self.peaks.storage_capacity()
     }
 }

@@ -267,6 +267,23 @@ fn sanitized_abs(x: f32) -> f32 {
 /// The largest |x| of finite samples, in eight independent lanes so that it vectorises
 /// (a single running `max` is a serial dependency chain).
 pub(crate) fn max_abs(input: &[f32]) -> f32 {
+    if cfg!(debug_assertions) {
+        // Unoptimised builds: one plain loop is several times faster there (the maximum
+        // is exact, so both forms return the same value).
+        let mut peak = 0.0f32;
+        for &x in input {
+            let a = sanitized_abs(x);
+            if a > peak {
+                peak = a;
+            }
+        }
+        return peak;
+    }
+    max_abs_lanes(input)
+}
+
+/// The optimised form of [`max_abs`].
+fn max_abs_lanes(input: &[f32]) -> f32 {
     let mut lanes = [0.0f32; 8];
     let chunks = input.chunks_exact(8);
     let tail = chunks.remainder();
@@ -546,6 +563,17 @@ impl TruePeakDetector {
         }
     }
 
+    /// Total element capacity of the buffers (for the meter's memory test).
+    #[cfg(test)]
+    pub(crate) fn storage_capacity(&self) -> usize {
+        self.interpolators
+            .iter()
+            .map(|i| i.history.len() + i.coefficients.len())
+            .sum::<usize>()
+            + self.true_peaks.len()
+            + self.sample_peaks.len()
+    }
+
     /// The largest true peak of all channels as an amplitude.
     pub fn true_peak_gain(&self) -> f32 {
         self.true_peaks.iter().fold(0.0, |m, &v| m.max(v))
@@ -707,6 +735,25 @@ mod tests {
         let mut ticker = TruePeakInterpolator::with_factor(4);
         let ticked: Vec<f32> = input[..200].iter().map(|&x| ticker.tick(x)).collect();
         assert_eq!(&env_whole[..200], &ticked[..]);
+    }
+
+    #[test]
+    fn lane_maximum_equals_plain_maximum() {
+        // The optimised reduction (used in release builds) against the plain loop, with
+        // non-finite samples and a tail that is not a multiple of 8.
+        let mut x: Vec<f32> = (0..1003)
+            .map(|i| ((i as f32) * 0.77).sin() * (i as f32 / 1003.0))
+            .collect();
+        x[5] = f32::NAN;
+        x[600] = f32::INFINITY;
+        x[1001] = -1.5;
+        assert_eq!(max_abs_lanes(&x), 1.5);
+        for len in [0usize, 7, 8, 999] {
+            let plain = x[..len]
+                .iter()
+                .fold(0.0f32, |m, &v| m.max(sanitized_abs(v)));
+            assert_eq!(max_abs_lanes(&x[..len]), plain, "length {len}");
+        }
     }
 
     #[test]
