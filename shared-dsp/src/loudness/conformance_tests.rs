@@ -26,7 +26,7 @@ fn tone_segments(rate: f64, segments: &[(Option<f64>, f64)]) -> Vec<f32> {
     let rate_hz = rate as u64;
     let gcd = (1..=1_000u64)
         .rev()
-        .find(|d| rate_hz % d == 0 && 1_000 % d == 0)
+        .find(|&d| rate_hz.is_multiple_of(d) && 1_000u64.is_multiple_of(d))
         .unwrap_or(1);
     let period = (rate_hz / gcd) as usize;
     let table: Vec<f64> = (0..period)
