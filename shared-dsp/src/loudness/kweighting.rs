@@ -4,10 +4,10 @@
 //!
 //! BS.1770 publishes the coefficients at 48 kHz only. Both stages are derived here for any
 //! sample rate from their analog prototypes (centre frequency, Q and gain) with the bilinear
-//! transform, pre-warped at the prototype's `f0`. The prototype parameters are the ones that
-//! libebur128 and pyloudnorm use (fitted by Brecht De Man, "Evaluation of implementations
-//! of the EBU R128 loudness measurement", AES 145, 2018); at 48 kHz they reproduce the
-//! BS.1770-4 table to within 1e-8 (see the `matches_bs1770_48k_table` test).
+//! transform, pre-warped at the prototype's `f0`. The prototype parameters are the ones
+//! libebur128 uses (`ebur128_init_filter`; pyloudnorm parameterises the same way), fitted
+//! so that at 48 kHz they reproduce the BS.1770-4 table to f64 rounding, 1e-15 (test
+//! `matches_bs1770_48k_table`).
 //!
 //! State and coefficients are `f64`: the high-pass has its poles 0.005 from the unit
 //! circle at 48 kHz (0.0003 at 384 kHz), where `f32` coefficients would move the corner.
@@ -435,8 +435,9 @@ mod tests {
         ];
         let rlb = KWeightingStage::rlb_high_pass(48_000.0);
         let table_rlb = [1.0, -2.0, 1.0, -1.990_047_454_833_98, 0.990_072_250_366_21];
-        // Tolerance 1e-6: the brief's bound; the table itself is printed to 14 digits and
-        // the fitted prototype reproduces it to about 1e-9.
+        // The fitted prototype reproduces the table to f64 rounding (largest difference
+        // 9e-16); 1e-12 leaves room for a different libm `tan`/`powf`, and is far inside
+        // the 1e-6 the issue asks for (the table is printed to 14 decimals).
         for (got, want) in [pre.b0, pre.b1, pre.b2, pre.a1, pre.a2]
             .iter()
             .zip(table_pre)
@@ -446,7 +447,7 @@ mod tests {
                     .zip(table_rlb),
             )
         {
-            assert!((got - want).abs() < 1e-6, "{got} vs table {want}");
+            assert!((got - want).abs() < 1e-12, "{got} vs table {want}");
         }
     }
 

@@ -7,11 +7,12 @@
 //!   every 10 ms, and their maxima;
 //! - integrated loudness (BS.1770-4 §2.2–2.3: 400 ms gating blocks with 75 % overlap,
 //!   absolute gate −70 LUFS, relative gate −10 LU);
-//! - loudness range (EBU Tech 3342: 3 s short-term blocks every 100 ms, absolute gate
-//!   −70 LUFS, relative gate −20 LU, LRA = 95th − 10th percentile);
-//! - sample peak and true peak (BS.1770-4 Annex 2, [`TruePeakDetector`]) and the
-//!   peak-to-loudness ratio PLR = true peak − integrated loudness (EBU Tech 3342 §… /
-//!   R 128 s1).
+//! - loudness range (EBU Tech 3342, 2016: 3 s short-term blocks every 100 ms, i.e. the
+//!   ≥ 10 Hz / ≥ 2.9 s overlap that revision requires, absolute gate −70 LUFS, relative
+//!   gate −20 LU, LRA = 95th − 10th percentile, nearest rank);
+//! - sample peak and true peak (BS.1770-4 Annex 2, [`TruePeakDetector`]; the largest
+//!   of all channels, the LFE included) and the peak-to-loudness ratio
+//!   PLR = true peak − integrated loudness.
 //!
 //! # Real-time use
 //!
@@ -26,11 +27,12 @@
 //! Step `k` ends at sample `⌊(k + 1)·fs / 100⌋`, so at every integer rate the 100 ms hop,
 //! the 400 ms and 3 s windows are exactly `fs/10`, `0.4·fs` and `3·fs` samples long
 //! (±1 sample at rates that are not multiples of 100 Hz). Gating blocks end every 100 ms
-//! from 400 ms on, short-term blocks for the LRA every 100 ms from 3 s on — the same grid
-//! as libebur128. Momentary and short-term values (and their maxima) are evaluated at
-//! every 10 ms step, so a 400 ms tone burst is never missed by more than 5 ms (−0.05 LU),
-//! whatever its offset (EBU Tech 3341 cases 10 and 13). Before the first window is full,
-//! the missing time counts as silence.
+//! from 400 ms on (the grid of libebur128), short-term blocks for the LRA every 100 ms
+//! from 3 s on (libebur128 takes one per second, the pre-2016 rule). Momentary and
+//! short-term values (and their maxima) are evaluated at every 10 ms step, so the window
+//! is never more than 5 ms off a 400 ms tone burst (−0.055 LU at worst) or a 3 s one
+//! (−0.007 LU), whatever its offset (EBU Tech 3341 cases 10, 11, 13 and 14). Before the
+//! first window is full, the missing time counts as silence.
 //!
 //! # Values without a measurement
 //!
@@ -74,10 +76,11 @@ pub const MAX_CHANNELS: usize = 8;
 
 /// Relative gate of the integrated loudness, LU (BS.1770-4 §2.3).
 pub const INTEGRATED_RELATIVE_GATE_LU: f64 = -10.0;
-/// Relative gate of the loudness range, LU (EBU Tech 3342 §3).
+/// Relative gate of the loudness range, LU (EBU Tech 3342).
 pub const LRA_RELATIVE_GATE_LU: f64 = -20.0;
-/// Percentiles of the loudness range (EBU Tech 3342 §3).
+/// Lower percentile of the loudness range (EBU Tech 3342).
 pub const LRA_LOW_PERCENTILE: f64 = 0.10;
+/// Upper percentile of the loudness range (EBU Tech 3342).
 pub const LRA_HIGH_PERCENTILE: f64 = 0.95;
 
 /// Steps per second (10 ms steps).
@@ -342,9 +345,10 @@ impl LoudnessMeter {
         (((phase + 1) * rate) / STEPS_PER_SECOND - (phase * rate) / STEPS_PER_SECOND) as usize
     }
 
-    /// Measures one block: one slice per channel in the layout's order. Extra slices are
-    /// ignored, missing channels count as silence, and the common length of the slices is
-    /// used. Any block length; never allocates.
+    /// Measures one block: one slice per channel in the layout's order, all of the same
+    /// length (checked in debug builds; in release builds extra slices are ignored,
+    /// missing channels count as silence and the shortest length is used). Any block
+    /// length; never allocates.
     pub fn process(&mut self, channels: &[&[f32]]) {
         let _flush = FlushDenormals::new();
         let present = channels.len().min(self.filters.len());
