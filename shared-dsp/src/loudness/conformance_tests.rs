@@ -183,6 +183,49 @@ fn tech3341_case_6_five_channels_48k() {
 }
 
 #[test]
+fn other_sample_rates() {
+    // Case 1 (−23 dBFS stereo, here 5 s) at every other common rate, within ±0.1 LU (the
+    // K-weighting differs from the 48 kHz table by at most 0.03 dB at 1 kHz). True peak:
+    // the fs/4 case at 45° (amplitude 0.5, faded in) at 4× and 2×, within 0.02 dB of
+    // the analytic −6.02 dBTP; at 176.4 kHz and up there is no oversampling (BS.1770-4
+    // Annex 2), fs/4 would read the samples (−9 dB), so a 10 kHz tone instead, whose
+    // samples are 20° apart or less: within Tech 3341's +0.2/−0.4 dB (at worst
+    // 1 − cos 10.2° = −0.14 dB).
+    for rate in [
+        22_050.0, 32_000.0, 88_200.0, 96_000.0, 176_400.0, 192_000.0, 384_000.0,
+    ] {
+        let tone = tone_segments(rate, &[(Some(-23.0), 5.0)]);
+        let mut m = meter(rate, ChannelLayout::Stereo);
+        m.process(&[&tone, &tone]);
+        assert_lu(
+            m.integrated_lufs(),
+            -23.0,
+            0.1,
+            &format!("case 1 at {rate}"),
+        );
+        assert_lu(m.momentary_lufs(), -23.0, 0.1, &format!("M at {rate}"));
+
+        let oversampled = rate < 176_400.0;
+        let case = if oversampled {
+            TRUE_PEAK_CASES[1]
+        } else {
+            (rate / 10_000.0, 0.5, 45.0, -6.0)
+        };
+        let signal: Vec<f32> = true_peak_tone(rate, case, rate / 100.0)[..(rate * 0.1) as usize]
+            .iter()
+            .map(|&v| v as f32)
+            .collect();
+        let mut m = LoudnessMeter::new(rate, ChannelLayout::Mono);
+        m.process(&[&signal]);
+        let tp = m.true_peak_dbtp();
+        assert!((-6.4..=-5.8).contains(&tp), "{rate}: {tp} dBTP");
+        if oversampled {
+            assert!((tp + 6.0206).abs() < 0.02, "{rate}: {tp} dBTP");
+        }
+    }
+}
+
+#[test]
 fn lfe_is_excluded_and_surrounds_weighted() {
     // A tone in the LFE alone is not measured; in Ls alone it reads 10·log10(1.41) =
     // +1.49 dB above the same tone in L alone (BS.1770-4 Table 3). 1e-9 LU: same
@@ -709,6 +752,42 @@ fn agrees_with_the_ebur128_crate_on_music_like_signal() {
         "LRA {} vs {lra_10hz}",
         ours.lra_lu()
     );
+}
+
+#[test]
+fn album_loudness_agrees_with_the_ebur128_crate() {
+    // Three "tracks" of different loudness (one quiet, so the album's relative gate
+    // removes part of it): the combined integrated loudness against the crate's
+    // `loudness_global_multiple` (exact queue mode). 0.02 LU as for single programmes.
+    use ebur128::{EbuR128, Mode};
+    let rate = 44_100.0;
+    let mut ours = Vec::new();
+    let mut theirs = Vec::new();
+    for (seed, gain) in [(21u64, 1.0f32), (22, 0.3), (23, 0.05)] {
+        let (mut left, mut right) = music_like(rate, 8.0, seed);
+        for x in left.iter_mut().chain(right.iter_mut()) {
+            *x *= gain;
+        }
+        let mut m = meter(rate, ChannelLayout::Stereo);
+        m.process(&[&left, &right]);
+        let mut o = EbuR128::new(2, rate as u32, Mode::I).unwrap();
+        o.add_frames_planar_f32(&[&left, &right]).unwrap();
+        ours.push(m);
+        theirs.push(o);
+    }
+    let refs: Vec<&LoudnessMeter> = ours.iter().collect();
+    let album = LoudnessMeter::combined_integrated_lufs(&refs);
+    let reference = EbuR128::loudness_global_multiple(theirs.iter()).unwrap();
+    assert!(
+        (album - reference).abs() < 0.02,
+        "album {album} vs {reference}"
+    );
+    // One track alone is its own integrated loudness.
+    assert_eq!(
+        LoudnessMeter::combined_integrated_lufs(&refs[..1]),
+        ours[0].integrated_lufs()
+    );
+    assert_eq!(LoudnessMeter::combined_integrated_lufs(&[]), NO_LEVEL);
 }
 
 #[test]

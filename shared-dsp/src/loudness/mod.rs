@@ -475,10 +475,26 @@ impl LoudnessMeter {
 
     /// BS.1770-4 eq. 7–8 from the gating-block histogram.
     fn compute_integrated(&self) -> f64 {
-        match self.gating_blocks.gate(INTEGRATED_RELATIVE_GATE_LU) {
+        Self::integrated_of(self.gating_blocks.gate(INTEGRATED_RELATIVE_GATE_LU))
+    }
+
+    fn integrated_of(gated: Option<histogram::GatedBlocks>) -> f64 {
+        match gated {
             Some(g) if g.count > 0 => lufs_or_floor(g.power_sum / g.count as f64),
             _ => NO_LEVEL,
         }
+    }
+
+    /// The integrated loudness of several programmes taken together (an album's
+    /// loudness): the BS.1770-4 gates applied to the gating blocks of all of them, as
+    /// if they were one programme (without blocks spanning two of them). LUFS,
+    /// [`NO_LEVEL`] if no block passed the gates. No allocation.
+    pub fn combined_integrated_lufs(meters: &[&LoudnessMeter]) -> f64 {
+        let histograms = meters.iter().map(|m| &m.gating_blocks);
+        Self::integrated_of(BlockHistogram::gate_combined(
+            histograms,
+            INTEGRATED_RELATIVE_GATE_LU,
+        ))
     }
 
     /// EBU Tech 3342 from the short-term-block histogram: nearest-rank percentiles
