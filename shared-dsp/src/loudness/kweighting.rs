@@ -31,10 +31,15 @@ pub const RLB_HIGH_PASS_Q: f64 = 0.500_327_037_323_877_3;
 /// in the sign convention of BS.1770-4 Tables 1 and 2.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct KWeightingStage {
+    /// Feed-forward coefficient of `x[n]`.
     pub b0: f64,
+    /// Feed-forward coefficient of `x[n − 1]`.
     pub b1: f64,
+    /// Feed-forward coefficient of `x[n − 2]`.
     pub b2: f64,
+    /// Feedback coefficient of `y[n − 1]` (subtracted).
     pub a1: f64,
+    /// Feedback coefficient of `y[n − 2]` (subtracted).
     pub a2: f64,
 }
 
