@@ -245,7 +245,7 @@ pub fn run(files: &[PathBuf], json: bool) -> Result<()> {
     }
     let album = (measured_files.len() > 1).then(|| {
         let meters: Vec<&LoudnessMeter> = measured_files.iter().map(|m| &m.meter).collect();
-        measured(LoudnessMeter::album_integrated_lufs(&meters))
+        measured(LoudnessMeter::combined_integrated_lufs(&meters))
     });
     let reports: Vec<FileReport> = measured_files.into_iter().map(|m| m.report).collect();
     if json {

@@ -94,9 +94,9 @@ impl BlockHistogram {
     }
 
     /// Adds a block of mean power `power` (Σ Gᵢ·zᵢ). Blocks at or below the absolute gate
-    /// (−70 LUFS) and non-finite powers are dropped (BS.1770-4 eq. 6 keeps `l > Γa`).
+    /// (−70 LUFS) and non-finite powers are dropped (BS.1770-4 eq. 6 keeps `l > Γa`; NaN fails `is_finite`).
     pub fn add(&mut self, power: f64) {
-        if !(power > self.absolute_gate_power) || !power.is_finite() {
+        if power <= self.absolute_gate_power || !power.is_finite() {
             return;
         }
         let bin = Self::bin_of(power);
@@ -110,27 +110,6 @@ impl BlockHistogram {
         }
         self.total_count += 1;
         self.total_power += power;
-    }
-
-    /// Adds every block of `other`, as if they had been added here: for the loudness of
-    /// several programmes together (an album), whatever their sample rates.
-    pub fn merge(&mut self, other: &Self) {
-        for bin in 0..BINS {
-            let (count, power) = (other.counts[bin], other.powers[bin]);
-            if count == 0 {
-                continue;
-            }
-            self.counts[bin] += count;
-            self.powers[bin] += power;
-            let mut node = bin + 1;
-            while node <= BINS {
-                self.count_tree[node] += count;
-                self.power_tree[node] += power;
-                node += node & node.wrapping_neg();
-            }
-        }
-        self.total_count += other.total_count;
-        self.total_power += other.total_power;
     }
 
     /// Count and power sum of bins `0..bins`.
@@ -149,27 +128,43 @@ impl BlockHistogram {
     /// the absolute gate (BS.1770-4 eq. 7–8 with −10 LU; Tech 3342 with −20 LU). `None`
     /// when no block passed the absolute gate.
     pub fn gate(&self, relative_gate_lu: f64) -> Option<GatedBlocks> {
-        if self.total_count == 0 {
+        Self::gate_combined(std::iter::once(self), relative_gate_lu)
+    }
+
+    /// [`BlockHistogram::gate`] over the union of the blocks of several histograms (an
+    /// album: BS.1770-4 gating applied to all the blocks of all its tracks). No allocation.
+    pub fn gate_combined<'a, I>(histograms: I, relative_gate_lu: f64) -> Option<GatedBlocks>
+    where
+        I: Iterator<Item = &'a Self> + Clone,
+    {
+        let total_count: u64 = histograms.clone().map(|h| h.total_count).sum();
+        let total_power: f64 = histograms.clone().map(|h| h.total_power).sum();
+        if total_count == 0 {
             return None;
         }
-        let threshold =
-            self.total_power / self.total_count as f64 * 10f64.powf(relative_gate_lu / 10.0);
-        if threshold <= self.absolute_gate_power {
+        let threshold = total_power / total_count as f64 * 10f64.powf(relative_gate_lu / 10.0);
+        if threshold <= lufs_to_power(ABSOLUTE_GATE_LUFS) {
             return Some(GatedBlocks {
-                count: self.total_count,
-                power_sum: self.total_power,
+                count: total_count,
+                power_sum: total_power,
                 first_bin: 0,
             });
         }
         let bin = Self::bin_of(threshold);
         // The straddling bin is kept if its mean is above the threshold.
-        let keep_straddling =
-            self.counts[bin] > 0 && self.powers[bin] > threshold * self.counts[bin] as f64;
+        let bin_count: u64 = histograms.clone().map(|h| h.counts[bin]).sum();
+        let bin_power: f64 = histograms.clone().map(|h| h.powers[bin]).sum();
+        let keep_straddling = bin_count > 0 && bin_power > threshold * bin_count as f64;
         let first_bin = if keep_straddling { bin } else { bin + 1 };
-        let (below_count, below_power) = self.prefix(first_bin);
+        let (mut below_count, mut below_power) = (0, 0.0);
+        for h in histograms {
+            let (count, power) = h.prefix(first_bin);
+            below_count += count;
+            below_power += power;
+        }
         Some(GatedBlocks {
-            count: self.total_count - below_count,
-            power_sum: (self.total_power - below_power).max(0.0),
+            count: total_count - below_count,
+            power_sum: (total_power - below_power).max(0.0),
             first_bin,
         })
     }

@@ -4,10 +4,10 @@
 //!
 //! BS.1770 publishes the coefficients at 48 kHz only. Both stages are derived here for any
 //! sample rate from their analog prototypes (centre frequency, Q and gain) with the bilinear
-//! transform, pre-warped at the prototype's `f0`. The prototype parameters are the ones that
-//! libebur128 and pyloudnorm use (fitted by Brecht De Man, "Evaluation of implementations
-//! of the EBU R128 loudness measurement", AES 145, 2018); at 48 kHz they reproduce the
-//! BS.1770-4 table to within 1e-8 (see the `matches_bs1770_48k_table` test).
+//! transform, pre-warped at the prototype's `f0`. The prototype parameters are the ones
+//! libebur128 uses (`ebur128_init_filter`; pyloudnorm parameterises the same way), fitted
+//! so that at 48 kHz they reproduce the BS.1770-4 table to f64 rounding, 1e-15 (test
+//! `matches_bs1770_48k_table`).
 //!
 //! State and coefficients are `f64`: the high-pass has its poles 0.005 from the unit
 //! circle at 48 kHz (0.0003 at 384 kHz), where `f32` coefficients would move the corner.
@@ -31,10 +31,15 @@ pub const RLB_HIGH_PASS_Q: f64 = 0.500_327_037_323_877_3;
 /// in the sign convention of BS.1770-4 Tables 1 and 2.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct KWeightingStage {
+    /// Feed-forward coefficient of `x[n]`.
     pub b0: f64,
+    /// Feed-forward coefficient of `x[n − 1]`.
     pub b1: f64,
+    /// Feed-forward coefficient of `x[n − 2]`.
     pub b2: f64,
+    /// Feedback coefficient of `y[n − 1]` (subtracted).
     pub a1: f64,
+    /// Feedback coefficient of `y[n − 2]` (subtracted).
     pub a2: f64,
 }
 
@@ -93,12 +98,35 @@ impl KWeightingStage {
         self.a2.abs() < 1.0 && self.a1.abs() < 1.0 + self.a2
     }
 
-    /// One sample through a transposed direct form II stage with state `s`.
+    /// One sample through a direct form I stage with state `s = [x₁, x₂, y₁, y₂]`.
+    ///
+    /// Direct form I in `f64`: everything but `a1·y₁` is computed off the recursion, so the
+    /// loop-carried dependency is one multiply and one subtraction per sample (transposed
+    /// form II has three operations in its loop), and its state is the plain signal, which
+    /// cannot overflow internally.
     #[inline(always)]
-    fn tick(&self, x: f64, s: &mut [f64; 2]) -> f64 {
-        let y = self.b0 * x + s[0];
-        s[0] = self.b1 * x - self.a1 * y + s[1];
-        s[1] = self.b2 * x - self.a2 * y;
+    fn tick(&self, x: f64, s: &mut [f64; 4]) -> f64 {
+        let feed = self.b0 * x + self.b1 * s[0] + self.b2 * s[1] - self.a2 * s[3];
+        let y = feed - self.a1 * s[2];
+        s[1] = s[0];
+        s[0] = x;
+        s[3] = s[2];
+        s[2] = y;
+        y
+    }
+
+    /// [`KWeightingStage::tick`] for the RLB stage, whose numerator is exactly
+    /// `1, −2, 1`: the products by 1 and −2 are exact, so skipping them gives the same
+    /// result bit for bit, three multiplications cheaper.
+    #[inline(always)]
+    fn tick_rlb(&self, x: f64, s: &mut [f64; 4]) -> f64 {
+        debug_assert!(self.b0 == 1.0 && self.b1 == -2.0 && self.b2 == 1.0);
+        let feed = x - (s[0] + s[0]) + s[1] - self.a2 * s[3];
+        let y = feed - self.a1 * s[2];
+        s[1] = s[0];
+        s[0] = x;
+        s[3] = s[2];
+        s[2] = y;
         y
     }
 }
@@ -119,8 +147,8 @@ pub struct KWeighting {
     sample_rate: f64,
     pre_filter: KWeightingStage,
     high_pass: KWeightingStage,
-    pre_state: [f64; 2],
-    high_pass_state: [f64; 2],
+    pre_state: [f64; 4],
+    high_pass_state: [f64; 4],
 }
 
 impl KWeighting {
@@ -131,8 +159,8 @@ impl KWeighting {
             sample_rate,
             pre_filter: KWeightingStage::pre_filter(sample_rate),
             high_pass: KWeightingStage::rlb_high_pass(sample_rate),
-            pre_state: [0.0; 2],
-            high_pass_state: [0.0; 2],
+            pre_state: [0.0; 4],
+            high_pass_state: [0.0; 4],
         }
     }
 
@@ -164,15 +192,15 @@ impl KWeighting {
 
     /// Clears the filter state.
     pub fn reset(&mut self) {
-        self.pre_state = [0.0; 2];
-        self.high_pass_state = [0.0; 2];
+        self.pre_state = [0.0; 4];
+        self.high_pass_state = [0.0; 4];
     }
 
     /// One sample in, one K-weighted sample out.
     #[inline]
     pub fn tick(&mut self, x: f64) -> f64 {
         let y = self.pre_filter.tick(x, &mut self.pre_state);
-        self.high_pass.tick(y, &mut self.high_pass_state)
+        self.high_pass.tick_rlb(y, &mut self.high_pass_state)
     }
 
     /// Filters `input` and adds the square of every K-weighted sample to `sum_of_squares`,
@@ -199,23 +227,199 @@ impl KWeighting {
         sums_of_squares: (&mut f64, &mut f64),
     ) {
         debug_assert_eq!(a.len(), b.len());
-        let (mut acc_a, mut acc_b) = (*sums_of_squares.0, *sums_of_squares.1);
-        let (fa, fb) = (first.pre_filter, first.high_pass);
-        let (ga, gb) = (second.pre_filter, second.high_pass);
-        let (mut sa1, mut sa2) = (first.pre_state, first.high_pass_state);
-        let (mut sb1, mut sb2) = (second.pre_state, second.high_pass_state);
-        for (&xa, &xb) in a.iter().zip(b) {
-            let ya = fb.tick(fa.tick(sanitize(xa), &mut sa1), &mut sa2);
-            let yb = gb.tick(ga.tick(sanitize(xb), &mut sb1), &mut sb2);
-            acc_a += ya * ya;
-            acc_b += yb * yb;
+        #[cfg(target_arch = "x86_64")]
+        {
+            // SAFETY: SSE2 is part of the x86-64 baseline; every x86-64 CPU has it.
+            unsafe { sse2::accumulate_squares_pair(first, second, a, b, sums_of_squares) };
         }
-        first.pre_state = sa1;
-        first.high_pass_state = sa2;
-        second.pre_state = sb1;
-        second.high_pass_state = sb2;
-        *sums_of_squares.0 = acc_a;
-        *sums_of_squares.1 = acc_b;
+        #[cfg(not(target_arch = "x86_64"))]
+        {
+            Self::accumulate_squares_pair_portable(first, second, a, b, sums_of_squares);
+        }
+    }
+
+    /// The portable form of [`KWeighting::accumulate_squares_pair`].
+    #[cfg_attr(target_arch = "x86_64", allow(dead_code))]
+    fn accumulate_squares_pair_portable(
+        first: &mut KWeighting,
+        second: &mut KWeighting,
+        a: &[f32],
+        b: &[f32],
+        sums_of_squares: (&mut f64, &mut f64),
+    ) {
+        // Two lanes, one per channel, written so that the compiler can keep each lane pair
+        // in one SIMD register; every lane does exactly the operations of `tick`.
+        let pre = PairStage::new(&first.pre_filter, &second.pre_filter);
+        let high = PairStage::new(&first.high_pass, &second.high_pass);
+        let mut pre_state = pair_state(&first.pre_state, &second.pre_state);
+        let mut high_state = pair_state(&first.high_pass_state, &second.high_pass_state);
+        let mut acc = [*sums_of_squares.0, *sums_of_squares.1];
+        for (&xa, &xb) in a.iter().zip(b) {
+            let x = [sanitize(xa), sanitize(xb)];
+            let y = high.tick_rlb(pre.tick(x, &mut pre_state), &mut high_state);
+            for lane in 0..2 {
+                acc[lane] += y[lane] * y[lane];
+            }
+        }
+        for k in 0..4 {
+            first.pre_state[k] = pre_state[k][0];
+            second.pre_state[k] = pre_state[k][1];
+            first.high_pass_state[k] = high_state[k][0];
+            second.high_pass_state[k] = high_state[k][1];
+        }
+        *sums_of_squares.0 = acc[0];
+        *sums_of_squares.1 = acc[1];
+    }
+}
+
+/// The coefficients of two stages side by side (lane 0: first channel, lane 1: second).
+struct PairStage {
+    b0: [f64; 2],
+    b1: [f64; 2],
+    b2: [f64; 2],
+    a1: [f64; 2],
+    a2: [f64; 2],
+}
+
+fn pair_state(first: &[f64; 4], second: &[f64; 4]) -> [[f64; 2]; 4] {
+    std::array::from_fn(|k| [first[k], second[k]])
+}
+
+impl PairStage {
+    fn new(first: &KWeightingStage, second: &KWeightingStage) -> Self {
+        Self {
+            b0: [first.b0, second.b0],
+            b1: [first.b1, second.b1],
+            b2: [first.b2, second.b2],
+            a1: [first.a1, second.a1],
+            a2: [first.a2, second.a2],
+        }
+    }
+
+    /// [`KWeightingStage::tick`] on both lanes, same operations in the same order.
+    #[inline(always)]
+    fn tick(&self, x: [f64; 2], s: &mut [[f64; 2]; 4]) -> [f64; 2] {
+        let mut y = [0.0; 2];
+        for lane in 0..2 {
+            let feed =
+                self.b0[lane] * x[lane] + self.b1[lane] * s[0][lane] + self.b2[lane] * s[1][lane]
+                    - self.a2[lane] * s[3][lane];
+            y[lane] = feed - self.a1[lane] * s[2][lane];
+        }
+        s[1] = s[0];
+        s[0] = x;
+        s[3] = s[2];
+        s[2] = y;
+        y
+    }
+
+    /// [`KWeightingStage::tick_rlb`] on both lanes.
+    #[inline(always)]
+    fn tick_rlb(&self, x: [f64; 2], s: &mut [[f64; 2]; 4]) -> [f64; 2] {
+        let mut y = [0.0; 2];
+        for lane in 0..2 {
+            let feed =
+                x[lane] - (s[0][lane] + s[0][lane]) + s[1][lane] - self.a2[lane] * s[3][lane];
+            y[lane] = feed - self.a1[lane] * s[2][lane];
+        }
+        s[1] = s[0];
+        s[0] = x;
+        s[3] = s[2];
+        s[2] = y;
+        y
+    }
+}
+
+/// [`KWeighting::accumulate_squares_pair`] with SSE2 (part of every x86-64 CPU): both
+/// channels in one register, each lane doing exactly the operations of `tick`.
+#[cfg(target_arch = "x86_64")]
+mod sse2 {
+    use super::{sanitize, KWeighting};
+    use std::arch::x86_64::*;
+
+    #[target_feature(enable = "sse2")]
+    #[inline]
+    fn pair(first: f64, second: f64) -> __m128d {
+        _mm_set_pd(second, first)
+    }
+
+    #[target_feature(enable = "sse2")]
+    #[inline]
+    fn state(first: &[f64; 4], second: &[f64; 4]) -> [__m128d; 4] {
+        std::array::from_fn(|k| pair(first[k], second[k]))
+    }
+
+    #[target_feature(enable = "sse2")]
+    #[inline]
+    fn store(v: &[__m128d; 4], first: &mut [f64; 4], second: &mut [f64; 4]) {
+        for k in 0..4 {
+            let mut lanes = [0.0f64; 2];
+            // SAFETY: `lanes` holds exactly two f64.
+            unsafe { _mm_storeu_pd(lanes.as_mut_ptr(), v[k]) };
+            first[k] = lanes[0];
+            second[k] = lanes[1];
+        }
+    }
+
+    #[target_feature(enable = "sse2")]
+    pub(super) fn accumulate_squares_pair(
+        first: &mut KWeighting,
+        second: &mut KWeighting,
+        a: &[f32],
+        b: &[f32],
+        sums_of_squares: (&mut f64, &mut f64),
+    ) {
+        let (p, q) = (first.pre_filter, second.pre_filter);
+        let (pb0, pb1, pb2) = (pair(p.b0, q.b0), pair(p.b1, q.b1), pair(p.b2, q.b2));
+        let (pa1, pa2) = (pair(p.a1, q.a1), pair(p.a2, q.a2));
+        let (h, k) = (first.high_pass, second.high_pass);
+        let (ha1, ha2) = (pair(h.a1, k.a1), pair(h.a2, k.a2));
+        let [mut x1, mut x2, mut y1, mut y2] = state(&first.pre_state, &second.pre_state);
+        let [mut u1, mut u2, mut z1, mut z2] =
+            state(&first.high_pass_state, &second.high_pass_state);
+        let mut acc = pair(*sums_of_squares.0, *sums_of_squares.1);
+        for (&xa, &xb) in a.iter().zip(b) {
+            let x = pair(sanitize(xa), sanitize(xb));
+            // Pre-filter: ((b0·x + b1·x1) + b2·x2) − a2·y2, then − a1·y1.
+            let feed = _mm_sub_pd(
+                _mm_add_pd(
+                    _mm_add_pd(_mm_mul_pd(pb0, x), _mm_mul_pd(pb1, x1)),
+                    _mm_mul_pd(pb2, x2),
+                ),
+                _mm_mul_pd(pa2, y2),
+            );
+            let y = _mm_sub_pd(feed, _mm_mul_pd(pa1, y1));
+            x2 = x1;
+            x1 = x;
+            y2 = y1;
+            y1 = y;
+            // RLB: ((y − 2·u1) + u2) − a2·z2, then − a1·z1.
+            let feed = _mm_sub_pd(
+                _mm_add_pd(_mm_sub_pd(y, _mm_add_pd(u1, u1)), u2),
+                _mm_mul_pd(ha2, z2),
+            );
+            let z = _mm_sub_pd(feed, _mm_mul_pd(ha1, z1));
+            u2 = u1;
+            u1 = y;
+            z2 = z1;
+            z1 = z;
+            acc = _mm_add_pd(acc, _mm_mul_pd(z, z));
+        }
+        store(
+            &[x1, x2, y1, y2],
+            &mut first.pre_state,
+            &mut second.pre_state,
+        );
+        store(
+            &[u1, u2, z1, z2],
+            &mut first.high_pass_state,
+            &mut second.high_pass_state,
+        );
+        let mut sums = [0.0f64; 2];
+        // SAFETY: `sums` holds exactly two f64.
+        unsafe { _mm_storeu_pd(sums.as_mut_ptr(), acc) };
+        *sums_of_squares.0 = sums[0];
+        *sums_of_squares.1 = sums[1];
     }
 }
 
@@ -236,8 +440,9 @@ mod tests {
         ];
         let rlb = KWeightingStage::rlb_high_pass(48_000.0);
         let table_rlb = [1.0, -2.0, 1.0, -1.990_047_454_833_98, 0.990_072_250_366_21];
-        // Tolerance 1e-6: the brief's bound; the table itself is printed to 14 digits and
-        // the fitted prototype reproduces it to about 1e-9.
+        // The fitted prototype reproduces the table to f64 rounding (largest difference
+        // 9e-16); 1e-12 leaves room for a different libm `tan`/`powf`, and is far inside
+        // the 1e-6 the issue asks for (the table is printed to 14 decimals).
         for (got, want) in [pre.b0, pre.b1, pre.b2, pre.a1, pre.a2]
             .iter()
             .zip(table_pre)
@@ -247,7 +452,7 @@ mod tests {
                     .zip(table_rlb),
             )
         {
-            assert!((got - want).abs() < 1e-6, "{got} vs table {want}");
+            assert!((got - want).abs() < 1e-12, "{got} vs table {want}");
         }
     }
 
@@ -310,6 +515,17 @@ mod tests {
         // Identical operations in identical order: bit-exact.
         assert_eq!(s, sa);
         assert_eq!(s, sb);
+        let (mut c, mut d) = (KWeighting::new(48_000.0), KWeighting::new(48_000.0));
+        let (mut sc, mut sd) = (0.0, 0.0);
+        KWeighting::accumulate_squares_pair_portable(
+            &mut c,
+            &mut d,
+            &input,
+            &input,
+            (&mut sc, &mut sd),
+        );
+        assert_eq!((s, s), (sc, sd));
+        assert_eq!(a.tick(0.25), c.tick(0.25), "same state after the pair run");
 
         let mut poisoned = vec![f32::NAN, f32::INFINITY, f32::NEG_INFINITY];
         poisoned.extend_from_slice(&input);

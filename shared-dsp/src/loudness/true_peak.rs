@@ -35,9 +35,11 @@ const HISTORY: usize = TAPS_PER_PHASE - 1;
 /// The delay (in input samples) of the phase that passes the input through.
 const DELAY: usize = TAPS_PER_PHASE / 2 - 1;
 
-/// The oversampling factor BS.1770-4 Annex 2 asks for at `sample_rate`: 4× below
-/// 88.2 kHz, 2× below 176.4 kHz, none at 176.4 kHz and above (effective rate ≥ 176.4 kHz;
-/// 192 kHz at 48 and 96 kHz).
+/// The oversampling factor at `sample_rate`, after BS.1770-4 Annex 2 (an effective rate
+/// of about 192 kHz): 4× below 88.2 kHz, 2× below 176.4 kHz, none from 176.4 kHz on.
+/// Without oversampling the samples are read as they are: a tone at f is sampled every
+/// `360°·f/fs`, so it can read up to `1 − cos(180°·f/fs)` low (−0.14 dB for 10 kHz at
+/// 176.4 kHz, −0.56 dB for 20 kHz). Below 44.1 kHz the effective rate is under 176 kHz.
 pub fn oversampling_factor_for(sample_rate: f64) -> usize {
     if sample_rate < 88_200.0 {
         4
@@ -174,40 +176,13 @@ impl TruePeakInterpolator {
     /// are measured as zero.
     pub fn process_envelope(&mut self, input: &[f32], envelope: &mut [f32]) {
         let len = input.len().min(envelope.len());
-        let mut done = 0;
-        while done < len {
-            if self.filled == CHUNK {
-                self.history.copy_within(CHUNK..CHUNK + HISTORY, 0);
-                self.filled = 0;
-            }
-            let n = (len - done).min(CHUNK - self.filled);
-            let first = HISTORY + self.filled;
-            for (h, &x) in self.history[first..first + n]
-                .iter_mut()
-                .zip(&input[done..done + n])
-            {
-                *h = if x.abs() <= f32::MAX { x } else { 0.0 };
-            }
-            let out = &mut envelope[done..done + n];
-            self.run_kernel(first, out);
-            self.filled += n;
-            done += n;
-        }
+        self.run::<true>(&input[..len], envelope);
     }
 
-    /// The largest envelope value over `input`, using `scratch` (any length ≥ 1; longer
-    /// is faster) for the per-sample envelope.
-    pub fn process_max(&mut self, input: &[f32], scratch: &mut [f32]) -> f32 {
-        let mut peak = 0.0f32;
-        if scratch.is_empty() {
-            return peak;
-        }
-        for block in input.chunks(scratch.len()) {
-            let out = &mut scratch[..block.len()];
-            self.process_envelope(block, out);
-            peak = out.iter().fold(peak, |m, &v| m.max(v));
-        }
-        peak
+    /// The largest envelope value over `input` (the true peak of the block as an
+    /// amplitude), without storing the envelope.
+    pub fn process_max(&mut self, input: &[f32]) -> f32 {
+        self.run::<false>(input, &mut [])
     }
 
     /// One input sample in, its envelope value out.
@@ -218,30 +193,114 @@ impl TruePeakInterpolator {
         out[0]
     }
 
-    fn run_kernel(&self, first: usize, out: &mut [f32]) {
-        let hist = &self.history[..first + out.len()];
-        match self.factor {
-            1 => {
-                for (o, &x) in out.iter_mut().zip(&hist[first..]) {
-                    *o = x.abs();
+    /// Feeds `input` through the history in chunks; with `STORE`, `envelope` (as long as
+    /// `input`) receives the envelope. Returns the envelope's maximum.
+    fn run<const STORE: bool>(&mut self, input: &[f32], envelope: &mut [f32]) -> f32 {
+        if self.factor == 1 {
+            // No interpolation: the envelope is |x|, nothing to keep in history.
+            if STORE {
+                for (o, &x) in envelope.iter_mut().zip(input) {
+                    *o = sanitized_abs(x);
                 }
             }
-            2 => self.dispatch::<1>(hist, first, out),
-            _ => self.dispatch::<3>(hist, first, out),
+            return max_abs(input);
         }
+        let mut peak = 0.0f32;
+        let mut done = 0;
+        while done < input.len() {
+            if self.filled == CHUNK {
+                self.history.copy_within(CHUNK..CHUNK + HISTORY, 0);
+                self.filled = 0;
+            }
+            let n = (input.len() - done).min(CHUNK - self.filled);
+            let first = HISTORY + self.filled;
+            for (h, &x) in self.history[first..first + n]
+                .iter_mut()
+                .zip(&input[done..done + n])
+            {
+                *h = if x.abs() <= f32::MAX { x } else { 0.0 };
+            }
+            let out: &mut [f32] = if STORE {
+                &mut envelope[done..done + n]
+            } else {
+                &mut []
+            };
+            let block_peak = if self.factor == 2 {
+                self.dispatch::<1, 4, STORE>(first, n, out)
+            } else {
+                self.dispatch::<3, 3, STORE>(first, n, out)
+            };
+            peak = if block_peak > peak { block_peak } else { peak };
+            self.filled += n;
+            done += n;
+        }
+        peak
     }
 
     #[inline]
-    fn dispatch<const P: usize>(&self, hist: &[f32], first: usize, out: &mut [f32]) {
+    fn dispatch<const P: usize, const G: usize, const STORE: bool>(
+        &self,
+        first: usize,
+        count: usize,
+        out: &mut [f32],
+    ) -> f32 {
+        let hist = &self.history[..first + count];
         #[cfg(target_arch = "x86_64")]
         if self.use_fma {
             // SAFETY: `use_fma` is true only when the CPU reported AVX2 and FMA
-            // (`detect_fma`); the kernel's slice invariants are checked in it.
-            unsafe { avx::envelope::<P>(&self.coefficients, hist, first, out) };
-            return;
+            // (`detect_fma`); the kernel checks its slice invariants itself.
+            return unsafe { avx::envelope::<P, G, STORE>(&self.coefficients, hist, first, out) };
         }
-        envelope_portable::<P>(&self.coefficients, hist, first, out);
+        envelope_portable::<P, STORE>(&self.coefficients, hist, first, count, out)
     }
+}
+
+/// |x|, or 0 for a non-finite sample.
+#[inline(always)]
+fn sanitized_abs(x: f32) -> f32 {
+    let a = x.abs();
+    if a <= f32::MAX {
+        a
+    } else {
+        0.0
+    }
+}
+
+/// The largest |x| of finite samples, in eight independent lanes so that it vectorises
+/// (a single running `max` is a serial dependency chain).
+pub(crate) fn max_abs(input: &[f32]) -> f32 {
+    if cfg!(debug_assertions) {
+        // Unoptimised builds: one plain loop is several times faster there (the maximum
+        // is exact, so both forms return the same value).
+        let mut peak = 0.0f32;
+        for &x in input {
+            let a = sanitized_abs(x);
+            if a > peak {
+                peak = a;
+            }
+        }
+        return peak;
+    }
+    max_abs_lanes(input)
+}
+
+/// The optimised form of [`max_abs`].
+fn max_abs_lanes(input: &[f32]) -> f32 {
+    let mut lanes = [0.0f32; 8];
+    let chunks = input.chunks_exact(8);
+    let tail = chunks.remainder();
+    for chunk in chunks {
+        for (m, &x) in lanes.iter_mut().zip(chunk) {
+            let a = sanitized_abs(x);
+            *m = if a > *m { a } else { *m };
+        }
+    }
+    let mut peak = lanes.iter().fold(0.0f32, |m, &v| if v > m { v } else { m });
+    for &x in tail {
+        let a = sanitized_abs(x);
+        peak = if a > peak { a } else { peak };
+    }
+    peak
 }
 
 fn detect_fma() -> bool {
@@ -273,14 +332,16 @@ fn phase_output(taps: &[f32], hist: &[f32], i: usize, fused: bool) -> f32 {
 }
 
 /// Portable kernel: 8 outputs per pass in plain arrays, which compilers vectorise.
-fn envelope_portable<const P: usize>(
+/// With `STORE`, `out[..count]` receives the envelope. Returns the envelope's maximum.
+fn envelope_portable<const P: usize, const STORE: bool>(
     coefficients: &[f32],
     hist: &[f32],
     first: usize,
+    count: usize,
     out: &mut [f32],
-) {
+) -> f32 {
     const LANES: usize = 8;
-    let count = out.len();
+    let mut peaks = [0.0f32; LANES];
     let mut t = 0;
     while t + LANES <= count {
         let i = first + t;
@@ -297,21 +358,31 @@ fn envelope_portable<const P: usize>(
         for lane in 0..LANES {
             let mut m = hist[i + lane - DELAY].abs();
             for acc_p in &acc {
-                m = m.max(acc_p[lane].abs());
+                let a = acc_p[lane].abs();
+                m = if a > m { a } else { m };
             }
-            out[t + lane] = m;
+            if STORE {
+                out[t + lane] = m;
+            }
+            peaks[lane] = if m > peaks[lane] { m } else { peaks[lane] };
         }
         t += LANES;
     }
-    for (k, o) in out.iter_mut().enumerate().skip(t) {
+    let mut peak = peaks.iter().fold(0.0f32, |m, &v| if v > m { v } else { m });
+    for k in t..count {
         let i = first + k;
         let mut m = hist[i - DELAY].abs();
         for p in 0..P {
             let taps = &coefficients[p * TAPS_PER_PHASE..(p + 1) * TAPS_PER_PHASE];
-            m = m.max(phase_output(taps, hist, i, false).abs());
+            let a = phase_output(taps, hist, i, false).abs();
+            m = if a > m { a } else { m };
         }
-        *o = m;
+        if let (true, Some(o)) = (STORE, out.get_mut(k)) {
+            *o = m;
+        }
+        peak = if m > peak { m } else { peak };
     }
+    peak
 }
 
 #[cfg(target_arch = "x86_64")]
@@ -319,69 +390,117 @@ mod avx {
     use super::{phase_output, DELAY, TAPS_PER_PHASE};
     use std::arch::x86_64::*;
 
-    const GROUPS: usize = 4;
     const LANES: usize = 8;
 
-    /// AVX2/FMA kernel: 32 consecutive outputs of all `P` phases per pass (4·P
-    /// independent accumulators hide the FMA latency), scalar FMA for the tail.
+    /// AVX2/FMA kernel: `G`·8 consecutive outputs of all `P` phases per pass (`G·P`
+    /// independent accumulators hide the FMA latency; 3×3 at 4× and 4×1 at 2× keep
+    /// accumulators, inputs and a coefficient within the 16 registers), scalar FMA for
+    /// the tail. With `STORE`, `out` (as long as the outputs, i.e. `hist.len() − first`)
+    /// receives the envelope. Returns the envelope's maximum.
     ///
+    /// `G`·8 outputs of all `P` phases for newest inputs `hist[i .. i + G·8]`, into
+    /// `out[t ..]` (with `STORE`) and the running maximum `peaks`.
+    ///
+    /// # Safety
+    /// The CPU must support AVX2 and FMA; `i ≥ 47`, `i + G·8 ≤ hist.len()`, and with
+    /// `STORE`, `t + G·8 ≤ out.len()`.
+    #[target_feature(enable = "avx2,fma")]
+    #[inline]
+    unsafe fn pass<const P: usize, const G: usize, const STORE: bool>(
+        coefficients: &[f32],
+        hist: &[f32],
+        i: usize,
+        out: &mut [f32],
+        t: usize,
+        peaks: &mut __m256,
+    ) {
+        let abs_mask = _mm256_castsi256_ps(_mm256_set1_epi32(0x7fff_ffff));
+        // SAFETY: reads hist[i − 47 .. i + G·8], writes out[t .. t + G·8]: in bounds by
+        // the caller's contract; coefficients has P·48 taps (asserted by `envelope`).
+        unsafe {
+            let base = hist.as_ptr().add(i);
+            let mut acc = [[_mm256_setzero_ps(); G]; P];
+            for j in 0..TAPS_PER_PHASE {
+                let xp = base.sub(j);
+                let mut x = [_mm256_setzero_ps(); G];
+                for (g, xg) in x.iter_mut().enumerate() {
+                    *xg = _mm256_loadu_ps(xp.add(g * LANES));
+                }
+                for (p, acc_p) in acc.iter_mut().enumerate() {
+                    let c = _mm256_set1_ps(*coefficients.get_unchecked(p * TAPS_PER_PHASE + j));
+                    for (a, &xg) in acc_p.iter_mut().zip(&x) {
+                        *a = _mm256_fmadd_ps(c, xg, *a);
+                    }
+                }
+            }
+            for g in 0..G {
+                let mut m =
+                    _mm256_and_ps(_mm256_loadu_ps(base.add(g * LANES).sub(DELAY)), abs_mask);
+                for acc_p in &acc {
+                    m = _mm256_max_ps(m, _mm256_and_ps(acc_p[g], abs_mask));
+                }
+                if STORE {
+                    _mm256_storeu_ps(out.as_mut_ptr().add(t + g * LANES), m);
+                }
+                *peaks = _mm256_max_ps(*peaks, m);
+            }
+        }
+    }
+
     /// # Safety
     /// The CPU must support AVX2 and FMA.
     #[target_feature(enable = "avx2,fma")]
-    pub(super) unsafe fn envelope<const P: usize>(
+    pub(super) unsafe fn envelope<const P: usize, const G: usize, const STORE: bool>(
         coefficients: &[f32],
         hist: &[f32],
         first: usize,
         out: &mut [f32],
-    ) {
-        let count = out.len();
-        // Every read below is at an index in [first + t − (TAPS − 1), first + count), so
-        // these two conditions keep all pointer arithmetic inside `hist`.
-        assert!(first >= TAPS_PER_PHASE - 1 && first + count <= hist.len());
-        assert!(coefficients.len() >= P * TAPS_PER_PHASE);
-        let abs_mask = _mm256_castsi256_ps(_mm256_set1_epi32(0x7fff_ffff));
-        let mut t = 0;
-        while t + GROUPS * LANES <= count {
-            // SAFETY: indices first + t − j + g·8 + lane lie in
-            // [first + t − 47, first + t + 31] ⊂ [0, first + count) by the asserts above.
-            unsafe {
-                let base = hist.as_ptr().add(first + t);
-                let mut acc = [[_mm256_setzero_ps(); GROUPS]; P];
-                for j in 0..TAPS_PER_PHASE {
-                    let xp = base.sub(j);
-                    let x = [
-                        _mm256_loadu_ps(xp),
-                        _mm256_loadu_ps(xp.add(LANES)),
-                        _mm256_loadu_ps(xp.add(2 * LANES)),
-                        _mm256_loadu_ps(xp.add(3 * LANES)),
-                    ];
-                    for (p, acc_p) in acc.iter_mut().enumerate() {
-                        let c = _mm256_set1_ps(*coefficients.get_unchecked(p * TAPS_PER_PHASE + j));
-                        for g in 0..GROUPS {
-                            acc_p[g] = _mm256_fmadd_ps(c, x[g], acc_p[g]);
-                        }
-                    }
-                }
-                for g in 0..GROUPS {
-                    let mut m =
-                        _mm256_and_ps(_mm256_loadu_ps(base.add(g * LANES).sub(DELAY)), abs_mask);
-                    for acc_p in &acc {
-                        m = _mm256_max_ps(m, _mm256_and_ps(acc_p[g], abs_mask));
-                    }
-                    _mm256_storeu_ps(out.as_mut_ptr().add(t + g * LANES), m);
-                }
-            }
-            t += GROUPS * LANES;
+    ) -> f32 {
+        // Every read below is at an index in [first + t − (TAPS − 1), hist.len()), so these
+        // conditions keep all pointer arithmetic inside `hist` and `out`.
+        let count = hist.len().saturating_sub(first);
+        let valid = first >= TAPS_PER_PHASE - 1
+            && first <= hist.len()
+            && (!STORE || out.len() >= count)
+            && coefficients.len() >= P * TAPS_PER_PHASE;
+        if !valid {
+            // Unreachable from `run`, which sizes all three; never read out of bounds.
+            debug_assert!(valid, "true-peak kernel called with inconsistent buffers");
+            return 0.0;
         }
-        for (k, o) in out.iter_mut().enumerate().skip(t) {
+        let mut peaks = _mm256_setzero_ps();
+        let mut t = 0;
+        while t + G * LANES <= count {
+            // SAFETY: the pass reads [first + t − 47, first + t + G·8) ⊂ [0, hist.len())
+            // and writes out[t .. t + G·8] ⊂ out (asserts above and the loop condition).
+            unsafe { pass::<P, G, STORE>(coefficients, hist, first + t, out, t, &mut peaks) };
+            t += G * LANES;
+        }
+        // Then 8 at a time (a 512-sample block leaves 8 after the 24-wide passes; scalar,
+        // its 48-deep FMA chains would cost more than the whole vector part).
+        while t + LANES <= count {
+            // SAFETY: as above with G = 1.
+            unsafe { pass::<P, 1, STORE>(coefficients, hist, first + t, out, t, &mut peaks) };
+            t += LANES;
+        }
+        let mut lanes = [0.0f32; LANES];
+        // SAFETY: `lanes` holds exactly 8 floats.
+        unsafe { _mm256_storeu_ps(lanes.as_mut_ptr(), peaks) };
+        let mut peak = lanes.iter().fold(0.0f32, |m, &v| if v > m { v } else { m });
+        for k in t..count {
             let i = first + k;
             let mut m = hist[i - DELAY].abs();
             for p in 0..P {
                 let taps = &coefficients[p * TAPS_PER_PHASE..(p + 1) * TAPS_PER_PHASE];
-                m = m.max(phase_output(taps, hist, i, true).abs());
+                let a = phase_output(taps, hist, i, true).abs();
+                m = if a > m { a } else { m };
             }
-            *o = m;
+            if let (true, Some(o)) = (STORE, out.get_mut(k)) {
+                *o = m;
+            }
+            peak = if m > peak { m } else { peak };
         }
+        peak
     }
 }
 
@@ -390,7 +509,6 @@ mod avx {
 #[derive(Debug, Clone)]
 pub struct TruePeakDetector {
     interpolators: Box<[TruePeakInterpolator]>,
-    scratch: Box<[f32]>,
     true_peaks: Box<[f32]>,
     sample_peaks: Box<[f32]>,
 }
@@ -408,7 +526,6 @@ impl TruePeakDetector {
         Self {
             interpolators: vec![TruePeakInterpolator::with_factor(factor); channels]
                 .into_boxed_slice(),
-            scratch: vec![0.0; CHUNK].into_boxed_slice(),
             true_peaks: vec![0.0; channels].into_boxed_slice(),
             sample_peaks: vec![0.0; channels].into_boxed_slice(),
         }
@@ -445,16 +562,24 @@ impl TruePeakDetector {
         let frames = channels[..count].iter().map(|c| c.len()).min().unwrap_or(0);
         for (c, input) in channels[..count].iter().enumerate() {
             let input = &input[..frames];
-            let sample_peak = input.iter().fold(0.0f32, |m, &x| {
-                let a = x.abs();
-                m.max(if a <= f32::MAX { a } else { 0.0 })
-            });
-            let true_peak = self.interpolators[c].process_max(input, &mut self.scratch);
+            let sample_peak = max_abs(input);
+            let true_peak = self.interpolators[c].process_max(input);
             self.sample_peaks[c] = self.sample_peaks[c].max(sample_peak);
             // The true peak includes the samples themselves, also the last `latency()`
             // ones that the interpolator has not reached yet: true peak ≥ sample peak.
             self.true_peaks[c] = self.true_peaks[c].max(true_peak).max(sample_peak);
         }
+    }
+
+    /// Total element capacity of the buffers (for the meter's memory test).
+    #[cfg(test)]
+    pub(crate) fn storage_capacity(&self) -> usize {
+        self.interpolators
+            .iter()
+            .map(|i| i.history.len() + i.coefficients.len())
+            .sum::<usize>()
+            + self.true_peaks.len()
+            + self.sample_peaks.len()
     }
 
     /// The largest true peak of all channels as an amplitude.
@@ -600,9 +725,43 @@ mod tests {
             pos = end;
         }
         assert_eq!(env_whole, env_pieces);
+        // `process_max` (no envelope stored) is the envelope's maximum, at every factor.
+        for factor in [1usize, 2, 4] {
+            let mut a = TruePeakInterpolator::with_factor(factor);
+            let mut b = TruePeakInterpolator::with_factor(factor);
+            let mut env = vec![0.0f32; input.len()];
+            a.process_envelope(&input, &mut env);
+            let peak = b
+                .process_max(&input[..1234])
+                .max(b.process_max(&input[1234..]));
+            assert_eq!(
+                peak,
+                env.iter().fold(0.0f32, |m, &v| m.max(v)),
+                "factor {factor}"
+            );
+        }
         let mut ticker = TruePeakInterpolator::with_factor(4);
         let ticked: Vec<f32> = input[..200].iter().map(|&x| ticker.tick(x)).collect();
         assert_eq!(&env_whole[..200], &ticked[..]);
+    }
+
+    #[test]
+    fn lane_maximum_equals_plain_maximum() {
+        // The optimised reduction (used in release builds) against the plain loop, with
+        // non-finite samples and a tail that is not a multiple of 8.
+        let mut x: Vec<f32> = (0..1003)
+            .map(|i| ((i as f32) * 0.77).sin() * (i as f32 / 1003.0))
+            .collect();
+        x[5] = f32::NAN;
+        x[600] = f32::INFINITY;
+        x[1001] = -1.5;
+        assert_eq!(max_abs_lanes(&x), 1.5);
+        for len in [0usize, 7, 8, 999] {
+            let plain = x[..len]
+                .iter()
+                .fold(0.0f32, |m, &v| m.max(sanitized_abs(v)));
+            assert_eq!(max_abs_lanes(&x[..len]), plain, "length {len}");
+        }
     }
 
     #[test]
@@ -614,7 +773,9 @@ mod tests {
             .map(|i| ((i as f32) * 0.3).cos())
             .collect();
         let mut out = vec![0.0f32; 100];
-        envelope_portable::<3>(&interp.coefficients, &hist, HISTORY, &mut out);
+        let peak =
+            envelope_portable::<3, true>(&interp.coefficients, &hist, HISTORY, 100, &mut out);
+        assert_eq!(peak, out.iter().fold(0.0f32, |m, &v| m.max(v)));
         for (k, &o) in out.iter().enumerate() {
             let i = HISTORY + k;
             let mut m = hist[i - DELAY].abs();
