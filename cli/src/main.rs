@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use anyhow::{bail, Context, Result};
 use clap::{Parser, Subcommand};
 
+mod analyze;
 mod audio;
 mod output;
 mod plugins;
@@ -33,6 +34,17 @@ enum Command {
         #[arg(long, value_enum)]
         plugin: PluginKind,
         /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Measure loudness (BS.1770-4 / EBU R 128) and peaks of WAV files: integrated,
+    /// momentary and short-term maximum, loudness range, true peak, sample peak, PLR; for
+    /// several files also the album's integrated loudness.
+    Analyze {
+        /// WAV files (any rate; mono, stereo, 5.0 or 5.1).
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// Print JSON (a stable interface: field names carry their units).
         #[arg(long)]
         json: bool,
     },
@@ -68,6 +80,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Params { plugin, json } => list_params(plugin, json),
+        Command::Analyze { files, json } => analyze::run(&files, json),
         Command::Process {
             plugin,
             set,
