@@ -3,10 +3,8 @@
 //! Parameter ids are frozen once released: a saved project refers to them. Ranges and
 //! units here are the ones the DAW shows and the editor reuses.
 
-use std::sync::Arc;
-
 use nice_plug::prelude::*;
-use oxide_plugin_common::formatters::{s2v_db, v2s_db};
+use oxide_plugin_common::formatters::{s2v_db, s2v_polarity, v2s_db, v2s_polarity};
 use shared_dsp::db::MINUS_INFINITY_DB;
 
 use crate::chain::Settings;
@@ -54,11 +52,11 @@ impl Default for StripParams {
                 },
             ),
             phase_l: BoolParam::new("Polarity L", false)
-                .with_value_to_string(polarity_text())
-                .with_string_to_value(polarity_parse()),
+                .with_value_to_string(v2s_polarity())
+                .with_string_to_value(s2v_polarity()),
             phase_r: BoolParam::new("Polarity R", false)
-                .with_value_to_string(polarity_text())
-                .with_string_to_value(polarity_parse()),
+                .with_value_to_string(v2s_polarity())
+                .with_string_to_value(s2v_polarity()),
             // Skewed so the top of the fader, where mixes happen, gets most of its travel:
             // 0 dB sits at about 72 % (as on a console fader), −80 dB (−∞) at the bottom.
             out_gain: gain_param(
@@ -73,19 +71,6 @@ impl Default for StripParams {
             bypass: BoolParam::new("Bypass", false).make_bypass(),
         }
     }
-}
-
-fn polarity_text() -> Arc<dyn Fn(bool) -> String + Send + Sync> {
-    Arc::new(|inverted| String::from(if inverted { "Inverted" } else { "Normal" }))
-}
-
-/// Parses what [`polarity_text`] shows (plus on/off, true/false), so text round-trips.
-fn polarity_parse() -> Arc<dyn Fn(&str) -> Option<bool> + Send + Sync> {
-    Arc::new(|text| match text.trim().to_ascii_lowercase().as_str() {
-        "inverted" | "invert" | "on" | "true" => Some(true),
-        "normal" | "off" | "false" => Some(false),
-        _ => None,
-    })
 }
 
 /// Maps the fader's floor to −∞.

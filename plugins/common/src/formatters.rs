@@ -7,6 +7,25 @@ pub type ValueToString = Arc<dyn Fn(f32) -> String + Send + Sync>;
 /// A text-to-value parser, as nice-plug takes it.
 pub type StringToValue = Arc<dyn Fn(&str) -> Option<f32> + Send + Sync>;
 
+/// A switch-to-text formatter, as nice-plug takes it.
+pub type BoolToString = Arc<dyn Fn(bool) -> String + Send + Sync>;
+/// A text-to-switch parser, as nice-plug takes it.
+pub type StringToBool = Arc<dyn Fn(&str) -> Option<bool> + Send + Sync>;
+
+/// Shows a polarity switch as `Normal` / `Inverted`.
+pub fn v2s_polarity() -> BoolToString {
+    Arc::new(|inverted| String::from(if inverted { "Inverted" } else { "Normal" }))
+}
+
+/// Parses what [`v2s_polarity`] shows (and on/off, true/false), so the text round-trips.
+pub fn s2v_polarity() -> StringToBool {
+    Arc::new(|text| match text.trim().to_ascii_lowercase().as_str() {
+        "inverted" | "invert" | "on" | "true" => Some(true),
+        "normal" | "off" | "false" => Some(false),
+        _ => None,
+    })
+}
+
 /// Formats dB with two decimals; values at or below `minus_infinity_db` show as `-inf`.
 pub fn v2s_db(minus_infinity_db: f32) -> ValueToString {
     Arc::new(move |value| {
