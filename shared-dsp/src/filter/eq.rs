@@ -392,6 +392,7 @@ impl ChannelEq {
                 .reset_to(if s.eq_on && b.on { b.gain_db } else { 0.0 });
             band.dirty = true;
         }
+        self.pending_switch = false;
         self.update_coefficients();
     }
 
@@ -432,36 +433,41 @@ impl ChannelEq {
         let s = Self::sanitize(&self.settings);
         let mut pending = false;
         for (i, (pass, p)) in self.passes.iter_mut().zip([s.hpf, s.lpf]).enumerate() {
+            let sections = &mut self.sections[i * MAX_SECTIONS..(i + 1) * MAX_SECTIONS];
+            let idle = pass.idle();
+            if pass.slope != p.slope && !idle {
+                // Fade out first; the slope changes once the filter is out of the path.
+                pass.mix.set_target(0.0);
+                pending = true;
+                continue;
+            }
             if pass.slope != p.slope {
-                if pass.idle() {
-                    pass.slope = p.slope;
-                    pass.dirty = true;
-                    for sec in self.sections[i * MAX_SECTIONS..(i + 1) * MAX_SECTIONS].iter_mut() {
-                        sec.clear();
-                    }
-                    pass.mix.set_target(if p.on { 1.0 } else { 0.0 });
-                } else {
-                    pass.mix.set_target(0.0);
-                    pending = true;
-                }
-            } else {
-                pass.mix.set_target(if p.on { 1.0 } else { 0.0 });
+                pass.slope = p.slope;
+                pass.dirty = true;
             }
+            if idle && p.on {
+                // Coming back into the path: start from rest, not from a stale state.
+                sections.iter_mut().for_each(Section::clear);
+            }
+            pass.mix.set_target(if p.on { 1.0 } else { 0.0 });
         }
-        for (band, b) in self.bands.iter_mut().zip(s.bands.iter()) {
+        for (k, (band, b)) in self.bands.iter_mut().zip(s.bands.iter()).enumerate() {
             let wanted = if s.eq_on && b.on { b.gain_db } else { 0.0 };
-            if band.kind != b.kind {
-                if !band.gain_db.is_smoothing() && band.gain_db.current() == 0.0 {
-                    band.kind = b.kind;
-                    band.dirty = true;
-                    band.gain_db.set_target(wanted);
-                } else {
-                    band.gain_db.set_target(0.0);
-                    pending = true;
-                }
-            } else {
-                band.gain_db.set_target(wanted);
+            let idle = band_idle(band);
+            if band.kind != b.kind && !idle {
+                // Ramp to 0 dB first; the type changes once the band is transparent.
+                band.gain_db.set_target(0.0);
+                pending = true;
+                continue;
             }
+            if band.kind != b.kind {
+                band.kind = b.kind;
+                band.dirty = true;
+            }
+            if idle && wanted != 0.0 {
+                self.sections[2 * MAX_SECTIONS + k].clear();
+            }
+            band.gain_db.set_target(wanted);
         }
         self.pending_switch = pending;
     }
