@@ -2,8 +2,18 @@
 //! EQ, smoothed, stereo, zero latency.
 //!
 //! Signal path per channel: `HPF (0…4 sections) → LPF (0…4 sections) → bands 1…6`.
-//! Every section is a [`BiquadCoeffs`] design run as a TPT SVF ([`super::svf`]) with
-//! `f64` state; both channels share coefficients and run lane by lane.
+//! Every section is a [`BiquadCoeffs`] design with `f64` state; both channels share
+//! coefficients and run as the two lanes of one SSE2 register. While any parameter
+//! moves, the sections run as TPT SVFs ([`super::svf`]), the structure that stays
+//! well-behaved under modulation; once everything rests, each section's state is
+//! converted exactly (a 2×2 map) to transposed direct form II, which computes the same
+//! transfer function with 9 instead of 15 operations per sample, and back when
+//! something moves again. Bands resting at 0 dB and filters that are off are skipped.
+//!
+//! The tone section is one type for the editor's curve and the bench; a chain that
+//! puts the gate between the pass filters and the bands (the channel strip's order)
+//! runs two instances, one with the bands at 0 dB and one with the filters off: the
+//! skipped parts cost nothing.
 //!
 //! Smoothing (all [`Smoother`], ramps of [`FREQ_RAMP_MS`] / [`GAIN_RAMP_MS`]):
 //! - frequencies and Q logarithmically, gains linearly in dB;
