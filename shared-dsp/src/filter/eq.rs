@@ -868,18 +868,32 @@ fn run_group<const G: usize, const DIRECT: bool>(sections: &mut [Section], buf: 
     }
     // Ramp in: steps 0..G−1, where the later sections have no frame yet.
     run_skewed_steps::<DIRECT>(group, buf, 0, G - 1);
-    // Steady part: every section has a frame at every step.
+    // Steady part: every section has a frame at every step. The values passed from
+    // section to section stay in registers (`pipe[k]`: what section k produced at the
+    // previous step), so the only memory traffic is the input of section 0 and the
+    // finished output of section G − 1, off the critical path.
     let mut work: [Section; G] = *group;
+    // After the ramp-in, section k's latest output is frame G − 2 − k.
+    let mut pipe = [F64x2::default(); G];
+    for (k, p) in pipe.iter_mut().enumerate().take(G - 1) {
+        *p = buf[G - 2 - k];
+    }
     for t in G - 1..frames {
-        let window = &mut buf[t + 1 - G..=t];
+        let mut next = [F64x2::default(); G];
         for k in 0..G {
-            let v = &mut window[G - 1 - k];
-            *v = if DIRECT {
-                work[k].run_direct(*v)
+            let x = if k == 0 { buf[t] } else { pipe[k - 1] };
+            next[k] = if DIRECT {
+                work[k].run_direct(x)
             } else {
-                work[k].run_svf(*v)
+                work[k].run_svf(x)
             };
         }
+        buf[t + 1 - G] = next[G - 1];
+        pipe = next;
+    }
+    // Hand the frames still in flight back to the buffer for the ramp-out.
+    for (k, p) in pipe.iter().enumerate().take(G - 1) {
+        buf[frames - 1 - k] = *p;
     }
     for (s, w) in group.iter_mut().zip(work.iter()) {
         s.ic1 = w.ic1;
