@@ -111,7 +111,7 @@ impl Default for BiquadCoeffs {
 /// Clamps a design frequency to `[MIN_FREQ_HZ, MAX_FREQ_FRACTION·fs]` and returns it in
 /// radians per sample. Non-finite inputs fall back to 1 kHz (or the clamp).
 #[inline]
-fn omega(freq_hz: f64, sample_rate: f64) -> f64 {
+pub(super) fn omega(freq_hz: f64, sample_rate: f64) -> f64 {
     let fs = if sample_rate.is_finite() && sample_rate > 2.0 * MIN_FREQ_HZ {
         sample_rate
     } else {
@@ -123,7 +123,7 @@ fn omega(freq_hz: f64, sample_rate: f64) -> f64 {
 }
 
 #[inline]
-fn sane_q(q: f64) -> f64 {
+pub(super) fn sane_q(q: f64) -> f64 {
     if q.is_finite() {
         q.clamp(MIN_Q, 100.0)
     } else {
@@ -133,14 +133,14 @@ fn sane_q(q: f64) -> f64 {
 
 /// `A = 10^(dB/40)`, the square root of the amplitude gain. Gains are clamped to ±48 dB.
 #[inline]
-fn shelf_a(gain_db: f64) -> f64 {
+pub(super) fn shelf_a(gain_db: f64) -> f64 {
     let g = if gain_db.is_finite() { gain_db } else { 0.0 };
     10f64.powf(g.clamp(-48.0, 48.0) / 40.0)
 }
 
 /// `(φ0, φ1, φ2)` at `w` radians per sample (Vicanek eq. 9).
 #[inline]
-fn phis(w: f64) -> (f64, f64, f64) {
+pub(super) fn phis(w: f64) -> (f64, f64, f64) {
     let s = (0.5 * w).sin();
     let phi1 = s * s;
     let phi0 = 1.0 - phi1;
@@ -193,7 +193,7 @@ fn ratio_db(num_sq: f64, den_sq: f64) -> f64 {
 
 /// `|c0 + c1·s + c2·s²|²` at `s = jx`.
 #[inline]
-fn quad_sq(c0: f64, c1: f64, c2: f64, x: f64) -> f64 {
+pub(super) fn quad_sq(c0: f64, c1: f64, c2: f64, x: f64) -> f64 {
     let re = c0 - c2 * x * x;
     let im = c1 * x;
     re * re + im * im
@@ -322,7 +322,7 @@ impl BiquadCoeffs {
     /// `1/H`: numerator and denominator swapped and renormalised. Used to turn a boost
     /// into the matching cut (see the module notes). `self` must be minimum phase with
     /// `b0 ≠ 0`, which every design here is.
-    fn inverted(&self) -> Self {
+    pub(super) fn inverted(&self) -> Self {
         let b0 = if self.b0.abs() > 1e-300 {
             self.b0
         } else {

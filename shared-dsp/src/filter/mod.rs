@@ -8,12 +8,14 @@
 //! - [`eq`]: [`ChannelEq`], the channel strip's HPF + LPF + six bands, driven by
 //!   [`EqSettings`].
 
+pub mod band;
 pub mod butterworth;
 pub mod coeffs;
 pub mod eq;
 mod simd;
 pub mod svf;
 
+pub use band::BandCoeffs;
 pub use butterworth::{butterworth, ButterworthFilter, PassKind, Slope};
 pub use coeffs::{BiquadCoeffs, BUTTERWORTH_Q};
 pub use eq::{BandKind, BandSettings, ChannelEq, EqSettings, PassSettings, NUM_BANDS};
