@@ -30,6 +30,7 @@
 //! blocks (bit-identical; tested).
 
 use super::butterworth::{butterworth, PassKind, Slope, MAX_SECTIONS};
+use super::band::BandCoeffs;
 use super::coeffs::BiquadCoeffs;
 use super::simd::F64x2;
 use super::svf::{DirectCoeffs2, SvfCoeffs, SvfCoeffs2};
@@ -48,7 +49,14 @@ pub const SWITCH_FADE_MS: f32 = 10.0;
 /// at 48 kHz: a 20 ms ramp advances in 60 steps, each far below audibility.
 pub const UPDATE_INTERVAL: usize = 16;
 
-const NUM_SECTIONS: usize = 2 * MAX_SECTIONS + NUM_BANDS;
+/// HPF and LPF sections, then two per band (main and correction, see [`BandCoeffs`]).
+const NUM_SECTIONS: usize = 2 * MAX_SECTIONS + 2 * NUM_BANDS;
+
+/// Index of band `k`'s main section (its correction follows it).
+#[inline]
+const fn band_section(k: usize) -> usize {
+    2 * MAX_SECTIONS + 2 * k
+}
 
 /// The shape of a parametric band.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -136,11 +144,11 @@ impl Default for EqSettings {
     }
 }
 
-fn design_band(kind: BandKind, freq_hz: f64, q: f64, gain_db: f64, fs: f64) -> BiquadCoeffs {
+fn design_band(kind: BandKind, freq_hz: f64, q: f64, gain_db: f64, fs: f64) -> BandCoeffs {
     match kind {
-        BandKind::Bell => BiquadCoeffs::bell(freq_hz, q, gain_db, fs),
-        BandKind::LowShelf => BiquadCoeffs::low_shelf(freq_hz, q, gain_db, fs),
-        BandKind::HighShelf => BiquadCoeffs::high_shelf(freq_hz, q, gain_db, fs),
+        BandKind::Bell => BandCoeffs::bell(freq_hz, q, gain_db, fs),
+        BandKind::LowShelf => BandCoeffs::low_shelf(freq_hz, q, gain_db, fs),
+        BandKind::HighShelf => BandCoeffs::high_shelf(freq_hz, q, gain_db, fs),
     }
 }
 
@@ -268,7 +276,7 @@ struct Band {
     freq: Smoother,
     gain_db: Smoother,
     q: Smoother,
-    coeffs: BiquadCoeffs,
+    coeffs: BandCoeffs,
     dirty: bool,
 }
 
@@ -305,7 +313,7 @@ pub struct ChannelEq {
     phase: usize,
     passes: [Pass; 2],
     bands: [Band; NUM_BANDS],
-    /// HPF sections `0..4`, LPF `4..8`, bands `8..14`.
+    /// HPF sections `0..4`, LPF `4..8`, bands `8..20` (main, correction).
     sections: [Section; NUM_SECTIONS],
     /// The structure the section states are currently expressed in.
     structure: Structure,
@@ -338,7 +346,7 @@ impl ChannelEq {
             freq: Smoother::new(SmoothingStyle::Logarithmic, FREQ_RAMP_MS, fs, b.freq_hz),
             gain_db: Smoother::new(SmoothingStyle::Linear, GAIN_RAMP_MS, fs, 0.0),
             q: Smoother::new(SmoothingStyle::Logarithmic, FREQ_RAMP_MS, fs, b.q),
-            coeffs: BiquadCoeffs::IDENTITY,
+            coeffs: BandCoeffs::IDENTITY,
             dirty: true,
         };
         let mut eq = Self {
@@ -475,7 +483,8 @@ impl ChannelEq {
                 band.dirty = true;
             }
             if idle && wanted != 0.0 {
-                self.sections[2 * MAX_SECTIONS + k].clear();
+                self.sections[band_section(k)].clear();
+                self.sections[band_section(k) + 1].clear();
             }
             band.gain_db.set_target(wanted);
         }
@@ -538,7 +547,8 @@ impl ChannelEq {
                 b.gain_db.current() as f64,
                 fs,
             );
-            self.sections[2 * MAX_SECTIONS + i].set(&b.coeffs);
+            self.sections[band_section(i)].set(&b.coeffs.main);
+            self.sections[band_section(i) + 1].set(&b.coeffs.correction);
         }
     }
 
@@ -655,9 +665,18 @@ impl ChannelEq {
         }
         for (k, b) in self.bands.iter().enumerate() {
             if !band_idle(b) {
-                run[n] = self.sections[2 * MAX_SECTIONS + k];
-                index[n] = 2 * MAX_SECTIONS + k;
+                run[n] = self.sections[band_section(k)];
+                index[n] = band_section(k);
                 n += 1;
+                // The correction runs whenever it is in use, and in the SVF structure
+                // always (as the identity if need be), so that it can come into use
+                // mid-ramp with a meaningful state. At rest in direct form an identity
+                // correction has exactly zero state and is skipped.
+                if b.coeffs.has_correction() || self.structure == Structure::Svf || fading {
+                    run[n] = self.sections[band_section(k) + 1];
+                    index[n] = band_section(k) + 1;
+                    n += 1;
+                }
             }
         }
         if n == 0 && !fading {
