@@ -53,7 +53,7 @@
 use std::f64::consts::PI;
 
 use super::coeffs::{
-    numerator_from_squared, omega, quad_sq, sane_q, shelf_a, BiquadCoeffs,
+    matched_poles, numerator_from_squared, omega, quad_sq, sane_q, shelf_a, BiquadCoeffs,
 };
 
 /// A band whose main section is within this of the analog magnitude everywhere on the
@@ -232,7 +232,8 @@ fn fit_ratio<const K: usize>(pts: &[(f64, f64, f64)]) -> Option<BiquadCoeffs> {
 /// Fits the correction section for `main` against the analog squared magnitude
 /// `target(f_hz)` (see the module notes). `centre_hz` and `q` place the extra points
 /// around the band; `resonances` are further frequencies (Hz) to check. Returns the
-/// identity when none is needed or none helps.
+/// identity when none is needed or none helps, with the largest error in dB that
+/// remains on the fit points.
 fn fit_correction(
     main: &BiquadCoeffs,
     fs: f64,
@@ -240,7 +241,7 @@ fn fit_correction(
     q: f64,
     resonances: &[f64],
     target: impl Fn(f64) -> f64,
-) -> BiquadCoeffs {
+) -> (BiquadCoeffs, f64) {
     let nyquist = 0.5 * fs;
     let top = (0.95 * nyquist).min(20_000.0);
     let p_of = |f: f64| {
@@ -278,7 +279,7 @@ fn fit_correction(
     }
     let in_band = n;
     if in_band < 6 {
-        return BiquadCoeffs::IDENTITY;
+        return (BiquadCoeffs::IDENTITY, f64::INFINITY);
     }
     // Largest error of the main section alone, in dB.
     let err_db = |c: Option<&BiquadCoeffs>, pts: &[(f64, f64, f64)]| {
@@ -291,7 +292,7 @@ fn fit_correction(
     };
     let before = err_db(None, &pts[..in_band]);
     if before <= CORRECTION_THRESHOLD_DB {
-        return BiquadCoeffs::IDENTITY;
+        return (BiquadCoeffs::IDENTITY, before);
     }
     // The band edge: the residual continued from the top to Nyquist with the slope it
     // has at the top (in dB per radian), that slope fading linearly to zero at Nyquist
@@ -319,13 +320,58 @@ fn fit_correction(
     // The full second-order fit first; where it wants a pole/zero pair on the unit
     // circle (its quadratics not positive), the first-order fit (`n2 = d2 = 0`).
     let Some(c) = fit_ratio::<5>(pts).or_else(|| fit_ratio::<3>(pts)) else {
-        return BiquadCoeffs::IDENTITY;
+        return (BiquadCoeffs::IDENTITY, before);
     };
-    if err_db(Some(&c), &pts[..in_band]) < before {
-        c
+    let after = err_db(Some(&c), &pts[..in_band]);
+    if after < before {
+        (c, after)
     } else {
-        BiquadCoeffs::IDENTITY
+        (BiquadCoeffs::IDENTITY, before)
     }
+}
+
+/// The matched-z design (Vicanek 2016, §3; Pirkle's "matched" form): analog poles
+/// `(w_poles, q_poles)` and zeros `(w_zeros, q_zeros)` both mapped by `z = e^(sT)`,
+/// scaled to the squared DC gain `dc_sq`. `None` when the zeros lie at or past
+/// Nyquist (mapped there they would alias).
+fn matched_z(w_poles: f64, q_poles: f64, w_zeros: f64, q_zeros: f64, dc_sq: f64) -> Option<BiquadCoeffs> {
+    if !(w_zeros < 0.98 * PI) {
+        return None;
+    }
+    let (a1, a2) = matched_poles(w_poles, q_poles);
+    let (c1, c2) = matched_poles(w_zeros, q_zeros);
+    let k = dc_sq.sqrt() * (1.0 + a1 + a2) / (1.0 + c1 + c2);
+    let c = BiquadCoeffs {
+        b0: k,
+        b1: k * c1,
+        b2: k * c2,
+        a1,
+        a2,
+    };
+    (c.is_stable() && k.is_finite()).then_some(c)
+}
+
+/// The better of the corrected candidates: each main section gets its own correction,
+/// the one with the smaller remaining error wins.
+fn best_of(
+    mains: [Option<BiquadCoeffs>; 2],
+    fs: f64,
+    centre_hz: f64,
+    q: f64,
+    resonances: &[f64],
+    target: impl Fn(f64) -> f64,
+) -> BandCoeffs {
+    let mut best = (BandCoeffs::IDENTITY, f64::INFINITY);
+    for main in mains.into_iter().flatten() {
+        let (correction, err) = fit_correction(&main, fs, centre_hz, q, resonances, &target);
+        if err < best.1 {
+            best = (BandCoeffs { main, correction }, err);
+        }
+        if err <= CORRECTION_THRESHOLD_DB {
+            break;
+        }
+    }
+    best.0
 }
 
 impl BandCoeffs {
@@ -388,10 +434,9 @@ impl BandCoeffs {
             let x = f / centre;
             quad_sq(1.0, a / q, 1.0, x) / quad_sq(1.0, 1.0 / (a * q), 1.0, x)
         };
-        let boost = Self {
-            main,
-            correction: fit_correction(&main, fs, centre, q, &[], target),
-        };
+        let w = 2.0 * PI * centre / fs;
+        let mz = matched_z(w, a * q, w, q / a, 1.0);
+        let boost = best_of([Some(main), mz], fs, centre, q, &[], target);
         if gain_db > 0.0 {
             boost
         } else {
@@ -417,10 +462,9 @@ impl BandCoeffs {
             a * a * quad_sq(a, c1, 1.0, x) / quad_sq(1.0, c1, a, x)
         };
         let res = [centre / a.sqrt(), centre * a.sqrt()];
-        let boost = Self {
-            main,
-            correction: fit_correction(&main, fs, centre, q, &res, target),
-        };
+        let w = 2.0 * PI * centre / fs;
+        let mz = matched_z(w / a.sqrt(), q, w * a.sqrt(), q, a * a);
+        let boost = best_of([Some(main), mz], fs, centre, q, &res, target);
         if gain_db > 0.0 {
             boost
         } else {
@@ -446,10 +490,9 @@ impl BandCoeffs {
             a * a * quad_sq(1.0, c1, a, x) / quad_sq(a, c1, 1.0, x)
         };
         let res = [centre * a.sqrt(), centre / a.sqrt()];
-        let cut = Self {
-            main,
-            correction: fit_correction(&main, fs, centre, q, &res, target),
-        };
+        let w = 2.0 * PI * centre / fs;
+        let mz = matched_z(w * a.sqrt(), q, w / a.sqrt(), q, 1.0);
+        let cut = best_of([Some(main), mz], fs, centre, q, &res, target);
         if gain_db < 0.0 {
             cut
         } else {

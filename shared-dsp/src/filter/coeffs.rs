@@ -150,7 +150,7 @@ pub(super) fn phis(w: f64) -> (f64, f64, f64) {
 /// The denominator of an analog pole pair `s² + s·ω/Q + ω²` (ω in radians per sample)
 /// mapped by `z = e^(sT)` (Vicanek eq. 5–6): returns `(a1, a2)`.
 #[inline]
-fn matched_poles(w: f64, q: f64) -> (f64, f64) {
+pub(super) fn matched_poles(w: f64, q: f64) -> (f64, f64) {
     let zeta = 0.5 / q;
     let decay = (-zeta * w).exp();
     let a1 = if zeta <= 1.0 {
