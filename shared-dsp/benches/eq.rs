@@ -22,6 +22,40 @@ fn settings() -> EqSettings {
     s
 }
 
+/// CPU time this thread has run, in ns (Linux `schedstat`, first field); `None`
+/// elsewhere. The machine is shared, so wall time overstates the cost; CPU time does
+/// not count the time the thread waited for a core.
+fn thread_cpu_ns() -> Option<u64> {
+    std::fs::read_to_string("/proc/thread-self/schedstat")
+        .ok()?
+        .split_whitespace()
+        .next()?
+        .parse()
+        .ok()
+}
+
+/// Prints × real time by CPU time for `iterations` blocks of `run`.
+fn report_cpu_time(name: &str, iterations: u32, mut run: impl FnMut()) {
+    let (Some(start), wall) = (thread_cpu_ns(), std::time::Instant::now()) else {
+        return;
+    };
+    for _ in 0..iterations {
+        run();
+    }
+    let wall = wall.elapsed().as_secs_f64();
+    let Some(end) = thread_cpu_ns() else {
+        return;
+    };
+    let cpu = (end - start) as f64 * 1e-9;
+    let audio = iterations as f64 * FRAMES as f64 / SAMPLE_RATE as f64;
+    println!(
+        "{name}: {:.0}× real time by CPU time ({:.2} µs CPU per block), {:.0}× by wall time",
+        audio / cpu,
+        cpu / iterations as f64 * 1e6,
+        audio / wall
+    );
+}
+
 fn bench_eq(c: &mut Criterion) {
     let settings = settings();
     let mut eq = ChannelEq::new(SAMPLE_RATE, 2);
@@ -36,6 +70,11 @@ fn bench_eq(c: &mut Criterion) {
     for _ in 0..200 {
         eq.process(&mut [&mut left[..], &mut right[..]], &settings);
     }
+    report_cpu_time("static", 20_000, || {
+        left.copy_from_slice(&source);
+        right.copy_from_slice(&source);
+        eq.process(&mut [&mut left[..], &mut right[..]], black_box(&settings));
+    });
     let mut group = c.benchmark_group("channel_eq");
     group.throughput(Throughput::Elements(FRAMES as u64));
     group.bench_function("hpf24_lpf24_6bands_48k_stereo_512", |b| {
@@ -47,6 +86,13 @@ fn bench_eq(c: &mut Criterion) {
     });
     let mut moving = settings;
     let mut toggle = false;
+    report_cpu_time("sweeping band 3", 2_000, || {
+        toggle = !toggle;
+        moving.bands[2].freq_hz = if toggle { 800.0 } else { 1200.0 };
+        left.copy_from_slice(&source);
+        right.copy_from_slice(&source);
+        eq.process(&mut [&mut left[..], &mut right[..]], black_box(&moving));
+    });
     group.bench_function("same_while_sweeping_band3", |b| {
         b.iter(|| {
             toggle = !toggle;

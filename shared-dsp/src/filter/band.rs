@@ -261,18 +261,20 @@ fn fit_correction(
             }
         }
     };
-    let ratio = top / 20.0;
-    for i in 0..GRID_POINTS {
-        push(
-            20.0 * ratio.powf(i as f64 / (GRID_POINTS - 1) as f64),
-            &mut pts,
-            &mut n,
-        );
+    // Geometric grid by repeated multiplication (one `powf`, not one per point).
+    let step = (top / 20.0).powf(1.0 / (GRID_POINTS - 1) as f64);
+    let mut f: f64 = 20.0;
+    for _ in 0..GRID_POINTS {
+        push(f.min(top), &mut pts, &mut n);
+        f *= step;
     }
-    let half_bw = 0.5 / q;
-    for k in 0..CENTRE_POINTS {
-        let offset = (k as f64 - (CENTRE_POINTS / 2) as f64) / (CENTRE_POINTS / 2) as f64;
-        push(centre_hz * (1.0 + 1.5 * half_bw).powf(offset), &mut pts, &mut n);
+    let half = (CENTRE_POINTS / 2) as i32;
+    let spread = 1.0 + 0.75 / q;
+    let step = spread.powf(1.0 / half as f64);
+    let mut f = centre_hz / spread;
+    for _ in 0..CENTRE_POINTS {
+        push(f, &mut pts, &mut n);
+        f *= step;
     }
     for &r in resonances {
         push(r, &mut pts, &mut n);
@@ -281,14 +283,17 @@ fn fit_correction(
     if in_band < 6 {
         return (BiquadCoeffs::IDENTITY, f64::INFINITY);
     }
-    // Largest error of the main section alone, in dB.
+    // Largest error in dB of the main section times `c` (one logarithm: the largest
+    // power ratio is found first).
     let err_db = |c: Option<&BiquadCoeffs>, pts: &[(f64, f64, f64)]| {
-        pts.iter()
+        let worst = pts
+            .iter()
             .map(|&(p, r, _)| {
-                let extra = c.map_or(1.0, |c| squared_at(c, p));
-                (10.0 * (extra / r).log10()).abs()
+                let ratio = c.map_or(1.0, |c| squared_at(c, p)) / r;
+                ratio.max(1.0 / ratio)
             })
-            .fold(0.0, f64::max)
+            .fold(1.0, f64::max);
+        10.0 * worst.log10()
     };
     let before = err_db(None, &pts[..in_band]);
     if before <= CORRECTION_THRESHOLD_DB {
@@ -334,7 +339,13 @@ fn fit_correction(
 /// `(w_poles, q_poles)` and zeros `(w_zeros, q_zeros)` both mapped by `z = e^(sT)`,
 /// scaled to the squared DC gain `dc_sq`. `None` when the zeros lie at or past
 /// Nyquist (mapped there they would alias).
-fn matched_z(w_poles: f64, q_poles: f64, w_zeros: f64, q_zeros: f64, dc_sq: f64) -> Option<BiquadCoeffs> {
+fn matched_z(
+    w_poles: f64,
+    q_poles: f64,
+    w_zeros: f64,
+    q_zeros: f64,
+    dc_sq: f64,
+) -> Option<BiquadCoeffs> {
     if !(w_zeros < 0.98 * PI) {
         return None;
     }

@@ -29,8 +29,8 @@
 //! with unchanged settings the output does not depend on how the signal is cut into
 //! blocks (bit-identical; tested).
 
-use super::butterworth::{butterworth, PassKind, Slope, MAX_SECTIONS};
 use super::band::BandCoeffs;
+use super::butterworth::{butterworth, PassKind, Slope, MAX_SECTIONS};
 use super::coeffs::BiquadCoeffs;
 use super::simd::F64x2;
 use super::svf::{DirectCoeffs2, SvfCoeffs, SvfCoeffs2};
@@ -1016,10 +1016,12 @@ mod tests {
         ];
         let cases = [44_100.0f32, 48_000.0, 96_000.0]
             .into_iter()
-            .flat_map(|fs| corners.map(move |((kind, analog), fc, q, g)| {
-                let tol = if fc <= 2000.0 { 0.1 } else { 0.5 };
-                (fs, kind, analog, fc, q, g, tol)
-            }));
+            .flat_map(|fs| {
+                corners.map(move |((kind, analog), fc, q, g)| {
+                    let tol = if fc <= 2000.0 { 0.1 } else { 0.5 };
+                    (fs, kind, analog, fc, q, g, tol)
+                })
+            });
         for (fs, kind, analog, fc, q, g, tol) in cases {
             let h = impulse_response(fs, &one_band(kind, fc, q, g), 8192);
             for f in log_freqs(60) {
