@@ -49,6 +49,22 @@
 //! valid (positive quadratics, stable, finite) and actually lowers the largest error;
 //! otherwise `correction` is the identity and costs nothing in the EQ's static path.
 //! Low bands at 44.1/48 kHz and nearly everything at 96 kHz need none.
+//!
+//! # Accuracy
+//!
+//! Largest error against the analog prototype over 20 Hz – 20 kHz (200 log-spaced
+//! points), grid: centre 20 Hz – 16 kHz, Q 0.5 – 8, gain ±1 – ±18 dB (the tests):
+//!
+//! | rate     | bell ≤ 2 kHz | bell 3–16 kHz | shelves ≤ 2 kHz | shelves 3–16 kHz |
+//! |----------|--------------|---------------|-----------------|------------------|
+//! | 44.1 kHz | 0.050 dB     | 0.21 dB       | 0.048 dB        | 0.37 dB          |
+//! | 48 kHz   | 0.049 dB     | 0.07 dB       | 0.050 dB        | 0.42 dB          |
+//! | 96 kHz   | 0.013 dB     | 0.04 dB       | 0.003 dB        | 0.05 dB          |
+//!
+//! Two main sections are tried, each with its own correction, and the better pair is
+//! kept: the matched biquad above, and the matched-z design (poles *and* zeros mapped by
+//! `z = e^(sT)`), whose residual is a smooth tilt where the matched biquad's has a
+//! bump between two sharp resonances (resonant shelves near Nyquist).
 
 use std::f64::consts::PI;
 
@@ -110,12 +126,14 @@ fn positive_on_unit(c0: f64, c1: f64, c2: f64) -> bool {
     ok
 }
 
+// Index loops read best in the small dense linear algebra below.
+#[allow(clippy::needless_range_loop)]
 /// Solves the 5×5 system `m·x = v` by Gaussian elimination with partial pivoting;
 /// `None` when it is singular.
 fn solve5(mut m: [[f64; 5]; 5], mut v: [f64; 5]) -> Option<[f64; 5]> {
     for col in 0..5 {
         let pivot = (col..5).max_by(|&a, &b| m[a][col].abs().total_cmp(&m[b][col].abs()))?;
-        if !(m[pivot][col].abs() > 1e-300) {
+        if m[pivot][col].is_nan() || m[pivot][col].abs() <= 1e-300 {
             return None;
         }
         m.swap(col, pivot);
@@ -150,7 +168,7 @@ fn biquad_from_squared(n: [f64; 3], d: [f64; 3]) -> Option<BiquadCoeffs> {
     }
     let (b0, b1, b2) = numerator_from_squared(n[0], n[0] + n[1] + n[2], -0.25 * n[2]);
     let (a0, a1, a2) = numerator_from_squared(d[0], d[0] + d[1] + d[2], -0.25 * d[2]);
-    if !(a0 > 0.0) {
+    if a0.is_nan() || a0 <= 0.0 {
         return None;
     }
     let c = BiquadCoeffs {
@@ -167,6 +185,7 @@ fn biquad_from_squared(n: [f64; 3], d: [f64; 3]) -> Option<BiquadCoeffs> {
 /// residuals `pts` = `(p, R, weight)`: `K = 5` unknowns `n0, n1, n2, d1, d2` (a
 /// biquad) or `K = 3` unknowns `n0, n1, d1` (a first-order section). `None` when the
 /// system is singular or the result is not a valid squared magnitude.
+#[allow(clippy::needless_range_loop)] // dense 5×5 normal equations, indexed
 fn fit_ratio<const K: usize>(pts: &[(f64, f64, f64)]) -> Option<BiquadCoeffs> {
     let nn = K.div_ceil(2); // numerator unknowns: 3 or 2
     let mut coef = [0.0f64; K];
@@ -346,7 +365,7 @@ fn matched_z(
     q_zeros: f64,
     dc_sq: f64,
 ) -> Option<BiquadCoeffs> {
-    if !(w_zeros < 0.98 * PI) {
+    if w_zeros.is_nan() || w_zeros >= 0.98 * PI {
         return None;
     }
     let (a1, a2) = matched_poles(w_poles, q_poles);

@@ -799,6 +799,7 @@ fn run_wavefront<const DIRECT: bool>(
             let size = (rest.len()).div_ceil(groups - g);
             let (group, tail) = rest.split_at_mut(size);
             match group.len() {
+                6 => run_group::<6, DIRECT>(group, buf),
                 5 => run_group::<5, DIRECT>(group, buf),
                 4 => run_group::<4, DIRECT>(group, buf),
                 3 => run_group::<3, DIRECT>(group, buf),
@@ -831,7 +832,7 @@ fn run_wavefront<const DIRECT: bool>(
 
 /// The most sections run together in one skewed pass: their ten `f64x2` states fit in
 /// the sixteen SSE registers alongside the temporaries.
-const MAX_GROUP: usize = 5;
+const MAX_GROUP: usize = 6;
 
 /// Skewed order over a buffer with the states in memory: at step `t`, section `j`
 /// processes frame `t − j`. Used for the ramps in and out of [`run_group`] and for
