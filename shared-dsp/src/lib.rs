@@ -10,6 +10,7 @@
 
 pub mod db;
 pub mod denormal;
+pub mod dynamics;
 pub mod gain;
 pub mod sanitize;
 pub mod smoother;
