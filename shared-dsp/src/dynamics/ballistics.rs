@@ -224,8 +224,14 @@ mod tests {
             let up = ten_ninety_samples(&mut b, 0.0, 20.0) as f32;
             let down = ten_ninety_samples(&mut b, 20.0, 0.0) as f32;
             // ±1 sample: the crossings are quantised to the sample grid.
-            assert!((up - rise * 48.0).abs() <= 1.0, "rise {rise} ms: {up} samples");
-            assert!((down - fall * 48.0).abs() <= 1.0, "fall {fall} ms: {down} samples");
+            assert!(
+                (up - rise * 48.0).abs() <= 1.0,
+                "rise {rise} ms: {up} samples"
+            );
+            assert!(
+                (down - fall * 48.0).abs() <= 1.0,
+                "fall {fall} ms: {down} samples"
+            );
         }
     }
 
@@ -248,12 +254,14 @@ mod tests {
                 b.tick(10.0);
             }
             // Samples until the reduction is back under 1 dB.
-            (0..10 * 48_000).position(|_| b.tick(0.0) < 1.0).unwrap_or(usize::MAX)
+            (0..10 * 48_000)
+                .position(|_| b.tick(0.0) < 1.0)
+                .unwrap_or(usize::MAX)
         };
         let short = recovery(480); // 10 ms burst
         let long = recovery(96_000); // 2 s of sustained reduction
-        // A short burst recovers at about the fast rate (100 ms 10–90 %, ≈ 105 ms from
-        // 10 dB to 1 dB), a long one at about the full 800 ms: at least 4× slower.
+                                     // A short burst recovers at about the fast rate (100 ms 10–90 %, ≈ 105 ms from
+                                     // 10 dB to 1 dB), a long one at about the full 800 ms: at least 4× slower.
         assert!(short < 150 * 48, "short burst took {short} samples");
         assert!(long > 4 * short, "long {long} vs short {short}");
         // And the attack of the auto ballistics is the plain attack.

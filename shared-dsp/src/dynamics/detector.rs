@@ -170,7 +170,10 @@ mod tests {
             last = d.tick(x);
             if n >= 480 {
                 // 1e-5 relative: f32 sine values and the f64 window sum.
-                assert!((last / (amplitude * amplitude) - 1.0).abs() < 1e-5, "{n}: {last}");
+                assert!(
+                    (last / (amplitude * amplitude) - 1.0).abs() < 1e-5,
+                    "{n}: {last}"
+                );
             }
         }
         assert!(last > 0.0);
@@ -180,7 +183,9 @@ mod tests {
     fn rms_window_is_a_boxcar() {
         let mut d = RmsDetector::new(1000.0, 10.0);
         assert_eq!(d.window_samples(), 10);
-        let out: Vec<f32> = (0..25).map(|n| d.tick(if n < 5 { 1.0 } else { 0.0 })).collect();
+        let out: Vec<f32> = (0..25)
+            .map(|n| d.tick(if n < 5 { 1.0 } else { 0.0 }))
+            .collect();
         assert!((out[4] - 0.5).abs() < 1e-7, "5 of 10 ones");
         assert!((out[9] - 0.5).abs() < 1e-7);
         assert_eq!(out[14], 0.0, "the ones have left the window");

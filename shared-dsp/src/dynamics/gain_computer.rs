@@ -212,7 +212,10 @@ mod tests {
             for &x in &[-26.0f32, -14.0] {
                 let left = (c.gain_db(x) - c.gain_db(x - h)) / h;
                 let right = (c.gain_db(x + h) - c.gain_db(x)) / h;
-                assert!((left - right).abs() < 2e-3, "ratio {ratio} at {x}: {left} {right}");
+                assert!(
+                    (left - right).abs() < 2e-3,
+                    "ratio {ratio} at {x}: {left} {right}"
+                );
             }
             // At the threshold the knee is a quarter of the way: (1/R − 1)·W/8.
             let expected = (1.0 / ratio - 1.0) * 12.0 / 8.0;
@@ -224,7 +227,10 @@ mod tests {
     fn expander_and_gate() {
         let e = GainComputer::expander(-40.0, 2.0, 0.0, 30.0);
         assert_eq!(e.gain_db(-30.0), 0.0);
-        assert!((e.gain_db(-50.0) - (-10.0)).abs() < 1e-6, "10 dB under at 1:2");
+        assert!(
+            (e.gain_db(-50.0) - (-10.0)).abs() < 1e-6,
+            "10 dB under at 1:2"
+        );
         assert_eq!(e.gain_db(-100.0), -30.0, "limited to the range");
         let soft = GainComputer::expander(-40.0, 3.0, 10.0, 80.0);
         assert!(soft.gain_db(-35.0).abs() < 1e-6);
