@@ -36,8 +36,8 @@ pub fn one_pole_coefficient(time_ms: f32, sample_rate: f32) -> f64 {
     }
 }
 
-/// Below this much gain reduction (dB) a releasing state is set to exactly 0, so an
-/// idle processor can skip its exponential. 1e-6 dB is a gain error of 1.2e-7.
+/// Below this much gain reduction (dB) a releasing smoother outputs exactly 0, so an idle
+/// processor passes the signal bit-exactly. 1e-6 dB is a gain error of 1.2e-7.
 pub const GAIN_REDUCTION_FLOOR_DB: f64 = 1e-6;
 
 /// Smooth branching one-pole on a gain reduction in dB (≥ 0 means attenuation).
@@ -76,21 +76,34 @@ impl Ballistics {
     #[inline]
     pub fn tick(&mut self, target_db: f32) -> f32 {
         let target = target_db as f64;
-        let coeff = if target > self.state {
-            self.rise
-        } else {
-            self.fall
-        };
-        let next = target + coeff * (self.state - target);
-        self.state = if next < GAIN_REDUCTION_FLOOR_DB && target <= 0.0 {
+        // Both branches are computed and one is selected, so the recursion's critical
+        // path is one multiply, one add and a blend (≈ 9 cycles) rather than a compare,
+        // a coefficient load, a multiply and an add.
+        let rising = self.rise * self.state + (1.0 - self.rise) * target;
+        let falling = self.fall * self.state + (1.0 - self.fall) * target;
+        self.state = if target > self.state { rising } else { falling };
+        // The floor is applied to the output only, off the recursion's critical path;
+        // the state itself decays on toward zero (and flushes to it under FTZ).
+        if self.state < GAIN_REDUCTION_FLOOR_DB && target <= 0.0 {
             0.0
         } else {
-            next
-        };
-        self.state as f32
+            self.state as f32
+        }
     }
 
-    /// The current gain reduction in dB.
+    /// Runs [`Ballistics::tick`] over a block: each target (dB) is replaced by the
+    /// smoothed gain reduction. Returns the largest value reached.
+    #[inline]
+    pub fn process_in_place(&mut self, targets_db: &mut [f32]) -> f32 {
+        let mut max = 0.0f32;
+        for x in targets_db.iter_mut() {
+            *x = self.tick(*x);
+            max = max.max(*x);
+        }
+        max
+    }
+
+    /// The current gain reduction in dB (the unfloored state).
     #[inline]
     pub fn state_db(&self) -> f32 {
         self.state as f32
@@ -158,6 +171,18 @@ impl AutoReleaseBallistics {
         let fast = self.fast.tick(target_db);
         let slow = self.slow.tick(target_db);
         fast.max(slow)
+    }
+
+    /// Runs [`AutoReleaseBallistics::tick`] over a block in place; returns the largest
+    /// value reached.
+    #[inline]
+    pub fn process_in_place(&mut self, targets_db: &mut [f32]) -> f32 {
+        let mut max = 0.0f32;
+        for x in targets_db.iter_mut() {
+            *x = self.tick(*x);
+            max = max.max(*x);
+        }
+        max
     }
 
     /// The current gain reduction in dB.
@@ -239,10 +264,10 @@ mod tests {
     fn settles_exactly_to_zero() {
         let mut b = Ballistics::new(48_000.0, 1.0, 1.0);
         b.set_state_db(40.0);
-        for _ in 0..48_000 {
-            b.tick(0.0);
-        }
-        assert_eq!(b.state_db(), 0.0);
+        // 40 dB decays below the 1e-6 dB floor after 48·ln(4e7)/ln 9 ≈ 383 samples.
+        let out: Vec<f32> = (0..1000).map(|_| b.tick(0.0)).collect();
+        assert!(out[370] > 0.0);
+        assert!(out[400..].iter().all(|&x| x == 0.0), "exactly zero from the floor on");
     }
 
     #[test]

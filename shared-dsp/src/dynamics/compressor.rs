@@ -15,7 +15,7 @@
 
 use super::ballistics::{AutoReleaseBallistics, Ballistics};
 use super::detector::{DetectorMode, LevelDetector};
-use super::fast_math::{fast_db_to_gain, fast_exp2, fast_power_to_db, DB_PER_LOG2_POWER};
+use super::fast_math::{fast_db_to_gain, fast_power_to_db};
 use super::gain_computer::GainComputer;
 use super::CHUNK;
 use crate::db::db_to_gain;
@@ -150,12 +150,11 @@ pub struct Compressor {
     makeup: Smoother,
     mix: Smoother,
     computer: GainComputer,
-    /// Detector power at the start of the knee: below it the gain is exactly 0 dB.
-    knee_start_power: f32,
     curve_moving: bool,
     channels: Vec<Channel>,
     key: Vec<[f32; CHUNK]>,
     gains: Vec<[f32; CHUNK]>,
+    loudest: [f32; CHUNK],
     dry: [f32; CHUNK],
     wet: [f32; CHUNK],
     gain_reduction_db: f32,
@@ -184,11 +183,11 @@ impl Compressor {
             makeup: smoother(db_to_gain(s.makeup_db)),
             mix: smoother(s.mix_percent / 100.0),
             computer: s.gain_computer(),
-            knee_start_power: 0.0,
             curve_moving: false,
             channels: vec![channel; max_channels],
             key: vec![[0.0; CHUNK]; max_channels],
             gains: vec![[1.0; CHUNK]; max_channels],
+            loudest: [0.0; CHUNK],
             dry: [0.0; CHUNK],
             wet: [1.0; CHUNK],
             gain_reduction_db: 0.0,
@@ -299,7 +298,6 @@ impl Compressor {
 
     fn update_curve(&mut self, threshold_db: f32, inverse_ratio: f32, knee_db: f32) {
         self.computer = GainComputer::from_inverse_ratio(threshold_db, inverse_ratio, knee_db);
-        self.knee_start_power = fast_exp2(self.computer.knee_start_db() / DB_PER_LOG2_POWER);
     }
 
     /// Compresses `channels` in place (1 to `max_channels` channels of equal length;
@@ -360,12 +358,73 @@ impl Compressor {
 
     /// Fills `self.gains[c][..len]` from `self.key[c][..len]` (detector powers); returns
     /// the largest gain reduction reached.
+    ///
+    /// While no setting ramps, the work is split into passes over the chunk: detector
+    /// powers → target gain reduction (logarithm and gain computer, branch-free so it
+    /// vectorises), the ballistics (the only serial recursion), then the exponentials
+    /// (vectorised). Fully linked channels whose ballistics states are equal share one
+    /// pass. Every pass computes exactly what [`Compressor::compute_gains_per_frame`]
+    /// computes frame by frame, so the output does not depend on the block split.
     #[inline]
     fn compute_gains(&mut self, n_ch: usize, len: usize) -> f32 {
+        if self.curve_moving || self.link.is_smoothing() {
+            return self.compute_gains_per_frame(n_ch, len);
+        }
+        let auto = self.applied.auto_release;
+        let link = self.link.current();
+        let loudest = &mut self.loudest[..len];
+        loudest.copy_from_slice(&self.key[0][..len]);
+        for key in &self.key[1..n_ch] {
+            for (l, &k) in loudest.iter_mut().zip(&key[..len]) {
+                *l = l.max(k);
+            }
+        }
+        let (first, others) = self.channels[..n_ch].split_at_mut(1);
+        let first = &mut first[0];
+        let linked = n_ch == 1
+            || (link >= 1.0
+                && others.iter().all(|ch| {
+                    if auto {
+                        ch.auto == first.auto
+                    } else {
+                        ch.ballistics == first.ballistics
+                    }
+                }));
+        let computer = self.computer;
+        let mut max_gr = 0.0f32;
+        if linked {
+            let gains = &mut self.gains[0][..len];
+            for (g, &p) in gains.iter_mut().zip(loudest.iter()) {
+                *g = target_db(&computer, p);
+            }
+            max_gr = smooth_block(first, auto, gains);
+            for ch in others.iter_mut() {
+                ch.ballistics = first.ballistics;
+                ch.auto = first.auto;
+            }
+            gains.iter_mut().for_each(|g| *g = to_gain(*g));
+            let (head, tail) = self.gains.split_at_mut(1);
+            for g in &mut tail[..n_ch - 1] {
+                g[..len].copy_from_slice(&head[0][..len]);
+            }
+        } else {
+            for (c, ch) in self.channels[..n_ch].iter_mut().enumerate() {
+                let gains = &mut self.gains[c][..len];
+                let own = &self.key[c][..len];
+                for ((g, &p), &l) in gains.iter_mut().zip(own).zip(loudest.iter()) {
+                    *g = target_db(&computer, p + link * (l - p));
+                }
+                max_gr = max_gr.max(smooth_block(ch, auto, gains));
+                gains.iter_mut().for_each(|g| *g = to_gain(*g));
+            }
+        }
+        max_gr
+    }
+
+    /// The general path, frame by frame, while settings ramp.
+    fn compute_gains_per_frame(&mut self, n_ch: usize, len: usize) -> f32 {
         let auto = self.applied.auto_release;
         let mut max_gr = 0.0f32;
-        let link_moving = self.link.is_smoothing();
-        let mut link = self.link.current();
         for i in 0..len {
             if self.curve_moving {
                 let t = self.threshold_db.next();
@@ -376,50 +435,22 @@ impl Compressor {
                     || self.inverse_ratio.is_smoothing()
                     || self.knee_db.is_smoothing();
             }
-            if link_moving {
-                link = self.link.next();
-            }
+            let link = self.link.next();
             let mut loudest = 0.0f32;
             for key in &self.key[..n_ch] {
                 loudest = loudest.max(key[i]);
             }
-            if link >= 1.0 || n_ch == 1 {
-                // Fully linked: one logarithm per frame, one exponential per distinct
-                // channel state (the states agree once they have converged).
-                let target = self.target_db(loudest);
-                let mut previous: Option<(f32, f32)> = None;
-                for (c, ch) in self.channels[..n_ch].iter_mut().enumerate() {
-                    let gr = smooth(ch, auto, target);
-                    max_gr = max_gr.max(gr);
-                    let gain = match previous {
-                        Some((p_gr, p_gain)) if p_gr == gr => p_gain,
-                        _ => to_gain(gr),
-                    };
-                    previous = Some((gr, gain));
-                    self.gains[c][i] = gain;
-                }
-            } else {
-                for c in 0..n_ch {
-                    let own = self.key[c][i];
-                    let power = own + link * (loudest - own);
-                    let target = self.target_db(power);
-                    let gr = smooth(&mut self.channels[c], auto, target);
-                    max_gr = max_gr.max(gr);
-                    self.gains[c][i] = to_gain(gr);
-                }
+            for c in 0..n_ch {
+                let own = self.key[c][i];
+                // At 100 % this is exactly `loudest`, as in the linked pass.
+                let power = if link >= 1.0 { loudest } else { own + link * (loudest - own) };
+                let target = target_db(&self.computer, power);
+                let gr = smooth(&mut self.channels[c], auto, target);
+                max_gr = max_gr.max(gr);
+                self.gains[c][i] = to_gain(gr);
             }
         }
         max_gr
-    }
-
-    /// The target gain reduction (dB, ≥ 0) for a detector power.
-    #[inline]
-    fn target_db(&self, power: f32) -> f32 {
-        if power <= self.knee_start_power {
-            0.0
-        } else {
-            -self.computer.gain_db(fast_power_to_db(power))
-        }
     }
 
     /// Multiplies the block by `dry + wet·gain` per frame, `wet` holding the make-up.
@@ -450,6 +481,22 @@ impl Compressor {
     }
 }
 
+/// The target gain reduction (dB, ≥ 0) for a detector power.
+#[inline]
+fn target_db(computer: &GainComputer, power: f32) -> f32 {
+    -computer.gain_db(fast_power_to_db(power))
+}
+
+/// The ballistics over a block of targets, in place; returns the largest reduction.
+#[inline]
+fn smooth_block(ch: &mut Channel, auto: bool, targets: &mut [f32]) -> f32 {
+    if auto {
+        ch.auto.process_in_place(targets)
+    } else {
+        ch.ballistics.process_in_place(targets)
+    }
+}
+
 /// One ballistics step for a channel.
 #[inline]
 fn smooth(ch: &mut Channel, auto: bool, target_db: f32) -> f32 {
@@ -463,11 +510,8 @@ fn smooth(ch: &mut Channel, auto: bool, target_db: f32) -> f32 {
 /// Gain reduction (dB, ≥ 0) to an amplitude gain.
 #[inline]
 fn to_gain(gr_db: f32) -> f32 {
-    if gr_db == 0.0 {
-        1.0
-    } else {
-        fast_db_to_gain(-gr_db)
-    }
+    // Exactly 1.0 at 0 dB (fast_exp2(0) is exact), with no branch to stop vectorising.
+    fast_db_to_gain(-gr_db)
 }
 
 #[cfg(test)]

@@ -26,27 +26,44 @@ pub enum DetectorMode {
 
 /// A sliding-window mean square: the mean of the last `window` squared samples.
 ///
-/// The running sum is `f64` and is recomputed from the window every time the write
-/// position wraps, so rounding never accumulates (cost: one pass over the window per
-/// window length, i.e. one extra add per sample on average).
+/// The squares are kept as fixed-point integers (units of 2⁻⁴⁰, about −120 dBFS in
+/// amplitude) and the running sum is an exact integer sum: adding the newest square and
+/// subtracting the oldest never accumulates rounding, so there is nothing to recompute and
+/// the result is the same for any block split. Squares are clamped to
+/// [`RMS_MAX_POWER`] (+30 dBFS), far above full scale, so the sum of a window of up to
+/// 2¹³ samples fits in an `i64` (signed: its conversion to float is one instruction).
 #[derive(Debug, Clone)]
 pub struct RmsDetector {
-    squares: Vec<f32>,
+    squares: Vec<i64>,
     window: usize,
     position: usize,
-    sum: f64,
+    sum: i64,
+    /// `1 / (window · 2⁴⁰)`: sum to mean square.
+    scale: f64,
     sample_rate: f32,
 }
 
+/// The largest square the RMS detector accumulates: 2¹⁰ = +30.1 dB (power).
+pub const RMS_MAX_POWER: f32 = 1024.0;
+
+/// Fixed-point units per unit of power: 2⁴⁰.
+const RMS_ONE: f32 = 1_099_511_627_776.0;
+
+/// The longest window, in samples, whose sum is guaranteed to fit: 2¹³ (with squares up
+/// to 2⁵⁰ units).
+pub const RMS_MAX_WINDOW_SAMPLES: usize = 8192;
+
 impl RmsDetector {
-    /// A detector for windows up to `max_window_ms` at `sample_rate`, set to that window.
+    /// A detector for windows up to `max_window_ms` at `sample_rate` (and at most
+    /// [`RMS_MAX_WINDOW_SAMPLES`]), set to that window.
     pub fn new(sample_rate: f32, max_window_ms: f32) -> Self {
         let capacity = Self::samples_for(max_window_ms, sample_rate);
         let mut d = Self {
-            squares: vec![0.0; capacity],
+            squares: vec![0; capacity],
             window: capacity,
             position: 0,
-            sum: 0.0,
+            sum: 0,
+            scale: 0.0,
             sample_rate,
         };
         d.set_window_ms(max_window_ms);
@@ -56,7 +73,7 @@ impl RmsDetector {
     fn samples_for(window_ms: f32, sample_rate: f32) -> usize {
         let samples = (window_ms.max(0.0) * 1e-3 * sample_rate.max(1.0)).round();
         if samples.is_finite() {
-            (samples as usize).max(1)
+            (samples as usize).clamp(1, RMS_MAX_WINDOW_SAMPLES)
         } else {
             1
         }
@@ -66,6 +83,7 @@ impl RmsDetector {
     /// window.
     pub fn set_window_ms(&mut self, window_ms: f32) {
         self.window = Self::samples_for(window_ms, self.sample_rate).min(self.squares.len());
+        self.scale = 1.0 / (self.window as f64 * RMS_ONE as f64);
         self.reset();
     }
 
@@ -76,27 +94,36 @@ impl RmsDetector {
 
     /// Clears the window (silence).
     pub fn reset(&mut self) {
-        self.squares.iter_mut().for_each(|s| *s = 0.0);
+        self.squares.iter_mut().for_each(|s| *s = 0);
         self.position = 0;
-        self.sum = 0.0;
+        self.sum = 0;
     }
 
     /// Pushes one sample and returns the mean square of the window. `x` must be finite.
     #[inline]
     pub fn tick(&mut self, x: f32) -> f32 {
+        // `as i64` saturates and maps NaN to 0, so this never misbehaves.
+        let square = ((x * x).min(RMS_MAX_POWER) * RMS_ONE) as i64;
         let window = &mut self.squares[..self.window];
-        let square = x * x;
         // `position < window.len()` always holds; `get_mut` keeps this panic-free.
         if let Some(slot) = window.get_mut(self.position) {
-            self.sum += square as f64 - *slot as f64;
+            self.sum = self.sum - *slot + square;
             *slot = square;
         }
         self.position += 1;
         if self.position >= window.len() {
             self.position = 0;
-            self.sum = window.iter().map(|&s| s as f64).sum();
         }
-        (self.sum.max(0.0) / window.len() as f64) as f32
+        (self.sum as f64 * self.scale) as f32
+    }
+
+    /// Replaces each sample of `block` by `scale` × the mean square after pushing it
+    /// (the same values as calling [`RmsDetector::tick`] per sample).
+    #[inline]
+    pub fn process_in_place(&mut self, block: &mut [f32], scale: f32) {
+        for x in block.iter_mut() {
+            *x = scale * self.tick(*x);
+        }
     }
 }
 
@@ -150,7 +177,7 @@ impl LevelDetector {
     pub fn process_in_place(&mut self, block: &mut [f32]) {
         match self.mode {
             DetectorMode::Peak => block.iter_mut().for_each(|x| *x *= *x),
-            DetectorMode::Rms => block.iter_mut().for_each(|x| *x = 2.0 * self.rms.tick(*x)),
+            DetectorMode::Rms => self.rms.process_in_place(block, 2.0),
         }
     }
 }

@@ -138,15 +138,13 @@ impl GainComputer {
         let over = level_db - self.threshold_db;
         match self.kind {
             CurveKind::Compress => {
-                if over <= -self.half_knee_db {
-                    0.0
-                } else if over < self.half_knee_db {
-                    // Inside the knee (only reachable with W > 0).
-                    let d = over + self.half_knee_db;
-                    self.slope * d * d * self.inv_two_knee
-                } else {
-                    self.slope * over
-                }
+                // Branch-free form of eq. (4), so a block of levels vectorises:
+                // slope·(max(over − W/2, 0) + min(max(over + W/2, 0), W)²/(2W)) is 0 below
+                // the knee, the parabola inside it and slope·over above it (there the
+                // second term is W/2). With W = 0 it is slope·max(over, 0).
+                let above = (over - self.half_knee_db).max(0.0);
+                let inside = (over + self.half_knee_db).max(0.0).min(self.knee_db);
+                self.slope * (above + inside * inside * self.inv_two_knee)
             }
             CurveKind::Expand => {
                 let gain = if !self.slope.is_finite() {
