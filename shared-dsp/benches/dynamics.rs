@@ -39,7 +39,13 @@ fn bench(c: &mut Criterion) {
         ..Default::default()
     };
     let variants = [
-        ("peak", CompressorSettings { threshold_db: -24.0, ..Default::default() }),
+        (
+            "peak",
+            CompressorSettings {
+                threshold_db: -24.0,
+                ..Default::default()
+            },
+        ),
         (
             "rms_auto",
             CompressorSettings {

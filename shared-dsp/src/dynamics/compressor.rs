@@ -17,10 +17,10 @@ use super::ballistics::{AutoReleaseBallistics, Ballistics};
 use super::detector::{DetectorMode, LevelDetector};
 use super::fast_math::{fast_db_to_gain, fast_power_to_db};
 use super::gain_computer::GainComputer;
+use super::sanitize;
 use super::CHUNK;
 use crate::db::db_to_gain;
 use crate::denormal::FlushDenormals;
-use crate::sanitize::replace_non_finite;
 use crate::smoother::{Smoother, SmoothingStyle};
 
 /// The RMS detector's window: 10 ms holds a whole number of half periods of every
@@ -323,7 +323,7 @@ impl Compressor {
         let channels = &mut channels[..n_ch];
         let frames = channels.iter().map(|c| c.len()).min().unwrap_or(0);
         for ch in channels.iter_mut() {
-            replace_non_finite(&mut ch[..frames]);
+            sanitize(&mut ch[..frames]);
         }
         let sidechain = if self.applied.external_sidechain {
             sidechain.filter(|sc| !sc.is_empty() && sc.iter().all(|c| c.len() >= frames))
@@ -443,7 +443,11 @@ impl Compressor {
             for c in 0..n_ch {
                 let own = self.key[c][i];
                 // At 100 % this is exactly `loudest`, as in the linked pass.
-                let power = if link >= 1.0 { loudest } else { own + link * (loudest - own) };
+                let power = if link >= 1.0 {
+                    loudest
+                } else {
+                    own + link * (loudest - own)
+                };
                 let target = target_db(&self.computer, power);
                 let gr = smooth(&mut self.channels[c], auto, target);
                 max_gr = max_gr.max(gr);

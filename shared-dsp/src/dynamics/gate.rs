@@ -28,9 +28,9 @@
 use super::ballistics::Ballistics;
 use super::fast_math::{fast_db_to_gain, fast_exp2, fast_power_to_db, DB_PER_LOG2_POWER};
 use super::gain_computer::GainComputer;
+use super::sanitize;
 use super::CHUNK;
 use crate::denormal::FlushDenormals;
-use crate::sanitize::replace_non_finite;
 use crate::smoother::{Smoother, SmoothingStyle};
 
 /// Built-in hold (ms) that bridges the zero crossings of tones down to 50 Hz (half a
@@ -318,7 +318,7 @@ impl Gate {
         let channels = &mut channels[..n_ch];
         let frames = channels.iter().map(|c| c.len()).min().unwrap_or(0);
         for ch in channels.iter_mut() {
-            replace_non_finite(&mut ch[..frames]);
+            sanitize(&mut ch[..frames]);
         }
         let sidechain = if self.applied.external_sidechain {
             sidechain.filter(|sc| !sc.is_empty() && sc.iter().all(|c| c.len() >= frames))
@@ -355,10 +355,16 @@ impl Gate {
         self.gain_reduction_db = block_gr;
     }
 
+    /// Fills `self.gains[..len]` from `self.key[..n_ch][..len]`; returns the largest gain
+    /// reduction. While threshold, hysteresis or range ramp, the chunk is run one frame
+    /// at a time through the same passes, so the output does not depend on the block
+    /// split.
     #[inline]
     fn compute_gains(&mut self, n_ch: usize, len: usize) -> f32 {
+        if !self.levels_moving {
+            return self.compute_span(n_ch, 0, len);
+        }
         let mut max_gr = 0.0f32;
-        let infinite = !self.applied.ratio.is_finite();
         for i in 0..len {
             if self.levels_moving {
                 let t = self.threshold_db.next();
@@ -369,49 +375,77 @@ impl Gate {
                     || self.hysteresis_db.is_smoothing()
                     || self.range_db.is_smoothing();
             }
-            let mut power = 0.0f32;
-            for key in &self.key[..n_ch] {
-                power = power.max(key[i] * key[i]);
-            }
-            // Sliding peak over 1–2 buckets for the expander's level.
-            self.bucket_current = self.bucket_current.max(power);
-            self.bucket_count += 1;
-            let level = self.bucket_current.max(self.bucket_previous);
-            if self.bucket_count >= self.bucket_samples {
-                self.bucket_previous = self.bucket_current;
-                self.bucket_current = 0.0;
-                self.bucket_count = 0;
-            }
-            // Open/close with hysteresis and hold.
-            if self.open {
-                if power >= self.close_power {
-                    self.hold_left = self.hold_total;
-                } else if self.hold_left > 1 {
-                    self.hold_left -= 1;
-                } else {
-                    self.hold_left = 0;
-                    self.open = false;
-                    self.transitions += 1;
-                }
-            } else if power >= self.open_power {
-                self.open = true;
-                self.hold_left = self.hold_total;
-                self.transitions += 1;
-            }
-            let target = if self.open {
-                0.0
-            } else if infinite {
-                self.range_db.current()
-            } else {
-                -self.computer.gain_db(fast_power_to_db(level))
-            };
-            let gr = self.ballistics.tick(target);
-            max_gr = max_gr.max(gr);
-            self.gains[i] = gr;
+            max_gr = max_gr.max(self.compute_span(n_ch, i, i + 1));
         }
-        // The exponentials in a separate pass, which vectorises (fast_exp2(0) is exactly
-        // 1, so an open gate passes the signal bit-exactly).
-        for g in &mut self.gains[..len] {
+        max_gr
+    }
+
+    /// The passes over frames `from..to` of the chunk: loudest key power (vectorised),
+    /// the open/close state machine and target (serial but branch-free), the expander
+    /// curve (only at a finite ratio), the ballistics (serial), the exponentials
+    /// (vectorised).
+    #[inline]
+    fn compute_span(&mut self, n_ch: usize, from: usize, to: usize) -> f32 {
+        let gains = &mut self.gains[from..to];
+        gains.copy_from_slice(&self.key[0][from..to]);
+        gains.iter_mut().for_each(|g| *g *= *g);
+        for key in &self.key[1..n_ch] {
+            for (g, &k) in gains.iter_mut().zip(&key[from..to]) {
+                *g = g.max(k * k);
+            }
+        }
+        let infinite = !self.applied.ratio.is_finite();
+        let closed_target = self.range_db.current();
+        let (open_power, close_power, hold_total) =
+            (self.open_power, self.close_power, self.hold_total);
+        // The state lives in locals so it stays in registers.
+        let (mut open, mut hold_left, mut transitions) =
+            (self.open, self.hold_left, self.transitions);
+        for g in gains.iter_mut() {
+            let power = *g;
+            // Open/close with hysteresis and hold: a key sample at or above the open
+            // threshold (closed) or the close threshold (open) reloads the hold counter;
+            // the gate is open while the counter is above zero. Written without
+            // branches: noise near a threshold would defeat a branch predictor.
+            let threshold = if open { close_power } else { open_power };
+            let reload = (power >= threshold) as u32;
+            hold_left = reload * hold_total + (1 - reload) * hold_left.saturating_sub(1);
+            let now_open = hold_left > 0;
+            transitions += (now_open != open) as u64;
+            open = now_open;
+            if infinite {
+                *g = if open { 0.0 } else { closed_target };
+            } else {
+                // Sliding peak over 1–2 buckets for the expander's level (run only at
+                // finite ratios; after a switch from gate to expander it refills within
+                // 10 ms); an open gate is marked with an infinite level (0 dB below).
+                self.bucket_current = self.bucket_current.max(power);
+                self.bucket_count += 1;
+                let level = self.bucket_current.max(self.bucket_previous);
+                if self.bucket_count >= self.bucket_samples {
+                    self.bucket_previous = self.bucket_current;
+                    self.bucket_current = 0.0;
+                    self.bucket_count = 0;
+                }
+                *g = if open { f32::INFINITY } else { level };
+            }
+        }
+        self.open = open;
+        self.hold_left = hold_left;
+        self.transitions = transitions;
+        if !infinite {
+            let computer = self.computer;
+            for g in gains.iter_mut() {
+                *g = if *g == f32::INFINITY {
+                    0.0
+                } else {
+                    -computer.gain_db(fast_power_to_db(*g))
+                };
+            }
+        }
+        let max_gr = self.ballistics.process_in_place(gains);
+        // fast_exp2(0) is exactly 1, so an open gate passes the signal bit-exactly.
+        for g in gains.iter_mut() {
             *g = fast_db_to_gain(-*g);
         }
         max_gr
@@ -458,10 +492,16 @@ mod tests {
             let mut input = sine(amp(-20.0), 48, 2400);
             input.extend(sine(amp(-50.0), 48, 12_000));
             let out = run(&mut g, &input, None, &s);
-            assert!(rms_db(&out[..2400]) - rms_db(&input[..2400]) > -0.5, "opened");
+            assert!(
+                rms_db(&out[..2400]) - rms_db(&input[..2400]) > -0.5,
+                "opened"
+            );
             let measured = rms_db(&out[12_000..]) - rms_db(&input[12_000..]);
             // ±0.1 dB (the issue's); expected error: fast exp2, < 1e-5 dB.
-            assert!((measured + range as f64).abs() < 0.1, "range {range}: {measured} dB");
+            assert!(
+                (measured + range as f64).abs() < 0.1,
+                "range {range}: {measured} dB"
+            );
             assert_eq!(g.transitions(), 2);
         }
     }
@@ -485,7 +525,10 @@ mod tests {
             let input = sine(amp(-40.0), 48, 9600);
             let out = run(&mut g, &input, None, &s);
             let measured = rms_db(&out[4800..]) - rms_db(&input[4800..]);
-            assert!((measured - expected).abs() < 0.05, "1:{ratio}: {measured} dB");
+            assert!(
+                (measured - expected).abs() < 0.05,
+                "1:{ratio}: {measured} dB"
+            );
         }
     }
 
@@ -541,7 +584,10 @@ mod tests {
             let main = vec![0.5f32; frames];
             let out = run(&mut g, &main, Some(&key), &s);
             let close_power = db_to_power(-43.0);
-            let last_loud = key.iter().rposition(|&k| k * k >= close_power).expect("loud key");
+            let last_loud = key
+                .iter()
+                .rposition(|&k| k * k >= close_power)
+                .expect("loud key");
             let expected = last_loud + ((GATE_DETECTOR_HOLD_MS + hold) * 48.0).round() as usize;
             // Fully open (gain exactly 1) before; closing from the expected frame on.
             let first_closing = (last_loud..frames).find(|&n| out[n] < 0.5).expect("closes");
@@ -572,12 +618,18 @@ mod tests {
         let out = run(&mut g, &main, Some(&key), &s);
         let gr: Vec<f32> = out.iter().map(|&o| -20.0 * o.log10()).collect();
         let crossing = |from: usize, level: f32, rising: bool| {
-            from + gr[from..].iter().position(|&g| if rising { g >= level } else { g <= level }).unwrap()
+            from + gr[from..]
+                .iter()
+                .position(|&g| if rising { g >= level } else { g <= level })
+                .unwrap()
         };
         let opening = (crossing(480, 2.0, false) - crossing(480, 18.0, false)) as f32 / 48.0;
         assert!((opening / attack - 1.0).abs() < 0.1, "attack {opening} ms");
         let closing = (crossing(5280, 18.0, true) - crossing(5280, 2.0, true)) as f32 / 48.0;
-        assert!((closing / release - 1.0).abs() < 0.1, "release {closing} ms");
+        assert!(
+            (closing / release - 1.0).abs() < 0.1,
+            "release {closing} ms"
+        );
     }
 
     #[test]
@@ -585,10 +637,14 @@ mod tests {
         let s = GateSettings::default();
         let clean = program(512, 9);
         for bad in [
-            (0..512).map(|n| if n % 64 < 32 { 1.0 } else { -1.0 }).collect::<Vec<f32>>(),
+            (0..512)
+                .map(|n| if n % 64 < 32 { 1.0 } else { -1.0 })
+                .collect::<Vec<f32>>(),
             vec![0.0; 512],
             vec![1e-40; 512],
-            (0..512).map(|n| [f32::NAN, f32::INFINITY, 0.5][n % 3]).collect(),
+            (0..512)
+                .map(|n| [f32::NAN, f32::INFINITY, 0.5][n % 3])
+                .collect(),
         ] {
             let mut g = gate(&s);
             let (mut l, mut r) = (bad.clone(), bad.clone());
@@ -603,7 +659,10 @@ mod tests {
         let mut after_silence = gate(&s);
         run(&mut after_nan, &[f32::NAN; 512], None, &s);
         run(&mut after_silence, &[0.0; 512], None, &s);
-        assert_eq!(run(&mut after_nan, &clean, None, &s), run(&mut after_silence, &clean, None, &s));
+        assert_eq!(
+            run(&mut after_nan, &clean, None, &s),
+            run(&mut after_silence, &clean, None, &s)
+        );
     }
 
     #[test]
@@ -611,8 +670,18 @@ mod tests {
         // Per-frame state only: bit-identical for any block split, also while the
         // threshold ramps after a settings change at frame 4800.
         let input = program(9600, 21);
-        let a = GateSettings { threshold_db: -30.0, ratio: 3.0, hold_ms: 5.0, ..Default::default() };
-        let b = GateSettings { threshold_db: -20.0, ratio: f32::INFINITY, range_db: 30.0, ..a };
+        let a = GateSettings {
+            threshold_db: -30.0,
+            ratio: 3.0,
+            hold_ms: 5.0,
+            ..Default::default()
+        };
+        let b = GateSettings {
+            threshold_db: -20.0,
+            ratio: f32::INFINITY,
+            range_db: 30.0,
+            ..a
+        };
         let run_blocks = |g: &mut Gate, sizes: &[usize]| {
             let mut out = input.clone();
             let (mut start, mut k) = (0, 0);

@@ -27,6 +27,15 @@ pub use detector::{DetectorMode, LevelDetector, RmsDetector};
 pub use gain_computer::{CurveKind, GainComputer};
 pub use gate::{Gate, GateSettings};
 
+/// Replaces non-finite samples with silence, branch-free so it vectorises (unlike
+/// [`crate::sanitize::replace_non_finite`], which also counts them).
+#[inline]
+fn sanitize(samples: &mut [f32]) {
+    for x in samples.iter_mut() {
+        *x = if x.is_finite() { *x } else { 0.0 };
+    }
+}
+
 /// Frames processed per inner pass (scratch buffers are this long, so any block size
 /// works without allocation).
 const CHUNK: usize = 64;
