@@ -18,6 +18,7 @@ use super::detector::{DetectorMode, LevelDetector};
 use super::fast_math::{fast_db_to_gain, fast_power_to_db};
 use super::gain_computer::GainComputer;
 use super::sanitize;
+use super::sidechain::{KeyFilter, KeyFilterKind};
 use super::CHUNK;
 use crate::db::db_to_gain;
 use crate::denormal::FlushDenormals;
@@ -51,7 +52,8 @@ pub struct CompressorSettings {
     pub auto_release: bool,
     /// Peak or RMS (10 ms window) detection.
     pub detector: DetectorMode,
-    /// High-pass on the detector's input, 20 to 500 Hz; `None` = off.
+    /// High-pass on the detector's input (12 dB/oct Butterworth, see [`KeyFilter`]),
+    /// 20 to 500 Hz; `None` = off.
     pub sidechain_hpf_hz: Option<f32>,
     /// Detect from the external sidechain block passed to `process` (when one is given).
     pub external_sidechain: bool,
@@ -152,6 +154,7 @@ pub struct Compressor {
     computer: GainComputer,
     curve_moving: bool,
     channels: Vec<Channel>,
+    sidechain_hpf: KeyFilter,
     key: Vec<[f32; CHUNK]>,
     gains: Vec<[f32; CHUNK]>,
     loudest: [f32; CHUNK],
@@ -185,6 +188,7 @@ impl Compressor {
             computer: s.gain_computer(),
             curve_moving: false,
             channels: vec![channel; max_channels],
+            sidechain_hpf: KeyFilter::new(KeyFilterKind::Highpass, sample_rate, max_channels),
             key: vec![[0.0; CHUNK]; max_channels],
             gains: vec![[1.0; CHUNK]; max_channels],
             loudest: [0.0; CHUNK],
@@ -231,6 +235,7 @@ impl Compressor {
             ch.ballistics.reset();
             ch.auto.reset();
         }
+        self.sidechain_hpf.reset();
         for s in [
             &mut self.threshold_db,
             &mut self.inverse_ratio,
@@ -293,6 +298,7 @@ impl Compressor {
         for ch in &mut self.channels {
             ch.detector.set_mode(s.detector);
         }
+        self.sidechain_hpf.set(s.sidechain_hpf_hz);
         self.applied = s;
     }
 
@@ -335,8 +341,8 @@ impl Compressor {
         while start < frames {
             let len = (frames - start).min(CHUNK);
             let end = start + len;
-            for (c, state) in self.channels[..n_ch].iter_mut().enumerate() {
-                let key = &mut self.key[c][..len];
+            for (c, key) in self.key[..n_ch].iter_mut().enumerate() {
+                let key = &mut key[..len];
                 match sidechain {
                     Some(sc) => {
                         let src = &sc[c.min(sc.len() - 1)][start..end];
@@ -346,8 +352,10 @@ impl Compressor {
                     }
                     None => key.copy_from_slice(&channels[c][start..end]),
                 }
-                // TODO(sidechain HPF): filled in once `shared_dsp::filter` lands.
-                state.detector.process_in_place(key);
+            }
+            self.sidechain_hpf.process(&mut self.key, n_ch, len);
+            for (key, state) in self.key.iter_mut().zip(&mut self.channels[..n_ch]) {
+                state.detector.process_in_place(&mut key[..len]);
             }
             block_gr = block_gr.max(self.compute_gains(n_ch, len));
             self.apply_gains(channels, start, len);

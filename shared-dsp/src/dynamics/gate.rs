@@ -4,7 +4,8 @@
 //! Per frame:
 //!
 //! ```text
-//! key (own input or external sidechain) → key filter (HPF, LPF) → |x|², loudest channel
+//! key (own input or external sidechain) → key filter (HPF, LPF: band-pass) → |x|²,
+//!   loudest channel
 //!   → open/close state (hysteresis, hold) → target gain reduction
 //!   → ballistics (attack = opening, release = closing, 10–90 % times) → gain
 //! ```
@@ -29,6 +30,7 @@ use super::ballistics::Ballistics;
 use super::fast_math::{fast_db_to_gain, fast_exp2, fast_power_to_db, DB_PER_LOG2_POWER};
 use super::gain_computer::GainComputer;
 use super::sanitize;
+use super::sidechain::{KeyFilter, KeyFilterKind};
 use super::CHUNK;
 use crate::denormal::FlushDenormals;
 use crate::smoother::{Smoother, SmoothingStyle};
@@ -64,9 +66,11 @@ pub struct GateSettings {
     pub release_ms: f32,
     /// The gate closes at `threshold − hysteresis`, 0 to 20 dB.
     pub hysteresis_db: f32,
-    /// Key filter high-pass, 20 Hz to 20 kHz; `None` = off.
+    /// Key filter high-pass (12 dB/oct Butterworth, see [`KeyFilter`]), 20 Hz to 20 kHz
+    /// (and below 0.49 × the sample rate); `None` = off.
     pub key_hpf_hz: Option<f32>,
-    /// Key filter low-pass, 20 Hz to 20 kHz; `None` = off. With both on, a band-pass.
+    /// Key filter low-pass (12 dB/oct), 20 Hz to 20 kHz; `None` = off. With both on,
+    /// a band-pass key filter.
     pub key_lpf_hz: Option<f32>,
     /// Key from the external sidechain block passed to `process` (when one is given).
     pub external_sidechain: bool,
@@ -151,6 +155,8 @@ pub struct Gate {
     bucket_current: f32,
     bucket_previous: f32,
     ballistics: Ballistics,
+    key_hpf: KeyFilter,
+    key_lpf: KeyFilter,
     key: Vec<[f32; CHUNK]>,
     gains: [f32; CHUNK],
     gain_reduction_db: f32,
@@ -191,6 +197,8 @@ impl Gate {
             bucket_current: 0.0,
             bucket_previous: 0.0,
             ballistics: Ballistics::new(sample_rate, s.release_ms, s.attack_ms),
+            key_hpf: KeyFilter::new(KeyFilterKind::Highpass, sample_rate, max_channels),
+            key_lpf: KeyFilter::new(KeyFilterKind::Lowpass, sample_rate, max_channels),
             key: vec![[0.0; CHUNK]; max_channels],
             gains: [1.0; CHUNK],
             gain_reduction_db: 0.0,
@@ -255,6 +263,8 @@ impl Gate {
             self.hysteresis_db.current(),
             self.range_db.current(),
         );
+        self.key_hpf.reset();
+        self.key_lpf.reset();
         self.open = false;
         self.hold_left = 0;
         self.bucket_count = 0;
@@ -293,6 +303,8 @@ impl Gate {
             self.ballistics
                 .set_times(self.sample_rate, s.release_ms, s.attack_ms);
         }
+        self.key_hpf.set(s.key_hpf_hz);
+        self.key_lpf.set(s.key_lpf_hz);
         if s.hold_ms != old.hold_ms {
             self.hold_total = self.hold_samples(s.hold_ms);
             self.hold_left = self.hold_left.min(self.hold_total);
@@ -341,8 +353,9 @@ impl Gate {
                     }
                     None => key.copy_from_slice(&channels[c][start..end]),
                 }
-                // TODO(key filter): filled in once `shared_dsp::filter` lands.
             }
+            self.key_hpf.process(&mut self.key, n_ch, len);
+            self.key_lpf.process(&mut self.key, n_ch, len);
             block_gr = block_gr.max(self.compute_gains(n_ch, len));
             let gains = &self.gains[..len];
             for channel in channels.iter_mut() {

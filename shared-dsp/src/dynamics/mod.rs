@@ -11,6 +11,7 @@
 //!   attack and release time in this module is a 10 %–90 % time** (see
 //!   [`ballistics`]).
 //! - [`fast_math`]: the logarithm and exponential used once per frame.
+//! - [`KeyFilter`]: the smoothed sidechain high-/low-pass (from [`crate::filter`]).
 //! - [`Compressor`] / [`CompressorSettings`] and [`Gate`] / [`GateSettings`]: the two
 //!   processors, no latency.
 
@@ -20,12 +21,14 @@ pub mod detector;
 pub mod fast_math;
 pub mod gain_computer;
 pub mod gate;
+pub mod sidechain;
 
 pub use ballistics::{AutoReleaseBallistics, Ballistics};
 pub use compressor::{auto_makeup_db, Compressor, CompressorSettings};
 pub use detector::{DetectorMode, LevelDetector, RmsDetector};
 pub use gain_computer::{CurveKind, GainComputer};
 pub use gate::{Gate, GateSettings};
+pub use sidechain::{KeyFilter, KeyFilterKind};
 
 /// Replaces non-finite samples with silence, branch-free so it vectorises (unlike
 /// [`crate::sanitize::replace_non_finite`], which also counts them).
