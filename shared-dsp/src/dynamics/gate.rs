@@ -546,6 +546,38 @@ mod tests {
     }
 
     #[test]
+    fn band_pass_key_filter_picks_what_opens_the_gate() {
+        // Threshold −30 dBFS. Key tones at −18 dBFS: a 50 Hz "kick" and an 8 kHz
+        // "hi-hat". A 200 Hz–2 kHz band-pass key (12 dB/oct each side) puts each two
+        // octaves out, about −24 dB → −42 dBFS, 12 dB under the threshold (margin for
+        // the filters' onset transient): neither opens. Without the key filter both do;
+        // with only the LPF the kick does and the hi-hat does not.
+        let opens = |period: usize, hpf: Option<f32>, lpf: Option<f32>| {
+            let s = GateSettings {
+                threshold_db: -30.0,
+                key_hpf_hz: hpf,
+                key_lpf_hz: lpf,
+                ..Default::default()
+            };
+            let mut g = gate(&s);
+            let input = sine(amp(-18.0), period, 9600);
+            run(&mut g, &input, None, &s);
+            g.transitions() > 0
+        };
+        let (kick, hat) = (960, 6);
+        assert!(opens(kick, None, None) && opens(hat, None, None));
+        assert!(
+            !opens(kick, Some(200.0), Some(2000.0)),
+            "kick blocked by the band-pass"
+        );
+        assert!(
+            !opens(hat, Some(200.0), Some(2000.0)),
+            "hi-hat blocked by the band-pass"
+        );
+        assert!(opens(kick, None, Some(2000.0)) && !opens(hat, None, Some(2000.0)));
+    }
+
+    #[test]
     fn a_tone_at_the_threshold_does_not_chatter() {
         // 10 s of 1 kHz whose level wanders within threshold ± 0.5 dB (two slow LFOs),
         // 3 dB hysteresis, no hold: exactly one transition (it opens once and stays
@@ -687,12 +719,15 @@ mod tests {
             threshold_db: -30.0,
             ratio: 3.0,
             hold_ms: 5.0,
+            key_hpf_hz: Some(100.0),
             ..Default::default()
         };
         let b = GateSettings {
             threshold_db: -20.0,
             ratio: f32::INFINITY,
             range_db: 30.0,
+            key_hpf_hz: Some(300.0),
+            key_lpf_hz: Some(5000.0),
             ..a
         };
         let run_blocks = |g: &mut Gate, sizes: &[usize]| {
