@@ -38,29 +38,41 @@ fn bench(c: &mut Criterion) {
         release_ms: 80.0,
         ..Default::default()
     };
+    let gate_filtered = GateSettings {
+        key_hpf_hz: Some(80.0),
+        key_lpf_hz: Some(8000.0),
+        ..gate_settings
+    };
+    let rms_auto = CompressorSettings {
+        threshold_db: -24.0,
+        detector: DetectorMode::Rms,
+        auto_release: true,
+        makeup_db: 6.0,
+        mix_percent: 70.0,
+        ..Default::default()
+    };
     let variants = [
         (
             "peak",
+            gate_settings,
             CompressorSettings {
                 threshold_db: -24.0,
                 ..Default::default()
             },
         ),
+        ("rms_auto_mix", gate_settings, rms_auto),
         (
-            "rms_auto",
+            "rms_auto_mix_with_key_filters",
+            gate_filtered,
             CompressorSettings {
-                threshold_db: -24.0,
-                detector: DetectorMode::Rms,
-                auto_release: true,
-                makeup_db: 6.0,
-                mix_percent: 70.0,
-                ..Default::default()
+                sidechain_hpf_hz: Some(100.0),
+                ..rms_auto
             },
         ),
     ];
     let mut group = c.benchmark_group("dynamics");
     group.throughput(Throughput::Elements(frames as u64));
-    for (name, comp_settings) in variants {
+    for (name, gate_settings, comp_settings) in variants {
         let mut gate = Gate::new(FS, 2);
         let mut comp = Compressor::new(FS, 2);
         let mut l = left.clone();
@@ -86,13 +98,13 @@ fn bench(c: &mut Criterion) {
             l.copy_from_slice(&left);
             r.copy_from_slice(&right);
             for (lb, rb) in l.chunks_mut(BLOCK).zip(r.chunks_mut(BLOCK)) {
-                gate.process(&mut [lb, rb], None, &gate_settings);
+                gate.process(&mut [lb, rb], None, &variants[0].1);
             }
             std::hint::black_box(&l);
         })
     });
     let mut comp = Compressor::new(FS, 2);
-    let comp_settings = variants[0].1;
+    let comp_settings = variants[0].2;
     group.bench_function("compressor_stereo_linked_peak_2s", |b| {
         b.iter(|| {
             l.copy_from_slice(&left);

@@ -354,8 +354,12 @@ impl Gate {
                     None => key.copy_from_slice(&channels[c][start..end]),
                 }
             }
-            self.key_hpf.process(&mut self.key, n_ch, len);
-            self.key_lpf.process(&mut self.key, n_ch, len);
+            KeyFilter::process_chain(
+                &mut [&mut self.key_hpf, &mut self.key_lpf],
+                &mut self.key,
+                n_ch,
+                len,
+            );
             block_gr = block_gr.max(self.compute_gains(n_ch, len));
             let gains = &self.gains[..len];
             for channel in channels.iter_mut() {

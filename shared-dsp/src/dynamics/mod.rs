@@ -95,3 +95,51 @@ pub(crate) mod test_util {
             .collect()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::test_util::program;
+    use super::*;
+
+    #[test]
+    fn any_sample_rate_block_size_and_channel_layout_is_safe() {
+        // The life-cycle contract: no panic for block sizes 1..8192 at 22.05–384 kHz, with
+        // more channels than prepared, unequal lengths, or a short or empty sidechain;
+        // output stays finite. (Not a DSP claim, so only finiteness is asserted.)
+        let signal = program(8192, 17);
+        for &fs in &[22_050.0f32, 44_100.0, 192_000.0, 384_000.0] {
+            let mut comp = Compressor::new(fs, 2);
+            let mut gate = Gate::new(fs, 2);
+            let cs = CompressorSettings {
+                detector: DetectorMode::Rms,
+                sidechain_hpf_hz: Some(500.0),
+                external_sidechain: true,
+                link_percent: 50.0,
+                ..Default::default()
+            };
+            let gs = GateSettings {
+                key_hpf_hz: Some(20_000.0),
+                key_lpf_hz: Some(20_000.0),
+                external_sidechain: true,
+                ..Default::default()
+            };
+            for &len in &[1usize, 2, 63, 64, 65, 511, 4096, 8192] {
+                let mut a = signal[..len].to_vec();
+                let mut b = signal[..len].to_vec();
+                let mut c = signal[..len].to_vec();
+                let short = &signal[..len / 2];
+                let sidechains: [Option<&[&[f32]]>; 3] = [None, Some(&[]), Some(&[short])];
+                for sc in sidechains {
+                    comp.process(&mut [&mut a, &mut b, &mut c], sc, &cs);
+                    gate.process(&mut [&mut a, &mut b[..len / 2]], sc, &gs);
+                    comp.process(&mut [&mut a[..len / 3]], Some(&[&signal[..len]]), &cs);
+                }
+                assert!(
+                    a.iter().chain(&b).chain(&c).all(|x| x.is_finite()),
+                    "{fs} Hz, {len}"
+                );
+            }
+            assert!(comp.gain_reduction_db().is_finite() && gate.gain_reduction_db().is_finite());
+        }
+    }
+}
