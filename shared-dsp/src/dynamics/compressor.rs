@@ -420,7 +420,9 @@ impl Compressor {
                 let gains = &mut self.gains[c][..len];
                 let own = &self.key[c][..len];
                 for ((g, &p), &l) in gains.iter_mut().zip(own).zip(loudest.iter()) {
-                    *g = target_db(&computer, p + link * (l - p));
+                    // At 100 % exactly the loudest power, as in the per-frame path.
+                    let power = if link >= 1.0 { l } else { p + link * (l - p) };
+                    *g = target_db(&computer, power);
                 }
                 max_gr = max_gr.max(smooth_block(ch, auto, gains));
                 gains.iter_mut().for_each(|g| *g = to_gain(*g));

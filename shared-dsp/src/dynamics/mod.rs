@@ -41,7 +41,7 @@ fn sanitize(samples: &mut [f32]) {
 
 /// Frames processed per inner pass (scratch buffers are this long, so any block size
 /// works without allocation).
-const CHUNK: usize = 64;
+pub const CHUNK: usize = 64;
 
 /// Signals and measurements shared by the dynamics tests.
 #[cfg(test)]
