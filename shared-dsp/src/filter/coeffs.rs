@@ -41,7 +41,29 @@
 //! - low shelf: `H(s) = A·(s² + s·√A/Q + A) / (A·s² + s·√A/Q + 1)`;
 //! - high shelf: `H(s) = A·(A·s² + s·√A/Q + 1) / (s² + s·√A/Q + A)`;
 //!
-//! with `s` normalised to the centre frequency. High-pass sections are the bilinear
+//! with `s` normalised to the centre frequency.
+//!
+//! # Accuracy, and its limit
+//!
+//! Largest error against the analog prototype over 20 Hz – 20 kHz, on the grid
+//! centre 20 Hz – 16 kHz, Q 0.5 – 8, gain ±1 – ±18 dB (see the tests):
+//!
+//! | rate     | bell ≤ 2 kHz | bell 3–16 kHz | shelves ≤ 2 kHz | shelves 3–16 kHz |
+//! |----------|--------------|---------------|-----------------|------------------|
+//! | 44.1 kHz | 0.40 dB      | 1.19 dB       | 0.09 dB         | 2.97 dB          |
+//! | 48 kHz   | 0.27 dB      | 0.79 dB       | 0.06 dB         | 1.87 dB          |
+//! | 96 kHz   | 0.01 dB      | 0.04 dB       | 0.003 dB        | 0.20 dB          |
+//!
+//! The worst cases are wide bells (Q 0.5–1) whose skirt still rises at Nyquist, and
+//! resonant shelves (Q 4–8) whose second resonance lies near or past Nyquist: a
+//! digital biquad's magnitude has zero slope at Nyquist and one pole pair, so it cannot
+//! follow these prototypes there (a free least-squares fit of all five coefficients
+//! still leaves about 0.15 dB for the Q 0.5 bell at 2 kHz, 44.1 kHz). Meeting the
+//! issue's 0.1/0.5 dB everywhere at 44.1/48 kHz would need a second section per band
+//! or oversampling; at 96 kHz the designs meet it on the whole grid. Compare the
+//! bilinear bell: 8 dB off at 16 kHz, Q 1, +12 dB, 44.1 kHz.
+//!
+//! High-pass sections are the bilinear
 //! transform with the cutoff pre-warped (exact −3 dB point, exact zero at DC; the
 //! bilinear's only flaw, compression near Nyquist, does not touch a high-pass).
 
@@ -58,6 +80,9 @@ pub const MAX_FREQ_FRACTION: f64 = 0.49;
 /// The lowest design frequency, far below any audible use and above zero so that
 /// logarithms and `tan` stay finite.
 pub const MIN_FREQ_HZ: f64 = 1.0;
+
+/// Frequencies on which a shelf design compares its two candidate fits.
+const SHELF_CHECK_POINTS: usize = 24;
 
 /// The lowest Q a design accepts (a Q of zero is a filter with no bandwidth limit).
 pub const MIN_Q: f64 = 0.025;
@@ -393,24 +418,61 @@ impl BiquadCoeffs {
         Self { b0, b1, b2, a1, a2 }
     }
 
-    /// The shelf numerator over fixed poles: with a resonant prototype (`Q ≥ 1`) whose
-    /// zeros at `w_zeros` lie below Nyquist, value and slope there (so the dip or bump
-    /// of the zeros is in place); otherwise DC, Nyquist and the centre.
+    /// The shelf numerator over fixed poles. Two closed-form candidates: value and slope
+    /// at the zeros' resonance `w_zeros` (places the dip or bump of a resonant shelf;
+    /// only when the zeros lie below Nyquist), and the values at DC, the centre and
+    /// Nyquist. The one closer to the analog magnitude on [`SHELF_CHECK_POINTS`]
+    /// log-spaced frequencies (20 Hz to 20 kHz or 0.95·Nyquist) and at the pole and
+    /// zero resonances is kept.
+    #[allow(clippy::too_many_arguments)]
     fn fit_shelf(
         a1: f64,
         a2: f64,
         q: f64,
         w: f64,
+        w_poles: f64,
         w_zeros: f64,
         fs: f64,
         target_db: impl Fn(f64) -> f64,
     ) -> Self {
         let target = |w: f64| 10f64.powf(target_db(w * fs / (2.0 * PI)) / 10.0);
-        if q >= 1.0 && w_zeros < 0.985 * PI {
-            Self::fit_value_and_slope(a1, a2, target, w_zeros)
+        let w_match = w.min(0.9 * PI);
+        let three =
+            Self::fit_three_points(a1, a2, target(0.0), target(PI), w_match, target(w_match));
+        if w_zeros >= 0.985 * PI {
+            return three;
+        }
+        let slope = Self::fit_value_and_slope(a1, a2, target, w_zeros);
+        if !slope.is_stable() {
+            return three;
+        }
+        let top = (0.95 * 0.5 * fs).min(20_000.0);
+        // The grid plus both resonances and their half-bandwidth points, where a
+        // resonant shelf's error concentrates.
+        let hz = |w: f64| w * fs / (2.0 * PI);
+        let edge = 0.5 / q;
+        let resonances = [w_poles, w_zeros].map(|r| [r, r * (1.0 - edge), r * (1.0 + edge)]);
+        // Check frequencies and their analog magnitudes, computed once for both.
+        let mut check = [(0.0f64, 0.0f64); SHELF_CHECK_POINTS + 6];
+        let mut n = 0;
+        let grid = (0..SHELF_CHECK_POINTS)
+            .map(|i| 20.0 * (top / 20.0).powf(i as f64 / (SHELF_CHECK_POINTS - 1) as f64));
+        for f in grid.chain(resonances.iter().flatten().map(|&r| hz(r))) {
+            if f > 0.0 && f <= top && n < check.len() {
+                check[n] = (f, target_db(f));
+                n += 1;
+            }
+        }
+        let max_error = |c: &Self| {
+            check[..n]
+                .iter()
+                .map(|&(f, t)| (c.magnitude_db(f, fs) - t).abs())
+                .fold(0.0, f64::max)
+        };
+        if max_error(&slope) < max_error(&three) {
+            slope
         } else {
-            let w_match = w.min(0.9 * PI);
-            Self::fit_three_points(a1, a2, target(0.0), target(PI), w_match, target(w_match))
+            three
         }
     }
 
@@ -440,7 +502,7 @@ impl BiquadCoeffs {
         let a = shelf_a(gain_db);
         // Poles of A·s² + s·√A/Q + 1: ω = ω0/√A; zeros at ω0·√A; both of quality Q.
         let (a1, a2) = matched_poles(w / a.sqrt(), q);
-        Self::fit_shelf(a1, a2, q, w, w * a.sqrt(), fs, |f| {
+        Self::fit_shelf(a1, a2, q, w, w / a.sqrt(), w * a.sqrt(), fs, |f| {
             analog_low_shelf_db(f, centre, q, gain_db)
         })
     }
@@ -468,7 +530,7 @@ impl BiquadCoeffs {
         let a = shelf_a(gain_db); // < 1
                                   // Poles of s² + s·√A/Q + A: ω = ω0·√A (A < 1); zeros at ω0/√A.
         let (a1, a2) = matched_poles(w * a.sqrt(), q);
-        Self::fit_shelf(a1, a2, q, w, w / a.sqrt(), fs, |f| {
+        Self::fit_shelf(a1, a2, q, w, w * a.sqrt(), w / a.sqrt(), fs, |f| {
             analog_high_shelf_db(f, centre, q, gain_db)
         })
     }
@@ -621,11 +683,11 @@ mod tests {
     fn at_96k_every_band_matches_the_analog_prototype_within_the_issue_bounds() {
         // The issue's bounds: ≤ 0.1 dB for centres ≤ 2 kHz and ≤ 0.5 dB up to 16 kHz,
         // Q 0.5–8, gain ±18 dB, measured over 20 Hz – 20 kHz.
-        for kind in 0..3 {
+        for (kind, (name, _, _)) in KINDS.iter().enumerate() {
             let low = worst(kind, 96_000.0, &LOW_CENTRES, &QS);
-            assert!(low.0 <= 0.1, "{} low: {low:?}", KINDS[kind].0);
+            assert!(low.0 <= 0.1, "{name} low: {low:?}");
             let high = worst(kind, 96_000.0, &HIGH_CENTRES, &QS);
-            assert!(high.0 <= 0.5, "{} high: {high:?}", KINDS[kind].0);
+            assert!(high.0 <= 0.5, "{name} high: {high:?}");
         }
     }
 
@@ -636,11 +698,11 @@ mod tests {
         // ~4 kHz) the error is larger; the module notes and the closing report list it,
         // and `matched_is_far_closer_than_bilinear_near_nyquist` bounds it.
         for fs in [44_100.0, 48_000.0] {
-            for kind in 1..3 {
+            for (kind, (name, _, _)) in KINDS.iter().enumerate().skip(1) {
                 let low = worst(kind, fs, &LOW_CENTRES, &QS);
-                assert!(low.0 <= 0.1, "{} low @ {fs}: {low:?}", KINDS[kind].0);
+                assert!(low.0 <= 0.1, "{name} low @ {fs}: {low:?}");
                 let high = worst(kind, fs, &[3000.0, 5000.0], &[0.5, 0.707, 1.0]);
-                assert!(high.0 <= 0.5, "{} high @ {fs}: {high:?}", KINDS[kind].0);
+                assert!(high.0 <= 0.5, "{name} high @ {fs}: {high:?}");
             }
             let low = worst(0, fs, &LOW_CENTRES, &[2.0, 4.0, 8.0]);
             assert!(low.0 <= 0.1, "bell low @ {fs}: {low:?}");
@@ -684,15 +746,16 @@ mod tests {
         let c = BiquadCoeffs::bell(1000.0, 1.0, 6.0, fs);
         assert!((c.magnitude_db(1000.0, fs) - 6.0).abs() < 1e-9);
         assert!(c.magnitude_db(20.0, fs).abs() < 0.01);
-        // Shelves: full gain at DC (low) or at Nyquist side (high); half at the centre
-        // within the analog's own value.
+        // Shelves: exactly the shelf gain at DC (the fit pins it); at Nyquist within
+        // 0.05 dB of the analog value (the fit may trade the Nyquist point for the
+        // slope at the zeros when that is closer overall).
         let ls = BiquadCoeffs::low_shelf(200.0, 0.707, -9.0, fs);
         assert!((ls.magnitude_db(1.0, fs) + 9.0).abs() < 1e-6);
         let hs = BiquadCoeffs::high_shelf(2000.0, 0.707, 9.0, fs);
         assert!(
             (hs.magnitude_db(24_000.0, fs) - analog_high_shelf_db(24_000.0, 2000.0, 0.707, 9.0))
                 .abs()
-                < 1e-6
+                < 0.05
         );
         // Band-pass: 0 dB at the centre, a zero at DC.
         let bp = BiquadCoeffs::bandpass(3000.0, 2.0, fs);

@@ -4,7 +4,7 @@
 //! - [`coeffs`]: [`BiquadCoeffs`] and the designs (bell, shelves, high/low/band-pass),
 //!   with the analog prototype magnitudes they are matched to.
 //! - [`svf`]: [`Biquad`], one channel of a biquad run as a TPT state-variable filter.
-//! - [`butterworth`]: 6…48 dB/oct cascades and [`ButterworthFilter`].
+//! - [`butterworth`](mod@butterworth): 6…48 dB/oct cascades and [`ButterworthFilter`].
 //! - [`eq`]: [`ChannelEq`], the channel strip's HPF + LPF + six bands, driven by
 //!   [`EqSettings`].
 
