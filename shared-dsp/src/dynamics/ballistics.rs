@@ -1,7 +1,7 @@
 //! Attack and release: smoothing of a gain-reduction signal in the log (dB) domain.
 //!
-//! Source: Giannoulis, Massberg and Reiss, JAES 2012, section 3 ("smooth branching peak
-//! detector", eq. (16)): a one-pole filter whose coefficient depends on whether the
+//! Source: Giannoulis, Massberg and Reiss, JAES 2012, the "smooth branching peak
+//! detector": a one-pole filter whose coefficient depends on whether the
 //! target is above or below the state,
 //!
 //! ```text

@@ -1,6 +1,6 @@
 //! The channel compressor: feed-forward, log-domain, no latency.
 //!
-//! Signal flow per frame (Giannoulis, Massberg and Reiss, JAES 2012, fig. 7, the
+//! Signal flow per frame (Giannoulis, Massberg and Reiss, JAES 2012, their recommended
 //! "log domain, level detection after the gain computer" design):
 //!
 //! ```text

@@ -5,7 +5,7 @@
 //!
 //! - [`DetectorMode::Peak`]: `x²`, the instantaneous peak. A sine's peak sample gives
 //!   its peak level; ballistics after the gain computer turn this into a peak envelope
-//!   (Giannoulis et al., JAES 2012, section 3).
+//!   (Giannoulis et al., JAES 2012, level detection).
 //! - [`DetectorMode::Rms`]: `2·mean(x²)` over a sliding rectangular window (a true
 //!   windowed mean square, not a one-pole), so a steady sine reads its peak level with
 //!   no ripple when the window holds a whole number of half periods, and very little

@@ -1,7 +1,8 @@
 //! The static curve: how many dB of gain a level gets, hard or soft knee.
 //!
 //! Source: D. Giannoulis, M. Massberg, J. D. Reiss, "Digital Dynamic Range Compressor
-//! Design — A Tutorial and Analysis", JAES 60(6), 2012, eq. (4) (compressor with a
+//! Design — A Tutorial and Analysis", JAES 60(6), 2012, the static characteristic of a
+//! compressor with a
 //! quadratic soft knee of width W). With `x` the input level in dB, `T` the threshold,
 //! `R` the ratio and `W` the knee width, the compressor's output level is
 //!
@@ -130,7 +131,7 @@ impl GainComputer {
         }
     }
 
-    /// The static gain in dB (≤ 0) for an input level in dB: eq. (4) of Giannoulis et
+    /// The static gain in dB (≤ 0) for an input level in dB: the soft-knee characteristic of Giannoulis et
     /// al. (see the module notes). This is the analytic curve that tests and meters use
     /// and the one the processors run.
     #[inline]
@@ -138,7 +139,7 @@ impl GainComputer {
         let over = level_db - self.threshold_db;
         match self.kind {
             CurveKind::Compress => {
-                // Branch-free form of eq. (4), so a block of levels vectorises:
+                // Branch-free form of the soft-knee characteristic, so a block of levels vectorises:
                 // slope·(max(over − W/2, 0) + min(max(over + W/2, 0), W)²/(2W)) is 0 below
                 // the knee, the parabola inside it and slope·over above it (there the
                 // second term is W/2). With W = 0 it is slope·max(over, 0).
