@@ -1,9 +1,8 @@
 //! The static curve: how many dB of gain a level gets, hard or soft knee.
 //!
 //! Source: D. Giannoulis, M. Massberg, J. D. Reiss, "Digital Dynamic Range Compressor
-//! Design — A Tutorial and Analysis", JAES 60(6), 2012, the static characteristic of a
-//! compressor with a
-//! quadratic soft knee of width W). With `x` the input level in dB, `T` the threshold,
+//! Design — A Tutorial and Analysis", JAES 60(6), 2012: the static characteristic of a
+//! compressor with a quadratic soft knee of width W. With `x` the input level in dB, `T` the threshold,
 //! `R` the ratio and `W` the knee width, the compressor's output level is
 //!
 //! ```text
