@@ -41,7 +41,29 @@
 //! - low shelf: `H(s) = A·(s² + s·√A/Q + A) / (A·s² + s·√A/Q + 1)`;
 //! - high shelf: `H(s) = A·(A·s² + s·√A/Q + 1) / (s² + s·√A/Q + A)`;
 //!
-//! with `s` normalised to the centre frequency. High-pass sections are the bilinear
+//! with `s` normalised to the centre frequency.
+//!
+//! # Accuracy, and its limit
+//!
+//! Largest error against the analog prototype over 20 Hz – 20 kHz, on the grid
+//! centre 20 Hz – 16 kHz, Q 0.5 – 8, gain ±1 – ±18 dB (see the tests):
+//!
+//! | rate     | bell ≤ 2 kHz | bell 3–16 kHz | shelves ≤ 2 kHz | shelves 3–16 kHz |
+//! |----------|--------------|---------------|-----------------|------------------|
+//! | 44.1 kHz | 0.40 dB      | 1.19 dB       | 0.09 dB         | 2.97 dB          |
+//! | 48 kHz   | 0.27 dB      | 0.79 dB       | 0.06 dB         | 1.87 dB          |
+//! | 96 kHz   | 0.01 dB      | 0.04 dB       | 0.003 dB        | 0.20 dB          |
+//!
+//! The worst cases are wide bells (Q 0.5–1) whose skirt still rises at Nyquist, and
+//! resonant shelves (Q 4–8) whose second resonance lies near or past Nyquist: a
+//! digital biquad's magnitude has zero slope at Nyquist and one pole pair, so it cannot
+//! follow these prototypes there (a free least-squares fit of all five coefficients
+//! still leaves about 0.15 dB for the Q 0.5 bell at 2 kHz, 44.1 kHz). Meeting the
+//! issue's 0.1/0.5 dB everywhere at 44.1/48 kHz would need a second section per band
+//! or oversampling; at 96 kHz the designs meet it on the whole grid. Compare the
+//! bilinear bell: 8 dB off at 16 kHz, Q 1, +12 dB, 44.1 kHz.
+//!
+//! High-pass sections are the bilinear
 //! transform with the cutoff pre-warped (exact −3 dB point, exact zero at DC; the
 //! bilinear's only flaw, compression near Nyquist, does not touch a high-pass).
 
@@ -58,6 +80,9 @@ pub const MAX_FREQ_FRACTION: f64 = 0.49;
 /// The lowest design frequency, far below any audible use and above zero so that
 /// logarithms and `tan` stay finite.
 pub const MIN_FREQ_HZ: f64 = 1.0;
+
+/// Frequencies on which a shelf design compares its two candidate fits.
+const SHELF_CHECK_POINTS: usize = 24;
 
 /// The lowest Q a design accepts (a Q of zero is a filter with no bandwidth limit).
 pub const MIN_Q: f64 = 0.025;
@@ -371,9 +396,90 @@ impl BiquadCoeffs {
         Self { b0, b1, b2, a1, a2 }
     }
 
-    /// Low shelf matched to [`analog_low_shelf_db`]: exact poles, the analog magnitude
-    /// at DC, at Nyquist and at the centre (Vicanek's three-point matching applied to
-    /// the shelf prototype). Cuts are the inverted boost.
+    /// Fits the numerator over fixed poles to the squared magnitude `target(ω)` (ω in
+    /// radians per sample) by its value at DC and its value and slope at `w_match`:
+    /// Vicanek's peaking-EQ conditions (eq. 31–34) generalised to a target whose slope
+    /// at the match point is not zero (the slope is taken by a central difference).
+    fn fit_value_and_slope(a1: f64, a2: f64, target: impl Fn(f64) -> f64, w_match: f64) -> Self {
+        let (a0_sq, a1_sq, a2_sq) = squared_denominator(a1, a2);
+        let (phi0, phi1, phi2) = phis(w_match);
+        let den_at = a0_sq * phi0 + a1_sq * phi1 + a2_sq * phi2;
+        let den_slope = -a0_sq + a1_sq + 4.0 * (phi0 - phi1) * a2_sq; // d|A|²/dφ1
+        let h = 1e-5 * w_match;
+        let t = target(w_match);
+        let dt_dw = (target(w_match + h) - target(w_match - h)) / (2.0 * h);
+        let dphi_dw = 0.5 * w_match.sin(); // φ1 = sin²(ω/2)
+        let r1 = den_at * t;
+        let r2 = den_slope * t + den_at * dt_dw / dphi_dw;
+        let b0_sq = a0_sq * target(0.0);
+        let b2_sq = (r1 - r2 * phi1 - b0_sq) / (4.0 * phi1 * phi1);
+        let b1_sq = r2 + b0_sq + 4.0 * (phi1 - phi0) * b2_sq;
+        let (b0, b1, b2) = numerator_from_squared(b0_sq, b1_sq, b2_sq);
+        Self { b0, b1, b2, a1, a2 }
+    }
+
+    /// The shelf numerator over fixed poles. Two closed-form candidates: value and slope
+    /// at the zeros' resonance `w_zeros` (places the dip or bump of a resonant shelf;
+    /// only when the zeros lie below Nyquist), and the values at DC, the centre and
+    /// Nyquist. The one closer to the analog magnitude on [`SHELF_CHECK_POINTS`]
+    /// log-spaced frequencies (20 Hz to 20 kHz or 0.95·Nyquist) and at the pole and
+    /// zero resonances is kept.
+    #[allow(clippy::too_many_arguments)]
+    fn fit_shelf(
+        a1: f64,
+        a2: f64,
+        q: f64,
+        w: f64,
+        w_poles: f64,
+        w_zeros: f64,
+        fs: f64,
+        target_db: impl Fn(f64) -> f64,
+    ) -> Self {
+        let target = |w: f64| 10f64.powf(target_db(w * fs / (2.0 * PI)) / 10.0);
+        let w_match = w.min(0.9 * PI);
+        let three =
+            Self::fit_three_points(a1, a2, target(0.0), target(PI), w_match, target(w_match));
+        if w_zeros >= 0.985 * PI {
+            return three;
+        }
+        let slope = Self::fit_value_and_slope(a1, a2, target, w_zeros);
+        if !slope.is_stable() {
+            return three;
+        }
+        let top = (0.95 * 0.5 * fs).min(20_000.0);
+        // The grid plus both resonances and their half-bandwidth points, where a
+        // resonant shelf's error concentrates.
+        let hz = |w: f64| w * fs / (2.0 * PI);
+        let edge = 0.5 / q;
+        let resonances = [w_poles, w_zeros].map(|r| [r, r * (1.0 - edge), r * (1.0 + edge)]);
+        // Check frequencies and their analog magnitudes, computed once for both.
+        let mut check = [(0.0f64, 0.0f64); SHELF_CHECK_POINTS + 6];
+        let mut n = 0;
+        let grid = (0..SHELF_CHECK_POINTS)
+            .map(|i| 20.0 * (top / 20.0).powf(i as f64 / (SHELF_CHECK_POINTS - 1) as f64));
+        for f in grid.chain(resonances.iter().flatten().map(|&r| hz(r))) {
+            if f > 0.0 && f <= top && n < check.len() {
+                check[n] = (f, target_db(f));
+                n += 1;
+            }
+        }
+        let max_error = |c: &Self| {
+            check[..n]
+                .iter()
+                .map(|&(f, t)| (c.magnitude_db(f, fs) - t).abs())
+                .fold(0.0, f64::max)
+        };
+        if max_error(&slope) < max_error(&three) {
+            slope
+        } else {
+            three
+        }
+    }
+
+    /// Low shelf matched to [`analog_low_shelf_db`]: exact poles; the numerator matches
+    /// the analog magnitude at DC and either the value and slope at the zeros' resonance
+    /// (resonant shelves) or the values at the centre and at Nyquist (Vicanek's matching
+    /// conditions applied to the shelf prototype). Cuts are the inverted boost.
     pub fn low_shelf(centre_hz: f64, q: f64, gain_db: f64, sample_rate: f64) -> Self {
         let gain_db = if gain_db.is_finite() { gain_db } else { 0.0 };
         if gain_db == 0.0 {
@@ -394,13 +500,11 @@ impl BiquadCoeffs {
         let centre = w * fs / (2.0 * PI);
         let q = sane_q(q);
         let a = shelf_a(gain_db);
-        // Poles of A·s² + s·√A/Q + 1: ω = ω0/√A, same Q.
+        // Poles of A·s² + s·√A/Q + 1: ω = ω0/√A; zeros at ω0·√A; both of quality Q.
         let (a1, a2) = matched_poles(w / a.sqrt(), q);
-        let target = |f: f64| 10f64.powf(analog_low_shelf_db(f, centre, q, gain_db) / 10.0);
-        let nyq = target(0.5 * fs);
-        let w_match = w.min(0.9 * PI);
-        let m = target(w_match * fs / (2.0 * PI));
-        Self::fit_three_points(a1, a2, a.powi(4), nyq, w_match, m)
+        Self::fit_shelf(a1, a2, q, w, w / a.sqrt(), w * a.sqrt(), fs, |f| {
+            analog_low_shelf_db(f, centre, q, gain_db)
+        })
     }
 
     /// High shelf matched to [`analog_high_shelf_db`]; a boost is the inverted cut (the
@@ -424,13 +528,11 @@ impl BiquadCoeffs {
         let centre = w * fs / (2.0 * PI);
         let q = sane_q(q);
         let a = shelf_a(gain_db); // < 1
-                                  // Poles of s² + s·√A/Q + A: ω = ω0·√A, same Q.
+                                  // Poles of s² + s·√A/Q + A: ω = ω0·√A (A < 1); zeros at ω0/√A.
         let (a1, a2) = matched_poles(w * a.sqrt(), q);
-        let target = |f: f64| 10f64.powf(analog_high_shelf_db(f, centre, q, gain_db) / 10.0);
-        let nyq = target(0.5 * fs);
-        let w_match = w.min(0.9 * PI);
-        let m = target(w_match * fs / (2.0 * PI));
-        Self::fit_three_points(a1, a2, 1.0, nyq, w_match, m)
+        Self::fit_shelf(a1, a2, q, w, w * a.sqrt(), w / a.sqrt(), fs, |f| {
+            analog_high_shelf_db(f, centre, q, gain_db)
+        })
     }
 
     /// Second-order low-pass matched to [`analog_lowpass_db`] (Vicanek 2016, §4.1):
@@ -527,5 +629,172 @@ impl BiquadCoeffs {
             a1: -2.0 * cos / a0,
             a2: (1.0 - alpha / a) / a0,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    type Design = fn(f64, f64, f64, f64) -> BiquadCoeffs;
+    type Analog = fn(f64, f64, f64, f64) -> f64;
+
+    const KINDS: [(&str, Design, Analog); 3] = [
+        ("bell", BiquadCoeffs::bell, analog_bell_db),
+        ("low shelf", BiquadCoeffs::low_shelf, analog_low_shelf_db),
+        ("high shelf", BiquadCoeffs::high_shelf, analog_high_shelf_db),
+    ];
+    const QS: [f64; 6] = [0.5, 0.707, 1.0, 2.0, 4.0, 8.0];
+    const GAINS: [f64; 8] = [-18.0, -12.0, -6.0, -1.0, 1.0, 6.0, 12.0, 18.0];
+
+    /// Largest |digital − analog| in dB over 200 log-spaced points, 20 Hz – 20 kHz.
+    fn max_error_db(c: &BiquadCoeffs, fs: f64, analog: impl Fn(f64) -> f64) -> f64 {
+        (0..=200)
+            .map(|i| 20.0 * 1000f64.powf(i as f64 / 200.0))
+            .map(|f| (c.magnitude_db(f, fs) - analog(f)).abs())
+            .fold(0.0, f64::max)
+    }
+
+    /// The worst error of `kind` over the grid of centres, Qs and gains given.
+    fn worst(kind: usize, fs: f64, centres: &[f64], qs: &[f64]) -> (f64, f64, f64, f64) {
+        let (_, design, analog) = KINDS[kind];
+        let mut worst = (0.0, 0.0, 0.0, 0.0);
+        for &fc in centres {
+            for &q in qs {
+                for &g in &GAINS {
+                    let c = design(fc, q, g, fs);
+                    assert!(c.is_stable(), "{fc} Hz Q {q} {g} dB @ {fs}");
+                    let e = max_error_db(&c, fs, |f| analog(f, fc, q, g));
+                    if e > worst.0 {
+                        worst = (e, fc, q, g);
+                    }
+                }
+            }
+        }
+        worst
+    }
+
+    const LOW_CENTRES: [f64; 6] = [20.0, 50.0, 100.0, 300.0, 1000.0, 2000.0];
+    const HIGH_CENTRES: [f64; 7] = [
+        3000.0, 5000.0, 8000.0, 10_000.0, 12_000.0, 14_000.0, 16_000.0,
+    ];
+
+    #[test]
+    fn at_96k_every_band_matches_the_analog_prototype_within_the_issue_bounds() {
+        // The issue's bounds: ≤ 0.1 dB for centres ≤ 2 kHz and ≤ 0.5 dB up to 16 kHz,
+        // Q 0.5–8, gain ±18 dB, measured over 20 Hz – 20 kHz.
+        for (kind, (name, _, _)) in KINDS.iter().enumerate() {
+            let low = worst(kind, 96_000.0, &LOW_CENTRES, &QS);
+            assert!(low.0 <= 0.1, "{name} low: {low:?}");
+            let high = worst(kind, 96_000.0, &HIGH_CENTRES, &QS);
+            assert!(high.0 <= 0.5, "{name} high: {high:?}");
+        }
+    }
+
+    #[test]
+    fn at_44k_and_48k_the_matched_designs_meet_the_bounds_where_a_biquad_can() {
+        // Same bounds as above on the part of the grid a single matched biquad reaches
+        // at 44.1/48 kHz. Outside it (low-Q bells above ~1 kHz, resonant shelves above
+        // ~4 kHz) the error is larger; the module notes and the closing report list it,
+        // and `matched_is_far_closer_than_bilinear_near_nyquist` bounds it.
+        for fs in [44_100.0, 48_000.0] {
+            for (kind, (name, _, _)) in KINDS.iter().enumerate().skip(1) {
+                let low = worst(kind, fs, &LOW_CENTRES, &QS);
+                assert!(low.0 <= 0.1, "{name} low @ {fs}: {low:?}");
+                let high = worst(kind, fs, &[3000.0, 5000.0], &[0.5, 0.707, 1.0]);
+                assert!(high.0 <= 0.5, "{name} high @ {fs}: {high:?}");
+            }
+            let low = worst(0, fs, &LOW_CENTRES, &[2.0, 4.0, 8.0]);
+            assert!(low.0 <= 0.1, "bell low @ {fs}: {low:?}");
+            let high = worst(0, fs, &HIGH_CENTRES, &[8.0]);
+            assert!(high.0 <= 0.5, "bell high @ {fs}: {high:?}");
+            let mid = worst(0, fs, &[3000.0, 5000.0], &[2.0, 4.0]);
+            assert!(mid.0 <= 0.5, "bell mid @ {fs}: {mid:?}");
+        }
+    }
+
+    #[test]
+    fn matched_is_far_closer_than_bilinear_near_nyquist() {
+        // The issue's contrast: the bilinear bell at 16 kHz, Q 1, +12 dB is about 8 dB
+        // off at 44.1 kHz; the matched one stays within 1 dB (its shortfall from the
+        // 0.5 dB goal at this corner is a known limit of a single biquad).
+        let fs = 44_100.0;
+        let analog = |f: f64| analog_bell_db(f, 16_000.0, 1.0, 12.0);
+        let bilinear = max_error_db(
+            &BiquadCoeffs::bilinear_bell(16_000.0, 1.0, 12.0, fs),
+            fs,
+            analog,
+        );
+        let matched = max_error_db(&BiquadCoeffs::bell(16_000.0, 1.0, 12.0, fs), fs, analog);
+        assert!(
+            bilinear > 7.0,
+            "the test must be able to see the cramping: {bilinear}"
+        );
+        assert!(matched < 1.0, "{matched}");
+        // Over the whole grid at 44.1 and 48 kHz the matched bell is never worse than
+        // 1.5 dB, where the bilinear one reaches 8 dB and more.
+        for fs in [44_100.0, 48_000.0] {
+            let all = worst(0, fs, &HIGH_CENTRES, &QS);
+            assert!(all.0 < 1.5, "{all:?}");
+        }
+    }
+
+    #[test]
+    fn textbook_points() {
+        let fs = 48_000.0;
+        // Bell: the gain at the centre, 0 dB far away (tolerance: f64 rounding).
+        let c = BiquadCoeffs::bell(1000.0, 1.0, 6.0, fs);
+        assert!((c.magnitude_db(1000.0, fs) - 6.0).abs() < 1e-9);
+        assert!(c.magnitude_db(20.0, fs).abs() < 0.01);
+        // Shelves: exactly the shelf gain at DC (the fit pins it); at Nyquist within
+        // 0.05 dB of the analog value (the fit may trade the Nyquist point for the
+        // slope at the zeros when that is closer overall).
+        let ls = BiquadCoeffs::low_shelf(200.0, 0.707, -9.0, fs);
+        assert!((ls.magnitude_db(1.0, fs) + 9.0).abs() < 1e-6);
+        let hs = BiquadCoeffs::high_shelf(2000.0, 0.707, 9.0, fs);
+        assert!(
+            (hs.magnitude_db(24_000.0, fs) - analog_high_shelf_db(24_000.0, 2000.0, 0.707, 9.0))
+                .abs()
+                < 0.05
+        );
+        // Band-pass: 0 dB at the centre, a zero at DC.
+        let bp = BiquadCoeffs::bandpass(3000.0, 2.0, fs);
+        assert!(bp.magnitude_db(3000.0, fs).abs() < 1e-9);
+        assert!(bp.magnitude_db(1e-3, fs) < -100.0);
+        // 0 dB designs are exactly the identity.
+        assert!(BiquadCoeffs::bell(1000.0, 1.0, 0.0, fs).is_identity());
+        assert!(BiquadCoeffs::low_shelf(80.0, 0.7, 0.0, fs).is_identity());
+        assert!(BiquadCoeffs::high_shelf(8000.0, 0.7, 0.0, fs).is_identity());
+    }
+
+    #[test]
+    fn designs_stay_stable_and_finite_at_every_sample_rate_and_extreme() {
+        for fs in [22_050.0, 44_100.0, 48_000.0, 96_000.0, 192_000.0, 384_000.0] {
+            for f in [1.0, 10.0, 20.0, 1000.0, 18_000.0, 20_000.0, 40_000.0, 1e6] {
+                for q in [0.025, 0.1, 0.707, 18.0, 100.0] {
+                    for g in [-48.0, -24.0, 0.0, 24.0, 48.0] {
+                        for c in [
+                            BiquadCoeffs::bell(f, q, g, fs),
+                            BiquadCoeffs::low_shelf(f, q, g, fs),
+                            BiquadCoeffs::high_shelf(f, q, g, fs),
+                        ] {
+                            assert!(c.is_stable(), "{f} {q} {g} @ {fs}: {c:?}");
+                        }
+                    }
+                    for c in [
+                        BiquadCoeffs::lowpass(f, q, fs),
+                        BiquadCoeffs::highpass(f, q, fs),
+                        BiquadCoeffs::bandpass(f, q, fs),
+                        BiquadCoeffs::lowpass_first_order(f, fs),
+                        BiquadCoeffs::highpass_first_order(f, fs),
+                    ] {
+                        assert!(c.is_stable(), "{f} {q} @ {fs}: {c:?}");
+                    }
+                }
+            }
+        }
+        // Non-finite parameters fall back to something sane.
+        assert!(BiquadCoeffs::bell(f64::NAN, f64::INFINITY, f64::NAN, 48_000.0).is_stable());
+        assert!(BiquadCoeffs::lowpass(f64::NAN, f64::NAN, 48_000.0).is_stable());
     }
 }

@@ -4,12 +4,17 @@
 //! - [`coeffs`]: [`BiquadCoeffs`] and the designs (bell, shelves, high/low/band-pass),
 //!   with the analog prototype magnitudes they are matched to.
 //! - [`svf`]: [`Biquad`], one channel of a biquad run as a TPT state-variable filter.
-//! - [`butterworth`]: 6…48 dB/oct cascades and [`ButterworthFilter`].
+//! - [`butterworth`](mod@butterworth): 6…48 dB/oct cascades and [`ButterworthFilter`].
+//! - [`eq`]: [`ChannelEq`], the channel strip's HPF + LPF + six bands, driven by
+//!   [`EqSettings`].
 
 pub mod butterworth;
 pub mod coeffs;
+pub mod eq;
+mod simd;
 pub mod svf;
 
 pub use butterworth::{butterworth, ButterworthFilter, PassKind, Slope};
 pub use coeffs::{BiquadCoeffs, BUTTERWORTH_Q};
+pub use eq::{BandKind, BandSettings, ChannelEq, EqSettings, PassSettings, NUM_BANDS};
 pub use svf::{Biquad, SvfCoeffs};
