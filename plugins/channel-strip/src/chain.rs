@@ -7,6 +7,7 @@
 
 use shared_dsp::block::for_each_chunk;
 use shared_dsp::denormal::FlushDenormals;
+use shared_dsp::filter::eq::{ChannelEq, EqSettings};
 use shared_dsp::gain::{BypassFade, Gain, GAIN_RAMP_MS};
 use shared_dsp::sanitize::replace_non_finite;
 use shared_dsp::smoother::{Smoother, SmoothingStyle};
@@ -27,6 +28,8 @@ pub struct Settings {
     pub out_gain_db: f32,
     /// Host bypass: the output cross-fades to the input.
     pub bypass: bool,
+    /// High-pass, low-pass and the six EQ bands.
+    pub eq: EqSettings,
 }
 
 impl Default for Settings {
@@ -37,7 +40,26 @@ impl Default for Settings {
             phase_r: false,
             out_gain_db: 0.0,
             bypass: false,
+            eq: EqSettings::default(),
         }
+    }
+}
+
+impl Settings {
+    /// Only the high- and low-pass of the tone section (they run before the gate).
+    fn pass_filters(&self) -> EqSettings {
+        EqSettings {
+            eq_on: false,
+            ..self.eq
+        }
+    }
+
+    /// Only the six bands of the tone section.
+    fn bands(&self) -> EqSettings {
+        let mut bands = self.eq;
+        bands.hpf.on = false;
+        bands.lpf.on = false;
+        bands
     }
 }
 
@@ -46,6 +68,8 @@ pub struct Chain {
     max_block: usize,
     in_gain: Gain,
     polarity: [Smoother; MAX_CHANNELS],
+    pass_filters: ChannelEq,
+    eq: ChannelEq,
     out_gain: Gain,
     bypass: BypassFade,
 }
@@ -71,10 +95,17 @@ impl Chain {
                 polarity_sign(inverted),
             )
         };
+        let tone = |settings: &EqSettings| {
+            let mut eq = ChannelEq::new(sample_rate, MAX_CHANNELS);
+            eq.set_settings_immediately(settings);
+            eq
+        };
         Self {
             max_block,
             in_gain: Gain::new(sample_rate, settings.in_gain_db),
             polarity: [polarity(settings.phase_l), polarity(settings.phase_r)],
+            pass_filters: tone(&settings.pass_filters()),
+            eq: tone(&settings.bands()),
             out_gain: Gain::new(sample_rate, settings.out_gain_db),
             bypass: BypassFade::new(sample_rate, MAX_CHANNELS, max_block, settings.bypass),
         }
@@ -85,6 +116,11 @@ impl Chain {
         self.in_gain.reset_to_db(settings.in_gain_db);
         self.polarity[0].reset_to(polarity_sign(settings.phase_l));
         self.polarity[1].reset_to(polarity_sign(settings.phase_r));
+        self.pass_filters.reset();
+        self.pass_filters
+            .set_settings_immediately(&settings.pass_filters());
+        self.eq.reset();
+        self.eq.set_settings_immediately(&settings.bands());
         self.out_gain.reset_to_db(settings.out_gain_db);
         self.bypass.reset_to(settings.bypass);
     }
@@ -114,11 +150,20 @@ impl Chain {
         self.out_gain.set_gain_db(settings.out_gain_db);
         self.bypass.set_bypassed(settings.bypass);
 
+        let pass_filters = settings.pass_filters();
+        let bands = settings.bands();
         let max_block = self.max_block;
-        for_each_chunk(channels, max_block, |chunk| self.process_chunk(chunk));
+        for_each_chunk(channels, max_block, |chunk| {
+            self.process_chunk(chunk, &pass_filters, &bands)
+        });
     }
 
-    fn process_chunk(&mut self, channels: &mut [&mut [f32]]) {
+    fn process_chunk(
+        &mut self,
+        channels: &mut [&mut [f32]],
+        pass_filters: &EqSettings,
+        bands: &EqSettings,
+    ) {
         for channel in channels.iter_mut() {
             replace_non_finite(channel);
         }
@@ -133,6 +178,8 @@ impl Chain {
                 channel.iter_mut().for_each(|s| *s *= sign);
             }
         }
+        self.pass_filters.process(channels, pass_filters);
+        self.eq.process(channels, bands);
         self.out_gain.process(channels);
 
         self.bypass.apply(channels);
