@@ -164,7 +164,10 @@ impl BypassFade {
             }
             return;
         }
-        let frames = channels.first().map_or(0, |c| c.len()).min(self.max_block());
+        let frames = channels
+            .first()
+            .map_or(0, |c| c.len())
+            .min(self.max_block());
         for frame in 0..frames {
             let amount = self.amount.next();
             for (dry, channel) in self.dry.iter().zip(channels.iter_mut()) {
@@ -181,9 +184,7 @@ mod tests {
     use crate::db::gain_to_db;
 
     fn sine(frames: usize) -> Vec<f32> {
-        (0..frames)
-            .map(|i| (i as f32 * 0.05).sin() * 0.5)
-            .collect()
+        (0..frames).map(|i| (i as f32 * 0.05).sin() * 0.5).collect()
     }
 
     #[test]
@@ -207,7 +208,10 @@ mod tests {
         let mut ones = vec![1.0f32; 2048];
         gain.process(&mut [&mut ones]);
         // A 20 ms linear ramp over 960 samples moves at most 1/960 of the change per sample.
-        let biggest_step = ones.windows(2).map(|w| (w[1] - w[0]).abs()).fold(0.0, f32::max);
+        let biggest_step = ones
+            .windows(2)
+            .map(|w| (w[1] - w[0]).abs())
+            .fold(0.0, f32::max);
         assert!(biggest_step <= (1.0 - db_to_gain(-24.0)) / 959.0);
         assert!((gain_to_db(ones[2047]) + 24.0).abs() < 1e-4);
     }

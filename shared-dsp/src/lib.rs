@@ -11,5 +11,7 @@
 pub mod db;
 pub mod denormal;
 pub mod gain;
+pub mod oversample;
+pub mod rng;
 pub mod sanitize;
 pub mod smoother;

@@ -73,9 +73,8 @@ impl Smoother {
             return;
         }
         let n = self.ramp_samples as f32;
-        self.multiplicative = self.style == SmoothingStyle::Logarithmic
-            && self.current > 0.0
-            && target > 0.0;
+        self.multiplicative =
+            self.style == SmoothingStyle::Logarithmic && self.current > 0.0 && target > 0.0;
         self.step = if self.multiplicative {
             ((target / self.current).ln() / n).exp()
         } else {
