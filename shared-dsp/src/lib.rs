@@ -14,4 +14,5 @@ pub mod gain;
 pub mod oversample;
 pub mod rng;
 pub mod sanitize;
+pub mod saturation;
 pub mod smoother;

@@ -131,12 +131,18 @@ fn halfband_dc_delay(coefs: &[f64]) -> f64 {
     path_sum + 0.5
 }
 
-/// One polyphase half-band stage with `N` (even) allpass coefficients and its state.
+/// Two lanes of audio processed in lock step (a stereo pair, or a mono channel in
+/// lane 0). Running both channels through one state array lets the CPU overlap the
+/// two recursions, which nearly halves the cost of the serial allpass chains.
+pub type Lanes = [f32; 2];
+
+/// One polyphase half-band stage with `N` (even) allpass coefficients and its state
+/// for two lanes.
 #[derive(Debug, Clone)]
 struct Halfband<const N: usize> {
     coefs: [f32; N],
-    x: [f32; N],
-    y: [f32; N],
+    x: [Lanes; N],
+    y: [Lanes; N],
 }
 
 impl<const N: usize> Halfband<N> {
@@ -148,23 +154,28 @@ impl<const N: usize> Halfband<N> {
         }
         Self {
             coefs: c,
-            x: [0.0; N],
-            y: [0.0; N],
+            x: [[0.0; 2]; N],
+            y: [[0.0; 2]; N],
         }
     }
 
     fn reset(&mut self) {
-        self.x = [0.0; N];
-        self.y = [0.0; N];
+        self.x = [[0.0; 2]; N];
+        self.y = [[0.0; 2]; N];
     }
 
     /// Runs both allpass chains: `a` through the even coefficients, `b` through the odd.
     #[inline(always)]
-    fn paths(&mut self, mut a: f32, mut b: f32) -> (f32, f32) {
+    fn paths(&mut self, mut a: Lanes, mut b: Lanes) -> (Lanes, Lanes) {
         let mut i = 0;
         while i + 1 < N {
-            let ta = (a - self.y[i]) * self.coefs[i] + self.x[i];
-            let tb = (b - self.y[i + 1]) * self.coefs[i + 1] + self.x[i + 1];
+            let (ca, cb) = (self.coefs[i], self.coefs[i + 1]);
+            let mut ta = [0.0; 2];
+            let mut tb = [0.0; 2];
+            for l in 0..2 {
+                ta[l] = (a[l] - self.y[i][l]) * ca + self.x[i][l];
+                tb[l] = (b[l] - self.y[i + 1][l]) * cb + self.x[i + 1][l];
+            }
             self.x[i] = a;
             self.x[i + 1] = b;
             self.y[i] = ta;
@@ -176,26 +187,30 @@ impl<const N: usize> Halfband<N> {
         (a, b)
     }
 
-    /// One input sample in, two output samples (earlier first) out.
+    /// One input frame in, two output frames (earlier first) out.
     #[inline(always)]
-    fn upsample(&mut self, input: f32) -> (f32, f32) {
+    fn upsample(&mut self, input: Lanes) -> (Lanes, Lanes) {
         self.paths(input, input)
     }
 
-    /// Two input samples (earlier first) in, one output sample out.
+    /// Two input frames (earlier first) in, one output frame out.
     #[inline(always)]
-    fn downsample(&mut self, first: f32, second: f32) -> f32 {
+    fn downsample(&mut self, first: Lanes, second: Lanes) -> Lanes {
         let (a, b) = self.paths(second, first);
-        0.5 * (a + b)
+        [0.5 * (a[0] + b[0]), 0.5 * (a[1] + b[1])]
     }
 
     fn is_finite(&self) -> bool {
-        self.x.iter().chain(self.y.iter()).all(|v| v.is_finite())
+        self.x
+            .iter()
+            .chain(self.y.iter())
+            .flatten()
+            .all(|v| v.is_finite())
     }
 }
 
-/// One channel of 2× or 4× oversampling around a per-sample function, with an exact
-/// integer latency at DC (see the module documentation).
+/// Two lanes (channels) of 2× or 4× oversampling around a per-sample function, with
+/// an exact integer latency at DC (see the module documentation).
 #[derive(Debug, Clone)]
 pub struct Oversampler {
     factor: OversampleFactor,
@@ -205,8 +220,8 @@ pub struct Oversampler {
     down2: Halfband<STAGE2_COEFS>,
     /// Thiran first-order allpass coefficient and state (x[n−1], y[n−1]).
     thiran_a: f32,
-    thiran_x1: f32,
-    thiran_y1: f32,
+    thiran_x1: Lanes,
+    thiran_y1: Lanes,
     latency: usize,
 }
 
@@ -234,8 +249,8 @@ impl Oversampler {
             up2: Halfband::new(&c2),
             down2: Halfband::new(&c2),
             thiran_a,
-            thiran_x1: 0.0,
-            thiran_y1: 0.0,
+            thiran_x1: [0.0; 2],
+            thiran_y1: [0.0; 2],
             latency: latency as usize,
         }
     }
@@ -256,8 +271,8 @@ impl Oversampler {
         self.down1.reset();
         self.up2.reset();
         self.down2.reset();
-        self.thiran_x1 = 0.0;
-        self.thiran_y1 = 0.0;
+        self.thiran_x1 = [0.0; 2];
+        self.thiran_y1 = [0.0; 2];
     }
 
     /// False if a non-finite value reached the state (the caller then resets).
@@ -266,13 +281,13 @@ impl Oversampler {
             && self.down1.is_finite()
             && self.up2.is_finite()
             && self.down2.is_finite()
-            && self.thiran_y1.is_finite()
+            && self.thiran_y1.iter().all(|v| v.is_finite())
     }
 
-    /// Raises `input` to the high rate, applies `f` to every high-rate sample (in time
+    /// Raises one frame to the high rate, applies `f` to every high-rate frame (in time
     /// order), and returns the band-limited result at the base rate.
     #[inline(always)]
-    pub fn process<F: FnMut(f32) -> f32>(&mut self, input: f32, mut f: F) -> f32 {
+    pub fn process<F: FnMut(Lanes) -> Lanes>(&mut self, input: Lanes, mut f: F) -> Lanes {
         let decimated = match self.factor {
             OversampleFactor::X2 => {
                 let (s0, s1) = self.up1.upsample(input);
@@ -290,7 +305,10 @@ impl Oversampler {
             }
         };
         // Thiran allpass: y = a x + x[n−1] − a y[n−1].
-        let out = self.thiran_a * (decimated - self.thiran_y1) + self.thiran_x1;
+        let mut out = [0.0; 2];
+        for l in 0..2 {
+            out[l] = self.thiran_a * (decimated[l] - self.thiran_y1[l]) + self.thiran_x1[l];
+        }
         self.thiran_x1 = decimated;
         self.thiran_y1 = out;
         out
@@ -348,7 +366,13 @@ mod tests {
     fn impulse_response(factor: OversampleFactor, len: usize) -> Vec<f32> {
         let mut os = Oversampler::new(factor);
         (0..len)
-            .map(|n| os.process(if n == 0 { 1.0 } else { 0.0 }, |x| x))
+            .map(|n| {
+                // Lane 1 carries the negated impulse: the lanes must not interact.
+                let x = if n == 0 { 1.0 } else { 0.0 };
+                let y = os.process([x, -x], |v| v);
+                assert_eq!(y[0], -y[1]);
+                y[0]
+            })
             .collect()
     }
 
@@ -390,7 +414,10 @@ mod tests {
                     }
                 })
                 .collect();
-            let output: Vec<f32> = input.iter().map(|&x| os.process(x, |v| v)).collect();
+            let output: Vec<f32> = input
+                .iter()
+                .map(|&x| os.process([x, 0.0], |v| v)[0])
+                .collect();
             let peak = (1..255)
                 .max_by(|&a, &b| output[a].total_cmp(&output[b]))
                 .unwrap_or(0);
@@ -428,7 +455,10 @@ mod tests {
             let latency = os.latency();
             let w = 2.0 * std::f64::consts::PI * 1000.0 / 48_000.0;
             let input: Vec<f32> = (0..4800).map(|n| (w * n as f64).sin() as f32).collect();
-            let output: Vec<f32> = input.iter().map(|&x| os.process(x, |v| v)).collect();
+            let output: Vec<f32> = input
+                .iter()
+                .map(|&x| os.process([x, 0.0], |v| v)[0])
+                .collect();
             let worst = (2400..4800)
                 .map(|n| (output[n] - input[n - latency]).abs())
                 .fold(0.0f32, f32::max);
@@ -448,11 +478,12 @@ mod tests {
         let w = 2.0 * std::f64::consts::PI * 5000.0 / 48_000.0;
         let mut high = Vec::new();
         for n in 0..4096 {
-            let (a, b) = up1.upsample((w * n as f64).sin() as f32);
+            let x = (w * n as f64).sin() as f32;
+            let (a, b) = up1.upsample([x, 0.0]);
             for s in [a, b] {
                 let (c, d) = up2.upsample(s);
-                high.push(c as f64);
-                high.push(d as f64);
+                high.push(c[0] as f64);
+                high.push(d[0] as f64);
             }
         }
         let tail = &high[4096..];
