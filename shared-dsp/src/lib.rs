@@ -9,9 +9,11 @@
 //! - `latency()` reports the delay in samples where there is one.
 
 pub mod db;
+pub mod delay_line;
 pub mod denormal;
 pub mod gain;
 pub mod oversample;
+pub mod reverb;
 pub mod rng;
 pub mod sanitize;
 pub mod saturation;
