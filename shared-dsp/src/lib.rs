@@ -11,6 +11,7 @@
 pub mod db;
 pub mod delay_line;
 pub mod denormal;
+pub mod filter;
 pub mod gain;
 pub mod oversample;
 pub mod reverb;
