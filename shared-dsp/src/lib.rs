@@ -9,6 +9,7 @@
 //! - `latency()` reports the delay in samples where there is one.
 
 pub mod db;
+pub mod delay;
 pub mod delay_line;
 pub mod denormal;
 pub mod filter;
