@@ -20,3 +20,4 @@ pub mod rng;
 pub mod sanitize;
 pub mod saturation;
 pub mod smoother;
+pub mod stereo;
