@@ -147,7 +147,7 @@ struct Halfband<const N: usize> {
 
 impl<const N: usize> Halfband<N> {
     fn new(coefs: &[f64]) -> Self {
-        debug_assert!(coefs.len() == N && N % 2 == 0);
+        debug_assert!(coefs.len() == N && N.is_multiple_of(2));
         let mut c = [0.0f32; N];
         for (dst, src) in c.iter_mut().zip(coefs) {
             *dst = *src as f32;

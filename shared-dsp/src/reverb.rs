@@ -193,13 +193,15 @@ impl Reverb {
         let size = clean(settings.size, 0.0, 1.0, 0.5);
         let decay = clean(settings.decay_s, dlo, dhi, 2.0);
         let damping = clean(settings.damping, 0.0, 1.0, 0.5);
-        let predelay = clean(
+        // Rounded to whole samples: once settled, the pre-delay reads need no interpolation.
+        let predelay = (clean(
             settings.predelay_ms,
             0.0,
             ReverbSettings::MAX_PREDELAY_MS,
             0.0,
         ) * 1e-3
-            * self.sample_rate;
+            * self.sample_rate)
+            .round();
         let width = clean(settings.width, 0.0, 1.0, 1.0);
         let mix = clean(settings.mix, 0.0, 1.0, 0.0);
         let on = if settings.on { 1.0 } else { 0.0 };
@@ -389,6 +391,12 @@ impl Reverb {
         self.predelay_lines[1].push(in_r);
         let (in_l, in_r) = if predelay < 1.0 {
             (in_l, in_r)
+        } else if predelay == predelay.trunc() {
+            let d = predelay as usize;
+            (
+                self.predelay_lines[0].read_integer(d),
+                self.predelay_lines[1].read_integer(d),
+            )
         } else {
             (
                 self.predelay_lines[0].read(predelay),

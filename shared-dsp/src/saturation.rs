@@ -93,7 +93,7 @@ const MAX_DRY_DELAY: usize = 16;
 /// is 70 dB below the curve's own harmonics at that drive).
 #[inline(always)]
 pub fn fast_tanh(x: f32) -> f32 {
-    let x = x.clamp(-4.971_786_8, 4.971_786_8);
+    let x = x.clamp(-4.971_787, 4.971_787);
     let x2 = x * x;
     let num = x * (135_135.0 + x2 * (17_325.0 + x2 * (378.0 + x2)));
     let den = 135_135.0 + x2 * (62_370.0 + x2 * (3_150.0 + 28.0 * x2));
@@ -347,9 +347,10 @@ impl Saturator {
     fn fill_params(&mut self, p: &mut ChunkParams, n: usize) {
         let steady = !self.drive_db.is_smoothing();
         let (tape_now, tube_now) = self.compensation(self.drive_db.current());
+        let drive_now = db_to_gain(self.drive_db.current());
         for i in 0..n {
             if steady {
-                p.drive[i] = db_to_gain(self.drive_db.current());
+                p.drive[i] = drive_now;
                 p.tape_out[i] = tape_now;
                 p.tube_out[i] = tube_now;
             } else {
@@ -416,9 +417,9 @@ pub(crate) mod tests {
         if n == 1 {
             return vec![x[0]];
         }
-        let radix = if n % 2 == 0 {
+        let radix = if n.is_multiple_of(2) {
             2
-        } else if n % 3 == 0 {
+        } else if n.is_multiple_of(3) {
             3
         } else {
             panic!("size {n}")

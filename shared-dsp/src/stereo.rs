@@ -258,7 +258,9 @@ mod tests {
         let c = |x: f64| x.cos();
         let s = |x: f64| x.sin();
         let q = std::f64::consts::FRAC_PI_8; // θ at pan −0.5 is π/8
-        let expected: [(PanLaw, [(f32, f64, f64); 3]); 4] = [
+                                             // (law, [(pan, left gain, right gain); 3])
+        type Points = [(f32, f64, f64); 3];
+        let expected: [(PanLaw, Points); 4] = [
             (
                 PanLaw::ZeroDb,
                 [(0.0, 1.0, 1.0), (-0.5, 1.0, 0.5), (0.5, 0.5, 1.0)],
