@@ -294,45 +294,47 @@ impl Saturator {
             self.fill_params(&mut params, n);
             let fully_off = params.on[..n].iter().all(|&a| a == 0.0);
             let latency = self.oversampler.latency();
-            for i in 0..n {
+            // The input frames, and the dry path delayed by `latency` frames.
+            let mut io = [[0.0f32; 2]; CHUNK];
+            let mut delayed = [[0.0f32; 2]; CHUNK];
+            let io = &mut io[..n];
+            let delayed = &mut delayed[..n];
+            for (i, (x, d)) in io.iter_mut().zip(delayed.iter_mut()).enumerate() {
                 let frame = start + i;
-                let input = [
+                *x = [
                     channels.first().map_or(0.0, |c| c[frame]),
                     if stereo { channels[1][frame] } else { 0.0 },
                 ];
-                // The dry path: `latency` frames of delay.
                 let read = (self.dry_pos + MAX_DRY_DELAY - latency) % MAX_DRY_DELAY;
-                let delayed = [self.dry[0][read], self.dry[1][read]];
-                self.dry[0][self.dry_pos] = input[0];
-                self.dry[1][self.dry_pos] = input[1];
+                *d = [self.dry[0][read], self.dry[1][read]];
+                self.dry[0][self.dry_pos] = x[0];
+                self.dry[1][self.dry_pos] = x[1];
                 self.dry_pos = (self.dry_pos + 1) % MAX_DRY_DELAY;
-                let output = if fully_off {
-                    self.running = false;
-                    delayed
-                } else {
-                    if !self.running {
-                        // Waking up: start from clean filters rather than stale ones.
-                        self.oversampler.reset();
-                        self.dc_x1 = [0.0; 2];
-                        self.dc_y1 = [0.0; 2];
-                        self.running = true;
+            }
+            if fully_off {
+                self.running = false;
+                io.copy_from_slice(delayed);
+            } else {
+                if !self.running {
+                    // Waking up: start from clean filters rather than stale ones.
+                    self.oversampler.reset();
+                    self.dc_x1 = [0.0; 2];
+                    self.dc_y1 = [0.0; 2];
+                    self.running = true;
+                }
+                self.saturate_block(io, &params);
+                for ((x, d), &on) in io.iter_mut().zip(delayed.iter()).zip(&params.on) {
+                    if on != 1.0 {
+                        *x = [d[0] + (x[0] - d[0]) * on, d[1] + (x[1] - d[1]) * on];
                     }
-                    let wet = self.saturate_frame(input, &params, i);
-                    let on = params.on[i];
-                    if on == 1.0 {
-                        wet
-                    } else {
-                        [
-                            delayed[0] + (wet[0] - delayed[0]) * on,
-                            delayed[1] + (wet[1] - delayed[1]) * on,
-                        ]
-                    }
-                };
+                }
+            }
+            for (i, x) in io.iter().enumerate() {
                 if let Some(c) = channels.first_mut() {
-                    c[frame] = output[0];
+                    c[start + i] = x[0];
                 }
                 if stereo {
-                    channels[1][frame] = output[1];
+                    channels[1][start + i] = x[1];
                 }
             }
             start += n;
@@ -366,40 +368,98 @@ impl Saturator {
         }
     }
 
+    /// Saturates the frames of one chunk (at most [`CHUNK`]) through the oversampler.
+    fn saturate_block(&mut self, io: &mut [Lanes], p: &ChunkParams) {
+        let (tanh_bias, slope_inv, dc_coef) = (self.tanh_bias, self.tube_slope_inv, self.dc_coef);
+        let (dc_x1, dc_y1) = (&mut self.dc_x1, &mut self.dc_y1);
+        let factor = self.oversampler.factor();
+        self.oversampler.process_block(io, |first_frame, high| {
+            let shape = |i: usize| Shape {
+                drive: p.drive[i],
+                tape_out: p.tape_out[i],
+                tube_out: p.tube_out[i],
+                blend: p.tube_blend[i],
+                mix: p.mix[i],
+                tanh_bias,
+                slope_inv,
+                dc_coef,
+            };
+            // Fixed-size groups (one per base-rate frame) let the compiler unroll and
+            // vectorise the curve.
+            match factor {
+                OversampleFactor::X4 => {
+                    for (i, frames) in high.as_chunks_mut::<4>().0.iter_mut().enumerate() {
+                        shape(first_frame + i).apply(frames, dc_x1, dc_y1);
+                    }
+                }
+                OversampleFactor::X2 => {
+                    for (i, frames) in high.as_chunks_mut::<2>().0.iter_mut().enumerate() {
+                        shape(first_frame + i).apply(frames, dc_x1, dc_y1);
+                    }
+                }
+            }
+        });
+    }
+}
+
+/// The per-frame constants of the high-rate shaping.
+#[derive(Clone, Copy)]
+struct Shape {
+    drive: f32,
+    tape_out: f32,
+    tube_out: f32,
+    blend: f32,
+    mix: f32,
+    tanh_bias: f32,
+    slope_inv: f32,
+    dc_coef: f32,
+}
+
+impl Shape {
+    /// `x + mix · dc_block(curve(drive · x) − x)` on the `M` high-rate frames of one
+    /// base-rate frame: the memoryless curve on all of them at once (one branch per
+    /// frame, unrolled so it runs as SIMD), then the serial DC blocker.
     #[inline(always)]
-    fn saturate_frame(&mut self, input: Lanes, p: &ChunkParams, i: usize) -> Lanes {
-        let drive = p.drive[i];
-        let tape_out = p.tape_out[i];
-        let tube_out = p.tube_out[i];
-        let blend = p.tube_blend[i];
-        let mix = p.mix[i];
-        let tanh_bias = self.tanh_bias;
-        let slope_inv = self.tube_slope_inv;
-        let dc_coef = self.dc_coef;
-        let dc_x1 = &mut self.dc_x1;
-        let dc_y1 = &mut self.dc_y1;
-        self.oversampler.process(input, |x| {
-            let mut out = [0.0; 2];
+    fn apply<const M: usize>(&self, frames: &mut [Lanes; M], dc_x1: &mut Lanes, dc_y1: &mut Lanes) {
+        let mut curve = [[0.0f32; 2]; M];
+        if self.blend == 0.0 {
+            for (c, x) in curve
+                .as_flattened_mut()
+                .iter_mut()
+                .zip(frames.as_flattened())
+            {
+                *c = tape(x * self.drive) * self.tape_out;
+            }
+        } else if self.blend == 1.0 {
+            for (c, x) in curve
+                .as_flattened_mut()
+                .iter_mut()
+                .zip(frames.as_flattened())
+            {
+                *c = tube(x * self.drive, self.tanh_bias, self.slope_inv) * self.tube_out;
+            }
+        } else {
+            for (c, x) in curve
+                .as_flattened_mut()
+                .iter_mut()
+                .zip(frames.as_flattened())
+            {
+                let driven = x * self.drive;
+                let a = tape(driven) * self.tape_out;
+                let b = tube(driven, self.tanh_bias, self.slope_inv) * self.tube_out;
+                *c = a + (b - a) * self.blend;
+            }
+        }
+        for (x, c) in frames.iter_mut().zip(curve) {
             for l in 0..2 {
-                let driven = x[l] * drive;
-                let curve = if blend == 0.0 {
-                    tape(driven) * tape_out
-                } else if blend == 1.0 {
-                    tube(driven, tanh_bias, slope_inv) * tube_out
-                } else {
-                    let a = tape(driven) * tape_out;
-                    let b = tube(driven, tanh_bias, slope_inv) * tube_out;
-                    a + (b - a) * blend
-                };
                 // One-pole DC blocker on the distortion: y = e − e[n−1] + R y[n−1].
-                let distortion = curve - x[l];
-                let blocked = distortion - dc_x1[l] + dc_coef * dc_y1[l];
+                let distortion = c[l] - x[l];
+                let blocked = distortion - dc_x1[l] + self.dc_coef * dc_y1[l];
                 dc_x1[l] = distortion;
                 dc_y1[l] = blocked;
-                out[l] = x[l] + mix * blocked;
+                x[l] += self.mix * blocked;
             }
-            out
-        })
+        }
     }
 }
 
