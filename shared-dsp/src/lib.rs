@@ -10,9 +10,16 @@
 
 pub mod block;
 pub mod db;
+pub mod delay;
+pub mod delay_line;
 pub mod denormal;
 pub mod dynamics;
 pub mod filter;
 pub mod gain;
+pub mod oversample;
+pub mod reverb;
+pub mod rng;
 pub mod sanitize;
+pub mod saturation;
 pub mod smoother;
+pub mod stereo;
