@@ -22,9 +22,12 @@ pub enum PluginParams {
     Master(Arc<MasterParams>),
 }
 
+/// Processes one block of channels in place.
+type ProcessFn = Box<dyn FnMut(&mut [&mut [f32]])>;
+
 /// A chain ready to process, with what a host would ask of it.
 pub struct Runner {
-    process: Box<dyn FnMut(&mut [&mut [f32]])>,
+    process: ProcessFn,
     /// The delay the chain adds, in samples.
     pub latency: u32,
     /// How long the output goes on after the input ends, in samples.

@@ -1,13 +1,21 @@
 //! Input hygiene: a block from a host may hold NaN or ±Inf (a broken plugin before us,
 //! a bad file). One non-finite sample would poison every recursive state after it, so
-//! chains replace them with silence on the way in.
+//! chains replace them with silence on the way in. Absurd finite values (1e30) are held
+//! to ±[`MAX_SAMPLE`], so that no gain stage downstream can overflow to infinity.
 
-/// Replaces every non-finite sample with `0.0` and returns how many were replaced.
+/// The largest magnitude a chain accepts: 2^20, about +120 dBFS. Far above any real
+/// signal, yet even +60 dB of gain on it stays finite in f32 (whose limit is 3.4e38).
+pub const MAX_SAMPLE: f32 = 1_048_576.0;
+
+/// Replaces every non-finite sample with `0.0`, holds the others to ±[`MAX_SAMPLE`],
+/// and returns how many samples were non-finite.
 #[inline]
 pub fn replace_non_finite(samples: &mut [f32]) -> usize {
     let mut replaced = 0;
     for sample in samples.iter_mut() {
-        if !sample.is_finite() {
+        if sample.is_finite() {
+            *sample = sample.clamp(-MAX_SAMPLE, MAX_SAMPLE);
+        } else {
             *sample = 0.0;
             replaced += 1;
         }
@@ -24,5 +32,12 @@ mod tests {
         let mut block = [0.5, f32::NAN, -1.0, f32::INFINITY, f32::NEG_INFINITY, 1e-40];
         assert_eq!(replace_non_finite(&mut block), 3);
         assert_eq!(block, [0.5, 0.0, -1.0, 0.0, 0.0, 1e-40]);
+    }
+
+    #[test]
+    fn absurd_values_are_held_to_the_limit() {
+        let mut block = [1e30, -f32::MAX, MAX_SAMPLE, 0.25];
+        assert_eq!(replace_non_finite(&mut block), 0);
+        assert_eq!(block, [MAX_SAMPLE, -MAX_SAMPLE, MAX_SAMPLE, 0.25]);
     }
 }

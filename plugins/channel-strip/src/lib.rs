@@ -67,6 +67,12 @@ impl Plugin for ChannelStrip {
         self.params.clone()
     }
 
+    fn filter_state(state: &mut PluginState) {
+        // A state from a file the user edited, or a damaged project, must not reach the
+        // audio with out-of-range values.
+        oxide_plugin_common::param_access::sanitize_state(state, &StripParams::default());
+    }
+
     fn editor(&mut self, _async_executor: AsyncExecutor<Self>) -> Option<Self::Editor> {
         editor::create(self.params.clone(), self.editor_state.clone())
     }

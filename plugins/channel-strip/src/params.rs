@@ -231,8 +231,12 @@ impl Default for StripParams {
                     max: TRIM_RANGE_DB,
                 },
             ),
-            phase_l: BoolParam::new("Polarity L", false).with_value_to_string(polarity_text()),
-            phase_r: BoolParam::new("Polarity R", false).with_value_to_string(polarity_text()),
+            phase_l: BoolParam::new("Polarity L", false)
+                .with_value_to_string(polarity_text())
+                .with_string_to_value(polarity_parse()),
+            phase_r: BoolParam::new("Polarity R", false)
+                .with_value_to_string(polarity_text())
+                .with_string_to_value(polarity_parse()),
             // Skewed so the top of the fader, where mixes happen, gets most of its travel:
             // 0 dB sits at about 72 % (as on a console fader), −80 dB (−∞) at the bottom.
             out_gain: gain_param(
@@ -266,6 +270,15 @@ impl Default for StripParams {
 
 fn polarity_text() -> Arc<dyn Fn(bool) -> String + Send + Sync> {
     Arc::new(|inverted| String::from(if inverted { "Inverted" } else { "Normal" }))
+}
+
+/// Parses what [`polarity_text`] shows (plus on/off, true/false), so text round-trips.
+fn polarity_parse() -> Arc<dyn Fn(&str) -> Option<bool> + Send + Sync> {
+    Arc::new(|text| match text.trim().to_ascii_lowercase().as_str() {
+        "inverted" | "invert" | "on" | "true" => Some(true),
+        "normal" | "off" | "false" => Some(false),
+        _ => None,
+    })
 }
 
 /// Maps the fader's floor to −∞.
@@ -315,6 +328,13 @@ impl StripParams {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_displayed_value_reads_back() {
+        let failures =
+            oxide_plugin_common::param_access::text_round_trip_failures(&StripParams::default());
+        assert!(failures.is_empty(), "{failures:#?}");
+    }
 
     #[test]
     fn defaults_map_to_default_settings() {

@@ -2,8 +2,13 @@
 
 use std::sync::Arc;
 
+/// A value-to-text formatter, as nice-plug takes it.
+pub type ValueToString = Arc<dyn Fn(f32) -> String + Send + Sync>;
+/// A text-to-value parser, as nice-plug takes it.
+pub type StringToValue = Arc<dyn Fn(&str) -> Option<f32> + Send + Sync>;
+
 /// Formats dB with two decimals; values at or below `minus_infinity_db` show as `-inf`.
-pub fn v2s_db(minus_infinity_db: f32) -> Arc<dyn Fn(f32) -> String + Send + Sync> {
+pub fn v2s_db(minus_infinity_db: f32) -> ValueToString {
     Arc::new(move |value| {
         if value <= minus_infinity_db {
             String::from("-inf")
@@ -14,7 +19,7 @@ pub fn v2s_db(minus_infinity_db: f32) -> Arc<dyn Fn(f32) -> String + Send + Sync
 }
 
 /// Parses dB (`-6`, `-6 dB`, `+3.5db`, `-inf`); `-inf` maps to `minus_infinity_db`.
-pub fn s2v_db(minus_infinity_db: f32) -> Arc<dyn Fn(&str) -> Option<f32> + Send + Sync> {
+pub fn s2v_db(minus_infinity_db: f32) -> StringToValue {
     Arc::new(move |text| {
         let text = text.trim().to_ascii_lowercase();
         let number = text.trim_end_matches("db").trim();

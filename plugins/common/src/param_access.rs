@@ -395,3 +395,60 @@ pub fn apply_state_json(params: &dyn Params, json: &[u8]) -> Result<Vec<String>,
     }
     Ok(unknown)
 }
+
+/// Makes a saved state safe before nice-plug applies it (`Plugin::filter_state`): a
+/// value outside its parameter's range is clamped into it, a non-finite one replaced by
+/// the default, a choice index outside the list replaced by the default. nice-plug
+/// stores state values as they are, so without this a hand-edited or corrupt project
+/// could set a gain of 1e39 dB. Values of the wrong type and unknown ids are left for
+/// nice-plug, which skips them.
+pub fn sanitize_state(state: &mut PluginState, params: &dyn Params) {
+    for (id, value) in state.params.iter_mut() {
+        let Ok(ptr) = find(params, id) else {
+            continue;
+        };
+        let info = info_of(id, ptr, "");
+        match (ptr, value) {
+            (ParamPtr::FloatParam(_), ParamValue::F32(v)) => {
+                *v = if v.is_finite() {
+                    v.clamp(info.min as f32, info.max as f32)
+                } else {
+                    info.default as f32
+                };
+            }
+            (ParamPtr::IntParam(_), ParamValue::I32(v)) => {
+                *v = (*v).clamp(info.min as i32, info.max as i32);
+            }
+            (ParamPtr::EnumParam(_), ParamValue::I32(v)) if *v < 0 || *v as f64 > info.max => {
+                *v = info.default as i32;
+            }
+            _ => {}
+        }
+    }
+}
+
+/// Every parameter whose displayed text does not read back to the same text (what
+/// clap-validator's `param-conversions` test checks, and what a user typing a value the
+/// DAW showed expects): value → text → value → text, over the whole range. Empty when
+/// all round-trip. For tests.
+pub fn text_round_trip_failures(params: &dyn Params) -> Vec<String> {
+    let mut failures = Vec::new();
+    for (id, ptr, _) in params.param_map() {
+        for step in 0..=100 {
+            let normalized = step as f32 / 100.0;
+            // SAFETY: see `info_of`.
+            let (text, back) = unsafe {
+                let text = ptr.normalized_value_to_string(normalized, false);
+                let back = ptr
+                    .string_to_normalized_value(&text)
+                    .map(|n| ptr.normalized_value_to_string(n, false));
+                (text, back)
+            };
+            if back.as_deref() != Some(text.as_str()) {
+                failures.push(format!("{id}: '{text}' reads back as {back:?}"));
+                break;
+            }
+        }
+    }
+    failures
+}

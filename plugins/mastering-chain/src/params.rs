@@ -64,6 +64,13 @@ mod tests {
     use super::*;
 
     #[test]
+    fn every_displayed_value_reads_back() {
+        let failures =
+            oxide_plugin_common::param_access::text_round_trip_failures(&MasterParams::default());
+        assert!(failures.is_empty(), "{failures:#?}");
+    }
+
+    #[test]
     fn defaults_map_to_default_settings() {
         assert_eq!(MasterParams::default().settings(), Settings::default());
     }

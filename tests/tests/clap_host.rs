@@ -1,0 +1,977 @@
+//! Both plugins in a real CLAP host (`clack-host`), loaded from the binaries built with
+//! `assert_process_allocs`: any allocation on the audio thread aborts this test process
+//! (exit 134, often with no message).
+//!
+//! Tolerances: where a test compares the plugin's output with `input × gain` computed
+//! here, it allows 1e-6 relative. The plugin multiplies by two f32 gains (each within an
+//! ulp or two of `10^(dB/20)`, from f32 `exp`) and the dB value itself has passed through
+//! the normalized CLAP value and nice-plug's 0.01 dB step snap (good to an f32 ulp): a few
+//! times 6e-8 in all. Comparisons between two renders of the same plugin are exact.
+
+use std::collections::BTreeSet;
+
+use oxide_host_tests::clap::{
+    clap_param_id, descriptors, host_value, plugin_params, render, ClapInstance, ParamEvent,
+};
+use oxide_host_tests::Plugin;
+use shared_dsp::db::db_to_gain_f64;
+
+/// Relative tolerance for `output == input × gain` (see the module docs).
+const GAIN_TOLERANCE: f64 = 1e-6;
+
+// ---------------------------------------------------------------------------------------
+// Signals and helpers
+
+/// A small seedable PRNG (SplitMix64), so random block sizes and garbage are reproducible.
+struct SplitMix64(u64);
+
+impl SplitMix64 {
+    fn next_u64(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    fn below(&mut self, n: u64) -> u64 {
+        self.next_u64() % n
+    }
+
+    fn bytes(&mut self, n: usize) -> Vec<u8> {
+        (0..n).map(|_| self.next_u64() as u8).collect()
+    }
+}
+
+/// Block sizes from 1 to 4096, weighted towards small and odd ones.
+fn random_block_sizes(seed: u64, count: usize) -> Vec<usize> {
+    let mut rng = SplitMix64(seed);
+    (0..count)
+        .map(|_| {
+            let limit = [7, 100, 1000, 4096][rng.below(4) as usize];
+            1 + rng.below(limit) as usize
+        })
+        .collect()
+}
+
+/// A stereo test signal: different tones left and right (a swapped or copied channel
+/// shows), each riding on a DC offset so that no sample is zero (a gain change shows on
+/// every sample). Peak 0.45.
+fn test_signal(frames: usize, sample_rate: f64) -> Vec<Vec<f32>> {
+    let tone = |freq: f64, offset: f64| -> Vec<f32> {
+        (0..frames)
+            .map(|i| {
+                let t = i as f64 / sample_rate;
+                (offset + 0.2 * (std::f64::consts::TAU * freq * t).sin()) as f32
+            })
+            .collect()
+    };
+    vec![tone(997.0, 0.25), tone(1499.0, -0.25)]
+}
+
+/// A plain sine, for level measurements.
+fn sine(frames: usize, freq: f64, sample_rate: f64, amplitude: f64) -> Vec<f32> {
+    (0..frames)
+        .map(|i| (amplitude * (std::f64::consts::TAU * freq * i as f64 / sample_rate).sin()) as f32)
+        .collect()
+}
+
+fn rms_db(samples: &[f32]) -> f64 {
+    let power = samples.iter().map(|&s| (s as f64).powi(2)).sum::<f64>() / samples.len() as f64;
+    10.0 * power.log10()
+}
+
+/// The linear gain both chains apply for `in_gain_db` and `out_gain_db`.
+fn gain(in_gain_db: f64, out_gain_db: f64) -> f64 {
+    db_to_gain_f64(in_gain_db) * db_to_gain_f64(out_gain_db)
+}
+
+/// Asserts `output[range] == input[range] × gain` within [`GAIN_TOLERANCE`].
+fn assert_gain(
+    what: &str,
+    input: &[Vec<f32>],
+    output: &[Vec<f32>],
+    range: std::ops::Range<usize>,
+    gains: &[f64],
+) {
+    assert_eq!(input.len(), output.len(), "{what}: channel count");
+    for (ch, ((inp, out), &g)) in input.iter().zip(output).zip(gains).enumerate() {
+        for i in range.clone() {
+            let expected = inp[i] as f64 * g;
+            let got = out[i] as f64;
+            assert!(
+                (got - expected).abs() <= GAIN_TOLERANCE * expected.abs().max(1e-30),
+                "{what}: channel {ch} sample {i}: got {got}, expected {expected} (gain {g})"
+            );
+        }
+    }
+}
+
+/// An instance activated at `sample_rate` for blocks up to `max_block`, with `settings`
+/// (plain values) in place from the first sample.
+fn active(
+    plugin: Plugin,
+    settings: &[(&str, f64)],
+    sample_rate: f64,
+    max_block: usize,
+) -> ClapInstance {
+    let mut instance = ClapInstance::new(plugin).expect("instantiate");
+    instance.set_plain(plugin, settings).expect("set params");
+    instance
+        .activate(sample_rate, 1, max_block)
+        .expect("activate");
+    instance
+}
+
+fn event(plugin: Plugin, sample: usize, id: &str, plain: f64) -> ParamEvent {
+    ParamEvent::plain(plugin, sample, id, plain).expect("parameter event")
+}
+
+/// Samples of a 20 ms gain ramp or a 10 ms bypass fade at `sample_rate` (as the shared
+/// smoother rounds them).
+fn ramp_samples(ms: f64, sample_rate: f64) -> usize {
+    (ms * 1e-3 * sample_rate).round() as usize
+}
+
+// ---------------------------------------------------------------------------------------
+// Identity, ports, parameters
+
+#[test]
+fn descriptors_identify_both_plugins() {
+    for plugin in Plugin::ALL {
+        let listed = descriptors(&plugin.clap_path()).expect("read the factory");
+        assert_eq!(listed.len(), 1, "one plugin per .clap: {listed:?}");
+        let descriptor = &listed[0];
+        assert_eq!(descriptor.id, plugin.clap_id());
+        assert_eq!(descriptor.name, plugin.display_name());
+        assert_eq!(descriptor.vendor, "Oxide");
+        assert_eq!(descriptor.version, env!("CARGO_PKG_VERSION"));
+        assert!(!descriptor.description.is_empty());
+        let features: BTreeSet<&str> = descriptor.features.iter().map(String::as_str).collect();
+        let expected: BTreeSet<&str> = match plugin {
+            Plugin::ChannelStrip => [
+                "audio-effect",
+                "mixing",
+                "equalizer",
+                "compressor",
+                "stereo",
+                "mono",
+            ]
+            .into(),
+            Plugin::MasteringChain => {
+                ["audio-effect", "mastering", "limiter", "stereo", "mono"].into()
+            }
+        };
+        assert_eq!(features, expected, "{}", plugin.display_name());
+        assert_eq!(
+            descriptor.features.first().map(String::as_str),
+            Some("audio-effect"),
+            "the main category comes first"
+        );
+
+        // The instance reports the same descriptor.
+        let instance = ClapInstance::new(plugin).expect("instantiate");
+        assert_eq!(&instance.descriptor(), descriptor);
+    }
+}
+
+#[test]
+fn ports_are_stereo_and_a_mono_configuration_exists() {
+    for plugin in Plugin::ALL {
+        let name = plugin.display_name();
+        let mut instance = ClapInstance::new(plugin).expect("instantiate");
+
+        // The default configuration: one stereo main port each way, processable in place.
+        let inputs = instance.audio_ports(true).unwrap();
+        let outputs = instance.audio_ports(false).unwrap();
+        assert_eq!(inputs.len(), 1, "{name}: {inputs:?}");
+        assert_eq!(outputs.len(), 1, "{name}: {outputs:?}");
+        for port in inputs.iter().chain(&outputs) {
+            assert!(port.is_main(), "{name}: {port:?}");
+            assert_eq!(port.channel_count, 2, "{name}: {port:?}");
+            assert_eq!(port.port_type, "stereo", "{name}: {port:?}");
+        }
+        assert_eq!(inputs[0].in_place_pair, outputs[0].id);
+        assert_eq!(outputs[0].in_place_pair, inputs[0].id);
+        assert_eq!(instance.channels(), 2);
+
+        // The audio-ports-config extension offers stereo and mono.
+        let configs = instance.audio_ports_configs().unwrap();
+        let layout = |c: &oxide_host_tests::clap::AudioPortsConfig| {
+            (
+                c.main_input.clone(),
+                c.main_output.clone(),
+                c.input_port_count,
+                c.output_port_count,
+            )
+        };
+        let layouts: Vec<_> = configs.iter().map(layout).collect();
+        let stereo = (
+            Some((2, "stereo".to_owned())),
+            Some((2, "stereo".to_owned())),
+            1,
+            1,
+        );
+        let mono = (
+            Some((1, "mono".to_owned())),
+            Some((1, "mono".to_owned())),
+            1,
+            1,
+        );
+        assert_eq!(layouts, vec![stereo, mono], "{name}: {configs:?}");
+
+        // Selecting mono changes the ports, and a mono signal is processed as such.
+        instance.use_channels(1).unwrap();
+        let inputs = instance.audio_ports(true).unwrap();
+        assert_eq!(inputs.len(), 1);
+        assert_eq!(inputs[0].channel_count, 1);
+        assert_eq!(inputs[0].port_type, "mono");
+        assert_eq!(instance.audio_ports(false).unwrap()[0].channel_count, 1);
+
+        instance
+            .set_plain(plugin, &[("in_gain", 3.0), ("out_gain", -9.0)])
+            .unwrap();
+        instance.activate(48_000.0, 1, 256).unwrap();
+        let input = vec![test_signal(2000, 48_000.0).remove(0)];
+        let output = instance.process(&input, &[256], &[]).unwrap();
+        assert_eq!(output.len(), 1);
+        assert_gain(
+            &format!("{name} mono"),
+            &input,
+            &output,
+            0..2000,
+            &[gain(3.0, -9.0)],
+        );
+    }
+}
+
+#[test]
+fn parameters_are_listed_as_the_plugin_defines_them() {
+    for plugin in Plugin::ALL {
+        let name = plugin.display_name();
+        let mut instance = ClapInstance::new(plugin).expect("instantiate");
+        let listed = instance.params().unwrap();
+        let defined = plugin_params(plugin);
+        assert_eq!(listed.len(), defined.len(), "{name}: {listed:?}");
+
+        let ids: BTreeSet<u32> = listed.iter().map(|p| p.id).collect();
+        assert_eq!(ids.len(), listed.len(), "{name}: CLAP ids are unique");
+
+        for def in &defined {
+            let clap_id = clap_param_id(&def.id);
+            let info = listed
+                .iter()
+                .find(|p| p.id == clap_id)
+                .unwrap_or_else(|| panic!("{name}: '{}' is not listed as {clap_id}", def.id));
+            assert_eq!(info.name, def.name, "{name}: '{}'", def.id);
+            assert_eq!(info.module, "", "{name}: '{}' is top level", def.id);
+            assert!(info.is_automatable(), "{name}: '{}'", def.id);
+            assert_eq!(info.min, 0.0, "{name}: '{}'", def.id);
+            // nice-plug: floats as normalized 0..1, switches as stepped 0..1.
+            assert_eq!(info.max, 1.0, "{name}: '{}'", def.id);
+            let (_, default_value) = host_value(plugin, &def.id, def.default).unwrap();
+            assert!(
+                (info.default - default_value).abs() < 1e-7,
+                "{name}: '{}' default {} vs {default_value}",
+                def.id,
+                info.default
+            );
+            assert_eq!(
+                instance.param_value(clap_id).unwrap(),
+                info.default,
+                "{name}: '{}' starts at its default",
+                def.id
+            );
+            let is_switch = def.kind == oxide_plugin_common::param_access::ParamKind::Bool;
+            assert_eq!(info.is_stepped(), is_switch, "{name}: '{}'", def.id);
+            assert_eq!(info.is_bypass(), def.id == "bypass", "{name}: '{}'", def.id);
+        }
+
+        // The gains read in dB, and the values a host sends land where they should.
+        let (out_id, minus_six) = host_value(plugin, "out_gain", -6.0).unwrap();
+        assert_eq!(
+            instance.value_to_text(out_id, minus_six).unwrap(),
+            "-6.00 dB",
+            "{name}"
+        );
+        instance.set_plain(plugin, &[("out_gain", -6.0)]).unwrap();
+        assert!((instance.param_value(out_id).unwrap() - minus_six).abs() < 1e-7);
+        assert!(
+            host_value(plugin, "out_gain", 13.0).is_err(),
+            "out of range"
+        );
+        assert!(host_value(plugin, "no_such_param", 0.0).is_err());
+    }
+}
+
+#[test]
+fn strip_fader_floor_is_silence() {
+    let input = test_signal(1000, 48_000.0);
+    let output = render(
+        Plugin::ChannelStrip,
+        48_000.0,
+        128,
+        &[("in_gain", 24.0), ("out_gain", -80.0)],
+        &input,
+    );
+    assert!(output.iter().flatten().all(|&s| s == 0.0));
+}
+
+// ---------------------------------------------------------------------------------------
+// Activation, block sizes, levels
+
+#[test]
+fn activates_at_44_1_48_and_96_khz_with_zero_latency_and_the_set_gain() {
+    for plugin in Plugin::ALL {
+        for sample_rate in [44_100.0, 48_000.0, 96_000.0] {
+            let what = format!("{} at {sample_rate} Hz", plugin.display_name());
+            let mut instance = active(
+                plugin,
+                &[("in_gain", 4.5), ("out_gain", -7.25)],
+                sample_rate,
+                512,
+            );
+            assert_eq!(instance.latency().unwrap(), 0, "{what}");
+            let input = test_signal(4000, sample_rate);
+            let output = instance.process(&input, &[512], &[]).unwrap();
+            let g = gain(4.5, -7.25);
+            assert_gain(&what, &input, &output, 0..4000, &[g, g]);
+            // Parameters flushed while active (on the audio thread, between two runs) are
+            // in place from the first sample of the next run.
+            instance.set_plain(plugin, &[("out_gain", -1.0)]).unwrap();
+            let output = instance.process(&input, &[512], &[]).unwrap();
+            let g = gain(4.5, -1.0);
+            assert_gain(
+                &format!("{what}, flushed while active"),
+                &input,
+                &output,
+                0..4000,
+                &[g, g],
+            );
+            // Reactivation at another rate works too.
+            instance.deactivate();
+            instance.activate(sample_rate * 2.0, 1, 64).unwrap();
+            let output = instance.process(&input, &[64], &[]).unwrap();
+            assert_gain(
+                &format!("{what}, reactivated"),
+                &input,
+                &output,
+                0..4000,
+                &[g, g],
+            );
+        }
+    }
+}
+
+#[test]
+fn output_is_identical_for_every_block_size() {
+    const FRAMES: usize = 24_000;
+    let sample_rate = 48_000.0;
+    let input = test_signal(FRAMES, sample_rate);
+    let random_sizes = random_block_sizes(0x0C1A_B5EE, 400);
+    // Parameter changes scattered across the render, so ramps and fades cross block
+    // boundaries differently for every block size.
+    for plugin in Plugin::ALL {
+        let name = plugin.display_name();
+        let settings = [("in_gain", 4.5), ("out_gain", -7.25)];
+        let mut events = vec![
+            event(plugin, 3001, "out_gain", -12.0),
+            event(plugin, 7777, "in_gain", 6.0),
+            event(plugin, 12_000, "bypass", 1.0),
+            event(plugin, 12_345, "out_gain", -3.0),
+            event(plugin, 18_000, "bypass", 0.0),
+        ];
+        if plugin == Plugin::ChannelStrip {
+            events.push(event(plugin, 5000, "phase_l", 1.0));
+            events.push(event(plugin, 20_001, "phase_r", 1.0));
+        }
+
+        let run = |max_block: usize, sizes: &[usize]| {
+            let mut instance = active(plugin, &settings, sample_rate, max_block);
+            instance.process(&input, sizes, &events).unwrap()
+        };
+        let reference = run(1, &[1]);
+        for block in [64, 512, 4096] {
+            let output = run(block, &[block]);
+            assert!(
+                output == reference,
+                "{name}: block size {block} differs from 1"
+            );
+        }
+        let output = run(4096, &random_sizes);
+        assert!(
+            output == reference,
+            "{name}: random block sizes differ from 1"
+        );
+
+        // Before the first change: the set gain, exactly from the first sample.
+        let g = gain(4.5, -7.25);
+        assert_gain(name, &input, &reference, 0..3001, &[g, g]);
+        // Long after the last change: the final settings.
+        let g = gain(6.0, -3.0);
+        let (gl, gr) = match plugin {
+            Plugin::ChannelStrip => (-g, -g),
+            Plugin::MasteringChain => (g, g),
+        };
+        assert_gain(name, &input, &reference, 22_000..FRAMES, &[gl, gr]);
+    }
+}
+
+#[test]
+fn out_gain_minus_6_db_lowers_the_level_by_6_db() {
+    let sample_rate = 48_000.0;
+    let tone = sine(48_000, 997.0, sample_rate, 0.5);
+    let input = vec![tone.clone(), tone];
+    for plugin in Plugin::ALL {
+        let unity = render(plugin, sample_rate, 512, &[], &input);
+        let lowered = render(plugin, sample_rate, 512, &[("out_gain", -6.0)], &input);
+        for ch in 0..2 {
+            let change = rms_db(&lowered[ch]) - rms_db(&unity[ch]);
+            assert!(
+                (change + 6.0).abs() <= 0.01,
+                "{}: channel {ch} changed by {change:.4} dB",
+                plugin.display_name()
+            );
+        }
+        // The default settings are transparent, bit for bit.
+        assert!(unity == input, "{}: unity gain", plugin.display_name());
+    }
+}
+
+/// `render` claims its output equals an offline chain built with the same settings:
+/// check it, bit for bit, with the chain and parameter code the plugins are built from.
+#[test]
+fn render_matches_the_offline_chain() {
+    use oxide_plugin_common::param_access::set_normalized;
+
+    let sample_rate = 44_100.0;
+    let block = 300;
+    let input = test_signal(5000, sample_rate);
+    let settings = [("in_gain", -3.3), ("out_gain", -6.0), ("bypass", 0.0)];
+
+    let offline = |plugin: Plugin| -> Vec<Vec<f32>> {
+        let mut output = input.clone();
+        macro_rules! run_chain {
+            ($params:expr, $chain:path) => {{
+                let params = $params;
+                for &(id, plain) in &settings {
+                    let (_, value) = host_value(plugin, id, plain).unwrap();
+                    set_normalized(&params, id, value as f32).unwrap();
+                }
+                let settings = params.settings();
+                let mut chain = <$chain>::new(sample_rate as f32, block, &settings);
+                let (left, right) = output.split_at_mut(1);
+                for (l, r) in left[0].chunks_mut(block).zip(right[0].chunks_mut(block)) {
+                    chain.process(&mut [l, r], &settings);
+                }
+            }};
+        }
+        match plugin {
+            Plugin::ChannelStrip => {
+                run_chain!(channel_strip::StripParams::default(), channel_strip::Chain)
+            }
+            Plugin::MasteringChain => run_chain!(
+                mastering_chain::MasterParams::default(),
+                mastering_chain::Chain
+            ),
+        }
+        output
+    };
+
+    for plugin in Plugin::ALL {
+        let hosted = render(plugin, sample_rate, block, &settings, &input);
+        assert!(
+            hosted == offline(plugin),
+            "{}: the CLAP render differs from the offline chain",
+            plugin.display_name()
+        );
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Sample-accurate automation and the host bypass
+
+#[test]
+fn parameter_event_mid_block_takes_effect_at_its_sample() {
+    let sample_rate = 48_000.0;
+    let block = 512;
+    let frames = 4096;
+    let input = test_signal(frames, sample_rate);
+    let gain_ramp = ramp_samples(20.0, sample_rate);
+    let fade = ramp_samples(10.0, sample_rate);
+    for plugin in Plugin::ALL {
+        let name = plugin.display_name();
+        let settings = [("in_gain", 2.0), ("out_gain", -6.0)];
+        let unchanged = {
+            let mut instance = active(plugin, &settings, sample_rate, block);
+            instance.process(&input, &[block], &[]).unwrap()
+        };
+        let g = gain(2.0, -6.0);
+
+        // (parameter, new plain value, ramp length, gains [L, R] once settled)
+        let mut changes = vec![
+            ("out_gain", -12.0, gain_ramp, [gain(2.0, -12.0); 2]),
+            ("in_gain", 8.0, gain_ramp, [gain(8.0, -6.0); 2]),
+            ("bypass", 1.0, fade, [1.0; 2]),
+        ];
+        if plugin == Plugin::ChannelStrip {
+            changes.push(("phase_l", 1.0, gain_ramp, [-g, g]));
+        }
+        // Sample 300 of the first block, and sample 300 of the fourth.
+        for at in [300, 3 * block + 300] {
+            for &(id, value, ramp, settled) in &changes {
+                let what = format!("{name}: {id} → {value} at sample {at}");
+                let mut instance = active(plugin, &settings, sample_rate, block);
+                let output = instance
+                    .process(&input, &[block], &[event(plugin, at, id, value)])
+                    .unwrap();
+                for ch in 0..2 {
+                    assert!(
+                        output[ch][..at] == unchanged[ch][..at],
+                        "{what}: channel {ch} changed before the event"
+                    );
+                }
+                // The ramp starts at the event's sample: every ramp sample differs (a
+                // polarity flip leaves the other channel alone).
+                for ch in 0..2 {
+                    if id == "phase_l" && ch == 1 {
+                        assert!(output[1] == unchanged[1], "{what}: right channel moved");
+                        continue;
+                    }
+                    for i in at..at + ramp {
+                        assert_ne!(
+                            output[ch][i], unchanged[ch][i],
+                            "{what}: channel {ch} sample {i} is unchanged"
+                        );
+                    }
+                }
+                // The ramp lands on its target at its last sample, and stays there.
+                let settled_from = at + ramp - 1;
+                assert_gain(&what, &input, &output, settled_from..frames, &settled);
+            }
+        }
+    }
+}
+
+#[test]
+fn host_bypass_cross_fades_to_the_exact_input() {
+    for plugin in Plugin::ALL {
+        for sample_rate in [44_100.0, 48_000.0, 96_000.0] {
+            let what = format!("{} at {sample_rate} Hz", plugin.display_name());
+            let frames = (0.2 * sample_rate) as usize;
+            let input = test_signal(frames, sample_rate);
+            let fade = ramp_samples(10.0, sample_rate);
+            let settings = [("out_gain", -12.0)];
+            let processed = {
+                let mut instance = active(plugin, &settings, sample_rate, 512);
+                instance.process(&input, &[512], &[]).unwrap()
+            };
+
+            let on = 1000;
+            let off = on + 3 * fade + 77;
+            let mut instance = active(plugin, &settings, sample_rate, 512);
+            let output = instance
+                .process(
+                    &input,
+                    &[512],
+                    &[
+                        event(plugin, on, "bypass", 1.0),
+                        event(plugin, off, "bypass", 0.0),
+                    ],
+                )
+                .unwrap();
+
+            for ch in 0..2 {
+                let (inp, out, wet) = (&input[ch], &output[ch], &processed[ch]);
+                assert!(out[..on] == wet[..on], "{what}: processed before bypass");
+                // The fade takes 10 ms and ends on the input itself, bit for bit.
+                let bypassed_from = on + fade - 1;
+                assert_ne!(
+                    out[bypassed_from - 1],
+                    inp[bypassed_from - 1],
+                    "{what}: fade too short"
+                );
+                assert!(
+                    out[bypassed_from..off] == inp[bypassed_from..off],
+                    "{what}: channel {ch} is not exactly the input once bypassed"
+                );
+                // And back: processed again, exactly, after the fade.
+                let processed_from = off + fade - 1;
+                assert_ne!(
+                    out[processed_from - 1],
+                    wet[processed_from - 1],
+                    "{what}: fade back too short"
+                );
+                assert!(
+                    out[processed_from..] == wet[processed_from..],
+                    "{what}: channel {ch} is not processed again after un-bypassing"
+                );
+                // No click: no step larger than the signal's own plus the fade's.
+                let steepest = |s: &[f32]| {
+                    s.windows(2)
+                        .map(|w| (w[1] - w[0]).abs())
+                        .fold(0.0f32, f32::max)
+                };
+                let peak = inp.iter().fold(0.0f32, |m, s| m.max(s.abs()));
+                let fade_step = peak * (1.0 - db_to_gain_f64(-12.0) as f32) / fade as f32;
+                // 1 % for f32 rounding in the estimate.
+                let limit = (steepest(inp) + fade_step) * 1.01;
+                assert!(
+                    steepest(out) <= limit,
+                    "{what}: a step of {} > {limit}",
+                    steepest(out)
+                );
+            }
+
+            // Bypassed from the start: the input, exactly, from the first sample.
+            let mut instance = active(
+                plugin,
+                &[("out_gain", -12.0), ("bypass", 1.0)],
+                sample_rate,
+                512,
+            );
+            let output = instance.process(&input, &[512], &[]).unwrap();
+            assert!(output == input, "{what}: bypassed from the start");
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// State
+
+fn state_settings(plugin: Plugin) -> Vec<(&'static str, f64)> {
+    let mut settings = vec![("in_gain", 4.5), ("out_gain", -7.25), ("bypass", 0.0)];
+    if plugin == Plugin::ChannelStrip {
+        settings.push(("phase_r", 1.0));
+    }
+    settings
+}
+
+fn param_values(instance: &mut ClapInstance) -> Vec<(u32, f64)> {
+    let ids: Vec<u32> = instance.params().unwrap().iter().map(|p| p.id).collect();
+    ids.into_iter()
+        .map(|id| (id, instance.param_value(id).unwrap()))
+        .collect()
+}
+
+#[test]
+fn state_restores_into_a_new_instance_with_identical_output() {
+    let sample_rate = 48_000.0;
+    let input = test_signal(6000, sample_rate);
+    let sizes = random_block_sizes(7, 50);
+    for plugin in Plugin::ALL {
+        let name = plugin.display_name();
+        let settings = state_settings(plugin);
+
+        let mut original = ClapInstance::new(plugin).unwrap();
+        original.set_plain(plugin, &settings).unwrap();
+        let state = original.save_state().unwrap();
+        // Presets name parameters by their frozen string ids.
+        let text = String::from_utf8_lossy(&state);
+        for (id, _) in &settings {
+            assert!(
+                text.contains(&format!("\"{id}\"")),
+                "{name}: state lacks '{id}': {text}"
+            );
+        }
+        let values = param_values(&mut original);
+        original.activate(sample_rate, 1, 4096).unwrap();
+        let expected = original.process(&input, &sizes, &[]).unwrap();
+
+        // Loaded into a fresh instance before activation.
+        let mut restored = ClapInstance::new(plugin).unwrap();
+        restored.load_state(&state).unwrap();
+        assert_eq!(
+            param_values(&mut restored),
+            values,
+            "{name}: parameter values"
+        );
+        restored.activate(sample_rate, 1, 4096).unwrap();
+        let output = restored.process(&input, &sizes, &[]).unwrap();
+        assert!(output == expected, "{name}: restored output differs");
+
+        // Loaded into an instance that is already active (between two runs): the next run
+        // starts at the loaded values too.
+        let mut reloaded = active(plugin, &[], sample_rate, 4096);
+        reloaded.process(&input, &[4096], &[]).unwrap();
+        reloaded.load_state(&state).unwrap();
+        let output = reloaded.process(&input, &sizes, &[]).unwrap();
+        assert!(
+            output == expected,
+            "{name}: state loaded while active differs"
+        );
+
+        // A saved state saves the same again.
+        assert_eq!(
+            restored.save_state().unwrap(),
+            state,
+            "{name}: state round trip"
+        );
+    }
+}
+
+/// A state blob as nice-plug frames it: the JSON's length (u64, little endian), the JSON.
+fn framed(json: &[u8]) -> Vec<u8> {
+    let mut bytes = (json.len() as u64).to_le_bytes().to_vec();
+    bytes.extend_from_slice(json);
+    bytes
+}
+
+#[test]
+fn garbage_state_is_refused_and_the_plugin_keeps_working() {
+    let sample_rate = 48_000.0;
+    let input = test_signal(2048, sample_rate);
+    let mut rng = SplitMix64(0xBAD_5EED);
+    for plugin in Plugin::ALL {
+        let name = plugin.display_name();
+        let mut instance = active(
+            plugin,
+            &[("in_gain", 4.5), ("out_gain", -7.25)],
+            sample_rate,
+            512,
+        );
+        let good = instance.save_state().unwrap();
+        let json = &good[8..];
+        let values = param_values(&mut instance);
+
+        let mut garbage: Vec<(String, Vec<u8>)> = vec![
+            ("nothing".into(), Vec::new()),
+            ("three bytes".into(), vec![1, 2, 3]),
+            ("random bytes".into(), rng.bytes(4096)),
+            (
+                "random bytes, plausible length".into(),
+                framed(&rng.bytes(1000)),
+            ),
+            ("a length beyond the limit".into(), {
+                let mut b = (1u64 << 40).to_le_bytes().to_vec();
+                b.extend_from_slice(json);
+                b
+            }),
+            ("truncated JSON".into(), framed(&json[..json.len() / 2])),
+            (
+                "JSON cut short of its length".into(),
+                good[..good.len() - 10].to_vec(),
+            ),
+            ("not JSON at all".into(), framed(b"\xff\xfe<xml/>")),
+        ];
+        for (what, json) in [
+            ("null", "null"),
+            ("an array", "[1, 2, 3]"),
+            ("a string", "\"preset\""),
+            (
+                "params as an array",
+                r#"{"version":"0.1.0","params":[],"fields":{}}"#,
+            ),
+            (
+                "version as a number",
+                r#"{"version":5,"params":{},"fields":{}}"#,
+            ),
+            ("no params", r#"{"version":"0.1.0","fields":{}}"#),
+            (
+                "a value as a bare string",
+                r#"{"version":"0.1.0","params":{"in_gain":"loud"},"fields":{}}"#,
+            ),
+            (
+                "a value of an unknown type",
+                r#"{"version":"0.1.0","params":{"in_gain":{"f64":1.0}},"fields":{}}"#,
+            ),
+            (
+                "a number as text",
+                r#"{"version":"0.1.0","params":{"in_gain":{"f32":"-6"}},"fields":{}}"#,
+            ),
+            (
+                "fields as a list",
+                r#"{"version":"0.1.0","params":{},"fields":[1]}"#,
+            ),
+        ] {
+            garbage.push((format!("JSON with {what}"), framed(json.as_bytes())));
+        }
+
+        for (what, bytes) in &garbage {
+            assert!(
+                instance.load_state(bytes).is_err(),
+                "{name}: accepted a state with {what}"
+            );
+            assert_eq!(
+                param_values(&mut instance),
+                values,
+                "{name}: {what} changed a parameter"
+            );
+            let output = instance.process(&input, &[512], &[]).unwrap();
+            let g = gain(4.5, -7.25);
+            assert_gain(
+                &format!("{name} after {what}"),
+                &input,
+                &output,
+                0..2048,
+                &[g, g],
+            );
+        }
+        // And a good state still loads afterwards.
+        instance.load_state(&good).unwrap();
+    }
+}
+
+/// States that parse but hold values a parameter cannot take: a value of the wrong type,
+/// or a number outside the parameter's range (or beyond f32). nice-plug skips a wrongly
+/// typed value and loads the rest, so such a value must leave its parameter as it was.
+/// An out-of-range number must be refused or brought into range: either way it must never
+/// reach the audio. Every case is tried and the problems are reported together.
+#[test]
+fn bad_values_in_a_state_never_reach_the_audio() {
+    let sample_rate = 48_000.0;
+    let input = test_signal(2048, sample_rate);
+    // (what, the state's "params", the parameter concerned, whether the type is wrong)
+    let cases = [
+        (
+            "a switch value for a gain",
+            r#"{"in_gain":{"bool":true}}"#,
+            "in_gain",
+            true,
+        ),
+        (
+            "a gain value for a switch",
+            r#"{"bypass":{"f32":0.5}}"#,
+            "bypass",
+            true,
+        ),
+        (
+            "an integer for a gain",
+            r#"{"out_gain":{"i32":-6}}"#,
+            "out_gain",
+            true,
+        ),
+        (
+            "a gain far above its range",
+            r#"{"out_gain":{"f32":1000.0}}"#,
+            "out_gain",
+            false,
+        ),
+        (
+            "a gain far below its range",
+            r#"{"in_gain":{"f32":-1000.0}}"#,
+            "in_gain",
+            false,
+        ),
+        (
+            "a gain beyond f32",
+            r#"{"in_gain":{"f32":1e39}}"#,
+            "in_gain",
+            false,
+        ),
+    ];
+    let mut problems = Vec::new();
+    for plugin in Plugin::ALL {
+        let name = plugin.display_name();
+        // Within the parameter ranges the loudest the chain can be is +36 dB (strip) or
+        // +24 dB (mastering); the test signal peaks at 0.45.
+        let max_gain = match plugin {
+            Plugin::ChannelStrip => db_to_gain_f64(36.0),
+            Plugin::MasteringChain => db_to_gain_f64(24.0),
+        };
+        for (what, params, id, wrong_type) in cases {
+            let mut instance = active(
+                plugin,
+                &[("in_gain", 4.5), ("out_gain", -7.25)],
+                sample_rate,
+                512,
+            );
+            let before = param_values(&mut instance);
+            let json = format!(r#"{{"version":"0.1.0","params":{params},"fields":{{}}}}"#);
+            let loaded = instance.load_state(&framed(json.as_bytes()));
+            let verdict = if loaded.is_ok() {
+                "accepted"
+            } else {
+                "refused"
+            };
+            let mut problem =
+                |text: String| problems.push(format!("{name}, {what} ({verdict}): {text}"));
+            let after = param_values(&mut instance);
+            let clap_id = clap_param_id(id);
+            let value = after.iter().find(|(i, _)| *i == clap_id).unwrap().1;
+            if !(0.0..=1.0).contains(&value) {
+                problem(format!("the host now sees '{id}' = {value}"));
+            }
+            if (loaded.is_err() || wrong_type) && after != before {
+                problem(format!("parameters changed: {before:?} → {after:?}"));
+            }
+            let output = instance.process(&input, &[512], &[]).unwrap();
+            let peak = output.iter().flatten().fold(0.0f32, |m, s| {
+                if s.is_finite() {
+                    m.max(s.abs())
+                } else {
+                    f32::INFINITY
+                }
+            });
+            if !output.iter().flatten().all(|s| s.is_finite()) {
+                problem(String::from("non-finite output"));
+            } else if peak as f64 > 0.45 * max_gain * 1.0001 {
+                problem(format!(
+                    "output peak {peak} lies beyond what the parameters allow"
+                ));
+            }
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+// ---------------------------------------------------------------------------------------
+// Hostile audio
+
+#[test]
+fn non_finite_input_never_makes_the_output_non_finite() {
+    let sample_rate = 48_000.0;
+    let frames = 4096;
+    let clean = test_signal(frames, sample_rate);
+    let mut input = clean.clone();
+    let hostile = [f32::NAN, f32::INFINITY, f32::NEG_INFINITY, 1e-40, -1e-42];
+    let mut rng = SplitMix64(99);
+    let mut bad_samples = BTreeSet::new();
+    for k in 0..300 {
+        let i = rng.below(frames as u64 - 600) as usize;
+        input[k % 2][i] = hostile[k % hostile.len()];
+        bad_samples.insert(i);
+    }
+    // A run of NaN across a whole block.
+    input[0][1024..1536].fill(f32::NAN);
+    bad_samples.extend(1024..1536);
+
+    for plugin in Plugin::ALL {
+        let name = plugin.display_name();
+        let max_out = match plugin {
+            Plugin::ChannelStrip => 12.0,
+            Plugin::MasteringChain => 0.0,
+        };
+        let settings = [("in_gain", 24.0), ("out_gain", max_out)];
+        let events = [
+            event(plugin, 1000, "bypass", 1.0),
+            event(plugin, 2000, "bypass", 0.0),
+            event(plugin, 2500, "out_gain", max_out - 20.0),
+        ];
+        for sizes in [vec![512], random_block_sizes(3, 100)] {
+            let mut instance = active(plugin, &settings, sample_rate, 4096);
+            let output = instance.process(&input, &sizes, &events).unwrap();
+            assert!(
+                output.iter().flatten().all(|s| s.is_finite()),
+                "{name}: non-finite output"
+            );
+            // The signal state recovers: past the last hostile sample and the last ramp,
+            // the output is the clean input times the gain.
+            let last_bad = *bad_samples.iter().max().unwrap();
+            let from = (last_bad + 1).max(2500 + ramp_samples(20.0, sample_rate));
+            let g = gain(24.0, max_out - 20.0);
+            assert_gain(name, &clean, &output, from..frames, &[g, g]);
+        }
+
+        // Mono too, bypassed from the start (the dry path must be clean as well).
+        let mut instance = ClapInstance::new(plugin).unwrap();
+        instance.use_channels(1).unwrap();
+        instance.set_plain(plugin, &[("bypass", 1.0)]).unwrap();
+        instance.activate(sample_rate, 1, 512).unwrap();
+        let output = instance.process(&input[..1], &[512], &[]).unwrap();
+        assert!(
+            output[0].iter().all(|s| s.is_finite()),
+            "{name}: non-finite output when bypassed"
+        );
+    }
+}
