@@ -2,18 +2,71 @@
 //! driven by a plain [`Settings`] struct. The plugin, the `oxide` command and the tests
 //! all run exactly this code.
 //!
-//! Signal order (filled in module by module): input trim and polarity → … → output fader,
-//! with the host bypass cross-fading around all of it.
+//! # Signal order
+//!
+//! ```text
+//! input trim, polarity → high-pass / low-pass
+//!   → dyn_pre_eq on (default):  gate → EQ bands → compressor
+//!     dyn_pre_eq off:           EQ bands → gate → compressor
+//!   → saturation (4× oversampled) → delay → reverb → pan / width → output fader
+//! ```
+//!
+//! The default follows an SSL channel with its dynamics in the "pre-EQ" position for
+//! the gate: the gate keys on the filtered but unequalised signal (so an EQ boost cannot
+//! open it), the EQ shapes what passes, and the compressor sits after the EQ so it
+//! reacts to the tone the engineer dialled in. `dyn_pre_eq` off moves the gate after
+//! the EQ too (dynamics entirely post-EQ). The pass filters always come first: rumble
+//! should never drive a detector.
+//!
+//! # Latency
+//!
+//! Only the saturation adds delay (its oversampler, 4–5 samples). The chain's latency
+//! is that delay while `sat_on` is set and **zero** otherwise: with saturation off the
+//! oversampler is not in the path at all, so a strip that does not use it costs the
+//! host no delay compensation. The plugin reports the value whenever it changes.
+//! Switching `sat_on` cross-fades (20 ms) between the undelayed signal and the
+//! saturator's delayed output, so the change is click-free; during those 20 ms the two
+//! paths are 4–5 samples apart (a brief comb, as in any plugin whose latency changes).
+//!
+//! The host-bypass dry path is delayed by the current latency, so a bypass cross-fade
+//! mixes aligned signals. The internal dry/wet mixes are aligned by construction: the
+//! compressor has no latency, and the saturator mixes at the high rate, after both its
+//! dry and wet parts have passed the same half-band filters.
+//!
+//! # Module switches
+//!
+//! Gate, compressor and saturation switch with a 20 ms cross-fade between their input
+//! and their output ([`ModuleSwitch`]); once fully off they are not run at all, and
+//! they restart from a clean state. Delay and reverb fade their own wet part; the EQ
+//! fades its own bands.
+//!
+//! Known limitation: changing `dyn_pre_eq` swaps the order at a block boundary without
+//! a cross-fade (a routing switch normally set while stopped).
 
 use shared_dsp::block::for_each_chunk;
+use shared_dsp::delay::{DelaySettings, StereoDelay, DEFAULT_TEMPO_BPM};
 use shared_dsp::denormal::FlushDenormals;
+use shared_dsp::dynamics::{Compressor, CompressorSettings, Gate, GateSettings};
 use shared_dsp::filter::eq::{ChannelEq, EqSettings};
 use shared_dsp::gain::{BypassFade, Gain, GAIN_RAMP_MS};
+use shared_dsp::oversample::OversampleFactor;
+use shared_dsp::reverb::{Reverb, ReverbSettings};
 use shared_dsp::sanitize::replace_non_finite;
+use shared_dsp::saturation::{SaturationSettings, Saturator};
 use shared_dsp::smoother::{Smoother, SmoothingStyle};
+use shared_dsp::stereo::{PanSettings, PanWidth};
 
 /// The channel counts the chain supports (mono and stereo).
 pub const MAX_CHANNELS: usize = 2;
+
+/// The longest delay time, ms.
+pub const MAX_DELAY_MS: f32 = 2000.0;
+
+/// Module on/off cross-fade time.
+pub const SWITCH_FADE_MS: f32 = 20.0;
+
+/// The longest chain latency the bypass dry path can hold (the oversampler's is 4–5).
+const MAX_LATENCY: usize = 16;
 
 /// Every setting of the strip, in plain units. The plugin maps host parameters to this.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -26,10 +79,28 @@ pub struct Settings {
     pub phase_r: bool,
     /// Output fader, dB; at or below [`shared_dsp::db::MINUS_INFINITY_DB`] it is silence.
     pub out_gain_db: f32,
-    /// Host bypass: the output cross-fades to the input.
+    /// Host bypass: the output cross-fades to the input (delayed by the latency).
     pub bypass: bool,
     /// High-pass, low-pass and the six EQ bands.
     pub eq: EqSettings,
+    /// Gate / expander on.
+    pub gate_on: bool,
+    /// Gate / expander settings (keyed by its own input).
+    pub gate: GateSettings,
+    /// Compressor on.
+    pub comp_on: bool,
+    /// Compressor settings (`external_sidechain` keys it from the sidechain input).
+    pub comp: CompressorSettings,
+    /// Dynamics (gate) before the EQ bands (default) or after them; see the module doc.
+    pub dyn_pre_eq: bool,
+    /// Saturation (`on` adds the oversampler latency).
+    pub sat: SaturationSettings,
+    /// Delay; `tempo_bpm` is the host tempo (120 when the host gives none).
+    pub delay: DelaySettings,
+    /// Reverb.
+    pub reverb: ReverbSettings,
+    /// Pan, pan law and stereo width.
+    pub pan: PanSettings,
 }
 
 impl Default for Settings {
@@ -41,6 +112,26 @@ impl Default for Settings {
             out_gain_db: 0.0,
             bypass: false,
             eq: EqSettings::default(),
+            gate_on: false,
+            gate: GateSettings::default(),
+            comp_on: false,
+            comp: CompressorSettings::default(),
+            dyn_pre_eq: true,
+            sat: SaturationSettings {
+                on: false,
+                drive_db: 6.0,
+                ..SaturationSettings::default()
+            },
+            delay: DelaySettings {
+                on: false,
+                tempo_bpm: DEFAULT_TEMPO_BPM,
+                ..DelaySettings::default()
+            },
+            reverb: ReverbSettings {
+                on: false,
+                ..ReverbSettings::default()
+            },
+            pan: PanSettings::default(),
         }
     }
 }
@@ -61,6 +152,123 @@ impl Settings {
         bands.lpf.on = false;
         bands
     }
+
+    /// The saturator's own settings: always "on"; the chain switches it.
+    fn saturator(&self) -> SaturationSettings {
+        SaturationSettings {
+            on: true,
+            ..self.sat
+        }
+    }
+}
+
+/// A 20 ms cross-fade between a module's input and its output, so a module switches on
+/// and off without a click, and is not run at all once fully off.
+struct ModuleSwitch {
+    /// 0 = off (input passes), 1 = on.
+    amount: Smoother,
+    dry: [Vec<f32>; MAX_CHANNELS],
+}
+
+/// What a [`ModuleSwitch`] asks of its module for the coming chunk.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum SwitchState {
+    /// Fully off: do not run it.
+    Idle,
+    /// Fully on: run it in place, nothing else to do.
+    On,
+    /// Fading: run it, then mix with the kept input.
+    Fading,
+}
+
+impl ModuleSwitch {
+    fn new(sample_rate: f32, max_block: usize, on: bool) -> Self {
+        Self {
+            amount: Smoother::new(
+                SmoothingStyle::Linear,
+                SWITCH_FADE_MS,
+                sample_rate,
+                if on { 1.0 } else { 0.0 },
+            ),
+            dry: [vec![0.0; max_block], vec![0.0; max_block]],
+        }
+    }
+
+    fn reset_to(&mut self, on: bool) {
+        self.amount.reset_to(if on { 1.0 } else { 0.0 });
+    }
+
+    fn is_idle(&self) -> bool {
+        !self.amount.is_smoothing() && self.amount.current() == 0.0
+    }
+
+    /// Sets the target; returns true when the module wakes from idle (reset it first).
+    fn set_on(&mut self, on: bool) -> bool {
+        let waking = on && self.is_idle();
+        self.amount.set_target(if on { 1.0 } else { 0.0 });
+        waking
+    }
+
+    /// Prepares a chunk: keeps the input while fading.
+    fn begin(&mut self, channels: &[&mut [f32]]) -> SwitchState {
+        if self.is_idle() {
+            return SwitchState::Idle;
+        }
+        if !self.amount.is_smoothing() {
+            return SwitchState::On;
+        }
+        for (dry, channel) in self.dry.iter_mut().zip(channels.iter()) {
+            dry[..channel.len()].copy_from_slice(channel);
+        }
+        SwitchState::Fading
+    }
+
+    /// Mixes the kept input back in (after the module ran on a fading chunk).
+    fn end(&mut self, channels: &mut [&mut [f32]]) {
+        let frames = channels.first().map_or(0, |c| c.len());
+        for i in 0..frames {
+            let a = self.amount.next();
+            for (dry, channel) in self.dry.iter().zip(channels.iter_mut()) {
+                channel[i] = dry[i] + a * (channel[i] - dry[i]);
+            }
+        }
+    }
+}
+
+/// Delays the bypass dry path by the chain's latency (a short ring per channel).
+struct LatencyLine {
+    ring: [[f32; MAX_LATENCY]; MAX_CHANNELS],
+    pos: usize,
+}
+
+impl LatencyLine {
+    fn new() -> Self {
+        Self {
+            ring: [[0.0; MAX_LATENCY]; MAX_CHANNELS],
+            pos: 0,
+        }
+    }
+
+    /// Writes `input` and puts the signal `delay` samples old into `output`.
+    fn process(&mut self, input: &[&mut [f32]], output: &mut [Vec<f32>], delay: usize) {
+        let delay = delay.min(MAX_LATENCY - 1);
+        let frames = input.first().map_or(0, |c| c.len());
+        let start = self.pos;
+        for (ch, (channel, out)) in input.iter().zip(output.iter_mut()).enumerate() {
+            let ring = &mut self.ring[ch];
+            let mut pos = start;
+            for (x, y) in channel.iter().zip(out[..frames].iter_mut()) {
+                ring[pos] = *x;
+                *y = ring[(pos + MAX_LATENCY - delay) % MAX_LATENCY];
+                pos = (pos + 1) % MAX_LATENCY;
+            }
+        }
+        self.pos = (start + frames) % MAX_LATENCY;
+    }
+
+    fn reset(&mut self) {
+        *self = Self::new();
+    }
 }
 
 /// The running chain: owns every processor's state, allocated for the worst case.
@@ -70,8 +278,22 @@ pub struct Chain {
     polarity: [Smoother; MAX_CHANNELS],
     pass_filters: ChannelEq,
     eq: ChannelEq,
+    gate: Gate,
+    gate_switch: ModuleSwitch,
+    comp: Compressor,
+    comp_switch: ModuleSwitch,
+    saturator: Saturator,
+    sat_switch: ModuleSwitch,
+    delay: StereoDelay,
+    reverb: Reverb,
+    pan: PanWidth,
     out_gain: Gain,
     bypass: BypassFade,
+    bypass_line: LatencyLine,
+    bypass_dry: [Vec<f32>; MAX_CHANNELS],
+    latency: u32,
+    delay_on: bool,
+    reverb_on: bool,
 }
 
 fn polarity_sign(inverted: bool) -> f32 {
@@ -95,20 +317,33 @@ impl Chain {
                 polarity_sign(inverted),
             )
         };
-        let tone = |settings: &EqSettings| {
-            let mut eq = ChannelEq::new(sample_rate, MAX_CHANNELS);
-            eq.set_settings_immediately(settings);
-            eq
-        };
-        Self {
+        let tone = || ChannelEq::new(sample_rate, MAX_CHANNELS);
+        let switch = |on| ModuleSwitch::new(sample_rate, max_block, on);
+        let mut chain = Self {
             max_block,
             in_gain: Gain::new(sample_rate, settings.in_gain_db),
             polarity: [polarity(settings.phase_l), polarity(settings.phase_r)],
-            pass_filters: tone(&settings.pass_filters()),
-            eq: tone(&settings.bands()),
+            pass_filters: tone(),
+            eq: tone(),
+            gate: Gate::new(sample_rate, MAX_CHANNELS),
+            gate_switch: switch(settings.gate_on),
+            comp: Compressor::new(sample_rate, MAX_CHANNELS),
+            comp_switch: switch(settings.comp_on),
+            saturator: Saturator::new(sample_rate, OversampleFactor::X4),
+            sat_switch: switch(settings.sat.on),
+            delay: StereoDelay::new(sample_rate, MAX_DELAY_MS),
+            reverb: Reverb::new(sample_rate),
+            pan: PanWidth::new(sample_rate),
             out_gain: Gain::new(sample_rate, settings.out_gain_db),
             bypass: BypassFade::new(sample_rate, MAX_CHANNELS, max_block, settings.bypass),
-        }
+            bypass_line: LatencyLine::new(),
+            bypass_dry: [vec![0.0; max_block], vec![0.0; max_block]],
+            latency: 0,
+            delay_on: settings.delay.on,
+            reverb_on: settings.reverb.on,
+        };
+        chain.reset(settings);
+        chain
     }
 
     /// Clears all signal state and jumps every smoothed value to `settings`.
@@ -121,53 +356,176 @@ impl Chain {
             .set_settings_immediately(&settings.pass_filters());
         self.eq.reset();
         self.eq.set_settings_immediately(&settings.bands());
+        self.gate.set_settings(&settings.gate);
+        self.gate.reset();
+        self.gate_switch.reset_to(settings.gate_on);
+        self.comp.set_settings(&settings.comp);
+        self.comp.reset();
+        self.comp_switch.reset_to(settings.comp_on);
+        self.saturator.set_settings(&settings.saturator());
+        self.saturator.reset();
+        self.sat_switch.reset_to(settings.sat.on);
+        self.delay.set_settings(&settings.delay);
+        self.delay.reset();
+        self.reverb.set_settings(&settings.reverb);
+        self.reverb.reset();
+        self.pan.set_settings(&settings.pan);
+        self.pan.reset();
         self.out_gain.reset_to_db(settings.out_gain_db);
         self.bypass.reset_to(settings.bypass);
+        self.bypass_line.reset();
+        self.latency = Self::latency_for(settings, &self.saturator);
+        self.delay_on = settings.delay.on;
+        self.reverb_on = settings.reverb.on;
     }
 
-    /// The delay the chain adds, in samples.
+    fn latency_for(settings: &Settings, saturator: &Saturator) -> u32 {
+        if settings.sat.on {
+            saturator.latency() as u32
+        } else {
+            0
+        }
+    }
+
+    /// The delay the chain adds, in samples, for the settings of the last `new`, `reset`
+    /// or `process`: the oversampler's latency while saturation is on, else 0.
     pub fn latency_samples(&self) -> u32 {
-        0
+        self.latency
     }
 
-    /// How long the output goes on after the input stops, in samples.
+    /// The saturation oversampler's latency (what [`Self::latency_samples`] is while
+    /// saturation is on).
+    pub fn saturation_latency_samples(&self) -> u32 {
+        self.saturator.latency() as u32
+    }
+
+    /// How long the output goes on after the input stops, in samples: the latency plus
+    /// the delay's and the reverb's tails (each only while it is on; the reverb rings on
+    /// after the delay's last echo, so the two add).
     pub fn tail_samples(&self) -> u32 {
-        0
+        let mut tail = 0usize;
+        if self.delay_on {
+            tail += self.delay.tail_samples();
+        }
+        if self.reverb_on {
+            tail += self.reverb.tail_samples();
+        }
+        if tail == 0 {
+            0
+        } else {
+            (tail + self.latency as usize).min(u32::MAX as usize) as u32
+        }
+    }
+
+    /// The gate's gain reduction (positive dB, largest in the last block); 0 when off.
+    pub fn gate_gain_reduction_db(&self) -> f32 {
+        if self.gate_switch.is_idle() {
+            0.0
+        } else {
+            self.gate.gain_reduction_db()
+        }
+    }
+
+    /// The compressor's gain reduction (positive dB, largest in the last block); 0 when
+    /// off.
+    pub fn comp_gain_reduction_db(&self) -> f32 {
+        if self.comp_switch.is_idle() {
+            0.0
+        } else {
+            self.comp.gain_reduction_db()
+        }
     }
 
     /// Processes one block in place: one channel (mono) or two (stereo), equal lengths.
     /// Never allocates, locks or panics; non-finite input samples become silence.
     pub fn process(&mut self, channels: &mut [&mut [f32]], settings: &Settings) {
+        self.process_with_sidechain(channels, None, settings);
+    }
+
+    /// [`Self::process`] with an external sidechain (one or two channels, at least as
+    /// long as the block) that keys the compressor when `settings.comp.external_sidechain`
+    /// is on. `None`, no channels or channels too short: the compressor keys from its
+    /// own input, exactly as with no sidechain connected.
+    pub fn process_with_sidechain(
+        &mut self,
+        channels: &mut [&mut [f32]],
+        sidechain: Option<&[&[f32]]>,
+        settings: &Settings,
+    ) {
         let _flush = FlushDenormals::new();
         let channels = match channels.len() {
             0 => return,
             n if n > MAX_CHANNELS => &mut channels[..MAX_CHANNELS],
             _ => channels,
         };
+        let frames = channels.iter().map(|c| c.len()).min().unwrap_or(0);
+        let sidechain =
+            sidechain.filter(|sc| !sc.is_empty() && sc.iter().all(|c| c.len() >= frames));
         self.in_gain.set_gain_db(settings.in_gain_db);
         self.polarity[0].set_target(polarity_sign(settings.phase_l));
         self.polarity[1].set_target(polarity_sign(settings.phase_r));
         self.out_gain.set_gain_db(settings.out_gain_db);
         self.bypass.set_bypassed(settings.bypass);
+        if self.gate_switch.set_on(settings.gate_on) {
+            self.gate.set_settings(&settings.gate);
+            self.gate.reset();
+        }
+        if self.comp_switch.set_on(settings.comp_on) {
+            self.comp.set_settings(&settings.comp);
+            self.comp.reset();
+        }
+        if self.sat_switch.set_on(settings.sat.on) {
+            self.saturator.set_settings(&settings.saturator());
+            self.saturator.reset();
+        }
+        self.delay.set_settings(&settings.delay);
+        self.reverb.set_settings(&settings.reverb);
+        self.pan.set_settings(&settings.pan);
+        self.delay_on = settings.delay.on;
+        self.reverb_on = settings.reverb.on;
+        self.latency = Self::latency_for(settings, &self.saturator);
 
         let pass_filters = settings.pass_filters();
         let bands = settings.bands();
+        let saturator = settings.saturator();
         let max_block = self.max_block;
+        let mut offset = 0;
         for_each_chunk(channels, max_block, |chunk| {
-            self.process_chunk(chunk, &pass_filters, &bands)
+            let n = chunk.first().map_or(0, |c| c.len());
+            let mut parts: [&[f32]; MAX_CHANNELS] = [&[]; MAX_CHANNELS];
+            let sc = sidechain.map(|sc| {
+                let count = sc.len().min(MAX_CHANNELS);
+                for (part, channel) in parts.iter_mut().zip(sc.iter()) {
+                    *part = &channel[offset..offset + n];
+                }
+                &parts[..count]
+            });
+            offset += n;
+            self.process_chunk(chunk, sc, settings, &pass_filters, &bands, &saturator)
         });
     }
 
     fn process_chunk(
         &mut self,
         channels: &mut [&mut [f32]],
+        sidechain: Option<&[&[f32]]>,
+        settings: &Settings,
         pass_filters: &EqSettings,
         bands: &EqSettings,
+        saturator: &SaturationSettings,
     ) {
         for channel in channels.iter_mut() {
             replace_non_finite(channel);
         }
-        self.bypass.capture_dry(channels);
+        let frames = channels.first().map_or(0, |c| c.len());
+        let n_ch = channels.len();
+        self.bypass_line
+            .process(channels, &mut self.bypass_dry, self.latency as usize);
+        {
+            let [a, b] = &mut self.bypass_dry;
+            let dry: [&mut [f32]; MAX_CHANNELS] = [&mut a[..frames], &mut b[..frames]];
+            self.bypass.capture_dry(&dry[..n_ch]);
+        }
 
         self.in_gain.process(channels);
         for (channel, polarity) in channels.iter_mut().zip(self.polarity.iter_mut()) {
@@ -179,10 +537,50 @@ impl Chain {
             }
         }
         self.pass_filters.process(channels, pass_filters);
-        self.eq.process(channels, bands);
+        if settings.dyn_pre_eq {
+            self.run_gate(channels, &settings.gate);
+            self.eq.process(channels, bands);
+        } else {
+            self.eq.process(channels, bands);
+            self.run_gate(channels, &settings.gate);
+        }
+        match self.comp_switch.begin(channels) {
+            SwitchState::Idle => {}
+            state => {
+                self.comp.process(channels, sidechain, &settings.comp);
+                if state == SwitchState::Fading {
+                    self.comp_switch.end(channels);
+                }
+            }
+        }
+        match self.sat_switch.begin(channels) {
+            SwitchState::Idle => {}
+            state => {
+                self.saturator.set_settings(saturator);
+                self.saturator.process(channels);
+                if state == SwitchState::Fading {
+                    self.sat_switch.end(channels);
+                }
+            }
+        }
+        self.delay.process(channels);
+        self.reverb.process(channels);
+        self.pan.process(channels);
         self.out_gain.process(channels);
 
         self.bypass.apply(channels);
+    }
+
+    fn run_gate(&mut self, channels: &mut [&mut [f32]], gate: &GateSettings) {
+        match self.gate_switch.begin(channels) {
+            SwitchState::Idle => {}
+            state => {
+                self.gate.process(channels, None, gate);
+                if state == SwitchState::Fading {
+                    self.gate_switch.end(channels);
+                }
+            }
+        }
     }
 }
 
