@@ -903,7 +903,7 @@ mod tests {
     }
 
     #[test]
-    fn eq_ids_are_the_frozen_ones() {
+    fn ids_are_the_frozen_ones() {
         let params = StripParams::default();
         let ids: Vec<String> = params
             .param_map()
@@ -924,9 +924,77 @@ mod tests {
             "eq1_gain",
             "eq1_q",
             "eq6_q",
+            "dyn_pre_eq",
+            "gate_on",
+            "gate_thresh",
+            "gate_range",
+            "gate_ratio",
+            "gate_attack",
+            "gate_hold",
+            "gate_release",
+            "gate_hyst",
+            "gate_key_hpf",
+            "gate_key_lpf",
+            "comp_on",
+            "comp_thresh",
+            "comp_ratio",
+            "comp_knee",
+            "comp_attack",
+            "comp_release",
+            "comp_auto_release",
+            "comp_detector",
+            "comp_sc_hpf",
+            "comp_sc_ext",
+            "comp_link",
+            "comp_makeup",
+            "comp_auto_makeup",
+            "comp_mix",
+            "sat_on",
+            "sat_drive",
+            "sat_type",
+            "sat_mix",
+            "dly_on",
+            "dly_time",
+            "dly_sync",
+            "dly_feedback",
+            "dly_hpf",
+            "dly_lpf",
+            "dly_pingpong",
+            "dly_mix",
+            "rev_on",
+            "rev_size",
+            "rev_decay",
+            "rev_predelay",
+            "rev_damp",
+            "rev_width",
+            "rev_mix",
+            "pan",
+            "pan_law",
+            "width",
+            "out_gain",
+            "in_gain",
+            "phase_l",
+            "phase_r",
         ] {
             assert!(ids.iter().any(|i| i == id), "{id} missing from {ids:?}");
         }
+    }
+
+    #[test]
+    fn off_ends_and_ratio_tops_map_to_off_and_infinity() {
+        let params = StripParams::default();
+        let s = params.settings();
+        assert_eq!(s.gate.ratio, f32::INFINITY);
+        assert_eq!(s.gate.key_hpf_hz, None);
+        assert_eq!(s.gate.key_lpf_hz, None);
+        assert_eq!(s.comp.sidechain_hpf_hz, None);
+        assert_eq!(params.gate_ratio.to_string(), "Gate");
+        assert_eq!(params.gate_key_hpf.to_string(), "Off Hz");
+        let sync = params.dly_sync.string_to_normalized_value("1/4").unwrap();
+        assert_eq!(
+            SyncChoice::from_index(params.dly_sync.preview_plain(sync) as usize).note(),
+            Some(NoteValue::Quarter)
+        );
     }
 
     #[test]
