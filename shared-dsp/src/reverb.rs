@@ -84,13 +84,6 @@ const MOD_SEGMENT_MS: f32 = 45.0;
 const UPDATE_FRAMES: usize = 32;
 /// Line-length glide per update (2 samples per 32 frames = 1/16 sample per sample).
 const GLIDE_PER_UPDATE: usize = 2;
-/// Output sign patterns (rows of an 8×8 Hadamard matrix, orthogonal to each other and
-/// to the all-ones row, so left and right are decorrelated).
-const OUT_LEFT: [f32; LINES] = [1.0, -1.0, 1.0, -1.0, 1.0, -1.0, 1.0, -1.0];
-const OUT_RIGHT: [f32; LINES] = [1.0, 1.0, -1.0, -1.0, 1.0, 1.0, -1.0, -1.0];
-/// Input sign patterns: left feeds the even lines, right the odd ones.
-const IN_LEFT: [f32; LINES] = [1.0, 0.0, -1.0, 0.0, 1.0, 0.0, -1.0, 0.0];
-const IN_RIGHT: [f32; LINES] = [0.0, 1.0, 0.0, -1.0, 0.0, 1.0, 0.0, -1.0];
 /// Seed of the modulation generator (fixed: renders are reproducible).
 const MOD_SEED: u64 = 0x0c51_de5e_ed00_0001;
 
@@ -109,13 +102,17 @@ pub struct Reverb {
     mix: Smoother,
     on: Smoother,
     // Network state.
-    lines: Vec<f32>,
-    line_mask: usize,
-    line_stride: usize,
+    /// One power-of-two ring buffer per line; an index is masked with `len − 1`, which
+    /// the compiler sees is in bounds (no bounds checks in the loop).
+    lines: [Vec<f32>; LINES],
     write: usize,
     lengths: [usize; LINES],
+    /// `lengths` as `f32` (the modulated reads add a fractional offset).
+    lengths_f32: [f32; LINES],
     target_lengths: [usize; LINES],
     gain: [f32; LINES],
+    /// `gain · (1 − pole)`: the absorption filter's input weight.
+    input_gain: [f32; LINES],
     pole: [f32; LINES],
     lowpass: [f32; LINES],
     predelay_lines: [DelayLine; 2],
@@ -151,13 +148,13 @@ impl Reverb {
             width: Smoother::new(SmoothingStyle::Linear, 20.0, fs, defaults.width),
             mix: Smoother::new(SmoothingStyle::Linear, 20.0, fs, defaults.mix),
             on: Smoother::new(SmoothingStyle::Linear, 20.0, fs, 1.0),
-            lines: vec![0.0; stride * LINES],
-            line_mask: stride - 1,
-            line_stride: stride,
+            lines: std::array::from_fn(|_| vec![0.0; stride]),
             write: 0,
             lengths: [1; LINES],
+            lengths_f32: [1.0; LINES],
             target_lengths: [1; LINES],
             gain: [0.0; LINES],
+            input_gain: [0.0; LINES],
             pole: [0.0; LINES],
             lowpass: [0.0; LINES],
             predelay_lines: [DelayLine::new(predelay_max), DelayLine::new(predelay_max)],
@@ -246,7 +243,7 @@ impl Reverb {
     }
 
     fn clear_network(&mut self) {
-        self.lines.iter_mut().for_each(|s| *s = 0.0);
+        self.lines.iter_mut().flatten().for_each(|s| *s = 0.0);
         self.lowpass = [0.0; LINES];
         for line in &mut self.predelay_lines {
             line.reset();
@@ -284,6 +281,7 @@ impl Reverb {
         let t60 = self.decay_s.current() as f64;
         let alpha = 10f64.powf(-1.3 * self.damping.current() as f64);
         for i in 0..LINES {
+            self.lengths_f32[i] = self.lengths[i] as f32;
             // Modulated lines are on average half the depth longer.
             let mut d = self.lengths[i] as f64;
             if i % 2 == 0 {
@@ -295,6 +293,7 @@ impl Reverb {
             self.gain[i] = g as f32;
             let b = (g - g_hf) / (g + g_hf);
             self.pole[i] = b as f32;
+            self.input_gain[i] = self.gain[i] * (1.0 - self.pole[i]);
         }
     }
 
@@ -340,10 +339,49 @@ impl Reverb {
             replace_non_finite(channel);
         }
         let frames = channels.iter().map(|c| c.len()).min().unwrap_or(0);
-        let stereo = channels.len() >= 2;
-        for frame in 0..frames {
-            let dry_l = channels.first().map_or(0.0, |c| c[frame]);
-            let dry_r = if stereo { channels[1][frame] } else { dry_l };
+        let (left, right) = match channels {
+            [] => return,
+            [left] => (&mut left[..frames], None),
+            [left, right, ..] => (&mut left[..frames], Some(&mut right[..frames])),
+        };
+        let mut right = right;
+        let mut frame = 0;
+        while frame < frames {
+            let steady = !(self.on.is_smoothing()
+                || self.mix.is_smoothing()
+                || self.width.is_smoothing()
+                || self.predelay.is_smoothing());
+            if steady && self.on.current() == 1.0 {
+                // Fast path: nothing moves until the next parameter update, so the
+                // per-frame values are constants (exactly what `next()` would return).
+                self.running = true;
+                if self.countdown == 0 {
+                    self.update(UPDATE_FRAMES);
+                    self.countdown = UPDATE_FRAMES;
+                }
+                let n = (frames - frame).min(self.countdown);
+                self.countdown -= n;
+                let predelay = PredelayRead::new(self.predelay.current());
+                let (mix, width) = (self.mix.current(), self.width.current());
+                let end = frame + n;
+                match right.as_deref_mut() {
+                    Some(right) => {
+                        for (l, r) in left[frame..end].iter_mut().zip(&mut right[frame..end]) {
+                            (*l, *r) = self.frame(*l, *r, predelay, mix, width, 1.0);
+                        }
+                    }
+                    None => {
+                        for l in &mut left[frame..end] {
+                            *l = self.frame(*l, *l, predelay, mix, width, 1.0).0;
+                        }
+                    }
+                }
+                frame = end;
+                continue;
+            }
+            // General path, one frame at a time.
+            let dry_l = left[frame];
+            let dry_r = right.as_deref().map_or(dry_l, |r| r[frame]);
             let on = self.on.next();
             let mix = self.mix.next();
             let width = self.width.next();
@@ -353,6 +391,7 @@ impl Reverb {
                     self.clear_network();
                     self.running = false;
                 }
+                frame += 1;
                 continue;
             }
             self.running = true;
@@ -361,47 +400,62 @@ impl Reverb {
                 self.countdown = UPDATE_FRAMES;
             }
             self.countdown -= 1;
-            let (wet_l, wet_r) = self.tick(dry_l, dry_r, predelay);
-            // Width on the wet signal: mid/side with the side scaled.
-            let mid = 0.5 * (wet_l + wet_r);
-            let side = 0.5 * (wet_l - wet_r) * width;
-            let amount = mix * on;
-            // Written so that amount 0 is exactly dry and 1 exactly wet.
-            let out_l = dry_l * (1.0 - amount) + (mid + side) * amount;
-            let out_r = dry_r * (1.0 - amount) + (mid - side) * amount;
-            if let Some(c) = channels.first_mut() {
-                c[frame] = out_l;
+            let predelay = PredelayRead::new(predelay);
+            let (out_l, out_r) = self.frame(dry_l, dry_r, predelay, mix, width, on);
+            left[frame] = out_l;
+            if let Some(right) = right.as_deref_mut() {
+                right[frame] = out_r;
             }
-            if stereo {
-                channels[1][frame] = out_r;
-            }
+            frame += 1;
         }
         if !self.lowpass.iter().all(|v| v.is_finite())
-            || !self.lines.iter().step_by(61).all(|v| v.is_finite())
+            || !self
+                .lines
+                .iter()
+                .all(|line| line.iter().step_by(61).all(|v| v.is_finite()))
         {
             self.clear_network();
         }
     }
 
+    /// One frame through the network plus width and mix: returns the outputs.
+    #[inline(always)]
+    fn frame(
+        &mut self,
+        dry_l: f32,
+        dry_r: f32,
+        predelay: PredelayRead,
+        mix: f32,
+        width: f32,
+        on: f32,
+    ) -> (f32, f32) {
+        let (wet_l, wet_r) = self.tick(dry_l, dry_r, predelay);
+        // Width on the wet signal: mid/side with the side scaled.
+        let mid = 0.5 * (wet_l + wet_r);
+        let side = 0.5 * (wet_l - wet_r) * width;
+        let amount = mix * on;
+        // Written so that amount 0 is exactly dry and 1 exactly wet.
+        let out_l = dry_l * (1.0 - amount) + (mid + side) * amount;
+        let out_r = dry_r * (1.0 - amount) + (mid - side) * amount;
+        (out_l, out_r)
+    }
+
     /// One frame of the network: returns the wet left and right outputs.
     #[inline(always)]
-    fn tick(&mut self, in_l: f32, in_r: f32, predelay: f32) -> (f32, f32) {
+    fn tick(&mut self, in_l: f32, in_r: f32, predelay: PredelayRead) -> (f32, f32) {
         // Pre-delay (0 samples is a direct pass; the interpolator needs ≥ 1).
         self.predelay_lines[0].push(in_l);
         self.predelay_lines[1].push(in_r);
-        let (in_l, in_r) = if predelay < 1.0 {
-            (in_l, in_r)
-        } else if predelay == predelay.trunc() {
-            let d = predelay as usize;
-            (
+        let (in_l, in_r) = match predelay {
+            PredelayRead::Direct => (in_l, in_r),
+            PredelayRead::Whole(d) => (
                 self.predelay_lines[0].read_integer(d),
                 self.predelay_lines[1].read_integer(d),
-            )
-        } else {
-            (
-                self.predelay_lines[0].read(predelay),
-                self.predelay_lines[1].read(predelay),
-            )
+            ),
+            PredelayRead::Fraction(d) => (
+                self.predelay_lines[0].read(d),
+                self.predelay_lines[1].read(d),
+            ),
         };
 
         if self.mod_left == 0 {
@@ -409,46 +463,65 @@ impl Reverb {
         }
         self.mod_left -= 1;
 
-        // Read every line.
-        let mask = self.line_mask;
+        let write = self.write;
+        let lines = &mut self.lines;
+        // The sample `delay` frames before the newest one of `line`.
+        let tap = |line: &[f32], delay: usize| {
+            let mask = line.len().wrapping_sub(1);
+            line.get(write.wrapping_sub(delay) & mask)
+                .copied()
+                .unwrap_or(0.0)
+        };
+
+        // The modulated lines (0, 2, 4, 6), four lanes at a time: third-order Lagrange
+        // between p0 and p1 (see `delay_line`). The delay is below 2^24 samples, so
+        // the conversion through i32 is exact and cheaper than to usize.
+        let mut fraction = [0.0f32; 4];
+        let mut taps = [[0.0f32; 4]; 4];
+        for m in 0..4 {
+            self.mod_offset[m] += self.mod_step[m];
+            let i = 2 * m;
+            let d = self.lengths_f32[i] + self.mod_offset[m];
+            let whole = d as i32 as usize;
+            fraction[m] = d - whole as f32;
+            let line = &lines[i];
+            taps[0][m] = tap(line, whole.wrapping_sub(1));
+            taps[1][m] = tap(line, whole);
+            taps[2][m] = tap(line, whole + 1);
+            taps[3][m] = tap(line, whole + 2);
+        }
+        let mut modulated = [0.0f32; 4];
+        for m in 0..4 {
+            let f = fraction[m];
+            let (fm1, fm2, fp1) = (f - 1.0, f - 2.0, f + 1.0);
+            let [pm1, p0, p1, p2] = [taps[0][m], taps[1][m], taps[2][m], taps[3][m]];
+            modulated[m] = -f * fm1 * fm2 * (1.0 / 6.0) * pm1 + fp1 * fm1 * fm2 * 0.5 * p0
+                - fp1 * f * fm2 * 0.5 * p1
+                + fp1 * f * fm1 * (1.0 / 6.0) * p2;
+        }
         let mut y = [0.0f32; LINES];
-        for (i, out) in y.iter_mut().enumerate() {
-            let base = i * self.line_stride;
-            if i % 2 == 0 {
-                let m = i / 2;
-                self.mod_offset[m] += self.mod_step[m];
-                let d = self.lengths[i] as f32 + self.mod_offset[m];
-                let whole = d as usize;
-                let f = d - whole as f32;
-                let at = self.write.wrapping_sub(whole);
-                let p = |k: usize| self.lines[base + (at.wrapping_add(k) & mask)];
-                // Third-order Lagrange between p0 and p1 (see `delay_line`).
-                let (pm1, p0, p1, p2) = (p(1), p(0), p(usize::MAX), p(usize::MAX - 1));
-                let (fm1, fm2, fp1) = (f - 1.0, f - 2.0, f + 1.0);
-                *out = -f * fm1 * fm2 * (1.0 / 6.0) * pm1 + fp1 * fm1 * fm2 * 0.5 * p0
-                    - fp1 * f * fm2 * 0.5 * p1
-                    + fp1 * f * fm1 * (1.0 / 6.0) * p2;
-            } else {
-                *out = self.lines[base + (self.write.wrapping_sub(self.lengths[i]) & mask)];
-            }
+        for m in 0..4 {
+            y[2 * m] = modulated[m];
+            y[2 * m + 1] = tap(&lines[2 * m + 1], self.lengths[2 * m + 1]);
         }
 
-        let mut out_l = 0.0;
-        let mut out_r = 0.0;
-        for i in 0..LINES {
-            out_l += OUT_LEFT[i] * y[i];
-            out_r += OUT_RIGHT[i] * y[i];
-        }
+        // Output sign patterns: two rows of the 8×8 Hadamard matrix, orthogonal to each
+        // other and to the all-ones row, so left and right are decorrelated.
+        let out_l = y[0] - y[1] + y[2] - y[3] + y[4] - y[5] + y[6] - y[7];
+        let out_r = y[0] + y[1] - y[2] - y[3] + y[4] + y[5] - y[6] - y[7];
 
         // Absorption: one-pole low-pass with the line's decay gain.
-        for (i, v) in y.iter_mut().enumerate() {
-            let b = self.pole[i];
-            let lp = self.gain[i] * (1.0 - b) * *v + b * self.lowpass[i];
-            self.lowpass[i] = lp;
-            *v = lp;
+        for (((v, lowpass), input_gain), pole) in y
+            .iter_mut()
+            .zip(&mut self.lowpass)
+            .zip(self.input_gain)
+            .zip(self.pole)
+        {
+            *lowpass = input_gain * *v + pole * *lowpass;
+            *v = *lowpass;
         }
 
-        // Fast Walsh–Hadamard transform, normalised.
+        // Fast Walsh–Hadamard transform (adds only), normalised below.
         let mut h = 1;
         while h < LINES {
             let mut i = 0;
@@ -463,14 +536,44 @@ impl Reverb {
             h *= 2;
         }
         let norm = 1.0 / (LINES as f32).sqrt();
-        self.write = self.write.wrapping_add(1);
-        let write = self.write & mask;
-        for i in 0..LINES {
-            let input = IN_LEFT[i] * in_l + IN_RIGHT[i] * in_r;
-            self.lines[i * self.line_stride + write] = y[i] * norm + input;
+        self.write = write.wrapping_add(1);
+        // Input: left feeds the even lines, right the odd ones, with alternating signs.
+        let inputs = [in_l, in_r, -in_l, -in_r, in_l, in_r, -in_l, -in_r];
+        for ((line, y), input) in lines.iter_mut().zip(y).zip(inputs) {
+            let mask = line.len().wrapping_sub(1);
+            if let Some(sample) = line.get_mut(self.write & mask) {
+                *sample = y * norm + input;
+            }
         }
         // The output sums 8 lines of unit-gain input: scale to about unity loudness.
         (out_l * 0.35, out_r * 0.35)
+    }
+}
+
+/// How the pre-delay is read for one frame.
+#[derive(Debug, Clone, Copy)]
+enum PredelayRead {
+    /// Below one sample: the input passes directly.
+    Direct,
+    /// A whole number of samples: no interpolation.
+    Whole(usize),
+    /// A fractional delay (while the pre-delay glides).
+    Fraction(f32),
+}
+
+impl PredelayRead {
+    #[inline(always)]
+    fn new(predelay: f32) -> Self {
+        if predelay < 1.0 {
+            return Self::Direct;
+        }
+        // The pre-delay is at most 200 ms (below 2^24 samples at any rate): exact in i32.
+        let whole = predelay as i32;
+        if whole as f32 == predelay {
+            Self::Whole(whole as usize)
+        } else {
+            Self::Fraction(predelay)
+        }
     }
 }
 
