@@ -20,7 +20,7 @@
 
 use crate::delay_line::DelayLine;
 use crate::denormal::FlushDenormals;
-use crate::filter::{Biquad, BiquadCoeffs, BUTTERWORTH_Q};
+use crate::filter::{BiquadCoeffs, SvfCoeffs, BUTTERWORTH_Q};
 use crate::sanitize::replace_non_finite;
 use crate::smoother::{Smoother, SmoothingStyle};
 
@@ -205,8 +205,12 @@ pub struct StereoDelay {
     ping_pong: Smoother,
     hpf_hz: Smoother,
     lpf_hz: Smoother,
-    highpass: [Biquad; 2],
-    lowpass: [[Biquad; 2]; 2],
+    /// The feedback filters, both channels in one pair of lanes (one SIMD register
+    /// of two f64): the high-pass, then two identical first-order low-pass sections.
+    highpass_coeffs: SvfCoeffs,
+    lowpass_coeffs: SvfCoeffs,
+    /// TPT SVF integrator states `(ic1, ic2)` per section, lanes = channels.
+    filter_state: [([f64; 2], [f64; 2]); 3],
     filter_countdown: usize,
     running: bool,
 }
@@ -232,8 +236,9 @@ impl StereoDelay {
             ping_pong: Smoother::new(SmoothingStyle::Linear, 20.0, fs, 0.0),
             hpf_hz: Smoother::new(SmoothingStyle::Logarithmic, 50.0, fs, defaults.hpf_hz),
             lpf_hz: Smoother::new(SmoothingStyle::Logarithmic, 50.0, fs, defaults.lpf_hz),
-            highpass: [Biquad::default(); 2],
-            lowpass: [[Biquad::default(); 2]; 2],
+            highpass_coeffs: SvfCoeffs::IDENTITY,
+            lowpass_coeffs: SvfCoeffs::IDENTITY,
+            filter_state: [([0.0; 2], [0.0; 2]); 3],
             filter_countdown: 0,
             running: false,
         };
@@ -306,13 +311,7 @@ impl StereoDelay {
         for line in &mut self.lines {
             line.reset();
         }
-        for filter in self
-            .highpass
-            .iter_mut()
-            .chain(self.lowpass.iter_mut().flatten())
-        {
-            filter.reset();
-        }
+        self.filter_state = [([0.0; 2], [0.0; 2]); 3];
     }
 
     /// The current delay in samples (gliding towards the set time).
@@ -340,18 +339,22 @@ impl StereoDelay {
             self.lpf_hz.current() as f64 * LOWPASS_SECTION_RATIO,
             fs,
         );
-        for filter in &mut self.highpass {
-            filter.set_coeffs(&hp);
-        }
-        for filter in self.lowpass.iter_mut().flatten() {
-            filter.set_coeffs(&lp);
-        }
+        self.highpass_coeffs = SvfCoeffs::from_biquad(&hp);
+        self.lowpass_coeffs = SvfCoeffs::from_biquad(&lp);
     }
 
+    /// Both channels through high-pass, low-pass, low-pass (f64 states, as in
+    /// [`crate::filter::Biquad`]). The inputs are finite: the block was sanitised and
+    /// the lines only hold finite sums of it.
     #[inline(always)]
-    fn feedback_filter(&mut self, channel: usize, x: f32) -> f32 {
-        let [a, b] = &mut self.lowpass[channel];
-        b.tick(a.tick(self.highpass[channel].tick(x)))
+    fn feedback_filter(&mut self, x: [f32; 2]) -> [f32; 2] {
+        let [hp, lp1, lp2] = &mut self.filter_state;
+        let y = self
+            .highpass_coeffs
+            .run2([x[0] as f64, x[1] as f64], &mut hp.0, &mut hp.1);
+        let y = self.lowpass_coeffs.run2(y, &mut lp1.0, &mut lp1.1);
+        let y = self.lowpass_coeffs.run2(y, &mut lp2.0, &mut lp2.1);
+        [y[0] as f32, y[1] as f32]
     }
 
     /// Processes one or two equally long channels in place (mono: one line, no
@@ -400,13 +403,10 @@ impl StereoDelay {
             } else {
                 0.0
             };
-            let back_l = self.feedback_filter(0, wet_l) * feedback;
-            let back_r = if stereo {
-                self.feedback_filter(1, wet_r) * feedback
-            } else {
-                0.0
-            };
-            // Straight and ping-pong routings, cross-faded.
+            let [back_l, back_r] = self.feedback_filter([wet_l, wet_r]);
+            let back_l = back_l * feedback;
+            let back_r = back_r * feedback; // 0 in mono: the lane's input is always 0
+                                            // Straight and ping-pong routings, cross-faded.
             let mono_in = 0.5 * (dry_l + dry_r);
             let straight = (dry_l + back_l, dry_r + back_r);
             let crossed = (mono_in + back_r, back_l);

@@ -39,17 +39,29 @@ impl DelayLine {
         self.newest = 0;
     }
 
+    /// The sample at `index` masked into the buffer. The mask is taken from the
+    /// buffer's own (power-of-two) length, so the compiler sees the index is in
+    /// bounds and emits no check.
+    #[inline(always)]
+    fn at(&self, index: usize) -> f32 {
+        let mask = self.buffer.len().wrapping_sub(1);
+        self.buffer.get(index & mask).copied().unwrap_or(0.0)
+    }
+
     /// Writes the next sample.
     #[inline(always)]
     pub fn push(&mut self, sample: f32) {
         self.newest = (self.newest + 1) & self.mask;
-        self.buffer[self.newest] = sample;
+        let mask = self.buffer.len().wrapping_sub(1);
+        if let Some(slot) = self.buffer.get_mut(self.newest & mask) {
+            *slot = sample;
+        }
     }
 
     /// The sample written `delay` pushes ago (0 = the newest).
     #[inline(always)]
     pub fn read_integer(&self, delay: usize) -> f32 {
-        self.buffer[self.newest.wrapping_sub(delay) & self.mask]
+        self.at(self.newest.wrapping_sub(delay))
     }
 
     /// The signal `delay_samples` ago, interpolated (third-order Lagrange). The delay is
@@ -57,13 +69,14 @@ impl DelayLine {
     #[inline(always)]
     pub fn read(&self, delay_samples: f32) -> f32 {
         let d = delay_samples.clamp(1.0, self.max_delay);
-        let whole = d as usize;
+        // d ≤ max_delay < 2^24: exact and cheaper through i32 than straight to usize.
+        let whole = d as i32 as usize;
         let f = d - whole as f32;
         let base = self.newest.wrapping_sub(whole);
-        let pm1 = self.buffer[base.wrapping_add(1) & self.mask];
-        let p0 = self.buffer[base & self.mask];
-        let p1 = self.buffer[base.wrapping_sub(1) & self.mask];
-        let p2 = self.buffer[base.wrapping_sub(2) & self.mask];
+        let pm1 = self.at(base.wrapping_add(1));
+        let p0 = self.at(base);
+        let p1 = self.at(base.wrapping_sub(1));
+        let p2 = self.at(base.wrapping_sub(2));
         let fm1 = f - 1.0;
         let fm2 = f - 2.0;
         let fp1 = f + 1.0;
