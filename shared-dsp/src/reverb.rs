@@ -82,6 +82,8 @@ const MOD_DEPTH_MS: f32 = 0.25;
 const MOD_SEGMENT_MS: f32 = 45.0;
 /// Parameters (decay gains, line lengths) are updated every this many frames.
 const UPDATE_FRAMES: usize = 32;
+/// Most frames the network runs stage by stage (see `Reverb::network`).
+const CHUNK: usize = UPDATE_FRAMES;
 /// Line-length glide per update (2 samples per 32 frames = 1/16 sample per sample).
 const GLIDE_PER_UPDATE: usize = 2;
 /// Seed of the modulation generator (fixed: renders are reproducible).
@@ -359,20 +361,48 @@ impl Reverb {
                     self.update(UPDATE_FRAMES);
                     self.countdown = UPDATE_FRAMES;
                 }
-                let n = (frames - frame).min(self.countdown);
+                let n = (frames - frame).min(self.countdown).min(self.chunk_limit());
                 self.countdown -= n;
                 let predelay = PredelayRead::new(self.predelay.current());
                 let (mix, width) = (self.mix.current(), self.width.current());
                 let end = frame + n;
+                let mut input_l = [0.0f32; CHUNK];
+                let mut input_r = [0.0f32; CHUNK];
+                let (mut wet_l, mut wet_r) = ([0.0f32; CHUNK], [0.0f32; CHUNK]);
                 match right.as_deref_mut() {
                     Some(right) => {
-                        for (l, r) in left[frame..end].iter_mut().zip(&mut right[frame..end]) {
-                            (*l, *r) = self.frame(*l, *r, predelay, mix, width, 1.0);
+                        let right = &mut right[frame..end];
+                        input_r[..n].copy_from_slice(right);
+                    }
+                    None => input_r[..n].copy_from_slice(&left[frame..end]),
+                }
+                input_l[..n].copy_from_slice(&left[frame..end]);
+                let (dry_l, dry_r) = (input_l, input_r);
+                self.predelay_block(&mut input_l[..n], &mut input_r[..n], predelay);
+                self.network(&input_l[..n], &input_r[..n], &mut wet_l, &mut wet_r);
+                let amount = mix;
+                let mixed = |k: usize| {
+                    let (wet_l, wet_r) = (wet_l[k], wet_r[k]);
+                    let mid = 0.5 * (wet_l + wet_r);
+                    let side = 0.5 * (wet_l - wet_r) * width;
+                    (
+                        dry_l[k] * (1.0 - amount) + (mid + side) * amount,
+                        dry_r[k] * (1.0 - amount) + (mid - side) * amount,
+                    )
+                };
+                match right.as_deref_mut() {
+                    Some(right) => {
+                        for (k, (l, r)) in left[frame..end]
+                            .iter_mut()
+                            .zip(&mut right[frame..end])
+                            .enumerate()
+                        {
+                            (*l, *r) = mixed(k);
                         }
                     }
                     None => {
-                        for l in &mut left[frame..end] {
-                            *l = self.frame(*l, *l, predelay, mix, width, 1.0).0;
+                        for (k, l) in left[frame..end].iter_mut().enumerate() {
+                            *l = mixed(k).0;
                         }
                     }
                 }
@@ -429,7 +459,14 @@ impl Reverb {
         width: f32,
         on: f32,
     ) -> (f32, f32) {
-        let (wet_l, wet_r) = self.tick(dry_l, dry_r, predelay);
+        let (mut input_l, mut input_r) = ([dry_l], [dry_r]);
+        self.predelay_block(&mut input_l, &mut input_r, predelay);
+        // Draws a new modulation segment if the current one has ended (one frame is
+        // always within the limit).
+        self.chunk_limit();
+        let (mut wet_l, mut wet_r) = ([0.0f32; CHUNK], [0.0f32; CHUNK]);
+        self.network(&input_l, &input_r, &mut wet_l, &mut wet_r);
+        let (wet_l, wet_r) = (wet_l[0], wet_r[0]);
         // Width on the wet signal: mid/side with the side scaled.
         let mid = 0.5 * (wet_l + wet_r);
         let side = 0.5 * (wet_l - wet_r) * width;
@@ -440,113 +477,204 @@ impl Reverb {
         (out_l, out_r)
     }
 
-    /// One frame of the network: returns the wet left and right outputs.
+    /// Pushes `left`/`right` into the pre-delay lines and replaces them with the
+    /// pre-delayed signal (0 samples is a direct pass; the interpolator needs ≥ 1).
     #[inline(always)]
-    fn tick(&mut self, in_l: f32, in_r: f32, predelay: PredelayRead) -> (f32, f32) {
-        // Pre-delay (0 samples is a direct pass; the interpolator needs ≥ 1).
-        self.predelay_lines[0].push(in_l);
-        self.predelay_lines[1].push(in_r);
-        let (in_l, in_r) = match predelay {
-            PredelayRead::Direct => (in_l, in_r),
-            PredelayRead::Whole(d) => (
-                self.predelay_lines[0].read_integer(d),
-                self.predelay_lines[1].read_integer(d),
-            ),
-            PredelayRead::Fraction(d) => (
-                self.predelay_lines[0].read(d),
-                self.predelay_lines[1].read(d),
-            ),
-        };
+    fn predelay_block(&mut self, left: &mut [f32], right: &mut [f32], predelay: PredelayRead) {
+        let [line_l, line_r] = &mut self.predelay_lines;
+        for (l, r) in left.iter_mut().zip(right.iter_mut()) {
+            line_l.push(*l);
+            line_r.push(*r);
+            (*l, *r) = match predelay {
+                PredelayRead::Direct => (*l, *r),
+                PredelayRead::Whole(d) => (line_l.read_integer(d), line_r.read_integer(d)),
+                PredelayRead::Fraction(d) => (line_l.read(d), line_r.read(d)),
+            };
+        }
+    }
 
+    /// Starts a new modulation segment if the current one has ended, and returns how
+    /// many frames [`Self::network`] may run at once: up to [`CHUNK`], within the
+    /// current modulation segment, and fewer than the shortest line minus the
+    /// interpolator's reach, so no read in a chunk can see a sample written in it.
+    #[inline(always)]
+    fn chunk_limit(&mut self) -> usize {
         if self.mod_left == 0 {
             self.next_mod_segment();
         }
-        self.mod_left -= 1;
+        let shortest = self.lengths.iter().copied().min().unwrap_or(0);
+        // A modulated read reaches one sample newer than its whole delay, and the
+        // offset may round a hair below zero: hence − 2.
+        self.mod_left
+            .min(CHUNK)
+            .min(shortest.saturating_sub(2))
+            .max(1)
+    }
 
-        let write = self.write;
-        let lines = &mut self.lines;
-        // The sample `delay` frames before the newest one of `line`.
-        let tap = |line: &[f32], delay: usize| {
-            let mask = line.len().wrapping_sub(1);
-            line.get(write.wrapping_sub(delay) & mask)
-                .copied()
-                .unwrap_or(0.0)
-        };
+    /// Runs the network over the pre-delayed `input_l`/`input_r` (at most
+    /// [`Self::chunk_limit`] frames) and writes the wet outputs to the start of
+    /// `wet_l`/`wet_r`.
+    ///
+    /// Same arithmetic, in the same order, as one frame at a time, but stage by stage:
+    /// all line reads of the chunk first (no read can see this chunk's writes, see
+    /// `chunk_limit`), then the absorption filters and the Hadamard mix with the filter
+    /// state in registers, then all writes, one line at a time.
+    #[inline(always)]
+    fn network(
+        &mut self,
+        input_l: &[f32],
+        input_r: &[f32],
+        wet_l: &mut [f32; CHUNK],
+        wet_r: &mut [f32; CHUNK],
+    ) {
+        let n = input_l.len().min(input_r.len()).min(CHUNK);
+        debug_assert!(n <= self.mod_left);
+        let w0 = self.write;
+        // Line outputs, line by line (the mixing stages run across frames).
+        let mut y = [[0.0f32; CHUNK]; LINES];
 
         // The modulated lines (0, 2, 4, 6), four lanes at a time: third-order Lagrange
-        // between p0 and p1 (see `delay_line`). The delay is below 2^24 samples, so
-        // the conversion through i32 is exact and cheaper than to usize.
-        let mut fraction = [0.0f32; 4];
-        let mut taps = [[0.0f32; 4]; 4];
-        for m in 0..4 {
-            self.mod_offset[m] += self.mod_step[m];
-            let i = 2 * m;
-            let d = self.lengths_f32[i] + self.mod_offset[m];
-            let whole = d as i32 as usize;
-            fraction[m] = d - whole as f32;
-            let line = &lines[i];
-            taps[0][m] = tap(line, whole.wrapping_sub(1));
-            taps[1][m] = tap(line, whole);
-            taps[2][m] = tap(line, whole + 1);
-            taps[3][m] = tap(line, whole + 2);
-        }
-        let mut modulated = [0.0f32; 4];
-        for m in 0..4 {
-            let f = fraction[m];
-            let (fm1, fm2, fp1) = (f - 1.0, f - 2.0, f + 1.0);
-            let [pm1, p0, p1, p2] = [taps[0][m], taps[1][m], taps[2][m], taps[3][m]];
-            modulated[m] = -f * fm1 * fm2 * (1.0 / 6.0) * pm1 + fp1 * fm1 * fm2 * 0.5 * p0
-                - fp1 * f * fm2 * 0.5 * p1
-                + fp1 * f * fm1 * (1.0 / 6.0) * p2;
-        }
-        let mut y = [0.0f32; LINES];
-        for m in 0..4 {
-            y[2 * m] = modulated[m];
-            y[2 * m + 1] = tap(&lines[2 * m + 1], self.lengths[2 * m + 1]);
-        }
-
-        // Output sign patterns: two rows of the 8×8 Hadamard matrix, orthogonal to each
-        // other and to the all-ones row, so left and right are decorrelated.
-        let out_l = y[0] - y[1] + y[2] - y[3] + y[4] - y[5] + y[6] - y[7];
-        let out_r = y[0] + y[1] - y[2] - y[3] + y[4] + y[5] - y[6] - y[7];
-
-        // Absorption: one-pole low-pass with the line's decay gain.
-        for (((v, lowpass), input_gain), pole) in y
-            .iter_mut()
-            .zip(&mut self.lowpass)
-            .zip(self.input_gain)
-            .zip(self.pole)
+        // between p0 and p1 (see `delay_line`), written as four weights so the weights
+        // of all four lines come out of one set of vector operations. The delay is below
+        // 2^24 samples, so the conversion through i32 is exact and cheaper than to usize.
         {
-            *lowpass = input_gain * *v + pole * *lowpass;
-            *v = *lowpass;
+            let lines = &self.lines;
+            let tap = |line: usize, index: usize| {
+                let line: &[f32] = &lines[line];
+                let mask = line.len().wrapping_sub(1);
+                line.get(index & mask).copied().unwrap_or(0.0)
+            };
+            let step = self.mod_step;
+            let mut offset = self.mod_offset;
+            let lengths = [0, 2, 4, 6].map(|i| self.lengths_f32[i]);
+            // `k` is a column across the four line rows of `y` and a read position.
+            #[allow(clippy::needless_range_loop)]
+            for k in 0..n {
+                let mut whole = [0i32; 4];
+                let mut f = [0.0f32; 4];
+                for m in 0..4 {
+                    offset[m] += step[m];
+                    let d = lengths[m] + offset[m];
+                    whole[m] = d as i32;
+                    f[m] = d - whole[m] as f32;
+                }
+                // The weights of p−1, p0, p1 (negated) and p2.
+                let mut c = [[0.0f32; 4]; 4];
+                for m in 0..4 {
+                    let f = f[m];
+                    let (fm1, fm2, fp1) = (f - 1.0, f - 2.0, f + 1.0);
+                    c[0][m] = -f * fm1 * fm2 * (1.0 / 6.0);
+                    c[1][m] = fp1 * fm1 * fm2 * 0.5;
+                    c[2][m] = fp1 * f * fm2 * 0.5;
+                    c[3][m] = fp1 * f * fm1 * (1.0 / 6.0);
+                }
+                let mut p = [[0.0f32; 4]; 4];
+                for m in 0..4 {
+                    let base = w0.wrapping_add(k).wrapping_sub(whole[m] as usize);
+                    p[0][m] = tap(2 * m, base.wrapping_add(1));
+                    p[1][m] = tap(2 * m, base);
+                    p[2][m] = tap(2 * m, base.wrapping_sub(1));
+                    p[3][m] = tap(2 * m, base.wrapping_sub(2));
+                }
+                for m in 0..4 {
+                    y[2 * m][k] = c[0][m] * p[0][m] + c[1][m] * p[1][m] - c[2][m] * p[2][m]
+                        + c[3][m] * p[3][m];
+                }
+            }
+            self.mod_offset = offset;
+            self.mod_left -= n;
+        }
+        // The plain lines (1, 3, 5, 7): a contiguous run unless it wraps.
+        for i in (1..LINES).step_by(2) {
+            let line: &[f32] = &self.lines[i];
+            let mask = line.len().wrapping_sub(1);
+            let start = w0.wrapping_sub(self.lengths[i]) & mask;
+            let y = &mut y[i][..n];
+            match line.get(start..start + n) {
+                Some(run) => y.copy_from_slice(run),
+                None => {
+                    for (k, y) in y.iter_mut().enumerate() {
+                        *y = line.get((start + k) & mask).copied().unwrap_or(0.0);
+                    }
+                }
+            }
         }
 
-        // Fast Walsh–Hadamard transform (adds only), normalised below.
+        // Output sign patterns: two rows of the 8×8 Hadamard matrix, orthogonal to
+        // each other and to the all-ones row, so left and right are decorrelated. The
+        // output sums 8 lines of unit-gain input: scale to about unity loudness.
+        for k in 0..n {
+            let out_l =
+                y[0][k] - y[1][k] + y[2][k] - y[3][k] + y[4][k] - y[5][k] + y[6][k] - y[7][k];
+            let out_r =
+                y[0][k] + y[1][k] - y[2][k] - y[3][k] + y[4][k] + y[5][k] - y[6][k] - y[7][k];
+            wet_l[k] = out_l * 0.35;
+            wet_r[k] = out_r * 0.35;
+        }
+
+        // Absorption: one-pole low-pass with the line's decay gain (eight independent
+        // recursions side by side).
+        let mut lowpass = self.lowpass;
+        let (input_gain, pole) = (self.input_gain, self.pole);
+        // `k` is a column across the eight line rows of `y`.
+        #[allow(clippy::needless_range_loop)]
+        for k in 0..n {
+            for i in 0..LINES {
+                lowpass[i] = input_gain[i] * y[i][k] + pole[i] * lowpass[i];
+                y[i][k] = lowpass[i];
+            }
+        }
+        self.lowpass = lowpass;
+
+        // Fast Walsh–Hadamard transform (adds only) across whole rows, normalised at
+        // the write.
         let mut h = 1;
         while h < LINES {
             let mut i = 0;
             while i < LINES {
                 for j in i..i + h {
-                    let (a, b) = (y[j], y[j + h]);
-                    y[j] = a + b;
-                    y[j + h] = a - b;
+                    let (top, bottom) = y.split_at_mut(j + h);
+                    let (a, b) = (&mut top[j], &mut bottom[0]);
+                    for k in 0..CHUNK {
+                        let (x, z) = (a[k], b[k]);
+                        a[k] = x + z;
+                        b[k] = x - z;
+                    }
                 }
                 i += 2 * h;
             }
             h *= 2;
         }
-        let norm = 1.0 / (LINES as f32).sqrt();
-        self.write = write.wrapping_add(1);
+
         // Input: left feeds the even lines, right the odd ones, with alternating signs.
-        let inputs = [in_l, in_r, -in_l, -in_r, in_l, in_r, -in_l, -in_r];
-        for ((line, y), input) in lines.iter_mut().zip(y).zip(inputs) {
+        let norm = 1.0 / (LINES as f32).sqrt();
+        let input_l = &input_l[..n];
+        let input_r = &input_r[..n];
+        for (i, (line, y)) in self.lines.iter_mut().zip(&y).enumerate() {
             let mask = line.len().wrapping_sub(1);
-            if let Some(sample) = line.get_mut(self.write & mask) {
-                *sample = y * norm + input;
+            let start = w0.wrapping_add(1) & mask;
+            let (input, sign) = match i % 4 {
+                0 => (input_l, 1.0),
+                1 => (input_r, 1.0),
+                2 => (input_l, -1.0),
+                _ => (input_r, -1.0),
+            };
+            match line.get_mut(start..start + n) {
+                Some(run) => {
+                    for ((sample, y), input) in run.iter_mut().zip(y).zip(input) {
+                        *sample = y * norm + sign * input;
+                    }
+                }
+                None => {
+                    for (k, (y, input)) in y.iter().zip(input).enumerate() {
+                        if let Some(sample) = line.get_mut((start + k) & mask) {
+                            *sample = y * norm + sign * input;
+                        }
+                    }
+                }
             }
         }
-        // The output sums 8 lines of unit-gain input: scale to about unity loudness.
-        (out_l * 0.35, out_r * 0.35)
+        self.write = w0.wrapping_add(n);
     }
 }
 
@@ -767,6 +895,41 @@ mod tests {
         assert_eq!(first_difference(&whole, &run(&mut c, &input, 333)), None);
         a.reset();
         assert_eq!(first_difference(&whole, &run(&mut a, &input, 512)), None);
+    }
+
+    #[test]
+    fn chunked_network_matches_single_frames_with_the_shortest_lines() {
+        // The network runs up to 32 frames stage by stage; that is exact only while
+        // every line is longer than the chunk. The shortest lines are at the lowest
+        // rate and size (about 204 samples at 22.05 kHz), and a rate of 1 kHz makes
+        // them shorter than a chunk (about 9 samples): both must still match one frame
+        // at a time bit for bit, also while the size glides the lengths.
+        for rate in [22_050.0, 1_000.0] {
+            let input = noise(3000, 5);
+            let settings = ReverbSettings {
+                size: 0.0,
+                ..ReverbSettings::default()
+            };
+            let outputs: Vec<Vec<f32>> = [512, 1]
+                .into_iter()
+                .map(|chunk| {
+                    let mut reverb = Reverb::new(rate);
+                    reverb.set_settings(&settings);
+                    let mut out = run(&mut reverb, &input[..1500], chunk);
+                    reverb.set_settings(&ReverbSettings {
+                        size: 1.0,
+                        ..settings
+                    });
+                    out.extend(run(&mut reverb, &input[1500..], chunk));
+                    out
+                })
+                .collect();
+            assert_eq!(
+                first_difference(&outputs[0], &outputs[1]),
+                None,
+                "{rate} Hz"
+            );
+        }
     }
 
     #[test]
