@@ -20,7 +20,7 @@
 
 use crate::delay_line::DelayLine;
 use crate::denormal::FlushDenormals;
-use crate::filter::{Biquad, BiquadCoeffs, BUTTERWORTH_Q};
+use crate::filter::{BiquadCoeffs, SvfCoeffs, BUTTERWORTH_Q};
 use crate::sanitize::replace_non_finite;
 use crate::smoother::{Smoother, SmoothingStyle};
 
@@ -185,6 +185,8 @@ pub const MAX_TIME_SLEW: f32 = 0.25;
 const LOWPASS_SECTION_RATIO: f64 = 1.553_774;
 /// Filter coefficients are refreshed this often while a cutoff moves.
 const FILTER_UPDATE_FRAMES: usize = 32;
+/// Most frames the steady path runs stage by stage.
+const STEADY_CHUNK: usize = 64;
 
 /// A stereo (or mono) feedback delay.
 #[derive(Debug, Clone)]
@@ -205,8 +207,12 @@ pub struct StereoDelay {
     ping_pong: Smoother,
     hpf_hz: Smoother,
     lpf_hz: Smoother,
-    highpass: [Biquad; 2],
-    lowpass: [[Biquad; 2]; 2],
+    /// The feedback filters, both channels in one pair of lanes (one SIMD register
+    /// of two f64): the high-pass, then two identical first-order low-pass sections.
+    highpass_coeffs: SvfCoeffs,
+    lowpass_coeffs: SvfCoeffs,
+    /// TPT SVF integrator states `(ic1, ic2)` per section, lanes = channels.
+    filter_state: [([f64; 2], [f64; 2]); 3],
     filter_countdown: usize,
     running: bool,
 }
@@ -232,8 +238,9 @@ impl StereoDelay {
             ping_pong: Smoother::new(SmoothingStyle::Linear, 20.0, fs, 0.0),
             hpf_hz: Smoother::new(SmoothingStyle::Logarithmic, 50.0, fs, defaults.hpf_hz),
             lpf_hz: Smoother::new(SmoothingStyle::Logarithmic, 50.0, fs, defaults.lpf_hz),
-            highpass: [Biquad::default(); 2],
-            lowpass: [[Biquad::default(); 2]; 2],
+            highpass_coeffs: SvfCoeffs::IDENTITY,
+            lowpass_coeffs: SvfCoeffs::IDENTITY,
+            filter_state: [([0.0; 2], [0.0; 2]); 3],
             filter_countdown: 0,
             running: false,
         };
@@ -306,13 +313,7 @@ impl StereoDelay {
         for line in &mut self.lines {
             line.reset();
         }
-        for filter in self
-            .highpass
-            .iter_mut()
-            .chain(self.lowpass.iter_mut().flatten())
-        {
-            filter.reset();
-        }
+        self.filter_state = [([0.0; 2], [0.0; 2]); 3];
     }
 
     /// The current delay in samples (gliding towards the set time).
@@ -340,18 +341,124 @@ impl StereoDelay {
             self.lpf_hz.current() as f64 * LOWPASS_SECTION_RATIO,
             fs,
         );
-        for filter in &mut self.highpass {
-            filter.set_coeffs(&hp);
-        }
-        for filter in self.lowpass.iter_mut().flatten() {
-            filter.set_coeffs(&lp);
-        }
+        self.highpass_coeffs = SvfCoeffs::from_biquad(&hp);
+        self.lowpass_coeffs = SvfCoeffs::from_biquad(&lp);
     }
 
+    /// Both channels through high-pass, low-pass, low-pass (f64 states, as in
+    /// [`crate::filter::Biquad`]). The inputs are finite: the block was sanitised and
+    /// the lines only hold finite sums of it.
     #[inline(always)]
-    fn feedback_filter(&mut self, channel: usize, x: f32) -> f32 {
-        let [a, b] = &mut self.lowpass[channel];
-        b.tick(a.tick(self.highpass[channel].tick(x)))
+    fn feedback_filter(&mut self, x: [f32; 2]) -> [f32; 2] {
+        let [hp, lp1, lp2] = &mut self.filter_state;
+        let y = self
+            .highpass_coeffs
+            .run2([x[0] as f64, x[1] as f64], &mut hp.0, &mut hp.1);
+        let y = self.lowpass_coeffs.run2(y, &mut lp1.0, &mut lp1.1);
+        let y = self.lowpass_coeffs.run2(y, &mut lp2.0, &mut lp2.1);
+        [y[0] as f32, y[1] as f32]
+    }
+
+    /// How many of the next `remaining` frames can run as one steady chunk: 0 unless
+    /// the delay is on and nothing moves (no smoother ramps, the time glide has
+    /// settled to where its next step changes nothing), then up to [`STEADY_CHUNK`]
+    /// frames and no more than the delay, so every echo read in the chunk was written
+    /// before it.
+    #[inline(always)]
+    fn steady_frames(&self, remaining: usize, stereo: bool) -> usize {
+        let slew = MAX_TIME_SLEW as f64;
+        let glide_step = ((self.target_delay - self.delay) * self.glide).clamp(-slew, slew);
+        let moving = self.on.is_smoothing()
+            || self.mix.is_smoothing()
+            || self.feedback.is_smoothing()
+            || (stereo && self.ping_pong.is_smoothing())
+            || self.hpf_hz.is_smoothing()
+            || self.lpf_hz.is_smoothing()
+            || self.delay + glide_step != self.delay;
+        if moving || self.on.current() != 1.0 {
+            return 0;
+        }
+        let read_at = (self.delay - 1.0) as f32;
+        remaining
+            .min(STEADY_CHUNK)
+            .min(self.lines[0].block_limit(read_at))
+    }
+
+    /// `n` frames from `start` with every parameter constant: the same arithmetic, in
+    /// the same order, as the per-frame path, but stage by stage (echo reads, the
+    /// feedback filters with their state in registers, routing and writes, mix).
+    fn steady_chunk(&mut self, channels: &mut [&mut [f32]], start: usize, n: usize, stereo: bool) {
+        let n = n.min(STEADY_CHUNK);
+        let end = start + n;
+        let mut dry = [[0.0f32; STEADY_CHUNK]; 2];
+        if let Some(c) = channels.first() {
+            dry[0][..n].copy_from_slice(&c[start..end]);
+        }
+        if stereo {
+            dry[1][..n].copy_from_slice(&channels[1][start..end]);
+        } else {
+            dry[1] = dry[0];
+        }
+        // Constants of the chunk (`next()` returns these while nothing ramps).
+        let (mix, feedback) = (self.mix.current(), self.feedback.current());
+        let ping_pong = if stereo {
+            self.ping_pong.current()
+        } else {
+            0.0
+        };
+        let on = 1.0f32;
+        let read_at = (self.delay - 1.0) as f32;
+        // The filter countdown advances as frame by frame (no update: nothing ramps).
+        self.filter_countdown = (self.filter_countdown as isize - n as isize)
+            .rem_euclid(FILTER_UPDATE_FRAMES as isize) as usize;
+        self.running = true;
+
+        let mut wet = [[0.0f32; STEADY_CHUNK]; 2];
+        self.lines[0].read_block(read_at, &mut wet[0][..n]);
+        if stereo {
+            self.lines[1].read_block(read_at, &mut wet[1][..n]);
+        }
+
+        // Feedback filters, f64 states kept in locals across the chunk.
+        let mut back = [[0.0f32; STEADY_CHUNK]; 2];
+        {
+            let (hp_c, lp_c) = (self.highpass_coeffs, self.lowpass_coeffs);
+            let [mut hp, mut lp1, mut lp2] = self.filter_state;
+            for k in 0..n {
+                let y = hp_c.run2([wet[0][k] as f64, wet[1][k] as f64], &mut hp.0, &mut hp.1);
+                let y = lp_c.run2(y, &mut lp1.0, &mut lp1.1);
+                let y = lp_c.run2(y, &mut lp2.0, &mut lp2.1);
+                back[0][k] = y[0] as f32 * feedback;
+                back[1][k] = y[1] as f32 * feedback;
+            }
+            self.filter_state = [hp, lp1, lp2];
+        }
+
+        // Straight and ping-pong routings, cross-faded (as in the per-frame path).
+        let in_gain = on;
+        let mut write = [[0.0f32; STEADY_CHUNK]; 2];
+        for k in 0..n {
+            let (dry_l, dry_r) = (dry[0][k], dry[1][k]);
+            let (back_l, back_r) = (back[0][k], back[1][k]);
+            let mono_in = 0.5 * (dry_l + dry_r);
+            let straight = (dry_l + back_l, dry_r + back_r);
+            let crossed = (mono_in + back_r, back_l);
+            write[0][k] = (straight.0 + (crossed.0 - straight.0) * ping_pong) * in_gain
+                + (back_l + (back_r - back_l) * ping_pong) * (1.0 - in_gain);
+            write[1][k] = (straight.1 + (crossed.1 - straight.1) * ping_pong) * in_gain
+                + (back_r + (back_l - back_r) * ping_pong) * (1.0 - in_gain);
+        }
+        self.lines[0].push_block(&write[0][..n]);
+        if stereo {
+            self.lines[1].push_block(&write[1][..n]);
+        }
+
+        let amount = mix * on;
+        for (c, (dry, wet)) in channels.iter_mut().take(2).zip(dry.iter().zip(&wet)) {
+            for ((y, dry), wet) in c[start..end].iter_mut().zip(dry).zip(wet) {
+                *y = dry * (1.0 - amount) + wet * amount;
+            }
+        }
     }
 
     /// Processes one or two equally long channels in place (mono: one line, no
@@ -363,7 +470,14 @@ impl StereoDelay {
         }
         let frames = channels.iter().map(|c| c.len()).min().unwrap_or(0);
         let stereo = channels.len() >= 2;
-        for frame in 0..frames {
+        let mut frame = 0;
+        while frame < frames {
+            let n = self.steady_frames(frames - frame, stereo);
+            if n > 0 {
+                self.steady_chunk(channels, frame, n, stereo);
+                frame += n;
+                continue;
+            }
             let dry_l = channels.first().map_or(0.0, |c| c[frame]);
             let dry_r = if stereo { channels[1][frame] } else { dry_l };
             let on = self.on.next();
@@ -379,6 +493,7 @@ impl StereoDelay {
                     self.clear();
                     self.running = false;
                 }
+                frame += 1;
                 continue;
             }
             self.running = true;
@@ -400,13 +515,10 @@ impl StereoDelay {
             } else {
                 0.0
             };
-            let back_l = self.feedback_filter(0, wet_l) * feedback;
-            let back_r = if stereo {
-                self.feedback_filter(1, wet_r) * feedback
-            } else {
-                0.0
-            };
-            // Straight and ping-pong routings, cross-faded.
+            let [back_l, back_r] = self.feedback_filter([wet_l, wet_r]);
+            let back_l = back_l * feedback;
+            let back_r = back_r * feedback; // 0 in mono: the lane's input is always 0
+                                            // Straight and ping-pong routings, cross-faded.
             let mono_in = 0.5 * (dry_l + dry_r);
             let straight = (dry_l + back_l, dry_r + back_r);
             let crossed = (mono_in + back_r, back_l);
@@ -426,6 +538,7 @@ impl StereoDelay {
             if stereo {
                 channels[1][frame] = dry_r * (1.0 - amount) + wet_r * amount;
             }
+            frame += 1;
         }
         let finite = |line: &DelayLine| {
             let d = line.max_delay() as usize;
@@ -650,6 +763,39 @@ mod tests {
         bad[20] = f32::INFINITY;
         let out = run(&mut a, &bad, 512);
         assert!(out.iter().all(|v| v.is_finite()));
+    }
+
+    #[test]
+    fn delays_shorter_than_a_steady_chunk_match_single_frames() {
+        // The steady path runs up to 64 frames stage by stage, which is exact only if
+        // no echo read in a chunk was written in it: the chunk is cut at the delay.
+        // 1 ms at 48 kHz (47 samples back) and the 2-sample minimum at 22.05 kHz (the
+        // time is clamped), stereo ping-pong and mono, 512-frame blocks == 1-frame ones.
+        let mut rng = crate::rng::Pcg32::new(3, 9);
+        let input: Vec<f32> = (0..3000).map(|_| rng.next_bipolar()).collect();
+        for (rate, time_ms) in [(FS, 1.0), (22_050.0, 0.01)] {
+            let s = DelaySettings {
+                ping_pong: true,
+                mix: 0.5,
+                ..settings(time_ms, 0.9)
+            };
+            let outputs: Vec<(Vec<f32>, Vec<f32>)> = [512, 1]
+                .into_iter()
+                .map(|chunk| {
+                    let mut stereo = StereoDelay::new(rate, 100.0);
+                    stereo.set_settings(&s);
+                    let mut mono = StereoDelay::new(rate, 100.0);
+                    mono.set_settings(&s);
+                    let mut mono_out = input.clone();
+                    for c in mono_out.chunks_mut(chunk) {
+                        mono.process(&mut [c]);
+                    }
+                    (run(&mut stereo, &input, chunk), mono_out)
+                })
+                .collect();
+            assert!(outputs[0].0 == outputs[1].0, "stereo at {rate} Hz");
+            assert!(outputs[0].1 == outputs[1].1, "mono at {rate} Hz");
+        }
     }
 
     #[test]

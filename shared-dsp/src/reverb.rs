@@ -82,15 +82,10 @@ const MOD_DEPTH_MS: f32 = 0.25;
 const MOD_SEGMENT_MS: f32 = 45.0;
 /// Parameters (decay gains, line lengths) are updated every this many frames.
 const UPDATE_FRAMES: usize = 32;
+/// Most frames the network runs stage by stage (see `Reverb::network`).
+const CHUNK: usize = UPDATE_FRAMES;
 /// Line-length glide per update (2 samples per 32 frames = 1/16 sample per sample).
 const GLIDE_PER_UPDATE: usize = 2;
-/// Output sign patterns (rows of an 8×8 Hadamard matrix, orthogonal to each other and
-/// to the all-ones row, so left and right are decorrelated).
-const OUT_LEFT: [f32; LINES] = [1.0, -1.0, 1.0, -1.0, 1.0, -1.0, 1.0, -1.0];
-const OUT_RIGHT: [f32; LINES] = [1.0, 1.0, -1.0, -1.0, 1.0, 1.0, -1.0, -1.0];
-/// Input sign patterns: left feeds the even lines, right the odd ones.
-const IN_LEFT: [f32; LINES] = [1.0, 0.0, -1.0, 0.0, 1.0, 0.0, -1.0, 0.0];
-const IN_RIGHT: [f32; LINES] = [0.0, 1.0, 0.0, -1.0, 0.0, 1.0, 0.0, -1.0];
 /// Seed of the modulation generator (fixed: renders are reproducible).
 const MOD_SEED: u64 = 0x0c51_de5e_ed00_0001;
 
@@ -109,13 +104,17 @@ pub struct Reverb {
     mix: Smoother,
     on: Smoother,
     // Network state.
-    lines: Vec<f32>,
-    line_mask: usize,
-    line_stride: usize,
+    /// One power-of-two ring buffer per line; an index is masked with `len − 1`, which
+    /// the compiler sees is in bounds (no bounds checks in the loop).
+    lines: [Vec<f32>; LINES],
     write: usize,
     lengths: [usize; LINES],
+    /// `lengths` as `f32` (the modulated reads add a fractional offset).
+    lengths_f32: [f32; LINES],
     target_lengths: [usize; LINES],
     gain: [f32; LINES],
+    /// `gain · (1 − pole)`: the absorption filter's input weight.
+    input_gain: [f32; LINES],
     pole: [f32; LINES],
     lowpass: [f32; LINES],
     predelay_lines: [DelayLine; 2],
@@ -151,13 +150,13 @@ impl Reverb {
             width: Smoother::new(SmoothingStyle::Linear, 20.0, fs, defaults.width),
             mix: Smoother::new(SmoothingStyle::Linear, 20.0, fs, defaults.mix),
             on: Smoother::new(SmoothingStyle::Linear, 20.0, fs, 1.0),
-            lines: vec![0.0; stride * LINES],
-            line_mask: stride - 1,
-            line_stride: stride,
+            lines: std::array::from_fn(|_| vec![0.0; stride]),
             write: 0,
             lengths: [1; LINES],
+            lengths_f32: [1.0; LINES],
             target_lengths: [1; LINES],
             gain: [0.0; LINES],
+            input_gain: [0.0; LINES],
             pole: [0.0; LINES],
             lowpass: [0.0; LINES],
             predelay_lines: [DelayLine::new(predelay_max), DelayLine::new(predelay_max)],
@@ -246,7 +245,7 @@ impl Reverb {
     }
 
     fn clear_network(&mut self) {
-        self.lines.iter_mut().for_each(|s| *s = 0.0);
+        self.lines.iter_mut().flatten().for_each(|s| *s = 0.0);
         self.lowpass = [0.0; LINES];
         for line in &mut self.predelay_lines {
             line.reset();
@@ -284,6 +283,7 @@ impl Reverb {
         let t60 = self.decay_s.current() as f64;
         let alpha = 10f64.powf(-1.3 * self.damping.current() as f64);
         for i in 0..LINES {
+            self.lengths_f32[i] = self.lengths[i] as f32;
             // Modulated lines are on average half the depth longer.
             let mut d = self.lengths[i] as f64;
             if i % 2 == 0 {
@@ -295,6 +295,7 @@ impl Reverb {
             self.gain[i] = g as f32;
             let b = (g - g_hf) / (g + g_hf);
             self.pole[i] = b as f32;
+            self.input_gain[i] = self.gain[i] * (1.0 - self.pole[i]);
         }
     }
 
@@ -340,10 +341,77 @@ impl Reverb {
             replace_non_finite(channel);
         }
         let frames = channels.iter().map(|c| c.len()).min().unwrap_or(0);
-        let stereo = channels.len() >= 2;
-        for frame in 0..frames {
-            let dry_l = channels.first().map_or(0.0, |c| c[frame]);
-            let dry_r = if stereo { channels[1][frame] } else { dry_l };
+        let (left, right) = match channels {
+            [] => return,
+            [left] => (&mut left[..frames], None),
+            [left, right, ..] => (&mut left[..frames], Some(&mut right[..frames])),
+        };
+        let mut right = right;
+        let mut frame = 0;
+        while frame < frames {
+            let steady = !(self.on.is_smoothing()
+                || self.mix.is_smoothing()
+                || self.width.is_smoothing()
+                || self.predelay.is_smoothing());
+            if steady && self.on.current() == 1.0 {
+                // Fast path: nothing moves until the next parameter update, so the
+                // per-frame values are constants (exactly what `next()` would return).
+                self.running = true;
+                if self.countdown == 0 {
+                    self.update(UPDATE_FRAMES);
+                    self.countdown = UPDATE_FRAMES;
+                }
+                let n = (frames - frame).min(self.countdown).min(self.chunk_limit());
+                self.countdown -= n;
+                let predelay = PredelayRead::new(self.predelay.current());
+                let (mix, width) = (self.mix.current(), self.width.current());
+                let end = frame + n;
+                let mut input_l = [0.0f32; CHUNK];
+                let mut input_r = [0.0f32; CHUNK];
+                let (mut wet_l, mut wet_r) = ([0.0f32; CHUNK], [0.0f32; CHUNK]);
+                match right.as_deref_mut() {
+                    Some(right) => {
+                        let right = &mut right[frame..end];
+                        input_r[..n].copy_from_slice(right);
+                    }
+                    None => input_r[..n].copy_from_slice(&left[frame..end]),
+                }
+                input_l[..n].copy_from_slice(&left[frame..end]);
+                let (dry_l, dry_r) = (input_l, input_r);
+                self.predelay_block(&mut input_l[..n], &mut input_r[..n], predelay);
+                self.network(&input_l[..n], &input_r[..n], &mut wet_l, &mut wet_r);
+                let amount = mix;
+                let mixed = |k: usize| {
+                    let (wet_l, wet_r) = (wet_l[k], wet_r[k]);
+                    let mid = 0.5 * (wet_l + wet_r);
+                    let side = 0.5 * (wet_l - wet_r) * width;
+                    (
+                        dry_l[k] * (1.0 - amount) + (mid + side) * amount,
+                        dry_r[k] * (1.0 - amount) + (mid - side) * amount,
+                    )
+                };
+                match right.as_deref_mut() {
+                    Some(right) => {
+                        for (k, (l, r)) in left[frame..end]
+                            .iter_mut()
+                            .zip(&mut right[frame..end])
+                            .enumerate()
+                        {
+                            (*l, *r) = mixed(k);
+                        }
+                    }
+                    None => {
+                        for (k, l) in left[frame..end].iter_mut().enumerate() {
+                            *l = mixed(k).0;
+                        }
+                    }
+                }
+                frame = end;
+                continue;
+            }
+            // General path, one frame at a time.
+            let dry_l = left[frame];
+            let dry_r = right.as_deref().map_or(dry_l, |r| r[frame]);
             let on = self.on.next();
             let mix = self.mix.next();
             let width = self.width.next();
@@ -353,6 +421,7 @@ impl Reverb {
                     self.clear_network();
                     self.running = false;
                 }
+                frame += 1;
                 continue;
             }
             self.running = true;
@@ -361,116 +430,278 @@ impl Reverb {
                 self.countdown = UPDATE_FRAMES;
             }
             self.countdown -= 1;
-            let (wet_l, wet_r) = self.tick(dry_l, dry_r, predelay);
-            // Width on the wet signal: mid/side with the side scaled.
-            let mid = 0.5 * (wet_l + wet_r);
-            let side = 0.5 * (wet_l - wet_r) * width;
-            let amount = mix * on;
-            // Written so that amount 0 is exactly dry and 1 exactly wet.
-            let out_l = dry_l * (1.0 - amount) + (mid + side) * amount;
-            let out_r = dry_r * (1.0 - amount) + (mid - side) * amount;
-            if let Some(c) = channels.first_mut() {
-                c[frame] = out_l;
+            let predelay = PredelayRead::new(predelay);
+            let (out_l, out_r) = self.frame(dry_l, dry_r, predelay, mix, width, on);
+            left[frame] = out_l;
+            if let Some(right) = right.as_deref_mut() {
+                right[frame] = out_r;
             }
-            if stereo {
-                channels[1][frame] = out_r;
-            }
+            frame += 1;
         }
         if !self.lowpass.iter().all(|v| v.is_finite())
-            || !self.lines.iter().step_by(61).all(|v| v.is_finite())
+            || !self
+                .lines
+                .iter()
+                .all(|line| line.iter().step_by(61).all(|v| v.is_finite()))
         {
             self.clear_network();
         }
     }
 
-    /// One frame of the network: returns the wet left and right outputs.
+    /// One frame through the network plus width and mix: returns the outputs.
     #[inline(always)]
-    fn tick(&mut self, in_l: f32, in_r: f32, predelay: f32) -> (f32, f32) {
-        // Pre-delay (0 samples is a direct pass; the interpolator needs ≥ 1).
-        self.predelay_lines[0].push(in_l);
-        self.predelay_lines[1].push(in_r);
-        let (in_l, in_r) = if predelay < 1.0 {
-            (in_l, in_r)
-        } else if predelay == predelay.trunc() {
-            let d = predelay as usize;
-            (
-                self.predelay_lines[0].read_integer(d),
-                self.predelay_lines[1].read_integer(d),
-            )
-        } else {
-            (
-                self.predelay_lines[0].read(predelay),
-                self.predelay_lines[1].read(predelay),
-            )
-        };
+    fn frame(
+        &mut self,
+        dry_l: f32,
+        dry_r: f32,
+        predelay: PredelayRead,
+        mix: f32,
+        width: f32,
+        on: f32,
+    ) -> (f32, f32) {
+        let (mut input_l, mut input_r) = ([dry_l], [dry_r]);
+        self.predelay_block(&mut input_l, &mut input_r, predelay);
+        // Draws a new modulation segment if the current one has ended (one frame is
+        // always within the limit).
+        self.chunk_limit();
+        let (mut wet_l, mut wet_r) = ([0.0f32; CHUNK], [0.0f32; CHUNK]);
+        self.network(&input_l, &input_r, &mut wet_l, &mut wet_r);
+        let (wet_l, wet_r) = (wet_l[0], wet_r[0]);
+        // Width on the wet signal: mid/side with the side scaled.
+        let mid = 0.5 * (wet_l + wet_r);
+        let side = 0.5 * (wet_l - wet_r) * width;
+        let amount = mix * on;
+        // Written so that amount 0 is exactly dry and 1 exactly wet.
+        let out_l = dry_l * (1.0 - amount) + (mid + side) * amount;
+        let out_r = dry_r * (1.0 - amount) + (mid - side) * amount;
+        (out_l, out_r)
+    }
 
+    /// Pushes `left`/`right` into the pre-delay lines and replaces them with the
+    /// pre-delayed signal (0 samples is a direct pass; the interpolator needs ≥ 1).
+    #[inline(always)]
+    fn predelay_block(&mut self, left: &mut [f32], right: &mut [f32], predelay: PredelayRead) {
+        let [line_l, line_r] = &mut self.predelay_lines;
+        for (l, r) in left.iter_mut().zip(right.iter_mut()) {
+            line_l.push(*l);
+            line_r.push(*r);
+            (*l, *r) = match predelay {
+                PredelayRead::Direct => (*l, *r),
+                PredelayRead::Whole(d) => (line_l.read_integer(d), line_r.read_integer(d)),
+                PredelayRead::Fraction(d) => (line_l.read(d), line_r.read(d)),
+            };
+        }
+    }
+
+    /// Starts a new modulation segment if the current one has ended, and returns how
+    /// many frames [`Self::network`] may run at once: up to [`CHUNK`], within the
+    /// current modulation segment, and fewer than the shortest line minus the
+    /// interpolator's reach, so no read in a chunk can see a sample written in it.
+    #[inline(always)]
+    fn chunk_limit(&mut self) -> usize {
         if self.mod_left == 0 {
             self.next_mod_segment();
         }
-        self.mod_left -= 1;
+        let shortest = self.lengths.iter().copied().min().unwrap_or(0);
+        // A modulated read reaches one sample newer than its whole delay, and the
+        // offset may round a hair below zero: hence − 2.
+        self.mod_left
+            .min(CHUNK)
+            .min(shortest.saturating_sub(2))
+            .max(1)
+    }
 
-        // Read every line.
-        let mask = self.line_mask;
-        let mut y = [0.0f32; LINES];
-        for (i, out) in y.iter_mut().enumerate() {
-            let base = i * self.line_stride;
-            if i % 2 == 0 {
-                let m = i / 2;
-                self.mod_offset[m] += self.mod_step[m];
-                let d = self.lengths[i] as f32 + self.mod_offset[m];
-                let whole = d as usize;
-                let f = d - whole as f32;
-                let at = self.write.wrapping_sub(whole);
-                let p = |k: usize| self.lines[base + (at.wrapping_add(k) & mask)];
-                // Third-order Lagrange between p0 and p1 (see `delay_line`).
-                let (pm1, p0, p1, p2) = (p(1), p(0), p(usize::MAX), p(usize::MAX - 1));
-                let (fm1, fm2, fp1) = (f - 1.0, f - 2.0, f + 1.0);
-                *out = -f * fm1 * fm2 * (1.0 / 6.0) * pm1 + fp1 * fm1 * fm2 * 0.5 * p0
-                    - fp1 * f * fm2 * 0.5 * p1
-                    + fp1 * f * fm1 * (1.0 / 6.0) * p2;
-            } else {
-                *out = self.lines[base + (self.write.wrapping_sub(self.lengths[i]) & mask)];
+    /// Runs the network over the pre-delayed `input_l`/`input_r` (at most
+    /// [`Self::chunk_limit`] frames) and writes the wet outputs to the start of
+    /// `wet_l`/`wet_r`.
+    ///
+    /// Same arithmetic, in the same order, as one frame at a time, but stage by stage:
+    /// all line reads of the chunk first (no read can see this chunk's writes, see
+    /// `chunk_limit`), then the absorption filters and the Hadamard mix with the filter
+    /// state in registers, then all writes, one line at a time.
+    #[inline(always)]
+    fn network(
+        &mut self,
+        input_l: &[f32],
+        input_r: &[f32],
+        wet_l: &mut [f32; CHUNK],
+        wet_r: &mut [f32; CHUNK],
+    ) {
+        let n = input_l.len().min(input_r.len()).min(CHUNK);
+        debug_assert!(n <= self.mod_left);
+        let w0 = self.write;
+        // Line outputs, line by line (the mixing stages run across frames).
+        let mut y = [[0.0f32; CHUNK]; LINES];
+
+        // The modulated lines (0, 2, 4, 6), four lanes at a time: third-order Lagrange
+        // between p0 and p1 (see `delay_line`), written as four weights so the weights
+        // of all four lines come out of one set of vector operations. The delay is below
+        // 2^24 samples, so the conversion through i32 is exact and cheaper than to usize.
+        {
+            let lines = &self.lines;
+            let tap = |line: usize, index: usize| {
+                let line: &[f32] = &lines[line];
+                let mask = line.len().wrapping_sub(1);
+                line.get(index & mask).copied().unwrap_or(0.0)
+            };
+            let step = self.mod_step;
+            let mut offset = self.mod_offset;
+            let lengths = [0, 2, 4, 6].map(|i| self.lengths_f32[i]);
+            // `k` is a column across the four line rows of `y` and a read position.
+            #[allow(clippy::needless_range_loop)]
+            for k in 0..n {
+                let mut whole = [0i32; 4];
+                let mut f = [0.0f32; 4];
+                for m in 0..4 {
+                    offset[m] += step[m];
+                    let d = lengths[m] + offset[m];
+                    whole[m] = d as i32;
+                    f[m] = d - whole[m] as f32;
+                }
+                // The weights of p−1, p0, p1 (negated) and p2.
+                let mut c = [[0.0f32; 4]; 4];
+                for m in 0..4 {
+                    let f = f[m];
+                    let (fm1, fm2, fp1) = (f - 1.0, f - 2.0, f + 1.0);
+                    c[0][m] = -f * fm1 * fm2 * (1.0 / 6.0);
+                    c[1][m] = fp1 * fm1 * fm2 * 0.5;
+                    c[2][m] = fp1 * f * fm2 * 0.5;
+                    c[3][m] = fp1 * f * fm1 * (1.0 / 6.0);
+                }
+                let mut p = [[0.0f32; 4]; 4];
+                for m in 0..4 {
+                    let base = w0.wrapping_add(k).wrapping_sub(whole[m] as usize);
+                    p[0][m] = tap(2 * m, base.wrapping_add(1));
+                    p[1][m] = tap(2 * m, base);
+                    p[2][m] = tap(2 * m, base.wrapping_sub(1));
+                    p[3][m] = tap(2 * m, base.wrapping_sub(2));
+                }
+                for m in 0..4 {
+                    y[2 * m][k] = c[0][m] * p[0][m] + c[1][m] * p[1][m] - c[2][m] * p[2][m]
+                        + c[3][m] * p[3][m];
+                }
+            }
+            self.mod_offset = offset;
+            self.mod_left -= n;
+        }
+        // The plain lines (1, 3, 5, 7): a contiguous run unless it wraps.
+        for i in (1..LINES).step_by(2) {
+            let line: &[f32] = &self.lines[i];
+            let mask = line.len().wrapping_sub(1);
+            let start = w0.wrapping_sub(self.lengths[i]) & mask;
+            let y = &mut y[i][..n];
+            match line.get(start..start + n) {
+                Some(run) => y.copy_from_slice(run),
+                None => {
+                    for (k, y) in y.iter_mut().enumerate() {
+                        *y = line.get((start + k) & mask).copied().unwrap_or(0.0);
+                    }
+                }
             }
         }
 
-        let mut out_l = 0.0;
-        let mut out_r = 0.0;
-        for i in 0..LINES {
-            out_l += OUT_LEFT[i] * y[i];
-            out_r += OUT_RIGHT[i] * y[i];
+        // Output sign patterns: two rows of the 8×8 Hadamard matrix, orthogonal to
+        // each other and to the all-ones row, so left and right are decorrelated. The
+        // output sums 8 lines of unit-gain input: scale to about unity loudness.
+        for k in 0..n {
+            let out_l =
+                y[0][k] - y[1][k] + y[2][k] - y[3][k] + y[4][k] - y[5][k] + y[6][k] - y[7][k];
+            let out_r =
+                y[0][k] + y[1][k] - y[2][k] - y[3][k] + y[4][k] + y[5][k] - y[6][k] - y[7][k];
+            wet_l[k] = out_l * 0.35;
+            wet_r[k] = out_r * 0.35;
         }
 
-        // Absorption: one-pole low-pass with the line's decay gain.
-        for (i, v) in y.iter_mut().enumerate() {
-            let b = self.pole[i];
-            let lp = self.gain[i] * (1.0 - b) * *v + b * self.lowpass[i];
-            self.lowpass[i] = lp;
-            *v = lp;
+        // Absorption: one-pole low-pass with the line's decay gain (eight independent
+        // recursions side by side).
+        let mut lowpass = self.lowpass;
+        let (input_gain, pole) = (self.input_gain, self.pole);
+        // `k` is a column across the eight line rows of `y`.
+        #[allow(clippy::needless_range_loop)]
+        for k in 0..n {
+            for i in 0..LINES {
+                lowpass[i] = input_gain[i] * y[i][k] + pole[i] * lowpass[i];
+                y[i][k] = lowpass[i];
+            }
         }
+        self.lowpass = lowpass;
 
-        // Fast Walsh–Hadamard transform, normalised.
+        // Fast Walsh–Hadamard transform (adds only) across whole rows, normalised at
+        // the write.
         let mut h = 1;
         while h < LINES {
             let mut i = 0;
             while i < LINES {
                 for j in i..i + h {
-                    let (a, b) = (y[j], y[j + h]);
-                    y[j] = a + b;
-                    y[j + h] = a - b;
+                    let (top, bottom) = y.split_at_mut(j + h);
+                    let (a, b) = (&mut top[j], &mut bottom[0]);
+                    for k in 0..CHUNK {
+                        let (x, z) = (a[k], b[k]);
+                        a[k] = x + z;
+                        b[k] = x - z;
+                    }
                 }
                 i += 2 * h;
             }
             h *= 2;
         }
+
+        // Input: left feeds the even lines, right the odd ones, with alternating signs.
         let norm = 1.0 / (LINES as f32).sqrt();
-        self.write = self.write.wrapping_add(1);
-        let write = self.write & mask;
-        for i in 0..LINES {
-            let input = IN_LEFT[i] * in_l + IN_RIGHT[i] * in_r;
-            self.lines[i * self.line_stride + write] = y[i] * norm + input;
+        let input_l = &input_l[..n];
+        let input_r = &input_r[..n];
+        for (i, (line, y)) in self.lines.iter_mut().zip(&y).enumerate() {
+            let mask = line.len().wrapping_sub(1);
+            let start = w0.wrapping_add(1) & mask;
+            let (input, sign) = match i % 4 {
+                0 => (input_l, 1.0),
+                1 => (input_r, 1.0),
+                2 => (input_l, -1.0),
+                _ => (input_r, -1.0),
+            };
+            match line.get_mut(start..start + n) {
+                Some(run) => {
+                    for ((sample, y), input) in run.iter_mut().zip(y).zip(input) {
+                        *sample = y * norm + sign * input;
+                    }
+                }
+                None => {
+                    for (k, (y, input)) in y.iter().zip(input).enumerate() {
+                        if let Some(sample) = line.get_mut((start + k) & mask) {
+                            *sample = y * norm + sign * input;
+                        }
+                    }
+                }
+            }
         }
-        // The output sums 8 lines of unit-gain input: scale to about unity loudness.
-        (out_l * 0.35, out_r * 0.35)
+        self.write = w0.wrapping_add(n);
+    }
+}
+
+/// How the pre-delay is read for one frame.
+#[derive(Debug, Clone, Copy)]
+enum PredelayRead {
+    /// Below one sample: the input passes directly.
+    Direct,
+    /// A whole number of samples: no interpolation.
+    Whole(usize),
+    /// A fractional delay (while the pre-delay glides).
+    Fraction(f32),
+}
+
+impl PredelayRead {
+    #[inline(always)]
+    fn new(predelay: f32) -> Self {
+        if predelay < 1.0 {
+            return Self::Direct;
+        }
+        // The pre-delay is at most 200 ms (below 2^24 samples at any rate): exact in i32.
+        let whole = predelay as i32;
+        if whole as f32 == predelay {
+            Self::Whole(whole as usize)
+        } else {
+            Self::Fraction(predelay)
+        }
     }
 }
 
@@ -664,6 +895,41 @@ mod tests {
         assert_eq!(first_difference(&whole, &run(&mut c, &input, 333)), None);
         a.reset();
         assert_eq!(first_difference(&whole, &run(&mut a, &input, 512)), None);
+    }
+
+    #[test]
+    fn chunked_network_matches_single_frames_with_the_shortest_lines() {
+        // The network runs up to 32 frames stage by stage; that is exact only while
+        // every line is longer than the chunk. The shortest lines are at the lowest
+        // rate and size (about 204 samples at 22.05 kHz), and a rate of 1 kHz makes
+        // them shorter than a chunk (about 9 samples): both must still match one frame
+        // at a time bit for bit, also while the size glides the lengths.
+        for rate in [22_050.0, 1_000.0] {
+            let input = noise(3000, 5);
+            let settings = ReverbSettings {
+                size: 0.0,
+                ..ReverbSettings::default()
+            };
+            let outputs: Vec<Vec<f32>> = [512, 1]
+                .into_iter()
+                .map(|chunk| {
+                    let mut reverb = Reverb::new(rate);
+                    reverb.set_settings(&settings);
+                    let mut out = run(&mut reverb, &input[..1500], chunk);
+                    reverb.set_settings(&ReverbSettings {
+                        size: 1.0,
+                        ..settings
+                    });
+                    out.extend(run(&mut reverb, &input[1500..], chunk));
+                    out
+                })
+                .collect();
+            assert_eq!(
+                first_difference(&outputs[0], &outputs[1]),
+                None,
+                "{rate} Hz"
+            );
+        }
     }
 
     #[test]
