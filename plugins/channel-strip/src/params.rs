@@ -756,7 +756,10 @@ fn polarity_text() -> Arc<dyn Fn(bool) -> String + Send + Sync> {
 }
 
 /// Parses what [`polarity_text`] shows (plus on/off, true/false), so text round-trips.
-fn polarity_parse() -> Arc<dyn Fn(&str) -> Option<bool> + Send + Sync> {
+/// A text-to-switch parser, as nice-plug takes it.
+type StringToBool = Arc<dyn Fn(&str) -> Option<bool> + Send + Sync>;
+
+fn polarity_parse() -> StringToBool {
     Arc::new(|text| match text.trim().to_ascii_lowercase().as_str() {
         "inverted" | "invert" | "on" | "true" => Some(true),
         "normal" | "off" | "false" => Some(false),
