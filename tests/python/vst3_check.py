@@ -337,10 +337,11 @@ def run_checks(bundle: str, kind: str, checker: Checker, report: Dict[str, Any])
         log(f"  param {key}: {info}")
     report["parameters"] = params
     exp_params = expected["parameters"]
+    missing = [key for key in exp_params if key not in params]
     checker.check(
         "parameter keys",
-        list(params) == list(exp_params),
-        f"{list(params)}, expected {list(exp_params)}",
+        not missing,
+        f"missing {missing} among {list(params)}",
     )
     for key, (name, label, kind_type, lo, hi) in exp_params.items():
         if key not in params:

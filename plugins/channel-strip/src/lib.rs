@@ -24,7 +24,52 @@ pub use params::StripParams;
 /// The largest block the chain is allocated for before the host tells us its own.
 const DEFAULT_MAX_BLOCK: usize = 1024;
 
-pub struct ChannelStrip {
+/// Stereo and mono, each with a sidechain input of the same width (the CLAP plugin).
+const LAYOUTS_WITH_SIDECHAIN: &[AudioIOLayout] = &[
+    AudioIOLayout {
+        main_input_channels: NonZeroU32::new(2),
+        main_output_channels: NonZeroU32::new(2),
+        aux_input_ports: &[new_nonzero_u32(2)],
+        names: PortNames {
+            aux_inputs: &["Sidechain"],
+            ..PortNames::const_default()
+        },
+        ..AudioIOLayout::const_default()
+    },
+    AudioIOLayout {
+        main_input_channels: NonZeroU32::new(1),
+        main_output_channels: NonZeroU32::new(1),
+        aux_input_ports: &[new_nonzero_u32(1)],
+        names: PortNames {
+            aux_inputs: &["Sidechain"],
+            ..PortNames::const_default()
+        },
+        ..AudioIOLayout::const_default()
+    },
+];
+
+/// Stereo and mono without a sidechain (the VST3 plugin, for now). nice-plug 0.4.2's
+/// VST3 wrapper mishandles an auxiliary input bus the host leaves unconnected (it checks
+/// the aux index against the output count and builds slices from null channel
+/// pointers), which aborts in JUCE hosts such as pedalboard. Until that is fixed
+/// upstream, the VST3 build has no sidechain input; `comp_sc_ext` then keys from the
+/// main input, exactly as when a CLAP host connects nothing.
+const LAYOUTS_WITHOUT_SIDECHAIN: &[AudioIOLayout] = &[
+    AudioIOLayout {
+        main_input_channels: NonZeroU32::new(2),
+        main_output_channels: NonZeroU32::new(2),
+        ..AudioIOLayout::const_default()
+    },
+    AudioIOLayout {
+        main_input_channels: NonZeroU32::new(1),
+        main_output_channels: NonZeroU32::new(1),
+        ..AudioIOLayout::const_default()
+    },
+];
+
+/// The plugin. `SIDECHAIN` selects the port layouts: the CLAP build has a sidechain
+/// input, the VST3 build does not (see [`LAYOUTS_WITHOUT_SIDECHAIN`]).
+pub struct ChannelStrip<const SIDECHAIN: bool = true> {
     params: Arc<StripParams>,
     editor_state: Arc<editor::EditorState>,
     meters: Arc<Meters>,
@@ -34,7 +79,7 @@ pub struct ChannelStrip {
     reported_latency: u32,
 }
 
-impl Default for ChannelStrip {
+impl<const SIDECHAIN: bool> Default for ChannelStrip<SIDECHAIN> {
     fn default() -> Self {
         let params = Arc::new(StripParams::default());
         let chain = Chain::new(44_100.0, DEFAULT_MAX_BLOCK, &params.settings());
@@ -49,7 +94,7 @@ impl Default for ChannelStrip {
     }
 }
 
-impl Plugin for ChannelStrip {
+impl<const SIDECHAIN: bool> Plugin for ChannelStrip<SIDECHAIN> {
     const NAME: &'static str = "Oxide Channel Strip";
     const VENDOR: &'static str = "Oxide";
     const URL: &'static str = env!("CARGO_PKG_REPOSITORY");
@@ -59,28 +104,11 @@ impl Plugin for ChannelStrip {
     // Stereo with a stereo sidechain, and mono with a mono sidechain. The sidechain keys
     // the compressor when `comp_sc_ext` is on; a host that connects nothing to it gives
     // silence or an empty buffer, and the compressor then keys from its own input.
-    const AUDIO_IO_LAYOUTS: &'static [AudioIOLayout] = &[
-        AudioIOLayout {
-            main_input_channels: NonZeroU32::new(2),
-            main_output_channels: NonZeroU32::new(2),
-            aux_input_ports: &[new_nonzero_u32(2)],
-            names: PortNames {
-                aux_inputs: &["Sidechain"],
-                ..PortNames::const_default()
-            },
-            ..AudioIOLayout::const_default()
-        },
-        AudioIOLayout {
-            main_input_channels: NonZeroU32::new(1),
-            main_output_channels: NonZeroU32::new(1),
-            aux_input_ports: &[new_nonzero_u32(1)],
-            names: PortNames {
-                aux_inputs: &["Sidechain"],
-                ..PortNames::const_default()
-            },
-            ..AudioIOLayout::const_default()
-        },
-    ];
+    const AUDIO_IO_LAYOUTS: &'static [AudioIOLayout] = if SIDECHAIN {
+        LAYOUTS_WITH_SIDECHAIN
+    } else {
+        LAYOUTS_WITHOUT_SIDECHAIN
+    };
 
     const SAMPLE_ACCURATE_AUTOMATION: bool = true;
 
@@ -183,7 +211,7 @@ impl Plugin for ChannelStrip {
     }
 }
 
-impl ClapPlugin for ChannelStrip {
+impl<const SIDECHAIN: bool> ClapPlugin for ChannelStrip<SIDECHAIN> {
     const CLAP_ID: &'static str = "audio.oxide.channel-strip";
     const CLAP_DESCRIPTION: Option<&'static str> =
         Some("A mixing channel strip: trim, filters, gate, EQ, compressor, saturation, space, pan");
@@ -199,7 +227,7 @@ impl ClapPlugin for ChannelStrip {
     ];
 }
 
-impl Vst3Plugin for ChannelStrip {
+impl<const SIDECHAIN: bool> Vst3Plugin for ChannelStrip<SIDECHAIN> {
     const VST3_CLASS_ID: [u8; 16] = *b"OxideChanStrip01";
     const VST3_SUBCATEGORIES: &'static [Vst3SubCategory] = &[
         Vst3SubCategory::Fx,
@@ -209,6 +237,6 @@ impl Vst3Plugin for ChannelStrip {
 }
 
 #[cfg(feature = "export")]
-nice_export_clap!(ChannelStrip);
+nice_export_clap!(ChannelStrip<true>);
 #[cfg(feature = "export")]
-nice_export_vst3!(ChannelStrip);
+nice_export_vst3!(ChannelStrip<false>);
