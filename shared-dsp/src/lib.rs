@@ -7,13 +7,19 @@
 //! - `reset()` clears the signal state but keeps the settings;
 //! - `process…()` is infallible and never allocates, locks, logs or panics;
 //! - `latency()` reports the delay in samples where there is one.
-
 pub mod block;
 pub mod db;
+pub mod delay;
+pub mod delay_line;
 pub mod denormal;
 pub mod dynamics;
 pub mod filter;
 pub mod gain;
 pub mod loudness;
+pub mod oversample;
+pub mod reverb;
+pub mod rng;
 pub mod sanitize;
+pub mod saturation;
 pub mod smoother;
+pub mod stereo;

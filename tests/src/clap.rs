@@ -369,6 +369,8 @@ pub struct ClapInstance {
     processor: Option<StoppedPluginAudioProcessor<TestHost>>,
     config: Option<ActiveConfig>,
     channels: usize,
+    /// Channel counts of the non-main (sidechain) input ports, in port order.
+    aux_inputs: Vec<usize>,
     params: Option<ParamsExt>,
     state: Option<StateExt>,
     latency: Option<LatencyExt>,
@@ -407,6 +409,7 @@ impl ClapInstance {
             processor: None,
             config: None,
             channels: 0,
+            aux_inputs: Vec::new(),
             params,
             state,
             latency,
@@ -414,6 +417,7 @@ impl ClapInstance {
             audio_ports_config,
         };
         this.channels = this.main_channels()?;
+        this.aux_inputs = this.aux_input_channels()?;
         Ok(this)
     }
 
@@ -709,6 +713,7 @@ impl ClapInstance {
             "the plugin refused ports configuration {config_id}"
         );
         self.channels = self.main_channels()?;
+        self.aux_inputs = self.aux_input_channels()?;
         Ok(())
     }
 
@@ -742,6 +747,21 @@ impl ClapInstance {
             (Some(i), Some(o)) if i == o => Ok(o as usize),
             other => bail!("the harness needs equal main input and output ports, got {other:?}"),
         }
+    }
+
+    /// The channel counts of the input ports that are not the main one (sidechains).
+    fn aux_input_channels(&mut self) -> Result<Vec<usize>> {
+        Ok(self
+            .audio_ports(true)?
+            .iter()
+            .filter(|p| !p.is_main())
+            .map(|p| p.channel_count as usize)
+            .collect())
+    }
+
+    /// The channel counts of the sidechain input ports of the current configuration.
+    pub fn aux_inputs(&self) -> &[usize] {
+        &self.aux_inputs
     }
 
     /// The channel count processed (of the main input and output).
@@ -831,9 +851,24 @@ impl ClapInstance {
     /// (the last block is cut to what is left), with `events` delivered at their samples.
     /// Returns the output, one `Vec` per channel. Input and output buffers are separate
     /// (not in place), as many hosts do.
+    ///
+    /// Every sidechain input port the plugin has gets a buffer of silence, as a host that
+    /// connects nothing to it provides (CLAP wants a buffer for every port).
     pub fn process(
         &mut self,
         input: &[Vec<f32>],
+        block_sizes: &[usize],
+        events: &[ParamEvent],
+    ) -> Result<Vec<Vec<f32>>> {
+        self.process_with_sidechain(input, None, block_sizes, events)
+    }
+
+    /// [`Self::process`] with `sidechain` (one `Vec` per channel of the first sidechain
+    /// port, as long as `input`) played into the plugin's first sidechain input port.
+    pub fn process_with_sidechain(
+        &mut self,
+        input: &[Vec<f32>],
+        sidechain: Option<&[Vec<f32>]>,
         block_sizes: &[usize],
         events: &[ParamEvent],
     ) -> Result<Vec<Vec<f32>>> {
@@ -859,6 +894,23 @@ impl ClapInstance {
             "block sizes must lie in 1..={}",
             config.max_frames
         );
+        // One input per sidechain port: the given signal on the first, silence elsewhere.
+        let mut aux: Vec<Vec<Vec<f32>>> = self
+            .aux_inputs
+            .iter()
+            .map(|&n| vec![vec![0.0f32; frames]; n])
+            .collect();
+        if let Some(sidechain) = sidechain {
+            let port = aux
+                .first_mut()
+                .ok_or_else(|| anyhow!("the plugin has no sidechain input port"))?;
+            ensure!(
+                sidechain.len() == port.len() && sidechain.iter().all(|c| c.len() == frames),
+                "the sidechain must have {} channels of {frames} frames",
+                port.len()
+            );
+            *port = sidechain.to_vec();
+        }
         let mut events = events.to_vec();
         events.sort_by_key(|e| e.sample);
         ensure!(
@@ -868,7 +920,7 @@ impl ClapInstance {
         let processor = self.processor.take().ok_or_else(|| anyhow!("not active"))?;
         let joined = std::thread::scope(|scope| {
             scope
-                .spawn(|| run_audio_thread(processor, input, block_sizes, &events, config))
+                .spawn(|| run_audio_thread(processor, input, &aux, block_sizes, &events, config))
                 .join()
         });
         let (processor, output) = match joined {
@@ -897,6 +949,7 @@ unsafe impl Send for SendPtr {}
 fn run_audio_thread(
     processor: StoppedPluginAudioProcessor<TestHost>,
     input: &[Vec<f32>],
+    aux: &[Vec<Vec<f32>>],
     block_sizes: &[usize],
     events: &[ParamEvent],
     config: ActiveConfig,
@@ -913,10 +966,15 @@ fn run_audio_thread(
     let channels = input.len();
     let frames = input.first().map_or(0, Vec::len);
     let max = config.max_frames;
-    let mut in_buffers = vec![vec![0.0f32; max]; channels];
+    // Input ports: the main one first, then the sidechains.
+    let mut port_buffers: Vec<Vec<Vec<f32>>> = std::iter::once(channels)
+        .chain(aux.iter().map(Vec::len))
+        .map(|n| vec![vec![0.0f32; max]; n])
+        .collect();
+    let aux_channels: usize = aux.iter().map(Vec::len).sum();
     let mut out_buffers = vec![vec![0.0f32; max]; channels];
     let mut output: Vec<Vec<f32>> = (0..channels).map(|_| Vec::with_capacity(frames)).collect();
-    let mut in_ports = AudioPorts::with_capacity(channels, 1);
+    let mut in_ports = AudioPorts::with_capacity(channels + aux_channels, 1 + aux.len());
     let mut out_ports = AudioPorts::with_capacity(channels, 1);
     let mut in_events = EventBuffer::with_capacity(events.len().max(1));
     let mut out_events = EventBuffer::with_capacity(64);
@@ -926,8 +984,13 @@ fn run_audio_thread(
     let mut result = Ok(());
     while position < frames {
         let n = (*sizes.next().expect("cycle of a non-empty list")).min(frames - position);
-        for (buffer, channel) in in_buffers.iter_mut().zip(input) {
-            buffer[..n].copy_from_slice(&channel[position..position + n]);
+        for (buffers, port) in port_buffers
+            .iter_mut()
+            .zip(std::iter::once(input).chain(aux.iter().map(Vec::as_slice)))
+        {
+            for (buffer, channel) in buffers.iter_mut().zip(port) {
+                buffer[..n].copy_from_slice(&channel[position..position + n]);
+            }
         }
         // Poison the output so a plugin that leaves samples unwritten is caught.
         for buffer in out_buffers.iter_mut() {
@@ -945,14 +1008,13 @@ fn run_audio_thread(
         }
         out_events.clear();
         let status = {
-            let in_audio = in_ports.with_input_buffers([AudioPortBuffer {
-                latency: 0,
-                channels: AudioPortBufferType::f32_input_only(
-                    in_buffers
-                        .iter_mut()
-                        .map(|b| InputChannel::variable(&mut b[..n])),
-                ),
-            }]);
+            let in_audio =
+                in_ports.with_input_buffers(port_buffers.iter_mut().map(|port| AudioPortBuffer {
+                    latency: 0,
+                    channels: AudioPortBufferType::f32_input_only(
+                        port.iter_mut().map(|b| InputChannel::variable(&mut b[..n])),
+                    ),
+                }));
             let mut out_audio = out_ports.with_output_buffers([AudioPortBuffer {
                 latency: 0,
                 channels: AudioPortBufferType::f32_output_only(
@@ -1019,4 +1081,26 @@ pub fn try_render(
     let output = instance.process(input, &[block], &[])?;
     instance.deactivate();
     Ok(output)
+}
+
+/// [`render`] with `sidechain` (one `Vec` per channel of the plugin's first sidechain
+/// port, as long as `input`) on the sidechain input.
+pub fn render_with_sidechain(
+    plugin: Plugin,
+    sample_rate: f64,
+    block: usize,
+    settings: &[(&str, f64)],
+    input: &[Vec<f32>],
+    sidechain: &[Vec<f32>],
+) -> Vec<Vec<f32>> {
+    let run = || -> Result<Vec<Vec<f32>>> {
+        let mut instance = ClapInstance::new(plugin)?;
+        instance.use_channels(input.len())?;
+        instance.set_plain(plugin, settings)?;
+        instance.activate(sample_rate, 1, block)?;
+        let output = instance.process_with_sidechain(input, Some(sidechain), &[block], &[])?;
+        instance.deactivate();
+        Ok(output)
+    };
+    run().unwrap_or_else(|e| panic!("rendering through {} failed: {e:#}", plugin.display_name()))
 }

@@ -11,7 +11,8 @@
 use std::collections::BTreeSet;
 
 use oxide_host_tests::clap::{
-    clap_param_id, descriptors, host_value, plugin_params, render, ClapInstance, ParamEvent,
+    clap_param_id, descriptors, host_value, plugin_params, render, render_with_sidechain,
+    ClapInstance, ParamEvent,
 };
 use oxide_host_tests::Plugin;
 use shared_dsp::db::db_to_gain_f64;
@@ -181,12 +182,20 @@ fn ports_are_stereo_and_a_mono_configuration_exists() {
         let name = plugin.display_name();
         let mut instance = ClapInstance::new(plugin).expect("instantiate");
 
-        // The default configuration: one stereo main port each way, processable in place.
+        // The default configuration: one stereo main port each way, processable in place;
+        // the channel strip also has a stereo sidechain input.
+        let sidechain_ports = usize::from(plugin == Plugin::ChannelStrip);
         let inputs = instance.audio_ports(true).unwrap();
         let outputs = instance.audio_ports(false).unwrap();
-        assert_eq!(inputs.len(), 1, "{name}: {inputs:?}");
+        assert_eq!(inputs.len(), 1 + sidechain_ports, "{name}: {inputs:?}");
         assert_eq!(outputs.len(), 1, "{name}: {outputs:?}");
-        for port in inputs.iter().chain(&outputs) {
+        if sidechain_ports == 1 {
+            let sidechain = &inputs[1];
+            assert!(!sidechain.is_main(), "{name}: {sidechain:?}");
+            assert_eq!(sidechain.name, "Sidechain");
+            assert_eq!(sidechain.channel_count, 2);
+        }
+        for port in inputs[..1].iter().chain(&outputs) {
             assert!(port.is_main(), "{name}: {port:?}");
             assert_eq!(port.channel_count, 2, "{name}: {port:?}");
             assert_eq!(port.port_type, "stereo", "{name}: {port:?}");
@@ -209,13 +218,13 @@ fn ports_are_stereo_and_a_mono_configuration_exists() {
         let stereo = (
             Some((2, "stereo".to_owned())),
             Some((2, "stereo".to_owned())),
-            1,
+            1 + sidechain_ports as u32,
             1,
         );
         let mono = (
             Some((1, "mono".to_owned())),
             Some((1, "mono".to_owned())),
-            1,
+            1 + sidechain_ports as u32,
             1,
         );
         assert_eq!(layouts, vec![stereo, mono], "{name}: {configs:?}");
@@ -223,8 +232,12 @@ fn ports_are_stereo_and_a_mono_configuration_exists() {
         // Selecting mono changes the ports, and a mono signal is processed as such.
         instance.use_channels(1).unwrap();
         let inputs = instance.audio_ports(true).unwrap();
-        assert_eq!(inputs.len(), 1);
+        assert_eq!(inputs.len(), 1 + sidechain_ports);
         assert_eq!(inputs[0].channel_count, 1);
+        assert!(
+            inputs.iter().all(|p| p.channel_count == 1),
+            "{name}: {inputs:?}"
+        );
         assert_eq!(inputs[0].port_type, "mono");
         assert_eq!(instance.audio_ports(false).unwrap()[0].channel_count, 1);
 
@@ -264,11 +277,14 @@ fn parameters_are_listed_as_the_plugin_defines_them() {
                 .find(|p| p.id == clap_id)
                 .unwrap_or_else(|| panic!("{name}: '{}' is not listed as {clap_id}", def.id));
             assert_eq!(info.name, def.name, "{name}: '{}'", def.id);
-            assert_eq!(info.module, "", "{name}: '{}' is top level", def.id);
+            assert_eq!(info.module, def.group, "{name}: '{}' in its group", def.id);
             assert!(info.is_automatable(), "{name}: '{}'", def.id);
             assert_eq!(info.min, 0.0, "{name}: '{}'", def.id);
-            // nice-plug: floats as normalized 0..1, switches as stepped 0..1.
-            assert_eq!(info.max, 1.0, "{name}: '{}'", def.id);
+            // nice-plug: floats as normalized 0..1, switches as stepped 0..1, choices as
+            // their index 0..=last.
+            let is_choice = def.kind == oxide_plugin_common::param_access::ParamKind::Choice;
+            let max = if is_choice { def.max } else { 1.0 };
+            assert_eq!(info.max, max, "{name}: '{}'", def.id);
             let (_, default_value) = host_value(plugin, &def.id, def.default).unwrap();
             assert!(
                 (info.default - default_value).abs() < 1e-7,
@@ -283,7 +299,12 @@ fn parameters_are_listed_as_the_plugin_defines_them() {
                 def.id
             );
             let is_switch = def.kind == oxide_plugin_common::param_access::ParamKind::Bool;
-            assert_eq!(info.is_stepped(), is_switch, "{name}: '{}'", def.id);
+            assert_eq!(
+                info.is_stepped(),
+                is_switch || is_choice,
+                "{name}: '{}'",
+                def.id
+            );
             assert_eq!(info.is_bypass(), def.id == "bypass", "{name}: '{}'", def.id);
         }
 
@@ -974,4 +995,163 @@ fn non_finite_input_never_makes_the_output_non_finite() {
             "{name}: non-finite output when bypassed"
         );
     }
+}
+
+// ---------------------------------------------------------------------------------------
+// Channel strip modules through the CLAP plugin
+
+/// Magnitude in dB of one DFT bin of `x` at `freq` Hz.
+fn dft_db(x: &[f32], freq: f64, sample_rate: f64) -> f64 {
+    let w = std::f64::consts::TAU * freq / sample_rate;
+    let (mut re, mut im) = (0.0f64, 0.0f64);
+    for (n, &v) in x.iter().enumerate() {
+        re += v as f64 * (w * n as f64).cos();
+        im -= v as f64 * (w * n as f64).sin();
+    }
+    10.0 * (re * re + im * im).log10()
+}
+
+#[test]
+fn strip_eq_band_shapes_the_response_through_clap() {
+    // eq3 at +6 dB, 1 kHz (Q defaults to the band's): the impulse response through the
+    // plugin has +6 dB at 1 kHz and ~0 dB at 50 Hz and 15 kHz. Tolerance 0.1 dB: the
+    // chain tests hold the band to 0.1 dB of its analytic curve; far from a Q 1 bell the
+    // curve itself is within 0.05 dB of flat.
+    let sample_rate = 48_000.0;
+    let mut impulse = vec![0.0f32; 16_384];
+    impulse[0] = 1.0;
+    let settings = [("eq3_gain", 6.0), ("eq3_freq", 1000.0), ("eq3_q", 1.0)];
+    let output = render(
+        Plugin::ChannelStrip,
+        sample_rate,
+        512,
+        &settings,
+        &[impulse.clone(), impulse],
+    );
+    let at_1k = dft_db(&output[0], 1000.0, sample_rate);
+    assert!((at_1k - 6.0).abs() < 0.1, "1 kHz: {at_1k:.3} dB");
+    for freq in [50.0, 15_000.0] {
+        let db = dft_db(&output[0], freq, sample_rate);
+        assert!(db.abs() < 0.1, "{freq} Hz: {db:.3} dB");
+    }
+    assert_eq!(output[0], output[1]);
+}
+
+#[test]
+fn strip_external_sidechain_ducks_the_bass_through_clap() {
+    // A −40 dBFS 100 Hz bass on the main input (below the −30 dB threshold) and a 0 dBFS
+    // 60 Hz "kick" (100 ms bursts) on the sidechain port: with comp_sc_ext the bass is
+    // ducked by the curve's gain for a 0 dBFS key (ratio 4, hard knee: −22.5 dB) within
+    // 0.2 dB (the curve's 0.1 dB plus the release's droop between key peaks); with the
+    // port silent (nothing connected) nothing happens.
+    let sample_rate = 48_000.0;
+    let frames = 48_000;
+    let bass: Vec<f32> = (0..frames)
+        .map(|n| 0.01 * (std::f64::consts::TAU * (n % 480) as f64 / 480.0).sin() as f32)
+        .collect();
+    let kick: Vec<f32> = (0..frames)
+        .map(|n| {
+            if n % 24_000 < 4800 {
+                (std::f64::consts::TAU * (n % 800) as f64 / 800.0).sin() as f32
+            } else {
+                0.0
+            }
+        })
+        .collect();
+    let settings = [
+        ("comp_on", 1.0),
+        ("comp_sc_ext", 1.0),
+        ("comp_thresh", -30.0),
+        ("comp_ratio", 4.0),
+        ("comp_knee", 0.0),
+        ("comp_attack", 0.1),
+        ("comp_release", 5000.0),
+    ];
+    let input = vec![bass.clone(), bass.clone()];
+    let ducked = render_with_sidechain(
+        Plugin::ChannelStrip,
+        sample_rate,
+        256,
+        &settings,
+        &input,
+        &[kick.clone(), kick],
+    );
+    let range = 24_000 + 1920..24_000 + 4800;
+    let measured = rms_db(&ducked[0][range.clone()]) - rms_db(&bass[range]);
+    assert!(
+        (measured + 22.5).abs() < 0.2,
+        "ducked by {measured:.2} dB, the curve says -22.5 dB"
+    );
+    // Nothing on the sidechain port (the harness gives it silence, as a host does).
+    let alone = render(Plugin::ChannelStrip, sample_rate, 256, &settings, &input);
+    let change = rms_db(&alone[0][24_000..]) - rms_db(&bass[24_000..]);
+    assert!(change.abs() < 0.01, "{change}");
+    // Mono layout with a mono sidechain.
+    let mono = render_with_sidechain(
+        Plugin::ChannelStrip,
+        sample_rate,
+        256,
+        &settings,
+        &input[..1],
+        &[ducked[0].iter().map(|_| 0.0).collect()],
+    );
+    assert_eq!(mono.len(), 1);
+}
+
+#[test]
+fn strip_reports_the_saturation_latency_and_every_module_runs() {
+    // Saturation on: the plugin reports the oversampler's latency through CLAP (the
+    // same the chain states), and a band-limited click through every module lands there.
+    let sample_rate = 48_000.0;
+    let expected = channel_strip::Chain::new(
+        sample_rate as f32,
+        512,
+        &channel_strip::Settings {
+            sat: shared_dsp::saturation::SaturationSettings {
+                on: true,
+                ..Default::default()
+            },
+            ..Default::default()
+        },
+    )
+    .latency_samples();
+    assert!(expected > 0);
+    let all_on = [
+        ("sat_on", 1.0),
+        ("sat_drive", 3.0),
+        ("gate_on", 1.0),
+        ("gate_range", 0.0),
+        ("comp_on", 1.0),
+        ("comp_thresh", -6.0),
+        ("dly_on", 1.0),
+        ("dly_sync", 14.0),
+        ("rev_on", 1.0),
+        ("hpf_on", 1.0),
+        ("hpf_freq", 20.0),
+    ];
+    let mut instance = active(Plugin::ChannelStrip, &all_on, sample_rate, 512);
+    assert_eq!(instance.latency().unwrap(), expected);
+    // A 17-sample Hann click (band-limited, so the oversampler delays it by exactly the
+    // latency; see the chain test) at −26 dBFS.
+    let mut click = vec![0.0f32; 4096];
+    for k in 0..17 {
+        let w = 0.5 - 0.5 * (std::f32::consts::TAU * (k + 1) as f32 / 18.0).cos();
+        click[992 + k] = 0.05 * w;
+    }
+    let output = instance
+        .process(&[click.clone(), click.clone()], &[512], &[])
+        .unwrap();
+    let corr = |lag: usize| -> f64 {
+        (980..1020)
+            .map(|n| click[n] as f64 * output[0][n + lag] as f64)
+            .sum()
+    };
+    let lag = (0..32)
+        .max_by(|&a, &b| corr(a).total_cmp(&corr(b)))
+        .unwrap();
+    assert_eq!(lag as u32, expected);
+    // Saturation off: zero latency again.
+    drop(instance);
+    let instance = &mut active(Plugin::ChannelStrip, &[("sat_on", 0.0)], sample_rate, 512);
+    assert_eq!(instance.latency().unwrap(), 0);
 }

@@ -1,20 +1,151 @@
-//! The channel strip's editor: for now every parameter as a slider, resizable.
+//! The channel strip's editor: the meters (input/output peak, gate and compressor gain
+//! reduction) and the help for the dynamics times, then every parameter as a slider, in
+//! sections following the signal order. Resizable.
 
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 use nice_plug_egui::EguiEditor;
 pub use oxide_plugin_common::editor::EditorState;
-use oxide_plugin_common::editor::{self, GenericApp, NoPanel};
+use oxide_plugin_common::editor::{self, GenericApp, Panel, Sections};
 
+use crate::meters::{Meters, METER_FLOOR_DB};
 use crate::params::StripParams;
 
-pub type Editor = EguiEditor<GenericApp<StripParams, NoPanel>>;
+pub type Editor = EguiEditor<GenericApp<StripParams, MeterPanel>>;
 
 /// The size the editor opens at, logical pixels.
 pub fn default_state() -> Arc<EditorState> {
-    editor::default_state(520, 420)
+    editor::default_state(560, 640)
 }
 
-pub fn create(params: Arc<StripParams>, state: Arc<EditorState>) -> Option<Editor> {
-    editor::create("Oxide Channel Strip", params, state, NoPanel)
+/// Section titles, in signal order.
+const SECTIONS: &[&str] = &[
+    "Input / Output",
+    "Filters",
+    "Gate",
+    "EQ",
+    "Compressor",
+    "Saturation",
+    "Delay",
+    "Reverb",
+    "Pan / Width",
+];
+
+/// The section a parameter id belongs to.
+fn section_of(id: &str) -> &'static str {
+    let prefix = id.split('_').next().unwrap_or(id);
+    match prefix {
+        "hpf" | "lpf" => "Filters",
+        "gate" => "Gate",
+        "comp" | "dyn" => "Compressor",
+        "sat" => "Saturation",
+        "dly" => "Delay",
+        "rev" => "Reverb",
+        "pan" | "width" => "Pan / Width",
+        p if p.starts_with("eq") => "EQ",
+        _ => "Input / Output",
+    }
+}
+
+/// Attack and release help (nice-plug has no tooltip field for a parameter).
+pub const TIMES_HELP: &str = "Attack and release are 10–90 % times: how long the gain \
+change, in dB, takes to go from 10 % to 90 % of its way after a step in level.";
+
+/// The meters above the parameter list.
+pub struct MeterPanel {
+    meters: Arc<Meters>,
+}
+
+fn meter_row(ui: &mut egui::Ui, label: &str, value_db: f32, full_scale_db: f32, reduction: bool) {
+    let fraction = if reduction {
+        (value_db / full_scale_db).clamp(0.0, 1.0)
+    } else {
+        ((value_db - METER_FLOOR_DB) / -METER_FLOOR_DB).clamp(0.0, 1.0)
+    };
+    ui.horizontal(|ui| {
+        ui.label(format!("{label:<8}"));
+        let text = if reduction {
+            format!("-{value_db:.1} dB")
+        } else if value_db <= METER_FLOOR_DB {
+            String::from("-inf dBFS")
+        } else {
+            format!("{value_db:.1} dBFS")
+        };
+        ui.add(
+            egui::ProgressBar::new(fraction)
+                .desired_width(240.0)
+                .text(text),
+        );
+    });
+}
+
+impl Panel for MeterPanel {
+    fn ui(&mut self, ui: &mut egui::Ui) {
+        let m = &self.meters;
+        meter_row(
+            ui,
+            "Input",
+            m.input_peak_db.load(Ordering::Relaxed),
+            0.0,
+            false,
+        );
+        meter_row(
+            ui,
+            "Output",
+            m.output_peak_db.load(Ordering::Relaxed),
+            0.0,
+            false,
+        );
+        meter_row(
+            ui,
+            "Gate GR",
+            m.gate_gr_db.load(Ordering::Relaxed),
+            80.0,
+            true,
+        );
+        meter_row(
+            ui,
+            "Comp GR",
+            m.comp_gr_db.load(Ordering::Relaxed),
+            30.0,
+            true,
+        );
+        ui.small(TIMES_HELP);
+        // The meters move while audio runs: keep drawing.
+        ui.ctx().request_repaint();
+    }
+}
+
+pub fn create(
+    params: Arc<StripParams>,
+    state: Arc<EditorState>,
+    meters: Arc<Meters>,
+) -> Option<Editor> {
+    editor::create_with_sections(
+        "Oxide Channel Strip",
+        params,
+        state,
+        MeterPanel { meters },
+        Some(Sections {
+            titles: SECTIONS,
+            section_of,
+        }),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use nice_plug::prelude::Params;
+
+    #[test]
+    fn every_parameter_has_a_listed_section() {
+        for (id, _, _) in StripParams::default().param_map() {
+            assert!(SECTIONS.contains(&section_of(&id)), "{id}");
+        }
+        assert_eq!(section_of("eq3_gain"), "EQ");
+        assert_eq!(section_of("dyn_pre_eq"), "Compressor");
+        assert_eq!(section_of("out_gain"), "Input / Output");
+    }
 }

@@ -5,57 +5,110 @@
 //! GUI. Data flows one way: host parameter → `Settings` → chain → audio.
 
 use std::num::NonZeroU32;
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 use nice_plug::prelude::*;
 
+use crate::meters::{peak_db, PEAK_FALL_DB_PER_S};
+
 pub mod chain;
 pub mod editor;
+pub mod meters;
 pub mod params;
 
 pub use chain::{Chain, Settings};
+pub use meters::Meters;
 pub use params::StripParams;
 
 /// The largest block the chain is allocated for before the host tells us its own.
 const DEFAULT_MAX_BLOCK: usize = 1024;
 
-pub struct ChannelStrip {
+/// Stereo and mono, each with a sidechain input of the same width (the CLAP plugin).
+const LAYOUTS_WITH_SIDECHAIN: &[AudioIOLayout] = &[
+    AudioIOLayout {
+        main_input_channels: NonZeroU32::new(2),
+        main_output_channels: NonZeroU32::new(2),
+        aux_input_ports: &[new_nonzero_u32(2)],
+        names: PortNames {
+            aux_inputs: &["Sidechain"],
+            ..PortNames::const_default()
+        },
+        ..AudioIOLayout::const_default()
+    },
+    AudioIOLayout {
+        main_input_channels: NonZeroU32::new(1),
+        main_output_channels: NonZeroU32::new(1),
+        aux_input_ports: &[new_nonzero_u32(1)],
+        names: PortNames {
+            aux_inputs: &["Sidechain"],
+            ..PortNames::const_default()
+        },
+        ..AudioIOLayout::const_default()
+    },
+];
+
+/// Stereo and mono without a sidechain (the VST3 plugin, for now). nice-plug 0.4.2's
+/// VST3 wrapper mishandles an auxiliary input bus the host leaves unconnected (it checks
+/// the aux index against the output count and builds slices from null channel
+/// pointers), which aborts in JUCE hosts such as pedalboard. Until that is fixed
+/// upstream, the VST3 build has no sidechain input; `comp_sc_ext` then keys from the
+/// main input, exactly as when a CLAP host connects nothing.
+const LAYOUTS_WITHOUT_SIDECHAIN: &[AudioIOLayout] = &[
+    AudioIOLayout {
+        main_input_channels: NonZeroU32::new(2),
+        main_output_channels: NonZeroU32::new(2),
+        ..AudioIOLayout::const_default()
+    },
+    AudioIOLayout {
+        main_input_channels: NonZeroU32::new(1),
+        main_output_channels: NonZeroU32::new(1),
+        ..AudioIOLayout::const_default()
+    },
+];
+
+/// The plugin. `SIDECHAIN` selects the port layouts: the CLAP build has a sidechain
+/// input, the VST3 build does not (see [`LAYOUTS_WITHOUT_SIDECHAIN`]).
+pub struct ChannelStrip<const SIDECHAIN: bool = true> {
     params: Arc<StripParams>,
     editor_state: Arc<editor::EditorState>,
+    meters: Arc<Meters>,
     chain: Chain,
+    sample_rate: f32,
+    /// The latency last reported to the host.
+    reported_latency: u32,
 }
 
-impl Default for ChannelStrip {
+impl<const SIDECHAIN: bool> Default for ChannelStrip<SIDECHAIN> {
     fn default() -> Self {
         let params = Arc::new(StripParams::default());
         let chain = Chain::new(44_100.0, DEFAULT_MAX_BLOCK, &params.settings());
         Self {
             params,
             editor_state: editor::default_state(),
+            meters: Arc::new(Meters::default()),
             chain,
+            sample_rate: 44_100.0,
+            reported_latency: 0,
         }
     }
 }
 
-impl Plugin for ChannelStrip {
+impl<const SIDECHAIN: bool> Plugin for ChannelStrip<SIDECHAIN> {
     const NAME: &'static str = "Oxide Channel Strip";
     const VENDOR: &'static str = "Oxide";
     const URL: &'static str = env!("CARGO_PKG_REPOSITORY");
     const EMAIL: &'static str = "audio@oxide.invalid";
     const VERSION: &'static str = env!("CARGO_PKG_VERSION");
 
-    const AUDIO_IO_LAYOUTS: &'static [AudioIOLayout] = &[
-        AudioIOLayout {
-            main_input_channels: NonZeroU32::new(2),
-            main_output_channels: NonZeroU32::new(2),
-            ..AudioIOLayout::const_default()
-        },
-        AudioIOLayout {
-            main_input_channels: NonZeroU32::new(1),
-            main_output_channels: NonZeroU32::new(1),
-            ..AudioIOLayout::const_default()
-        },
-    ];
+    // Stereo with a stereo sidechain, and mono with a mono sidechain. The sidechain keys
+    // the compressor when `comp_sc_ext` is on; a host that connects nothing to it gives
+    // silence or an empty buffer, and the compressor then keys from its own input.
+    const AUDIO_IO_LAYOUTS: &'static [AudioIOLayout] = if SIDECHAIN {
+        LAYOUTS_WITH_SIDECHAIN
+    } else {
+        LAYOUTS_WITHOUT_SIDECHAIN
+    };
 
     const SAMPLE_ACCURATE_AUTOMATION: bool = true;
 
@@ -74,7 +127,11 @@ impl Plugin for ChannelStrip {
     }
 
     fn editor(&mut self, _async_executor: AsyncExecutor<Self>) -> Option<Self::Editor> {
-        editor::create(self.params.clone(), self.editor_state.clone())
+        editor::create(
+            self.params.clone(),
+            self.editor_state.clone(),
+            self.meters.clone(),
+        )
     }
 
     fn activate(
@@ -93,22 +150,60 @@ impl Plugin for ChannelStrip {
             buffer_config.max_buffer_size as usize,
             &self.params.settings(),
         );
-        context.set_latency_samples(self.chain.latency_samples());
+        self.sample_rate = sample_rate;
+        self.reported_latency = self.chain.latency_samples();
+        context.set_latency_samples(self.reported_latency);
         true
     }
 
     fn reset(&mut self) {
         self.chain.reset(&self.params.settings());
+        self.meters.clear();
     }
 
     fn process(
         &mut self,
         buffer: &mut Buffer,
-        _aux: &mut AuxiliaryBuffers,
-        _context: &mut impl ProcessContext<Self>,
+        aux: &mut AuxiliaryBuffers,
+        context: &mut impl ProcessContext<Self>,
     ) -> ProcessStatus {
-        let settings = self.params.settings();
-        self.chain.process(buffer.as_slice(), &settings);
+        let settings = self.params.settings_at_tempo(context.transport().tempo);
+        let metering = self.editor_state.is_open();
+        let channels = buffer.as_slice();
+        let frames = channels.first().map_or(0, |c| c.len());
+        let fall_db = PEAK_FALL_DB_PER_S * frames as f32 / self.sample_rate;
+        if metering {
+            Meters::hold_peak(&self.meters.input_peak_db, peak_db(channels), fall_db);
+        }
+
+        // The sidechain port: up to two channels; absent, empty or short means "none".
+        let mut sidechain: [&[f32]; chain::MAX_CHANNELS] = [&[]; chain::MAX_CHANNELS];
+        let mut sidechain_channels = 0;
+        if let Some(port) = aux.inputs.first() {
+            for (part, channel) in sidechain.iter_mut().zip(port.as_slice_immutable()) {
+                *part = channel;
+                sidechain_channels += 1;
+            }
+        }
+        let sidechain = (sidechain_channels > 0).then_some(&sidechain[..sidechain_channels]);
+        self.chain
+            .process_with_sidechain(channels, sidechain, &settings);
+
+        let latency = self.chain.latency_samples();
+        if latency != self.reported_latency {
+            self.reported_latency = latency;
+            context.set_latency_samples(latency);
+        }
+        if metering {
+            let meters = &self.meters;
+            Meters::hold_peak(&meters.output_peak_db, peak_db(channels), fall_db);
+            meters
+                .gate_gr_db
+                .store(self.chain.gate_gain_reduction_db(), Ordering::Relaxed);
+            meters
+                .comp_gr_db
+                .store(self.chain.comp_gain_reduction_db(), Ordering::Relaxed);
+        }
         match self.chain.tail_samples() {
             0 => ProcessStatus::Normal,
             tail => ProcessStatus::Tail(tail),
@@ -116,7 +211,7 @@ impl Plugin for ChannelStrip {
     }
 }
 
-impl ClapPlugin for ChannelStrip {
+impl<const SIDECHAIN: bool> ClapPlugin for ChannelStrip<SIDECHAIN> {
     const CLAP_ID: &'static str = "audio.oxide.channel-strip";
     const CLAP_DESCRIPTION: Option<&'static str> =
         Some("A mixing channel strip: trim, filters, gate, EQ, compressor, saturation, space, pan");
@@ -132,7 +227,7 @@ impl ClapPlugin for ChannelStrip {
     ];
 }
 
-impl Vst3Plugin for ChannelStrip {
+impl<const SIDECHAIN: bool> Vst3Plugin for ChannelStrip<SIDECHAIN> {
     const VST3_CLASS_ID: [u8; 16] = *b"OxideChanStrip01";
     const VST3_SUBCATEGORIES: &'static [Vst3SubCategory] = &[
         Vst3SubCategory::Fx,
@@ -142,6 +237,6 @@ impl Vst3Plugin for ChannelStrip {
 }
 
 #[cfg(feature = "export")]
-nice_export_clap!(ChannelStrip);
+nice_export_clap!(ChannelStrip<true>);
 #[cfg(feature = "export")]
-nice_export_vst3!(ChannelStrip);
+nice_export_vst3!(ChannelStrip<false>);

@@ -5,7 +5,8 @@ use std::sync::Arc;
 
 use nice_plug::context::gui::GuiContext;
 use nice_plug::prelude::Params;
-use nice_plug_egui::widgets::generic_ui::{self, GenericSlider};
+use nice_plug::prelude::{ParamFlags, ParamSetter};
+use nice_plug_egui::widgets::generic_ui::{self, GenericSlider, ParamWidget};
 use nice_plug_egui::{
     create_egui_editor, resizable_window::ResizableWindow, EguiEditor, EguiEditorState,
     EguiNiceSettings, NiceEguiApp, RepaintNotifier,
@@ -38,12 +39,50 @@ impl Panel for NoPanel {
     fn ui(&mut self, _ui: &mut egui::Ui) {}
 }
 
+/// How a grouped parameter list is laid out: the section titles in order, and which
+/// section a parameter id belongs to.
+#[derive(Clone, Copy)]
+pub struct Sections {
+    pub titles: &'static [&'static str],
+    pub section_of: fn(&str) -> &'static str,
+}
+
 /// The egui app behind both editors.
 pub struct GenericApp<P: Params + 'static, X: Panel> {
     title: &'static str,
     params: Arc<P>,
     context: Option<GuiContext>,
     panel: X,
+    sections: Option<Sections>,
+}
+
+/// Every parameter as a slider, in collapsible sections (the generic list, grouped).
+fn grouped_ui(ui: &mut egui::Ui, params: &dyn Params, setter: &ParamSetter, sections: Sections) {
+    let map = params.param_map();
+    egui::ScrollArea::vertical()
+        .auto_shrink([false, false])
+        .show(ui, |ui| {
+            for &title in sections.titles {
+                egui::CollapsingHeader::new(title)
+                    .default_open(true)
+                    .show(ui, |ui| {
+                        for (id, ptr, _) in map.iter() {
+                            if (sections.section_of)(id) != title {
+                                continue;
+                            }
+                            // SAFETY: `ptr` comes from `param_map()` of `params`, which the
+                            // caller holds for the length of this call.
+                            unsafe {
+                                if ptr.flags().contains(ParamFlags::HIDE_IN_GENERIC_UI) {
+                                    continue;
+                                }
+                                ui.label(ptr.name());
+                                GenericSlider.add_widget_raw(ui, ptr, setter);
+                            }
+                        }
+                    });
+            }
+        });
 }
 
 impl<P: Params + 'static, X: Panel> NiceEguiApp for GenericApp<P, X> {
@@ -65,13 +104,17 @@ impl<P: Params + 'static, X: Panel> NiceEguiApp for GenericApp<P, X> {
         let title = self.title;
         let params = self.params.clone();
         let panel = &mut self.panel;
+        let sections = self.sections;
         ResizableWindow::new("oxide-editor")
             .min_size(egui::Vec2::new(MIN_SIZE.0, MIN_SIZE.1))
             .show(ui, |ui| {
                 ui.heading(title);
                 panel.ui(ui);
                 ui.separator();
-                generic_ui::create(ui, params, &setter, GenericSlider);
+                match sections {
+                    Some(sections) => grouped_ui(ui, params.as_ref(), &setter, sections),
+                    None => generic_ui::create(ui, params, &setter, GenericSlider),
+                }
             });
     }
 }
@@ -82,6 +125,17 @@ pub fn create<P: Params + 'static, X: Panel>(
     params: Arc<P>,
     state: Arc<EguiEditorState>,
     panel: X,
+) -> Option<EguiEditor<GenericApp<P, X>>> {
+    create_with_sections(title, params, state, panel, None)
+}
+
+/// [`create`] with the parameter list grouped into collapsible `sections`.
+pub fn create_with_sections<P: Params + 'static, X: Panel>(
+    title: &'static str,
+    params: Arc<P>,
+    state: Arc<EguiEditorState>,
+    panel: X,
+    sections: Option<Sections>,
 ) -> Option<EguiEditor<GenericApp<P, X>>> {
     let settings = EguiNiceSettings::new().with_tile(title).with_resize_hint(
         ResizeHint::resizable().with_min_logical_size(nice_plug::editor::dpi::LogicalSize::new(
@@ -97,6 +151,7 @@ pub fn create<P: Params + 'static, X: Panel>(
             params,
             context: None,
             panel,
+            sections,
         },
     )
 }

@@ -107,6 +107,23 @@ impl SvfCoeffs {
         *ic2 = 2.0 * v2 - *ic2;
         self.m0 * x + self.m1 * v1 + self.m2 * v2
     }
+
+    /// One stereo frame through the section, both channels sharing the coefficients
+    /// (written lane-wise so the compiler can use one SIMD register for the pair).
+    #[inline(always)]
+    #[allow(dead_code)]
+    pub(crate) fn run2(&self, x: [f64; 2], ic1: &mut [f64; 2], ic2: &mut [f64; 2]) -> [f64; 2] {
+        let mut y = [0.0; 2];
+        for i in 0..2 {
+            let v3 = x[i] - ic2[i];
+            let v1 = self.a1 * ic1[i] + self.a2 * v3;
+            let v2 = ic2[i] + self.g * v1;
+            ic1[i] = 2.0 * v1 - ic1[i];
+            ic2[i] = 2.0 * v2 - ic2[i];
+            y[i] = self.m0 * x[i] + self.m1 * v1 + self.m2 * v2;
+        }
+        y
+    }
 }
 
 impl SvfCoeffs {
