@@ -11,6 +11,7 @@
 pub mod block;
 pub mod db;
 pub mod denormal;
+pub mod filter;
 pub mod gain;
 pub mod sanitize;
 pub mod smoother;

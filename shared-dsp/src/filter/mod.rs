@@ -1,0 +1,15 @@
+//! Filters: analog-matched biquad designs, a modulation-robust TPT SVF to run them,
+//! Butterworth high/low-pass cascades and the channel strip's tone section.
+//!
+//! - [`coeffs`]: [`BiquadCoeffs`] and the designs (bell, shelves, high/low/band-pass),
+//!   with the analog prototype magnitudes they are matched to.
+//! - [`svf`]: [`Biquad`], one channel of a biquad run as a TPT state-variable filter.
+//! - [`butterworth`]: 6…48 dB/oct cascades and [`ButterworthFilter`].
+
+pub mod butterworth;
+pub mod coeffs;
+pub mod svf;
+
+pub use butterworth::{butterworth, ButterworthFilter, PassKind, Slope};
+pub use coeffs::{BiquadCoeffs, BUTTERWORTH_Q};
+pub use svf::{Biquad, SvfCoeffs};
