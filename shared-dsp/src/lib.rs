@@ -13,5 +13,6 @@ pub mod denormal;
 pub mod dynamics;
 pub mod filter;
 pub mod gain;
+pub mod loudness;
 pub mod sanitize;
 pub mod smoother;

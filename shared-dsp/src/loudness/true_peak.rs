@@ -1,0 +1,655 @@
+//! True-peak measurement (ITU-R BS.1770-4 Annex 2): the signal is oversampled so that the
+//! effective rate is high enough to see the peaks between samples, and the largest absolute
+//! value of the oversampled signal is the true peak.
+//!
+//! [`TruePeakInterpolator`] is the oversampler of one channel. It is a polyphase FIR,
+//! designed here as a Kaiser-windowed sinc with [`TAPS_PER_PHASE`] = 48 taps per phase
+//! (Annex 2's example filter has 12 per phase, 48 in total). Its cut-off is exactly
+//! half the input rate, which makes it an L-th-band filter: one phase is a pure delay
+//! (the input samples themselves), and only the `L − 1` others are computed.
+//!
+//! Design (Kaiser, β = [`KAISER_BETA`], prototype length `48·L − 1`): at 4× every
+//! interpolated value is within ±0.0032 dB (relative error 3.7e-4) of the ideal
+//! band-limited signal for every frequency up to 0.45 × the input rate (19.8 kHz at
+//! 44.1 kHz, 21.6 kHz at 48 kHz), and images from 0.55 × the input rate upwards are
+//! attenuated by at least 74 dB; at 2× the figures are ±0.0052 dB and 70 dB (tests
+//! `phase_accuracy_in_passband` and `image_rejection`). A sine switched on abruptly is
+//! not band-limited: its reconstruction rings, and the true peak of its first cycles
+//! reads up to about 0.1 dB above its amplitude, as a DAC's output would.
+//! The latency is `48/2 − 1 = 23` input samples at 2× and 4× (0 at 1×).
+//!
+//! The FIR runs in `f32` on a contiguous history (the last 47 inputs followed by the new
+//! ones), computing 32 consecutive outputs of every phase per pass, with AVX2/FMA when
+//! the CPU has them (detected once in `new`) and portable code otherwise.
+
+use crate::db::MINUS_INFINITY_DB;
+
+/// Taps of each polyphase branch.
+pub const TAPS_PER_PHASE: usize = 48;
+/// Kaiser window β of the prototype (chosen for the smallest passband error at 4×).
+pub const KAISER_BETA: f64 = 7.5;
+/// Inputs handled per pass over the history buffer.
+const CHUNK: usize = 512;
+/// History kept in front of each chunk.
+const HISTORY: usize = TAPS_PER_PHASE - 1;
+/// The delay (in input samples) of the phase that passes the input through.
+const DELAY: usize = TAPS_PER_PHASE / 2 - 1;
+
+/// The oversampling factor BS.1770-4 Annex 2 asks for at `sample_rate`: 4× below
+/// 88.2 kHz, 2× below 176.4 kHz, none at 176.4 kHz and above (effective rate ≥ 176.4 kHz;
+/// 192 kHz at 48 and 96 kHz).
+pub fn oversampling_factor_for(sample_rate: f64) -> usize {
+    if sample_rate < 88_200.0 {
+        4
+    } else if sample_rate < 176_400.0 {
+        2
+    } else {
+        1
+    }
+}
+
+/// Modified Bessel function of the first kind, order 0 (power series; converges fast for
+/// the β used here).
+fn bessel_i0(x: f64) -> f64 {
+    let mut sum = 1.0;
+    let mut term = 1.0;
+    let half = x / 2.0;
+    for k in 1..64 {
+        term *= (half / k as f64) * (half / k as f64);
+        sum += term;
+        if term < sum * 1e-17 {
+            break;
+        }
+    }
+    sum
+}
+
+/// The windowed-sinc prototype for factor `l`, length `TAPS_PER_PHASE · l` (the last tap
+/// is zero so that the length divides into phases), centred on tap `c = 24·l − 1`.
+fn prototype(l: usize) -> Vec<f64> {
+    prototype_with_beta(l, KAISER_BETA)
+}
+
+fn prototype_with_beta(l: usize, beta: f64) -> Vec<f64> {
+    let len = TAPS_PER_PHASE * l;
+    let centre = (len - 2) / 2;
+    let half_width = centre as f64;
+    let i0_beta = bessel_i0(beta);
+    (0..len)
+        .map(|k| {
+            if k > 2 * centre {
+                return 0.0;
+            }
+            let m = k as f64 - centre as f64;
+            let r = m / half_width;
+            let window = bessel_i0(beta * (1.0 - r * r).max(0.0).sqrt()) / i0_beta;
+            let x = std::f64::consts::PI * m / l as f64;
+            let sinc = if m == 0.0 { 1.0 } else { x.sin() / x };
+            window * sinc
+        })
+        .collect()
+}
+
+/// Polyphase oversampler of one channel that reports, for every input sample, the largest
+/// absolute value among the `L` output samples it produces (the true-peak envelope).
+///
+/// Output `n` covers the interval between inputs `n − 24` and `n − 23`: the values at
+/// `n − 23.75`, `n − 23.5`, `n − 23.25` (4×) and the input `n − 23` itself. The
+/// mastering limiter uses [`TruePeakInterpolator::process_envelope`] as its detector and
+/// delays its audio by [`TruePeakInterpolator::latency`].
+#[derive(Debug, Clone)]
+pub struct TruePeakInterpolator {
+    factor: usize,
+    /// `(factor − 1) × TAPS_PER_PHASE` taps: phase `p`'s tap `j` is prototype tap `j·L + p`.
+    coefficients: Box<[f32]>,
+    /// `HISTORY` older inputs followed by up to `CHUNK` new ones.
+    history: Box<[f32]>,
+    /// New inputs in `history` after the first `HISTORY`.
+    filled: usize,
+    use_fma: bool,
+}
+
+impl TruePeakInterpolator {
+    /// An interpolator with the factor [`oversampling_factor_for`] `sample_rate`.
+    pub fn new(sample_rate: f64) -> Self {
+        Self::with_factor(oversampling_factor_for(sample_rate))
+    }
+
+    /// An interpolator with an explicit factor: 1, 2 or 4 (other values are rounded up to
+    /// the next of these, at most 4).
+    pub fn with_factor(factor: usize) -> Self {
+        let factor = match factor {
+            0 | 1 => 1,
+            2 => 2,
+            _ => 4,
+        };
+        let proto = prototype(factor);
+        let mut coefficients = vec![0.0f32; (factor - 1) * TAPS_PER_PHASE];
+        for p in 0..factor - 1 {
+            // Normalise each phase to unity DC gain, so a constant reads exactly.
+            let dc: f64 = (0..TAPS_PER_PHASE).map(|j| proto[j * factor + p]).sum();
+            for j in 0..TAPS_PER_PHASE {
+                coefficients[p * TAPS_PER_PHASE + j] = (proto[j * factor + p] / dc) as f32;
+            }
+        }
+        Self {
+            factor,
+            coefficients: coefficients.into_boxed_slice(),
+            history: vec![0.0; HISTORY + CHUNK].into_boxed_slice(),
+            filled: 0,
+            use_fma: detect_fma(),
+        }
+    }
+
+    /// The oversampling factor `L`.
+    pub fn factor(&self) -> usize {
+        self.factor
+    }
+
+    /// Delay of the envelope behind the input, in input samples (23, or 0 at 1×).
+    pub fn latency(&self) -> usize {
+        if self.factor == 1 {
+            0
+        } else {
+            DELAY
+        }
+    }
+
+    /// The FIR taps of computed phase `p` (`0 ≤ p < L − 1`), oldest-input-last order.
+    pub fn phase_taps(&self, p: usize) -> &[f32] {
+        let start = (p * TAPS_PER_PHASE).min(self.coefficients.len());
+        let end = (start + TAPS_PER_PHASE).min(self.coefficients.len());
+        &self.coefficients[start..end]
+    }
+
+    /// Clears the history.
+    pub fn reset(&mut self) {
+        self.history.fill(0.0);
+        self.filled = 0;
+    }
+
+    /// For every sample of `input`, writes the largest absolute value of the `L`
+    /// oversampled outputs it produces into `envelope` (see the type's docs for the
+    /// timing). Processes `min(input.len(), envelope.len())` samples. Non-finite inputs
+    /// are measured as zero.
+    pub fn process_envelope(&mut self, input: &[f32], envelope: &mut [f32]) {
+        let len = input.len().min(envelope.len());
+        let mut done = 0;
+        while done < len {
+            if self.filled == CHUNK {
+                self.history.copy_within(CHUNK..CHUNK + HISTORY, 0);
+                self.filled = 0;
+            }
+            let n = (len - done).min(CHUNK - self.filled);
+            let first = HISTORY + self.filled;
+            for (h, &x) in self.history[first..first + n]
+                .iter_mut()
+                .zip(&input[done..done + n])
+            {
+                *h = if x.abs() <= f32::MAX { x } else { 0.0 };
+            }
+            let out = &mut envelope[done..done + n];
+            self.run_kernel(first, out);
+            self.filled += n;
+            done += n;
+        }
+    }
+
+    /// The largest envelope value over `input`, using `scratch` (any length ≥ 1; longer
+    /// is faster) for the per-sample envelope.
+    pub fn process_max(&mut self, input: &[f32], scratch: &mut [f32]) -> f32 {
+        let mut peak = 0.0f32;
+        if scratch.is_empty() {
+            return peak;
+        }
+        for block in input.chunks(scratch.len()) {
+            let out = &mut scratch[..block.len()];
+            self.process_envelope(block, out);
+            peak = out.iter().fold(peak, |m, &v| m.max(v));
+        }
+        peak
+    }
+
+    /// One input sample in, its envelope value out.
+    #[inline]
+    pub fn tick(&mut self, x: f32) -> f32 {
+        let mut out = [0.0f32];
+        self.process_envelope(&[x], &mut out);
+        out[0]
+    }
+
+    fn run_kernel(&self, first: usize, out: &mut [f32]) {
+        let hist = &self.history[..first + out.len()];
+        match self.factor {
+            1 => {
+                for (o, &x) in out.iter_mut().zip(&hist[first..]) {
+                    *o = x.abs();
+                }
+            }
+            2 => self.dispatch::<1>(hist, first, out),
+            _ => self.dispatch::<3>(hist, first, out),
+        }
+    }
+
+    #[inline]
+    fn dispatch<const P: usize>(&self, hist: &[f32], first: usize, out: &mut [f32]) {
+        #[cfg(target_arch = "x86_64")]
+        if self.use_fma {
+            // SAFETY: `use_fma` is true only when the CPU reported AVX2 and FMA
+            // (`detect_fma`); the kernel's slice invariants are checked in it.
+            unsafe { avx::envelope::<P>(&self.coefficients, hist, first, out) };
+            return;
+        }
+        envelope_portable::<P>(&self.coefficients, hist, first, out);
+    }
+}
+
+fn detect_fma() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma")
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        false
+    }
+}
+
+/// One output of phase `p` at history index `i` (newest input), scalar, in the same
+/// order of operations as the vector lanes (so block and per-sample runs agree bit for
+/// bit). `fused` selects `mul_add` (one rounding, as the FMA lanes) or `a·b + c`.
+#[inline(always)]
+fn phase_output(taps: &[f32], hist: &[f32], i: usize, fused: bool) -> f32 {
+    let mut acc = 0.0f32;
+    for (j, &c) in taps.iter().enumerate() {
+        let x = hist[i - j];
+        acc = if fused {
+            c.mul_add(x, acc)
+        } else {
+            acc + c * x
+        };
+    }
+    acc
+}
+
+/// Portable kernel: 8 outputs per pass in plain arrays, which compilers vectorise.
+fn envelope_portable<const P: usize>(
+    coefficients: &[f32],
+    hist: &[f32],
+    first: usize,
+    out: &mut [f32],
+) {
+    const LANES: usize = 8;
+    let count = out.len();
+    let mut t = 0;
+    while t + LANES <= count {
+        let i = first + t;
+        let mut acc = [[0.0f32; LANES]; P];
+        for j in 0..TAPS_PER_PHASE {
+            let x = &hist[i - j..i - j + LANES];
+            for (p, acc_p) in acc.iter_mut().enumerate() {
+                let c = coefficients[p * TAPS_PER_PHASE + j];
+                for (a, &xv) in acc_p.iter_mut().zip(x) {
+                    *a += c * xv;
+                }
+            }
+        }
+        for lane in 0..LANES {
+            let mut m = hist[i + lane - DELAY].abs();
+            for acc_p in &acc {
+                m = m.max(acc_p[lane].abs());
+            }
+            out[t + lane] = m;
+        }
+        t += LANES;
+    }
+    for (k, o) in out.iter_mut().enumerate().skip(t) {
+        let i = first + k;
+        let mut m = hist[i - DELAY].abs();
+        for p in 0..P {
+            let taps = &coefficients[p * TAPS_PER_PHASE..(p + 1) * TAPS_PER_PHASE];
+            m = m.max(phase_output(taps, hist, i, false).abs());
+        }
+        *o = m;
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+mod avx {
+    use super::{phase_output, DELAY, TAPS_PER_PHASE};
+    use std::arch::x86_64::*;
+
+    const GROUPS: usize = 4;
+    const LANES: usize = 8;
+
+    /// AVX2/FMA kernel: 32 consecutive outputs of all `P` phases per pass (4·P
+    /// independent accumulators hide the FMA latency), scalar FMA for the tail.
+    ///
+    /// # Safety
+    /// The CPU must support AVX2 and FMA.
+    #[target_feature(enable = "avx2,fma")]
+    pub(super) unsafe fn envelope<const P: usize>(
+        coefficients: &[f32],
+        hist: &[f32],
+        first: usize,
+        out: &mut [f32],
+    ) {
+        let count = out.len();
+        // Every read below is at an index in [first + t − (TAPS − 1), first + count), so
+        // these two conditions keep all pointer arithmetic inside `hist`.
+        assert!(first >= TAPS_PER_PHASE - 1 && first + count <= hist.len());
+        assert!(coefficients.len() >= P * TAPS_PER_PHASE);
+        let abs_mask = _mm256_castsi256_ps(_mm256_set1_epi32(0x7fff_ffff));
+        let mut t = 0;
+        while t + GROUPS * LANES <= count {
+            // SAFETY: indices first + t − j + g·8 + lane lie in
+            // [first + t − 47, first + t + 31] ⊂ [0, first + count) by the asserts above.
+            unsafe {
+                let base = hist.as_ptr().add(first + t);
+                let mut acc = [[_mm256_setzero_ps(); GROUPS]; P];
+                for j in 0..TAPS_PER_PHASE {
+                    let xp = base.sub(j);
+                    let x = [
+                        _mm256_loadu_ps(xp),
+                        _mm256_loadu_ps(xp.add(LANES)),
+                        _mm256_loadu_ps(xp.add(2 * LANES)),
+                        _mm256_loadu_ps(xp.add(3 * LANES)),
+                    ];
+                    for (p, acc_p) in acc.iter_mut().enumerate() {
+                        let c = _mm256_set1_ps(*coefficients.get_unchecked(p * TAPS_PER_PHASE + j));
+                        for g in 0..GROUPS {
+                            acc_p[g] = _mm256_fmadd_ps(c, x[g], acc_p[g]);
+                        }
+                    }
+                }
+                for g in 0..GROUPS {
+                    let mut m =
+                        _mm256_and_ps(_mm256_loadu_ps(base.add(g * LANES).sub(DELAY)), abs_mask);
+                    for acc_p in &acc {
+                        m = _mm256_max_ps(m, _mm256_and_ps(acc_p[g], abs_mask));
+                    }
+                    _mm256_storeu_ps(out.as_mut_ptr().add(t + g * LANES), m);
+                }
+            }
+            t += GROUPS * LANES;
+        }
+        for (k, o) in out.iter_mut().enumerate().skip(t) {
+            let i = first + k;
+            let mut m = hist[i - DELAY].abs();
+            for p in 0..P {
+                let taps = &coefficients[p * TAPS_PER_PHASE..(p + 1) * TAPS_PER_PHASE];
+                m = m.max(phase_output(taps, hist, i, true).abs());
+            }
+            *o = m;
+        }
+    }
+}
+
+/// True peak and sample peak of several channels since the last reset (BS.1770-4
+/// Annex 2), each channel through its own [`TruePeakInterpolator`].
+#[derive(Debug, Clone)]
+pub struct TruePeakDetector {
+    interpolators: Box<[TruePeakInterpolator]>,
+    scratch: Box<[f32]>,
+    true_peaks: Box<[f32]>,
+    sample_peaks: Box<[f32]>,
+}
+
+impl TruePeakDetector {
+    /// A detector for `channels` channels at `sample_rate` Hz (oversampling factor from
+    /// [`oversampling_factor_for`]).
+    pub fn new(sample_rate: f64, channels: usize) -> Self {
+        Self::with_factor(oversampling_factor_for(sample_rate), channels)
+    }
+
+    /// A detector with an explicit oversampling factor (1, 2 or 4).
+    pub fn with_factor(factor: usize, channels: usize) -> Self {
+        let channels = channels.max(1);
+        Self {
+            interpolators: vec![TruePeakInterpolator::with_factor(factor); channels]
+                .into_boxed_slice(),
+            scratch: vec![0.0; CHUNK].into_boxed_slice(),
+            true_peaks: vec![0.0; channels].into_boxed_slice(),
+            sample_peaks: vec![0.0; channels].into_boxed_slice(),
+        }
+    }
+
+    /// Channels measured.
+    pub fn channels(&self) -> usize {
+        self.true_peaks.len()
+    }
+
+    /// The oversampling factor.
+    pub fn factor(&self) -> usize {
+        self.interpolators[0].factor()
+    }
+
+    /// Delay of the true-peak reading behind the input, in samples.
+    pub fn latency(&self) -> usize {
+        self.interpolators[0].latency()
+    }
+
+    /// Clears peaks and history.
+    pub fn reset(&mut self) {
+        for i in self.interpolators.iter_mut() {
+            i.reset();
+        }
+        self.true_peaks.fill(0.0);
+        self.sample_peaks.fill(0.0);
+    }
+
+    /// Measures a block: one slice per channel (extra slices are ignored; the common
+    /// length of the slices is used). Never allocates.
+    pub fn process(&mut self, channels: &[&[f32]]) {
+        let count = channels.len().min(self.true_peaks.len());
+        let frames = channels[..count].iter().map(|c| c.len()).min().unwrap_or(0);
+        for (c, input) in channels[..count].iter().enumerate() {
+            let input = &input[..frames];
+            let sample_peak = input.iter().fold(0.0f32, |m, &x| {
+                let a = x.abs();
+                m.max(if a <= f32::MAX { a } else { 0.0 })
+            });
+            let true_peak = self.interpolators[c].process_max(input, &mut self.scratch);
+            self.sample_peaks[c] = self.sample_peaks[c].max(sample_peak);
+            // The true peak includes the samples themselves, also the last `latency()`
+            // ones that the interpolator has not reached yet: true peak ≥ sample peak.
+            self.true_peaks[c] = self.true_peaks[c].max(true_peak).max(sample_peak);
+        }
+    }
+
+    /// The largest true peak of all channels as an amplitude.
+    pub fn true_peak_gain(&self) -> f32 {
+        self.true_peaks.iter().fold(0.0, |m, &v| m.max(v))
+    }
+
+    /// The largest sample peak of all channels as an amplitude.
+    pub fn sample_peak_gain(&self) -> f32 {
+        self.sample_peaks.iter().fold(0.0, |m, &v| m.max(v))
+    }
+
+    /// The largest true peak in dBTP, floored at −200 (silence).
+    pub fn true_peak_dbtp(&self) -> f64 {
+        amplitude_to_db(self.true_peak_gain())
+    }
+
+    /// The largest sample peak in dBFS, floored at −200 (silence).
+    pub fn sample_peak_dbfs(&self) -> f64 {
+        amplitude_to_db(self.sample_peak_gain())
+    }
+
+    /// True peak of channel `channel` in dBTP (floor if out of range).
+    pub fn channel_true_peak_dbtp(&self, channel: usize) -> f64 {
+        amplitude_to_db(self.true_peaks.get(channel).copied().unwrap_or(0.0))
+    }
+
+    /// Sample peak of channel `channel` in dBFS (floor if out of range).
+    pub fn channel_sample_peak_dbfs(&self, channel: usize) -> f64 {
+        amplitude_to_db(self.sample_peaks.get(channel).copied().unwrap_or(0.0))
+    }
+}
+
+fn amplitude_to_db(gain: f32) -> f64 {
+    crate::db::gain_to_db_f64(gain as f64).max(MINUS_INFINITY_DB as f64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::f64::consts::PI;
+
+    /// Complex response of a tap set at normalised frequency `f` (cycles per input sample).
+    fn response(taps: &[f32], f: f64) -> (f64, f64) {
+        taps.iter()
+            .enumerate()
+            .fold((0.0, 0.0), |(re, im), (j, &c)| {
+                let w = 2.0 * PI * f * j as f64;
+                (re + c as f64 * w.cos(), im - c as f64 * w.sin())
+            })
+    }
+
+    #[test]
+    fn phase_accuracy_in_passband() {
+        // Each phase p must be a fractional delay of DELAY + 1 − (p + 1)/L input samples.
+        // The error |H_p(f) − e^{−j2πf·d}| bounds the error of every interpolated value
+        // of a sine at f relative to its amplitude. The bounds are the figures the module
+        // docs state: 3.7e-4 (±0.0032 dB) at 4×, 6e-4 (±0.0052 dB) at 2× (the design gives
+        // 3.64e-4 and 5.88e-4; β = 7.5 minimises the 4× error, a smaller β widens the
+        // transition into the passband, a larger one raises the ripple).
+        for factor in [2usize, 4] {
+            let interp = TruePeakInterpolator::with_factor(factor);
+            for p in 0..factor - 1 {
+                let delay = (DELAY + 1) as f64 - (p + 1) as f64 / factor as f64;
+                let taps = interp.phase_taps(p);
+                let mut worst = 0.0f64;
+                for k in 0..=450 {
+                    let f = k as f64 * 0.001;
+                    let (re, im) = response(taps, f);
+                    let (ire, iim) = ((2.0 * PI * f * delay).cos(), -(2.0 * PI * f * delay).sin());
+                    worst = worst.max(((re - ire).powi(2) + (im - iim).powi(2)).sqrt());
+                }
+                let bound = if factor == 4 { 3.7e-4 } else { 6e-4 };
+                assert!(worst < bound, "factor {factor} phase {p}: error {worst}");
+            }
+        }
+    }
+
+    #[test]
+    fn image_rejection() {
+        // The prototype (all phases together, at the output rate) must attenuate images
+        // from 0.55 × the input rate upwards by 74 dB at 4× and 70 dB at 2× (the module
+        // docs' figures; the design gives 74.1 and 70.3 dB).
+        for factor in [2usize, 4] {
+            let proto = prototype(factor);
+            let dc: f64 = proto.iter().sum();
+            let mut worst = f64::NEG_INFINITY;
+            for k in 0..=2000 {
+                let f_in = 0.55 + (factor as f64 / 2.0 - 0.55) * k as f64 / 2000.0;
+                let f = f_in / factor as f64;
+                let (re, im) = proto
+                    .iter()
+                    .enumerate()
+                    .fold((0.0, 0.0), |(re, im), (j, c)| {
+                        let w = 2.0 * PI * f * j as f64;
+                        (re + c * w.cos(), im - c * w.sin())
+                    });
+                worst = worst.max(20.0 * ((re * re + im * im).sqrt() / dc).log10());
+            }
+            let bound = if factor == 4 { -74.0 } else { -70.0 };
+            assert!(worst < bound, "factor {factor}: images at {worst} dB");
+        }
+    }
+
+    #[test]
+    fn latency_is_the_position_of_an_impulse_peak() {
+        for factor in [2usize, 4] {
+            let mut interp = TruePeakInterpolator::with_factor(factor);
+            let mut input = vec![0.0f32; 100];
+            input[10] = 1.0;
+            let mut env = vec![0.0f32; 100];
+            interp.process_envelope(&input, &mut env);
+            let peak = env
+                .iter()
+                .enumerate()
+                .fold((0, 0.0f32), |b, (i, &v)| if v > b.1 { (i, v) } else { b })
+                .0;
+            assert_eq!(peak, 10 + interp.latency(), "factor {factor}");
+            // Exactly 1: the delay phase passes the sample through.
+            assert_eq!(env[10 + interp.latency()], 1.0);
+        }
+        assert_eq!(TruePeakInterpolator::with_factor(1).latency(), 0);
+    }
+
+    #[test]
+    fn block_and_per_sample_agree_bit_for_bit() {
+        // Vector lanes and the scalar tail use the same operations in the same order.
+        let input: Vec<f32> = (0..3000).map(|i| ((i as f32) * 0.61).sin() * 0.8).collect();
+        let mut whole = TruePeakInterpolator::with_factor(4);
+        let mut env_whole = vec![0.0f32; input.len()];
+        whole.process_envelope(&input, &mut env_whole);
+        let mut pieces = TruePeakInterpolator::with_factor(4);
+        let mut env_pieces = Vec::new();
+        let mut pos = 0;
+        for size in [1usize, 7, 33, 64, 513, 1000].iter().cycle() {
+            if pos >= input.len() {
+                break;
+            }
+            let end = (pos + size).min(input.len());
+            let mut out = vec![0.0f32; end - pos];
+            pieces.process_envelope(&input[pos..end], &mut out);
+            env_pieces.extend_from_slice(&out);
+            pos = end;
+        }
+        assert_eq!(env_whole, env_pieces);
+        let mut ticker = TruePeakInterpolator::with_factor(4);
+        let ticked: Vec<f32> = input[..200].iter().map(|&x| ticker.tick(x)).collect();
+        assert_eq!(&env_whole[..200], &ticked[..]);
+    }
+
+    #[test]
+    fn portable_kernel_matches_scalar_reference() {
+        // The portable kernel (used without AVX2/FMA) against the plain scalar formula:
+        // same order, unfused, so bit-identical.
+        let interp = TruePeakInterpolator::with_factor(4);
+        let hist: Vec<f32> = (0..HISTORY + 100)
+            .map(|i| ((i as f32) * 0.3).cos())
+            .collect();
+        let mut out = vec![0.0f32; 100];
+        envelope_portable::<3>(&interp.coefficients, &hist, HISTORY, &mut out);
+        for (k, &o) in out.iter().enumerate() {
+            let i = HISTORY + k;
+            let mut m = hist[i - DELAY].abs();
+            for p in 0..3 {
+                m = m.max(phase_output(interp.phase_taps(p), &hist, i, false).abs());
+            }
+            assert_eq!(o, m, "output {k}");
+        }
+    }
+
+    #[test]
+    fn detector_reads_intersample_peak_and_recovers_from_non_finite() {
+        // fs/4 sine of amplitude 1 at 45°: samples at ±0.707, true peak 1.0 (0 dBTP).
+        // Faded in over 10 ms so that the onset does not ring (see the module docs).
+        let input: Vec<f32> = (0..4800)
+            .map(|n| {
+                let fade = (n as f64 / 480.0).min(1.0);
+                (fade * (PI / 2.0 * n as f64 + PI / 4.0).sin()) as f32
+            })
+            .collect();
+        let mut det = TruePeakDetector::new(48_000.0, 1);
+        det.process(&[&input]);
+        // Tolerance 0.01 dB: the filter's passband error is 0.0032 dB, plus f32 rounding.
+        assert!(
+            det.true_peak_dbtp().abs() < 0.01,
+            "{}",
+            det.true_peak_dbtp()
+        );
+        assert!((det.sample_peak_dbfs() + 3.0103).abs() < 1e-3);
+        let mut bad = vec![0.1f32; 64];
+        bad[3] = f32::NAN;
+        bad[9] = f32::INFINITY;
+        det.reset();
+        det.process(&[&bad]);
+        assert!(det.true_peak_gain().is_finite() && det.sample_peak_gain().is_finite());
+        assert!(det.true_peak_gain() < 0.2);
+    }
+}
