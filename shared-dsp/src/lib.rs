@@ -1,2 +1,18 @@
-
-
+//! Oxide's DSP: the processors that both plugins and the `oxide` command run.
+//!
+//! Nothing here knows about a plugin framework, a GUI or files. Every type takes plain
+//! units (Hz, dB, ms, ratios) and follows one life cycle:
+//!
+//! - `new(sample_rate, …)` or `prepare(…)` allocates everything for the worst case;
+//! - `reset()` clears the signal state but keeps the settings;
+//! - `process…()` is infallible and never allocates, locks, logs or panics;
+//! - `latency()` reports the delay in samples where there is one.
+pub mod block;
+pub mod db;
+pub mod denormal;
+pub mod dynamics;
+pub mod filter;
+pub mod gain;
+pub mod loudness;
+pub mod sanitize;
+pub mod smoother;
