@@ -14,5 +14,6 @@ pub mod dynamics;
 pub mod filter;
 pub mod gain;
 pub mod loudness;
+pub mod mastering;
 pub mod sanitize;
 pub mod smoother;
