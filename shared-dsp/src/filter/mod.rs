@@ -11,7 +11,7 @@
 pub mod butterworth;
 pub mod coeffs;
 pub mod eq;
-mod simd;
+pub(crate) mod simd;
 pub mod svf;
 
 pub use butterworth::{butterworth, ButterworthFilter, PassKind, Slope};

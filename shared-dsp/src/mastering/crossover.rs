@@ -37,6 +37,8 @@
 //! never otherwise. The SVF structure keeps the state meaningful across the changes.
 
 use crate::filter::butterworth::butterworth_q;
+use crate::filter::simd::F64x2;
+use crate::filter::svf::SvfCoeffs2;
 use crate::filter::{Biquad, BiquadCoeffs, SvfCoeffs, BUTTERWORTH_Q};
 use crate::smoother::{Smoother, SmoothingStyle};
 use std::f64::consts::PI;
@@ -201,6 +203,37 @@ struct Lanes {
     path_ap: [Biquad; 2],
 }
 
+/// One section run on both channels at once (SIMD lanes, same arithmetic as [`Biquad`]).
+#[derive(Debug, Clone, Copy, Default)]
+struct StereoSection {
+    coeffs: SvfCoeffs2,
+    ic1: F64x2,
+    ic2: F64x2,
+}
+
+impl StereoSection {
+    #[inline(always)]
+    fn run(&mut self, x: F64x2) -> F64x2 {
+        self.coeffs.run(x, &mut self.ic1, &mut self.ic2)
+    }
+}
+
+#[inline(always)]
+fn run2(sections: &mut [StereoSection; 2], x: F64x2) -> F64x2 {
+    let [a, b] = sections;
+    b.run(a.run(x))
+}
+
+/// The split sections of both channels in SIMD lanes (for [`Crossover3::split_stereo`]).
+#[derive(Debug, Clone, Copy, Default)]
+struct StereoLanes {
+    low_lp: [StereoSection; 2],
+    low_hp: [StereoSection; 2],
+    high_lp: [StereoSection; 2],
+    high_hp: [StereoSection; 2],
+    low_ap: StereoSection,
+}
+
 /// The most channels a crossover runs.
 pub const MAX_CHANNELS: usize = 2;
 
@@ -218,6 +251,7 @@ pub struct Crossover3 {
     low_svf: Lr4Svf,
     high_svf: Lr4Svf,
     lanes: [Lanes; MAX_CHANNELS],
+    stereo: StereoLanes,
 }
 
 impl Crossover3 {
@@ -239,6 +273,7 @@ impl Crossover3 {
             low_svf: Lr4Svf::default(),
             high_svf: Lr4Svf::default(),
             lanes: [Lanes::default(); MAX_CHANNELS],
+            stereo: StereoLanes::default(),
         };
         x.update_coefficients();
         x
@@ -257,6 +292,7 @@ impl Crossover3 {
     /// Clears the filter state; the frequencies jump to their targets.
     pub fn reset(&mut self) {
         self.lanes = [Lanes::default(); MAX_CHANNELS];
+        self.stereo = StereoLanes::default();
         self.low.reset_to(self.settings.low_hz);
         self.high.reset_to(self.settings.high_hz);
         self.phase = 0;
@@ -305,6 +341,18 @@ impl Crossover3 {
             lane.path_ap[0].set_svf_coeffs(low.allpass);
             lane.path_ap[1].set_svf_coeffs(high.allpass);
         }
+        let st = &mut self.stereo;
+        for (sections, c) in [
+            (&mut st.low_lp, low.lowpass),
+            (&mut st.low_hp, low.highpass),
+            (&mut st.high_lp, high.lowpass),
+            (&mut st.high_hp, high.highpass),
+        ] {
+            for sec in sections.iter_mut() {
+                sec.coeffs = c.into();
+            }
+        }
+        st.low_ap.coeffs = high.allpass.into();
     }
 
     /// Advances the frequency ramps by one frame (coefficients change every
@@ -333,6 +381,20 @@ impl Crossover3 {
         let mid = two(&mut lane.high_lp, rest);
         let high = two(&mut lane.high_hp, rest);
         [lane.low_ap.process_sample(low), mid, high]
+    }
+
+    /// Splits one stereo frame into `[low, mid, high]`, each `[left, right]`: the same
+    /// as [`Self::split`] on channels 0 and 1 but both channels in one SIMD register
+    /// (separate state from `split`; use one or the other).
+    #[inline]
+    pub fn split_stereo(&mut self, x: [f64; 2]) -> [[f64; 2]; 3] {
+        let st = &mut self.stereo;
+        let x = F64x2::new(x[0], x[1]);
+        let low = run2(&mut st.low_lp, x);
+        let rest = run2(&mut st.low_hp, x);
+        let mid = run2(&mut st.high_lp, rest);
+        let high = run2(&mut st.high_hp, rest);
+        [st.low_ap.run(low).to_array(), mid.to_array(), high.to_array()]
     }
 
     /// One sample of channel `channel` through `AP(f1)·AP(f2)`: the phase of the sum of

@@ -267,6 +267,10 @@ mod tests {
         }
     }
 
+    fn rms(x: &[f32]) -> f32 {
+        (x.iter().map(|&v| v as f64 * v as f64).sum::<f64>() / x.len() as f64).sqrt() as f32
+    }
+
     fn settled(s: &ImagerSettings) -> StereoImager {
         let mut im = StereoImager::new(FS);
         im.set_settings_immediately(s);
@@ -311,13 +315,8 @@ mod tests {
             let mut l = sine(9600, f, 0.25, 0.3, fs);
             let mut r: Vec<f32> = l.iter().map(|v| -v).collect();
             run(&mut im, &s, &mut l, &mut r);
-            let side = l[4800..]
-                .iter()
-                .zip(&r[4800..])
-                .fold(0.0f32, |m, (a, b)| m.max((0.5 * (a - b)).abs()));
-            let want = 0.25 * width as f32;
-            // 0.5 % of 0.25 plus the neighbouring band's skirt at these frequencies
-            // (≥ 2 octaves from a crossover: ≤ −48 dB) and peak sampling of a sine.
+            let side = rms(&l[4800..].iter().zip(&r[4800..]).map(|(a, b)| 0.5 * (a - b)).collect::<Vec<_>>());
+            let want = 0.25 / 2f32.sqrt() * width as f32;
             assert!((side - want).abs() < 0.004, "{f} Hz: side {side}, want {want}");
         }
     }
@@ -354,13 +353,13 @@ mod tests {
             let mut r = sine(9600, f, 0.2, 1.0, fs);
             let (l0, r0) = (l.clone(), r.clone());
             run(&mut im, &s, &mut l, &mut r);
-            let level = |x: &[f32]| x.iter().fold(0.0f32, |m, &v| m.max(v.abs()));
-            let side_in = level(&l0.iter().zip(&r0).map(|(a, b)| a - b).collect::<Vec<_>>()[4800..]);
-            let side_out = level(&l.iter().zip(&r).map(|(a, b)| a - b).collect::<Vec<_>>()[4800..]);
-            let mid_in = level(&l0.iter().zip(&r0).map(|(a, b)| a + b).collect::<Vec<_>>()[4800..]);
-            let mid_out = level(&l.iter().zip(&r).map(|(a, b)| a + b).collect::<Vec<_>>()[4800..]);
-            // Peaks of a sampled sine vary by up to 1 − cos(π·f/fs) between windows;
-            // 0.02 dB covers 9 kHz's sampling and the 0.01 dB allowance.
+            let half = |x: &[f32], y: &[f32], sign: f32| {
+                rms(&x[4800..].iter().zip(&y[4800..]).map(|(a, b)| a + sign * b).collect::<Vec<_>>())
+            };
+            let (side_in, side_out) = (half(&l0, &r0, -1.0), half(&l, &r, -1.0));
+            let (mid_in, mid_out) = (half(&l0, &r0, 1.0), half(&l, &r, 1.0));
+            // RMS over 4800 samples (partial periods: < 0.003 dB at these frequencies)
+            // and the 0.01 dB allowance.
             assert!((20.0 * (side_out / side_in).log10()).abs() < 0.02, "{f}");
             assert!((20.0 * (mid_out / mid_in).log10()).abs() < 0.02, "{f}");
         }

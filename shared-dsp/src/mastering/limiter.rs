@@ -155,7 +155,7 @@ struct MinHold {
 
 impl MinHold {
     fn new(capacity: usize) -> Self {
-        let cap = capacity.max(1) + 1;
+        let cap = (capacity.max(1) + 1).next_power_of_two();
         Self {
             values: vec![1.0; cap].into_boxed_slice(),
             stamps: vec![0; cap].into_boxed_slice(),
@@ -168,6 +168,7 @@ impl MinHold {
 
     fn set_window(&mut self, window: usize) {
         self.window = window.clamp(1, self.values.len() - 1) as u64;
+        debug_assert!(self.values.len().is_power_of_two());
         self.reset();
     }
 
@@ -179,21 +180,21 @@ impl MinHold {
 
     #[inline]
     fn push(&mut self, v: f32) -> f32 {
-        let cap = self.values.len();
+        let mask = self.values.len() - 1; // a power of two
         while self.len > 0 {
-            let back = (self.head + self.len - 1) % cap;
+            let back = (self.head + self.len - 1) & mask;
             if self.values[back] >= v {
                 self.len -= 1;
             } else {
                 break;
             }
         }
-        let slot = (self.head + self.len) % cap;
+        let slot = (self.head + self.len) & mask;
         self.values[slot] = v;
         self.stamps[slot] = self.now;
         self.len += 1;
         while self.stamps[self.head] + self.window <= self.now {
-            self.head = (self.head + 1) % cap;
+            self.head = (self.head + 1) & mask;
             self.len -= 1;
         }
         self.now += 1;

@@ -42,4 +42,4 @@ pub use tonal_eq::{EqMode, TonalEq, TonalEqSettings};
 
 /// Frames per inner pass of the block processors (scratch buffers are this long, so any
 /// host block size works without allocation).
-pub(crate) const CHUNK: usize = 128;
+pub(crate) const CHUNK: usize = 512;

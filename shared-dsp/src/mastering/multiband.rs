@@ -255,12 +255,22 @@ impl MultibandCompressor {
     }
 
     fn run_chunk(&mut self, channels: &mut [&mut [f32]], n_ch: usize, start: usize, len: usize) {
-        for i in 0..len {
-            self.crossover.step();
-            for c in 0..n_ch {
-                let b = self.crossover.split(c, channels[c][start + i] as f64);
+        if n_ch == 2 {
+            for i in 0..len {
+                self.crossover.step();
+                let x = [channels[0][start + i] as f64, channels[1][start + i] as f64];
+                let b = self.crossover.split_stereo(x);
                 for k in 0..NUM_BANDS {
-                    self.bands[k][c][i] = b[k] as f32;
+                    self.bands[k][0][i] = b[k][0] as f32;
+                    self.bands[k][1][i] = b[k][1] as f32;
+                }
+            }
+        } else {
+            for i in 0..len {
+                self.crossover.step();
+                let b = self.crossover.split(0, channels[0][start + i] as f64);
+                for k in 0..NUM_BANDS {
+                    self.bands[k][0][i] = b[k] as f32;
                 }
             }
         }
