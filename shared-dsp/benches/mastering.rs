@@ -14,13 +14,13 @@
 
 use criterion::measurement::{Measurement, ValueFormatter, WallTime};
 use criterion::{black_box, criterion_group, criterion_main, Criterion, Throughput};
-use std::time::Duration;
 use shared_dsp::loudness::{ChannelLayout, LoudnessMeter};
 use shared_dsp::mastering::{
     BandSettings, Dither, DitherBits, DitherSettings, ImagerSettings, LimiterSettings,
     MultibandCompressor, MultibandSettings, NoiseShape, StereoImager, TonalEq, TonalEqSettings,
     TruePeakLimiter,
 };
+use std::time::Duration;
 
 const SAMPLE_RATE: f32 = 48_000.0;
 const FRAMES: usize = 512;
@@ -122,7 +122,10 @@ fn bench_mastering(c: &mut Criterion<ThreadCpuTime>) {
             block += 1;
             left.copy_from_slice(&src_l[at..at + FRAMES]);
             right.copy_from_slice(&src_r[at..at + FRAMES]);
-            limiter.process(&mut [&mut left[..], &mut right[..]], black_box(&lim_settings));
+            limiter.process(
+                &mut [&mut left[..], &mut right[..]],
+                black_box(&lim_settings),
+            );
         })
     });
 

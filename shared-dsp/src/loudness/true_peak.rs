@@ -115,17 +115,16 @@ impl TruePeakInterpolator {
         Self::with_factor(oversampling_factor_for(sample_rate))
     }
 
-    /// An interpolator with an explicit factor: 1, 2, 4, 8 or 16 (other values are rounded
-    /// up to the next of these, at most 16). 8× and 16× are not BS.1770 factors; the
-    /// mastering limiter uses them to see peaks between the 4× points (see
+    /// An interpolator with an explicit factor: 1, 2, 4 or 8 (other values are rounded up
+    /// to the next of these, at most 8). 8× is not a BS.1770 factor; the mastering
+    /// limiter uses it to see peaks between the 4× points (see
     /// [`crate::mastering::limiter`]).
     pub fn with_factor(factor: usize) -> Self {
         let factor = match factor {
             0 | 1 => 1,
             2 => 2,
             3 | 4 => 4,
-            5..=8 => 8,
-            _ => 16,
+            _ => 8,
         };
         let proto = prototype(factor);
         let mut coefficients = vec![0.0f32; (factor - 1) * TAPS_PER_PHASE];
@@ -232,8 +231,7 @@ impl TruePeakInterpolator {
             }
             2 => self.dispatch::<1>(hist, first, out),
             4 => self.dispatch::<3>(hist, first, out),
-            8 => self.dispatch::<7>(hist, first, out),
-            _ => self.dispatch::<15>(hist, first, out),
+            _ => self.dispatch::<7>(hist, first, out),
         }
     }
 
@@ -521,8 +519,8 @@ mod tests {
         // docs state: 3.7e-4 (±0.0032 dB) at 4×, 6e-4 (±0.0052 dB) at 2× (the design gives
         // 3.64e-4 and 5.88e-4; β = 7.5 minimises the 4× error, a smaller β widens the
         // transition into the passband, a larger one raises the ripple). The 8× factor
-        // and 16× (the limiter's detector) have the same per-phase length and meet the 4× bound.
-        for factor in [2usize, 4, 8, 16] {
+        // (the limiter's detector) has the same per-phase length and meets the 4× bound.
+        for factor in [2usize, 4, 8] {
             let interp = TruePeakInterpolator::with_factor(factor);
             for p in 0..factor - 1 {
                 let delay = (DELAY + 1) as f64 - (p + 1) as f64 / factor as f64;
@@ -568,7 +566,7 @@ mod tests {
 
     #[test]
     fn latency_is_the_position_of_an_impulse_peak() {
-        for factor in [2usize, 4, 8, 16] {
+        for factor in [2usize, 4, 8] {
             let mut interp = TruePeakInterpolator::with_factor(factor);
             let mut input = vec![0.0f32; 100];
             input[10] = 1.0;

@@ -74,7 +74,11 @@ fn omega(freq_hz: f64, sample_rate: f64) -> f64 {
 /// same cutoff and Q, which the Linkwitz–Riley sum needs (see the module notes).
 pub fn bilinear_lowpass(cutoff_hz: f64, q: f64, sample_rate: f64) -> BiquadCoeffs {
     let w = omega(cutoff_hz, sample_rate);
-    let q = if q.is_finite() { q.clamp(0.025, 100.0) } else { BUTTERWORTH_Q };
+    let q = if q.is_finite() {
+        q.clamp(0.025, 100.0)
+    } else {
+        BUTTERWORTH_Q
+    };
     let (sin, cos) = w.sin_cos();
     let alpha = sin / (2.0 * q);
     let a0 = 1.0 + alpha;
@@ -176,7 +180,9 @@ impl CrossoverSettings {
     /// Frequencies inside `[MIN_CROSSOVER_HZ, min(MAX_CROSSOVER_HZ, 0.45·fs)]`, high ≥ low
     /// (NaN → default).
     pub fn sanitized(&self, sample_rate: f32) -> Self {
-        let top = MAX_CROSSOVER_HZ.min(0.45 * sample_rate).max(MIN_CROSSOVER_HZ);
+        let top = MAX_CROSSOVER_HZ
+            .min(0.45 * sample_rate)
+            .max(MIN_CROSSOVER_HZ);
         let clean = |v: f32, d: f32| {
             if v.is_nan() {
                 d
@@ -394,7 +400,11 @@ impl Crossover3 {
         let rest = run2(&mut st.low_hp, x);
         let mid = run2(&mut st.high_lp, rest);
         let high = run2(&mut st.high_hp, rest);
-        [st.low_ap.run(low).to_array(), mid.to_array(), high.to_array()]
+        [
+            st.low_ap.run(low).to_array(),
+            mid.to_array(),
+            high.to_array(),
+        ]
     }
 
     /// One sample of channel `channel` through `AP(f1)·AP(f2)`: the phase of the sum of

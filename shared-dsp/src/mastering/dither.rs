@@ -39,7 +39,7 @@ use crate::sanitize::replace_non_finite;
 /// The largest fed-back error, in LSB.
 pub const MAX_FEEDBACK_LSB: f32 = 4.0;
 /// The seed of [`Dither::new`].
-pub const DEFAULT_SEED: u64 = 0x5EED_0F_0D17_4E55;
+pub const DEFAULT_SEED: u64 = 0x005E_ED0F_0D17_4E55;
 /// Lipshitz/Vanderkooy/Wannamaker 1991 E-weighted 5-tap error-feedback filter.
 pub const LIPSHITZ_44K: [f32; 5] = [2.033, -2.165, 1.959, -1.590, 0.6149];
 /// Second-order error feedback, `NTF = (1 − z⁻¹)²`.
@@ -339,14 +339,25 @@ mod tests {
         }
         let d = Dither::new(FS);
         let h = d.feedback_coefficients();
-        let taps: Vec<f64> = std::iter::once(1.0).chain(h.iter().map(|&c| -c as f64)).collect();
+        let taps: Vec<f64> = std::iter::once(1.0)
+            .chain(h.iter().map(|&c| -c as f64))
+            .collect();
         let shaped = error_lsb(&x, &run(&mut Dither::new(FS), &SHAPED16, &x));
         let r = autocorrelation(&shaped);
         let energy: f64 = taps.iter().map(|t| t * t).sum();
         let tol = 6.0 * 0.25 * energy / (n as f64).sqrt();
         for k in 0..=6 {
-            let want: f64 = 0.25 * taps.iter().zip(taps.iter().skip(k)).map(|(a, b)| a * b).sum::<f64>();
-            assert!((r[k] - want).abs() < tol, "shaped lag {k}: {} vs {want}", r[k]);
+            let want: f64 = 0.25
+                * taps
+                    .iter()
+                    .zip(taps.iter().skip(k))
+                    .map(|(a, b)| a * b)
+                    .sum::<f64>();
+            assert!(
+                (r[k] - want).abs() < tol,
+                "shaped lag {k}: {} vs {want}",
+                r[k]
+            );
         }
         // And the shape is the designed one: ~16 dB less noise below 3 kHz than flat.
         let ntf_db = |f: f64| {

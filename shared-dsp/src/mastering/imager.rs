@@ -21,7 +21,9 @@
 //! mono below on or off, and the imager on or off, cross-fade over [`SWITCH_FADE_MS`].
 //! A mono input passes untouched. No latency.
 
-use super::crossover::{two, Crossover3, CrossoverSettings, Lr8Svf, DEFAULT_HIGH_HZ, DEFAULT_LOW_HZ};
+use super::crossover::{
+    two, Crossover3, CrossoverSettings, Lr8Svf, DEFAULT_HIGH_HZ, DEFAULT_LOW_HZ,
+};
 use super::CHUNK;
 use crate::filter::Biquad;
 use crate::sanitize::replace_non_finite;
@@ -117,10 +119,10 @@ impl StereoImager {
     /// Clears the signal state; ramps jump to their targets.
     pub fn reset(&mut self) {
         self.crossover.reset();
-        for s in self
-            .widths
-            .iter_mut()
-            .chain([&mut self.on, &mut self.mono_mix, &mut self.mono_freq])
+        for s in
+            self.widths
+                .iter_mut()
+                .chain([&mut self.on, &mut self.mono_mix, &mut self.mono_freq])
         {
             s.reset_to(s.target());
         }
@@ -148,7 +150,11 @@ impl StereoImager {
             high_hz: settings.high_hz,
         });
         for (w, &p) in self.widths.iter_mut().zip(&settings.widths_percent) {
-            let p = if p.is_nan() { 100.0 } else { p.clamp(0.0, 200.0) };
+            let p = if p.is_nan() {
+                100.0
+            } else {
+                p.clamp(0.0, 200.0)
+            };
             w.set_target(p / 100.0);
         }
         self.on.set_target(if settings.on { 1.0 } else { 0.0 });
@@ -315,9 +321,16 @@ mod tests {
             let mut l = sine(9600, f, 0.25, 0.3, fs);
             let mut r: Vec<f32> = l.iter().map(|v| -v).collect();
             run(&mut im, &s, &mut l, &mut r);
-            let side = rms(&l[4800..].iter().zip(&r[4800..]).map(|(a, b)| 0.5 * (a - b)).collect::<Vec<_>>());
+            let side = rms(&l[4800..]
+                .iter()
+                .zip(&r[4800..])
+                .map(|(a, b)| 0.5 * (a - b))
+                .collect::<Vec<_>>());
             let want = 0.25 / 2f32.sqrt() * width as f32;
-            assert!((side - want).abs() < 0.004, "{f} Hz: side {side}, want {want}");
+            assert!(
+                (side - want).abs() < 0.004,
+                "{f} Hz: side {side}, want {want}"
+            );
         }
     }
 
@@ -354,7 +367,11 @@ mod tests {
             let (l0, r0) = (l.clone(), r.clone());
             run(&mut im, &s, &mut l, &mut r);
             let half = |x: &[f32], y: &[f32], sign: f32| {
-                rms(&x[4800..].iter().zip(&y[4800..]).map(|(a, b)| a + sign * b).collect::<Vec<_>>())
+                rms(&x[4800..]
+                    .iter()
+                    .zip(&y[4800..])
+                    .map(|(a, b)| a + sign * b)
+                    .collect::<Vec<_>>())
             };
             let (side_in, side_out) = (half(&l0, &r0, -1.0), half(&l, &r, -1.0));
             let (mid_in, mid_out) = (half(&l0, &r0, 1.0), half(&l, &r, 1.0));

@@ -23,6 +23,10 @@
 //! `process(&mut [&mut [f32]], &settings)` on 1 or 2 channels, in place. Only the
 //! limiter has latency.
 
+// Channel and band loops index several parallel arrays (bands, dry copies, smoothers,
+// channels) by the same number; iterator zips of four or five of them read worse.
+#![allow(clippy::needless_range_loop)]
+
 pub mod crossover;
 pub mod dither;
 pub mod imager;

@@ -244,7 +244,8 @@ impl TonalEq {
         match channels {
             [] => {}
             [mono] => {
-                self.stereo.process(&mut [&mut **mono], &self.routing_stereo());
+                self.stereo
+                    .process(&mut [&mut **mono], &self.routing_stereo());
                 let m = Self::routing(&self.settings).1;
                 self.mid.process(&mut [&mut **mono], &m);
             }
@@ -391,12 +392,19 @@ mod tests {
         let dc = vec![0.25f32; 9600];
         let (mut a, mut b) = (dc.clone(), vec![-0.25f32; 9600]);
         for (n, (l, r)) in a.chunks_mut(480).zip(b.chunks_mut(480)).enumerate() {
-            let mode = if n < 10 { EqMode::Stereo } else { EqMode::MidOnly };
+            let mode = if n < 10 {
+                EqMode::Stereo
+            } else {
+                EqMode::MidOnly
+            };
             eq.process(&mut [l, r], &TonalEqSettings { mode, ..s2 });
         }
         // A pure side DC signal: +6 dB in stereo mode, 0 dB in mid-only mode, with a
         // 20 ms ramp in between (largest step ≪ the 0.25 level change).
-        let steps = a.windows(2).map(|w| (w[1] - w[0]).abs()).fold(0.0f32, f32::max);
+        let steps = a
+            .windows(2)
+            .map(|w| (w[1] - w[0]).abs())
+            .fold(0.0f32, f32::max);
         assert!(steps < 0.01, "largest step {steps}");
         assert!((a[4700] - 0.25 * 1.995).abs() < 0.01, "{}", a[4700]);
         assert!((a[9599] - 0.25).abs() < 1e-4, "{}", a[9599]);
