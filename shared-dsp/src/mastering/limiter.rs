@@ -56,7 +56,8 @@ use super::CHUNK;
 use crate::denormal::FlushDenormals;
 use crate::dynamics::fast_math::{fast_db_to_gain, fast_power_to_db};
 use crate::dynamics::{AutoReleaseBallistics, Ballistics};
-use crate::filter::{Biquad, BiquadCoeffs};
+use super::crossover::StereoSection;
+use crate::filter::BiquadCoeffs;
 use crate::loudness::true_peak::oversampling_factor_for;
 use crate::loudness::TruePeakInterpolator;
 use crate::sanitize::replace_non_finite;
@@ -325,13 +326,13 @@ pub struct TruePeakLimiter {
     sample_rate: f32,
     settings: LimiterSettings,
     detectors: [TruePeakInterpolator; MAX_CHANNELS],
-    /// Detector pre-emphasis per channel (see the module notes).
-    emphasis: [Biquad; MAX_CHANNELS],
+    /// Detector pre-emphasis, both channels in SIMD lanes (see the module notes).
+    emphasis: StereoSection,
     /// Detectors of the emphasised signal.
     emphasis_detectors: [TruePeakInterpolator; MAX_CHANNELS],
     emphasis_envelope: [f32; CHUNK],
-    /// The detector's input (emphasised copy of the chunk).
-    key: [f32; CHUNK],
+    /// The emphasised detector inputs.
+    key: [[f32; CHUNK]; MAX_CHANNELS],
     paths: [GainPath; MAX_CHANNELS],
     ceiling: Smoother,
     lookahead: usize,
@@ -364,13 +365,13 @@ impl TruePeakLimiter {
             sample_rate: fs,
             settings: s,
             detectors: [detector.clone(), detector],
-            emphasis: [Biquad::new(BiquadCoeffs::high_shelf(
+            emphasis: StereoSection::new(&BiquadCoeffs::high_shelf(
                 (EMPHASIS_CENTRE * fs) as f64,
                 std::f64::consts::FRAC_1_SQRT_2,
                 EMPHASIS_DB as f64,
                 fs as f64,
-            )); MAX_CHANNELS],
-            key: [0.0; CHUNK],
+            )),
+            key: [[0.0; CHUNK]; MAX_CHANNELS],
             emphasis_detectors: std::array::from_fn(|_| {
                 TruePeakInterpolator::with_factor(oversampling_factor_for(fs as f64))
             }),
@@ -430,9 +431,7 @@ impl TruePeakLimiter {
         for d in self.detectors.iter_mut() {
             d.reset();
         }
-        for e in self.emphasis.iter_mut() {
-            e.reset();
-        }
+        self.emphasis.reset();
         for d in self.emphasis_detectors.iter_mut() {
             d.reset();
         }
@@ -514,12 +513,19 @@ impl TruePeakLimiter {
         for c in 0..n_ch {
             let x = &mut channels[c][start..start + len];
             replace_non_finite(x);
-            let key = &mut self.key[..len];
-            key.copy_from_slice(x);
-            self.detectors[c].process_envelope(key, &mut self.envelope[c][..len]);
-            self.emphasis[c].process(key);
+            self.detectors[c].process_envelope(x, &mut self.envelope[c][..len]);
+        }
+        // Emphasis of both channels at once (channel 1 silent for a mono input).
+        for i in 0..len {
+            let l = channels[0][start + i] as f64;
+            let r = if n_ch == 2 { channels[1][start + i] as f64 } else { 0.0 };
+            let [el, er] = self.emphasis.run_array([l, r]);
+            self.key[0][i] = el as f32;
+            self.key[1][i] = er as f32;
+        }
+        for c in 0..n_ch {
             let emphasised = &mut self.emphasis_envelope[..len];
-            self.emphasis_detectors[c].process_envelope(key, emphasised);
+            self.emphasis_detectors[c].process_envelope(&self.key[c][..len], emphasised);
             for (e, &f) in self.envelope[c][..len].iter_mut().zip(emphasised.iter()) {
                 *e = e.max(f);
             }
