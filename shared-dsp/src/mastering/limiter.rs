@@ -52,11 +52,11 @@
 //! silence); ceiling changes ramp over [`CEILING_RAMP_MS`] and apply to audio entering
 //! the limiter (they reach the output one latency later).
 
+use super::crossover::StereoSection;
 use super::CHUNK;
 use crate::denormal::FlushDenormals;
 use crate::dynamics::fast_math::{fast_db_to_gain, fast_power_to_db};
 use crate::dynamics::{AutoReleaseBallistics, Ballistics};
-use super::crossover::StereoSection;
 use crate::filter::BiquadCoeffs;
 use crate::loudness::true_peak::oversampling_factor_for;
 use crate::loudness::TruePeakInterpolator;
@@ -518,7 +518,11 @@ impl TruePeakLimiter {
         // Emphasis of both channels at once (channel 1 silent for a mono input).
         for i in 0..len {
             let l = channels[0][start + i] as f64;
-            let r = if n_ch == 2 { channels[1][start + i] as f64 } else { 0.0 };
+            let r = if n_ch == 2 {
+                channels[1][start + i] as f64
+            } else {
+                0.0
+            };
             let [el, er] = self.emphasis.run_array([l, r]);
             self.key[0][i] = el as f32;
             self.key[1][i] = er as f32;
