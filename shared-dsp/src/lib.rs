@@ -7,12 +7,13 @@
 //! - `reset()` clears the signal state but keeps the settings;
 //! - `process…()` is infallible and never allocates, locks, logs or panics;
 //! - `latency()` reports the delay in samples where there is one.
-
 pub mod block;
 pub mod db;
 pub mod denormal;
+pub mod dynamics;
 pub mod filter;
 pub mod gain;
 pub mod loudness;
+pub mod mastering;
 pub mod sanitize;
 pub mod smoother;

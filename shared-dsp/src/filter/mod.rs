@@ -5,11 +5,16 @@
 //!   with the analog prototype magnitudes they are matched to.
 //! - [`svf`]: [`Biquad`], one channel of a biquad run as a TPT state-variable filter.
 //! - [`butterworth`]: 6…48 dB/oct cascades and [`ButterworthFilter`].
+//! - [`eq`]: [`ChannelEq`], the channel strip's HPF + LPF + six bands, driven by
+//!   [`EqSettings`].
 
 pub mod butterworth;
 pub mod coeffs;
+pub mod eq;
+pub(crate) mod simd;
 pub mod svf;
 
 pub use butterworth::{butterworth, ButterworthFilter, PassKind, Slope};
 pub use coeffs::{BiquadCoeffs, BUTTERWORTH_Q};
+pub use eq::{BandKind, BandSettings, ChannelEq, EqSettings, PassSettings, NUM_BANDS};
 pub use svf::{Biquad, SvfCoeffs};

@@ -26,6 +26,7 @@
 //! half of its mantissa.
 
 use super::coeffs::BiquadCoeffs;
+use super::simd::F64x2;
 
 /// The coefficients of one TPT SVF section (see the module notes for the mapping).
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -106,22 +107,129 @@ impl SvfCoeffs {
         *ic2 = 2.0 * v2 - *ic2;
         self.m0 * x + self.m1 * v1 + self.m2 * v2
     }
+}
 
-    /// One stereo frame through the section, both channels sharing the coefficients
-    /// (written lane-wise so the compiler can use one SIMD register for the pair).
-    #[inline(always)]
-    #[allow(dead_code)]
-    pub(crate) fn run2(&self, x: [f64; 2], ic1: &mut [f64; 2], ic2: &mut [f64; 2]) -> [f64; 2] {
-        let mut y = [0.0; 2];
-        for i in 0..2 {
-            let v3 = x[i] - ic2[i];
-            let v1 = self.a1 * ic1[i] + self.a2 * v3;
-            let v2 = ic2[i] + self.g * v1;
-            ic1[i] = 2.0 * v1 - ic1[i];
-            ic2[i] = 2.0 * v2 - ic2[i];
-            y[i] = self.m0 * x[i] + self.m1 * v1 + self.m2 * v2;
+impl SvfCoeffs {
+    /// The state-space form of the section, `s' = A·s + B·x`, `y = C·s + D·x`, with
+    /// `s = (ic1, ic2)`: returns `(A, C)` (rows of `A`, then `C`). Substituting `v3`,
+    /// `v1`, `v2` of [`SvfCoeffs::run`] gives `A = [[2a1 − 1, −2a2], [2g·a1, 1 − 2g·a2]]`
+    /// and, with `n1 = m1 + m2·g`, `C = [n1·a1, m2 − n1·a2]`.
+    fn state_space(&self) -> ([[f64; 2]; 2], [f64; 2]) {
+        let a = [
+            [2.0 * self.a1 - 1.0, -2.0 * self.a2],
+            [2.0 * self.g * self.a1, 1.0 - 2.0 * self.g * self.a2],
+        ];
+        let n1 = self.m1 + self.m2 * self.g;
+        (a, [n1 * self.a1, self.m2 - n1 * self.a2])
+    }
+
+    /// The two rows that map an SVF state to the transposed-direct-form-II state of the
+    /// same transfer function (denominator `1 + a1·z⁻¹ + a2·z⁻²`): both must give the
+    /// same zero-input output, so `s1 = C·s` (this sample's output) and
+    /// `s2 = C·A·s + a1·s1` (from `y₁ = −a1·y₀ + s2` in direct form).
+    fn to_direct_rows(&self, df_a1: f64) -> [[f64; 2]; 2] {
+        let (a, c) = self.state_space();
+        let ca = [
+            c[0] * a[0][0] + c[1] * a[1][0],
+            c[0] * a[0][1] + c[1] * a[1][1],
+        ];
+        [c, [ca[0] + df_a1 * c[0], ca[1] + df_a1 * c[1]]]
+    }
+
+    /// SVF state → direct-form state (see [`Self::to_direct_rows`]).
+    pub(crate) fn svf_to_direct(&self, df_a1: f64, ic: [f64; 2]) -> [f64; 2] {
+        let m = self.to_direct_rows(df_a1);
+        [
+            m[0][0] * ic[0] + m[0][1] * ic[1],
+            m[1][0] * ic[0] + m[1][1] * ic[1],
+        ]
+    }
+
+    /// Direct-form state → SVF state: the inverse of [`Self::svf_to_direct`]. When the
+    /// map is singular (the state does not reach the output, e.g. the identity) the
+    /// state is zero, which gives the same output.
+    pub(crate) fn direct_to_svf(&self, df_a1: f64, s: [f64; 2]) -> [f64; 2] {
+        let m = self.to_direct_rows(df_a1);
+        let det = m[0][0] * m[1][1] - m[0][1] * m[1][0];
+        let scale = m.iter().flatten().fold(0.0f64, |acc, v| acc.max(v.abs()));
+        if !(det.abs() > 1e-12 * scale * scale) {
+            return [0.0; 2];
         }
+        [
+            (m[1][1] * s[0] - m[0][1] * s[1]) / det,
+            (m[0][0] * s[1] - m[1][0] * s[0]) / det,
+        ]
+    }
+}
+
+/// Transposed direct form II coefficients in both lanes, denominator negated.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct DirectCoeffs2 {
+    b0: F64x2,
+    b1: F64x2,
+    b2: F64x2,
+    neg_a1: F64x2,
+    neg_a2: F64x2,
+}
+
+impl From<&BiquadCoeffs> for DirectCoeffs2 {
+    fn from(c: &BiquadCoeffs) -> Self {
+        Self {
+            b0: F64x2::splat(c.b0),
+            b1: F64x2::splat(c.b1),
+            b2: F64x2::splat(c.b2),
+            neg_a1: F64x2::splat(-c.a1),
+            neg_a2: F64x2::splat(-c.a2),
+        }
+    }
+}
+
+impl DirectCoeffs2 {
+    /// One stereo frame, transposed direct form II: 5 multiplies and 4 adds against the
+    /// SVF's 6 and 9. Used only while the coefficients stand still.
+    #[inline(always)]
+    pub(crate) fn run(&self, x: F64x2, s1: &mut F64x2, s2: &mut F64x2) -> F64x2 {
+        let y = self.b0.mul(x).add(*s1);
+        *s1 = self.b1.mul(x).add(self.neg_a1.mul(y)).add(*s2);
+        *s2 = self.b2.mul(x).add(self.neg_a2.mul(y));
         y
+    }
+}
+
+/// [`SvfCoeffs`] with every coefficient in both lanes of a stereo register.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct SvfCoeffs2 {
+    a1: F64x2,
+    a2: F64x2,
+    g: F64x2,
+    m0: F64x2,
+    m1: F64x2,
+    m2: F64x2,
+}
+
+impl From<SvfCoeffs> for SvfCoeffs2 {
+    fn from(c: SvfCoeffs) -> Self {
+        Self {
+            a1: F64x2::splat(c.a1),
+            a2: F64x2::splat(c.a2),
+            g: F64x2::splat(c.g),
+            m0: F64x2::splat(c.m0),
+            m1: F64x2::splat(c.m1),
+            m2: F64x2::splat(c.m2),
+        }
+    }
+}
+
+impl SvfCoeffs2 {
+    /// One stereo frame through the section (same arithmetic as [`SvfCoeffs::run`]).
+    #[inline(always)]
+    pub(crate) fn run(&self, x: F64x2, ic1: &mut F64x2, ic2: &mut F64x2) -> F64x2 {
+        let v3 = x.sub(*ic2);
+        let v1 = self.a1.mul(*ic1).add(self.a2.mul(v3));
+        let v2 = ic2.add(self.g.mul(v1));
+        *ic1 = v1.add(v1).sub(*ic1);
+        *ic2 = v2.add(v2).sub(*ic2);
+        self.m0.mul(x).add(self.m1.mul(v1)).add(self.m2.mul(v2))
     }
 }
 

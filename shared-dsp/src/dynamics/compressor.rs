@@ -1,0 +1,898 @@
+//! The channel compressor: feed-forward, log-domain, no latency.
+//!
+//! Signal flow per frame (Giannoulis, Massberg and Reiss, JAES 2012, fig. 7, the
+//! "log domain, level detection after the gain computer" design):
+//!
+//! ```text
+//! key (own input or external sidechain) → sidechain HPF → detector (peak | RMS, power)
+//!   → stereo link (blend toward the loudest channel) → dB → gain computer
+//!   → gain reduction → ballistics (10–90 % attack / release, or auto release)
+//!   → gain → × makeup → mix with the dry signal
+//! ```
+//!
+//! Nothing is delayed, so the dry and wet paths of the mix are sample-aligned and
+//! `mix = 50 %` is exactly the average of dry and fully compressed output.
+
+use super::ballistics::{AutoReleaseBallistics, Ballistics};
+use super::detector::{DetectorMode, LevelDetector};
+use super::fast_math::{fast_db_to_gain, fast_exp2, fast_power_to_db, DB_PER_LOG2_POWER};
+use super::gain_computer::GainComputer;
+use super::CHUNK;
+use crate::db::db_to_gain;
+use crate::denormal::FlushDenormals;
+use crate::sanitize::replace_non_finite;
+use crate::smoother::{Smoother, SmoothingStyle};
+
+/// The RMS detector's window: 10 ms holds a whole number of half periods of every
+/// tone whose frequency is a multiple of 50 Hz, and follows transients within 10 ms.
+pub const COMPRESSOR_RMS_WINDOW_MS: f32 = 10.0;
+
+/// Ramp time of the smoothed continuous settings (threshold, ratio, knee, link, makeup,
+/// mix): the same 20 ms as [`crate::gain::GAIN_RAMP_MS`].
+pub const SETTINGS_RAMP_MS: f32 = crate::gain::GAIN_RAMP_MS;
+
+/// Compressor settings in plain units. Out-of-range values are clamped to the ranges
+/// below by [`CompressorSettings::sanitized`], which the compressor applies itself.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct CompressorSettings {
+    /// Threshold, −60 to 0 dBFS (a sine's peak level; see [`DetectorMode`]).
+    pub threshold_db: f32,
+    /// Ratio from 1 (no compression) to `f32::INFINITY` (∞:1, flat above threshold).
+    pub ratio: f32,
+    /// Soft-knee width, 0 (hard) to 24 dB, centred on the threshold.
+    pub knee_db: f32,
+    /// Attack: the **10 %–90 % time** of the gain reduction on a step of the input
+    /// level (exact with the peak detector), 0.05 to 300 ms.
+    pub attack_ms: f32,
+    /// Release: the 10 %–90 % time of the gain recovery on a step down, 5 to 5000 ms.
+    /// With `auto_release` it is the release after sustained gain reduction.
+    pub release_ms: f32,
+    /// Program-dependent release (see [`AutoReleaseBallistics`]).
+    pub auto_release: bool,
+    /// Peak or RMS (10 ms window) detection.
+    pub detector: DetectorMode,
+    /// High-pass on the detector's input, 20 to 500 Hz; `None` = off.
+    pub sidechain_hpf_hz: Option<f32>,
+    /// Detect from the external sidechain block passed to `process` (when one is given).
+    pub external_sidechain: bool,
+    /// Stereo link, 0 (each channel on its own) to 100 % (one gain from the loudest).
+    pub link_percent: f32,
+    /// Make-up gain, −12 to +36 dB.
+    pub makeup_db: f32,
+    /// Adds [`auto_makeup_db`] to the make-up gain.
+    pub auto_makeup: bool,
+    /// Dry/wet mix for parallel compression, 0 (dry) to 100 % (fully compressed).
+    pub mix_percent: f32,
+}
+
+impl Default for CompressorSettings {
+    fn default() -> Self {
+        Self {
+            threshold_db: -18.0,
+            ratio: 4.0,
+            knee_db: 6.0,
+            attack_ms: 10.0,
+            release_ms: 100.0,
+            auto_release: false,
+            detector: DetectorMode::Peak,
+            sidechain_hpf_hz: None,
+            external_sidechain: false,
+            link_percent: 100.0,
+            makeup_db: 0.0,
+            auto_makeup: false,
+            mix_percent: 100.0,
+        }
+    }
+}
+
+/// `value` clamped to `[lo, hi]`, or `default` if it is NaN.
+fn clamp_or(value: f32, lo: f32, hi: f32, default: f32) -> f32 {
+    if value.is_nan() {
+        default
+    } else {
+        value.clamp(lo, hi)
+    }
+}
+
+impl CompressorSettings {
+    /// The settings with every value inside its documented range (NaN → default).
+    pub fn sanitized(&self) -> Self {
+        let d = Self::default();
+        Self {
+            threshold_db: clamp_or(self.threshold_db, -60.0, 0.0, d.threshold_db),
+            ratio: clamp_or(self.ratio, 1.0, f32::INFINITY, d.ratio),
+            knee_db: clamp_or(self.knee_db, 0.0, 24.0, d.knee_db),
+            attack_ms: clamp_or(self.attack_ms, 0.05, 300.0, d.attack_ms),
+            release_ms: clamp_or(self.release_ms, 5.0, 5000.0, d.release_ms),
+            sidechain_hpf_hz: self
+                .sidechain_hpf_hz
+                .filter(|f| !f.is_nan())
+                .map(|f| f.clamp(20.0, 500.0)),
+            link_percent: clamp_or(self.link_percent, 0.0, 100.0, d.link_percent),
+            makeup_db: clamp_or(self.makeup_db, -12.0, 36.0, d.makeup_db),
+            mix_percent: clamp_or(self.mix_percent, 0.0, 100.0, d.mix_percent),
+            ..*self
+        }
+    }
+
+    /// The gain computer these settings describe.
+    pub fn gain_computer(&self) -> GainComputer {
+        GainComputer::compressor(self.threshold_db, self.ratio, self.knee_db)
+    }
+}
+
+/// Automatic make-up gain: half the static gain reduction of a 0 dBFS level,
+/// `−gain_db(0 dBFS) / 2` (Giannoulis et al. suggest the full `−gain_db(0)`, which
+/// makes a full-scale input come out at full scale; half of it keeps the loudness of
+/// typical material, which peaks well below 0 dBFS, closer to the bypassed level).
+pub fn auto_makeup_db(threshold_db: f32, ratio: f32, knee_db: f32) -> f32 {
+    -0.5 * GainComputer::compressor(threshold_db, ratio, knee_db).gain_db(0.0)
+}
+
+/// Per-channel state.
+#[derive(Debug, Clone)]
+struct Channel {
+    detector: LevelDetector,
+    ballistics: Ballistics,
+    auto: AutoReleaseBallistics,
+}
+
+/// A feed-forward compressor for 1 or 2 (up to `max_channels`) channels. See the module
+/// notes for the signal flow; no latency.
+#[derive(Debug, Clone)]
+pub struct Compressor {
+    sample_rate: f32,
+    applied: CompressorSettings,
+    threshold_db: Smoother,
+    inverse_ratio: Smoother,
+    knee_db: Smoother,
+    link: Smoother,
+    makeup: Smoother,
+    mix: Smoother,
+    computer: GainComputer,
+    /// Detector power at the start of the knee: below it the gain is exactly 0 dB.
+    knee_start_power: f32,
+    curve_moving: bool,
+    channels: Vec<Channel>,
+    key: Vec<[f32; CHUNK]>,
+    gains: Vec<[f32; CHUNK]>,
+    dry: [f32; CHUNK],
+    wet: [f32; CHUNK],
+    gain_reduction_db: f32,
+}
+
+impl Compressor {
+    /// A compressor for up to `max_channels` channels at `sample_rate`, with default
+    /// settings, at rest.
+    pub fn new(sample_rate: f32, max_channels: usize) -> Self {
+        let max_channels = max_channels.max(1);
+        let s = CompressorSettings::default();
+        let smoother =
+            |value| Smoother::new(SmoothingStyle::Linear, SETTINGS_RAMP_MS, sample_rate, value);
+        let channel = Channel {
+            detector: LevelDetector::new(sample_rate, COMPRESSOR_RMS_WINDOW_MS, s.detector),
+            ballistics: Ballistics::new(sample_rate, s.attack_ms, s.release_ms),
+            auto: AutoReleaseBallistics::new(sample_rate, s.attack_ms, s.release_ms),
+        };
+        let mut c = Self {
+            sample_rate,
+            applied: s,
+            threshold_db: smoother(s.threshold_db),
+            inverse_ratio: smoother(1.0 / s.ratio),
+            knee_db: smoother(s.knee_db),
+            link: smoother(s.link_percent / 100.0),
+            makeup: smoother(db_to_gain(s.makeup_db)),
+            mix: smoother(s.mix_percent / 100.0),
+            computer: s.gain_computer(),
+            knee_start_power: 0.0,
+            curve_moving: false,
+            channels: vec![channel; max_channels],
+            key: vec![[0.0; CHUNK]; max_channels],
+            gains: vec![[1.0; CHUNK]; max_channels],
+            dry: [0.0; CHUNK],
+            wet: [1.0; CHUNK],
+            gain_reduction_db: 0.0,
+        };
+        c.update_curve(s.threshold_db, 1.0 / s.ratio, s.knee_db);
+        c
+    }
+
+    /// The sample rate given to `new`.
+    pub fn sample_rate(&self) -> f32 {
+        self.sample_rate
+    }
+
+    /// Latency in samples: always 0.
+    pub fn latency(&self) -> usize {
+        0
+    }
+
+    /// The settings in use (sanitised).
+    pub fn settings(&self) -> &CompressorSettings {
+        &self.applied
+    }
+
+    /// Gain reduction as a positive number of dB (6.0 = 6 dB quieter): the largest over
+    /// the channels and frames of the last block. For meters (the plugin copies it to an
+    /// atomic after each block).
+    pub fn gain_reduction_db(&self) -> f32 {
+        self.gain_reduction_db
+    }
+
+    /// The static curve for the current settings.
+    pub fn gain_computer(&self) -> GainComputer {
+        self.applied.gain_computer()
+    }
+
+    /// Clears all signal state (detectors, ballistics) and jumps every smoothed setting
+    /// to its target; keeps the settings.
+    pub fn reset(&mut self) {
+        for ch in &mut self.channels {
+            ch.detector.reset();
+            ch.ballistics.reset();
+            ch.auto.reset();
+        }
+        for s in [
+            &mut self.threshold_db,
+            &mut self.inverse_ratio,
+            &mut self.knee_db,
+            &mut self.link,
+            &mut self.makeup,
+            &mut self.mix,
+        ] {
+            s.reset_to(s.target());
+        }
+        self.update_curve(
+            self.threshold_db.current(),
+            self.inverse_ratio.current(),
+            self.knee_db.current(),
+        );
+        self.curve_moving = false;
+        self.gain_reduction_db = 0.0;
+    }
+
+    /// Applies settings (sanitised first). Applying the same settings again costs one
+    /// comparison. Continuous values ramp over [`SETTINGS_RAMP_MS`]; time constants and
+    /// switches take effect at once (the ballistics keep the gain continuous).
+    pub fn set_settings(&mut self, settings: &CompressorSettings) {
+        let s = settings.sanitized();
+        if s == self.applied {
+            return;
+        }
+        let old = self.applied;
+        self.threshold_db.set_target(s.threshold_db);
+        self.inverse_ratio.set_target(1.0 / s.ratio);
+        self.knee_db.set_target(s.knee_db);
+        self.curve_moving = self.threshold_db.is_smoothing()
+            || self.inverse_ratio.is_smoothing()
+            || self.knee_db.is_smoothing();
+        self.link.set_target(s.link_percent / 100.0);
+        self.mix.set_target(s.mix_percent / 100.0);
+        let auto_db = if s.auto_makeup {
+            auto_makeup_db(s.threshold_db, s.ratio, s.knee_db)
+        } else {
+            0.0
+        };
+        self.makeup.set_target(db_to_gain(s.makeup_db + auto_db));
+        if s.attack_ms != old.attack_ms || s.release_ms != old.release_ms {
+            for ch in &mut self.channels {
+                ch.ballistics
+                    .set_times(self.sample_rate, s.attack_ms, s.release_ms);
+                ch.auto
+                    .set_times(self.sample_rate, s.attack_ms, s.release_ms);
+            }
+        }
+        if s.auto_release != old.auto_release {
+            for ch in &mut self.channels {
+                if s.auto_release {
+                    ch.auto.start_from(ch.ballistics.state_db());
+                } else {
+                    ch.ballistics.set_state_db(ch.auto.state_db());
+                }
+            }
+        }
+        for ch in &mut self.channels {
+            ch.detector.set_mode(s.detector);
+        }
+        self.applied = s;
+    }
+
+    fn update_curve(&mut self, threshold_db: f32, inverse_ratio: f32, knee_db: f32) {
+        self.computer = GainComputer::from_inverse_ratio(threshold_db, inverse_ratio, knee_db);
+        self.knee_start_power = fast_exp2(self.computer.knee_start_db() / DB_PER_LOG2_POWER);
+    }
+
+    /// Compresses `channels` in place (1 to `max_channels` channels of equal length;
+    /// extra channels are left untouched, a shorter channel limits the frames processed).
+    ///
+    /// `sidechain`: the external key (1 or more channels, at least as long as the main
+    /// block; channel `c` is keyed by sidechain channel `min(c, len − 1)`). Used only when
+    /// `settings.external_sidechain` is on; ignored (own input used) if it is `None`,
+    /// empty or too short. Non-finite input samples are replaced by silence.
+    pub fn process(
+        &mut self,
+        channels: &mut [&mut [f32]],
+        sidechain: Option<&[&[f32]]>,
+        settings: &CompressorSettings,
+    ) {
+        let _ftz = FlushDenormals::new();
+        self.set_settings(settings);
+        let n_ch = channels.len().min(self.channels.len());
+        if n_ch == 0 {
+            self.gain_reduction_db = 0.0;
+            return;
+        }
+        let channels = &mut channels[..n_ch];
+        let frames = channels.iter().map(|c| c.len()).min().unwrap_or(0);
+        for ch in channels.iter_mut() {
+            replace_non_finite(&mut ch[..frames]);
+        }
+        let sidechain = if self.applied.external_sidechain {
+            sidechain.filter(|sc| !sc.is_empty() && sc.iter().all(|c| c.len() >= frames))
+        } else {
+            None
+        };
+        let mut block_gr = 0.0f32;
+        let mut start = 0;
+        while start < frames {
+            let len = (frames - start).min(CHUNK);
+            let end = start + len;
+            for (c, state) in self.channels[..n_ch].iter_mut().enumerate() {
+                let key = &mut self.key[c][..len];
+                match sidechain {
+                    Some(sc) => {
+                        let src = &sc[c.min(sc.len() - 1)][start..end];
+                        for (k, &s) in key.iter_mut().zip(src) {
+                            *k = if s.is_finite() { s } else { 0.0 };
+                        }
+                    }
+                    None => key.copy_from_slice(&channels[c][start..end]),
+                }
+                // TODO(sidechain HPF): filled in once `shared_dsp::filter` lands.
+                state.detector.process_in_place(key);
+            }
+            block_gr = block_gr.max(self.compute_gains(n_ch, len));
+            self.apply_gains(channels, start, len);
+            start = end;
+        }
+        self.gain_reduction_db = block_gr;
+    }
+
+    /// Fills `self.gains[c][..len]` from `self.key[c][..len]` (detector powers); returns
+    /// the largest gain reduction reached.
+    #[inline]
+    fn compute_gains(&mut self, n_ch: usize, len: usize) -> f32 {
+        let auto = self.applied.auto_release;
+        let mut max_gr = 0.0f32;
+        let link_moving = self.link.is_smoothing();
+        let mut link = self.link.current();
+        for i in 0..len {
+            if self.curve_moving {
+                let t = self.threshold_db.next();
+                let r = self.inverse_ratio.next();
+                let k = self.knee_db.next();
+                self.update_curve(t, r, k);
+                self.curve_moving = self.threshold_db.is_smoothing()
+                    || self.inverse_ratio.is_smoothing()
+                    || self.knee_db.is_smoothing();
+            }
+            if link_moving {
+                link = self.link.next();
+            }
+            let mut loudest = 0.0f32;
+            for key in &self.key[..n_ch] {
+                loudest = loudest.max(key[i]);
+            }
+            if link >= 1.0 || n_ch == 1 {
+                // Fully linked: one logarithm per frame, one exponential per distinct
+                // channel state (the states agree once they have converged).
+                let target = self.target_db(loudest);
+                let mut previous: Option<(f32, f32)> = None;
+                for (c, ch) in self.channels[..n_ch].iter_mut().enumerate() {
+                    let gr = smooth(ch, auto, target);
+                    max_gr = max_gr.max(gr);
+                    let gain = match previous {
+                        Some((p_gr, p_gain)) if p_gr == gr => p_gain,
+                        _ => to_gain(gr),
+                    };
+                    previous = Some((gr, gain));
+                    self.gains[c][i] = gain;
+                }
+            } else {
+                for c in 0..n_ch {
+                    let own = self.key[c][i];
+                    let power = own + link * (loudest - own);
+                    let target = self.target_db(power);
+                    let gr = smooth(&mut self.channels[c], auto, target);
+                    max_gr = max_gr.max(gr);
+                    self.gains[c][i] = to_gain(gr);
+                }
+            }
+        }
+        max_gr
+    }
+
+    /// The target gain reduction (dB, ≥ 0) for a detector power.
+    #[inline]
+    fn target_db(&self, power: f32) -> f32 {
+        if power <= self.knee_start_power {
+            0.0
+        } else {
+            -self.computer.gain_db(fast_power_to_db(power))
+        }
+    }
+
+    /// Multiplies the block by `dry + wet·gain` per frame, `wet` holding the make-up.
+    #[inline]
+    fn apply_gains(&mut self, channels: &mut [&mut [f32]], start: usize, len: usize) {
+        if !self.makeup.is_smoothing() && !self.mix.is_smoothing() {
+            let wet_amount = self.mix.current();
+            let dry = 1.0 - wet_amount;
+            let wet = wet_amount * self.makeup.current();
+            for (channel, gains) in channels.iter_mut().zip(&self.gains) {
+                for (x, &g) in channel[start..start + len].iter_mut().zip(&gains[..len]) {
+                    *x *= dry + wet * g;
+                }
+            }
+        } else {
+            for i in 0..len {
+                let wet_amount = self.mix.next();
+                self.dry[i] = 1.0 - wet_amount;
+                self.wet[i] = wet_amount * self.makeup.next();
+            }
+            for (channel, gains) in channels.iter_mut().zip(&self.gains) {
+                let frames = channel[start..start + len].iter_mut().zip(&gains[..len]);
+                for ((x, &g), (&dry, &wet)) in frames.zip(self.dry.iter().zip(&self.wet)) {
+                    *x *= dry + wet * g;
+                }
+            }
+        }
+    }
+}
+
+/// One ballistics step for a channel.
+#[inline]
+fn smooth(ch: &mut Channel, auto: bool, target_db: f32) -> f32 {
+    if auto {
+        ch.auto.tick(target_db)
+    } else {
+        ch.ballistics.tick(target_db)
+    }
+}
+
+/// Gain reduction (dB, ≥ 0) to an amplitude gain.
+#[inline]
+fn to_gain(gr_db: f32) -> f32 {
+    if gr_db == 0.0 {
+        1.0
+    } else {
+        fast_db_to_gain(-gr_db)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::test_util::{amp, program, rms_db, sine};
+    use super::*;
+
+    const FS: f32 = 48_000.0;
+
+    /// A compressor with `settings` applied and settled (no ramps from the defaults).
+    fn compressor(channels: usize, settings: &CompressorSettings) -> Compressor {
+        let mut c = Compressor::new(FS, channels);
+        c.set_settings(settings);
+        c.reset();
+        c
+    }
+
+    fn run_mono(
+        c: &mut Compressor,
+        input: &[f32],
+        sc: Option<&[f32]>,
+        s: &CompressorSettings,
+    ) -> Vec<f32> {
+        let mut out = input.to_vec();
+        for (n, block) in out.chunks_mut(512).enumerate() {
+            let range = n * 512..n * 512 + block.len();
+            let key = sc.map(|k| [&k[range]]);
+            c.process(&mut [block], key.as_ref().map(|k| &k[..]), s);
+        }
+        out
+    }
+
+    #[test]
+    fn static_curve_matches_the_formula() {
+        // 1 kHz sines (48-sample period) from −60 to 0 dBFS, threshold −30 dBFS.
+        // Peak detection: attack 0.05 ms catches each peak, release 5 s droops by
+        // GR·(0.5 ms / 2.28 s) ≤ 0.013 dB between peaks (τ = 5 s / ln 9), so the gain is
+        // constant to ~0.01 dB and out/in RMS is the static gain.
+        // RMS detection: the 10 ms window holds exactly 10 periods, so the detected level
+        // has no ripple at all; fast ballistics (1 ms / 50 ms) then settle exactly.
+        // Tolerance 0.1 dB (the issue's); the expected error is ≤ 0.015 dB.
+        for &(detector, attack, release) in &[
+            (DetectorMode::Peak, 0.05, 5000.0),
+            (DetectorMode::Rms, 1.0, 50.0),
+        ] {
+            for &knee in &[0.0f32, 12.0] {
+                for &ratio in &[2.0f32, 4.0, f32::INFINITY] {
+                    let s = CompressorSettings {
+                        threshold_db: -30.0,
+                        ratio,
+                        knee_db: knee,
+                        attack_ms: attack,
+                        release_ms: release,
+                        detector,
+                        ..Default::default()
+                    };
+                    let curve = s.gain_computer();
+                    for step in 0..=12 {
+                        let level = -60.0 + 5.0 * step as f32;
+                        let mut c = compressor(1, &s);
+                        let input = sine(amp(level), 48, 2880);
+                        let out = run_mono(&mut c, &input, None, &s);
+                        // Settled after 40 ms; measure the last 20 ms (20 periods).
+                        let measured = rms_db(&out[1920..]) - rms_db(&input[1920..]);
+                        let expected = curve.static_gain_db(level) as f64;
+                        assert!(
+                            (measured - expected).abs() < 0.1,
+                            "{detector:?} knee {knee} ratio {ratio} at {level} dBFS: \
+                             {measured:.3} dB, formula {expected:.3} dB"
+                        );
+                    }
+                }
+            }
+        }
+    }
+
+    /// Gain reduction (dB, positive) per frame of a processed block.
+    fn gain_reduction(input: &[f32], output: &[f32]) -> Vec<f32> {
+        input
+            .iter()
+            .zip(output)
+            .map(|(&i, &o)| -20.0 * (o / i).abs().log10())
+            .collect()
+    }
+
+    /// Samples between the 10 % and 90 % points of a gain-reduction change from `from`
+    /// to `to` dB, searched from `start`.
+    fn ten_ninety(gr: &[f32], start: usize, from: f32, to: f32) -> f32 {
+        let at = |fraction: f32| {
+            let level = from + fraction * (to - from);
+            let idx = gr[start..]
+                .iter()
+                .position(|&g| if to > from { g >= level } else { g <= level })
+                .expect("crossing");
+            start + idx
+        };
+        (at(0.9) - at(0.1)) as f32
+    }
+
+    #[test]
+    fn attack_and_release_are_ten_to_ninety_percent_times() {
+        // A 20 dB step of a constant-magnitude signal (a ±A square wave, so the peak
+        // detector sees a clean step) from the threshold to 20 dB over it at ∞:1: the
+        // gain reduction steps from 0 to 20 dB and back. Tolerance: 10 % (the issue's);
+        // the expected error is ±1 sample (crossings on the sample grid), ≤ 4 % at 0.5 ms.
+        for &(attack, release, auto) in &[
+            (0.5f32, 5.0f32, false),
+            (10.0, 100.0, false),
+            (100.0, 1000.0, false),
+            (10.0, 400.0, true),
+        ] {
+            let s = CompressorSettings {
+                threshold_db: -30.0,
+                ratio: f32::INFINITY,
+                knee_db: 0.0,
+                attack_ms: attack,
+                release_ms: release,
+                auto_release: auto,
+                ..Default::default()
+            };
+            let mut c = compressor(1, &s);
+            let hold = (attack * 48.0 * 6.0) as usize + 480;
+            let tail = (release * 48.0 * 3.0) as usize + 480;
+            let square = |level: f32, n: usize| -> Vec<f32> {
+                (0..n)
+                    .map(|i| if i % 48 < 24 { amp(level) } else { -amp(level) })
+                    .collect()
+            };
+            let mut input = square(-30.0, 480);
+            input.extend(square(-10.0, hold));
+            input.extend(square(-30.0, tail));
+            let out = run_mono(&mut c, &input, None, &s);
+            let gr = gain_reduction(&input, &out);
+            let rise = ten_ninety(&gr, 480, 0.0, 20.0) / 48.0;
+            assert!(
+                (rise / attack - 1.0).abs() < 0.1,
+                "attack {attack} ms measured {rise} ms"
+            );
+            if !auto {
+                let fall = ten_ninety(&gr, 480 + hold, 20.0, 0.0) / 48.0;
+                assert!(
+                    (fall / release - 1.0).abs() < 0.1,
+                    "release {release} ms: {fall} ms"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn mix_half_is_the_average_of_dry_and_wet() {
+        let input = program(9600, 7);
+        let base = CompressorSettings {
+            threshold_db: -30.0,
+            ratio: 8.0,
+            attack_ms: 1.0,
+            release_ms: 50.0,
+            makeup_db: 6.0,
+            ..Default::default()
+        };
+        let run = |mix: f32| {
+            let s = CompressorSettings {
+                mix_percent: mix,
+                ..base
+            };
+            let mut c = compressor(1, &s);
+            run_mono(&mut c, &input, None, &s)
+        };
+        let (dry, wet, half) = (run(0.0), run(100.0), run(50.0));
+        assert_eq!(dry, input, "0 % is the dry signal, untouched");
+        assert!(
+            wet.iter().zip(&input).any(|(w, i)| (w - i).abs() > 0.01),
+            "wet differs"
+        );
+        for n in 0..input.len() {
+            let average = 0.5 * (dry[n] + wet[n]);
+            // ±0.01 dB (the issue's) is a relative error of 0.115 %; 1e-9 absolute covers
+            // samples at exact zero.
+            let tolerance = average.abs() * (10f32.powf(0.01 / 20.0) - 1.0) + 1e-9;
+            assert!((half[n] - average).abs() <= tolerance, "frame {n}");
+        }
+    }
+
+    #[test]
+    fn external_sidechain_ducks_by_the_curve() {
+        // Main: a sustained 100 Hz bass at −24 dBFS, below the −20 dBFS threshold, so it
+        // is never compressed by itself. Key: silence, then a 1 kHz "kick" at −4 dBFS.
+        let s = CompressorSettings {
+            threshold_db: -20.0,
+            ratio: 4.0,
+            knee_db: 6.0,
+            attack_ms: 1.0,
+            release_ms: 5000.0,
+            external_sidechain: true,
+            ..Default::default()
+        };
+        let bass = sine(amp(-24.0), 480, 14_400);
+        let mut kick = vec![0.0; 4800];
+        kick.extend(sine(amp(-4.0), 48, 9600));
+        let mut c = compressor(1, &s);
+        let out = run_mono(&mut c, &bass, Some(&kick), &s);
+        // Before the kick: untouched (gain exactly 1).
+        assert_eq!(&out[..4800], &bass[..4800]);
+        // During the kick, after 50 ms to settle: ducked by the curve at −4 dBFS, ±0.1 dB
+        // (peak detection; release droop ≤ 0.005 dB, see `static_curve_matches_the_formula`).
+        let ducked = rms_db(&out[7200..]) - rms_db(&bass[7200..]);
+        let expected = s.gain_computer().static_gain_db(-4.0) as f64;
+        assert!(
+            (ducked - expected).abs() < 0.1,
+            "ducked {ducked} dB, curve {expected} dB"
+        );
+        assert!(expected < -10.0, "the test ducks by a clear amount");
+        // Without the switch the key is ignored.
+        let internal = CompressorSettings {
+            external_sidechain: false,
+            ..s
+        };
+        let mut c = compressor(1, &internal);
+        let out = run_mono(&mut c, &bass, Some(&kick), &internal);
+        assert_eq!(out, bass);
+    }
+
+    #[test]
+    fn stereo_link_shares_the_loudest_channels_gain() {
+        let loud = sine(amp(-6.0), 48, 4800);
+        let quiet = sine(amp(-40.0), 48, 4800);
+        let run = |link: f32| {
+            let s = CompressorSettings {
+                threshold_db: -20.0,
+                ratio: 4.0,
+                knee_db: 0.0,
+                attack_ms: 1.0,
+                release_ms: 5000.0,
+                link_percent: link,
+                ..Default::default()
+            };
+            let mut c = compressor(2, &s);
+            let (mut l, mut r) = (loud.clone(), quiet.clone());
+            c.process(&mut [&mut l, &mut r], None, &s);
+            (
+                rms_db(&l[2400..]) - rms_db(&loud[2400..]),
+                rms_db(&r[2400..]) - rms_db(&quiet[2400..]),
+            )
+        };
+        let (l, r) = run(100.0);
+        // Linked: both channels get the loud channel's 10.5 dB (14 dB over at 4:1).
+        // 0.02 dB: release droop between the peaks of the sine (5 s release: at most
+        // 10.5 dB · 0.5 ms / 2.28 s = 0.0023 dB) and the 50 ms settling window.
+        assert!((l + 10.5).abs() < 0.02 && (r - l).abs() < 1e-4, "{l} {r}");
+        let (l, r) = run(0.0);
+        assert!(
+            (l + 10.5).abs() < 0.02 && r.abs() < 1e-6,
+            "independent: {l} {r}"
+        );
+        let (l, r) = run(50.0);
+        assert!(
+            (l + 10.5).abs() < 0.02 && r < -3.0 && r > l,
+            "half linked: {l} {r}"
+        );
+    }
+
+    #[test]
+    fn auto_makeup_formula() {
+        // −gain(0 dBFS)/2: 20 dB over at 4:1 is 15 dB of reduction → 7.5 dB.
+        assert!((auto_makeup_db(-20.0, 4.0, 0.0) - 7.5).abs() < 1e-5);
+        assert!((auto_makeup_db(-30.0, f32::INFINITY, 0.0) - 15.0).abs() < 1e-5);
+        assert_eq!(auto_makeup_db(-20.0, 1.0, 12.0), 0.0);
+        // Applied: a level below the threshold comes out 7.5 dB louder.
+        let s = CompressorSettings {
+            threshold_db: -20.0,
+            ratio: 4.0,
+            knee_db: 0.0,
+            auto_makeup: true,
+            ..Default::default()
+        };
+        let mut c = compressor(1, &s);
+        let input = sine(amp(-40.0), 48, 960);
+        let out = run_mono(&mut c, &input, None, &s);
+        // f32 gain: 1e-4 dB.
+        assert!((rms_db(&out) - rms_db(&input) - 7.5).abs() < 1e-4);
+    }
+
+    #[test]
+    fn hostile_input_stays_finite_and_the_next_clean_block_is_clean() {
+        let s = CompressorSettings {
+            threshold_db: -40.0,
+            ratio: 10.0,
+            makeup_db: 36.0,
+            detector: DetectorMode::Rms,
+            auto_release: true,
+            link_percent: 30.0,
+            ..Default::default()
+        };
+        let clean = program(512, 3);
+        let hostile: Vec<Vec<f32>> = vec![
+            (0..512)
+                .map(|n| if n % 64 < 32 { 1.0 } else { -1.0 })
+                .collect(),
+            vec![0.0; 512],
+            vec![1e-40; 512],
+            (0..512)
+                .map(|n| [f32::NAN, f32::INFINITY, f32::NEG_INFINITY, 0.5][n % 4])
+                .collect(),
+            vec![f32::NAN; 512],
+        ];
+        for bad in &hostile {
+            let mut c = compressor(2, &s);
+            let (mut l, mut r) = (bad.clone(), bad.clone());
+            c.process(&mut [&mut l, &mut r], Some(&[bad]), &s);
+            assert!(l.iter().chain(&r).all(|x| x.is_finite()), "finite output");
+            assert!(c.gain_reduction_db().is_finite());
+            let (mut l, mut r) = (clean.clone(), clean.clone());
+            c.process(&mut [&mut l, &mut r], None, &s);
+            assert!(l.iter().chain(&r).all(|x| x.is_finite() && x.abs() < 100.0));
+        }
+        // A block of nothing but NaN/Inf is treated exactly as silence: the clean block
+        // after it is bit-identical to the clean block after a silent block.
+        let mut after_nan = compressor(1, &s);
+        let mut after_silence = compressor(1, &s);
+        run_mono(&mut after_nan, &[f32::NAN; 512], None, &s);
+        run_mono(&mut after_silence, &[0.0; 512], None, &s);
+        assert_eq!(
+            run_mono(&mut after_nan, &clean, None, &s),
+            run_mono(&mut after_silence, &clean, None, &s)
+        );
+    }
+
+    /// Processes a stereo signal in blocks of the given sizes (cycled), switching
+    /// settings at frame `switch_at`, which every size pattern must land on.
+    fn run_blocks(
+        input: &[Vec<f32>; 2],
+        sizes: &[usize],
+        a: &CompressorSettings,
+        b: &CompressorSettings,
+    ) -> [Vec<f32>; 2] {
+        let mut c = compressor(2, a);
+        let mut out = input.clone();
+        let switch_at = 4800;
+        let (mut start, mut k) = (0, 0);
+        let frames = input[0].len();
+        while start < frames {
+            let limit = if start < switch_at { switch_at } else { frames };
+            let len = sizes[k % sizes.len()].min(limit - start);
+            k += 1;
+            let s = if start < switch_at { a } else { b };
+            let (l, r) = out.split_at_mut(1);
+            let sc = [&input[1][start..start + len]];
+            c.process(
+                &mut [&mut l[0][start..start + len], &mut r[0][start..start + len]],
+                Some(&sc),
+                s,
+            );
+            start += len;
+        }
+        out
+    }
+
+    #[test]
+    fn block_size_does_not_change_the_output() {
+        // Everything (detectors, link, smoothers, ballistics) advances per frame and the
+        // 64-frame chunks only lay out scratch memory, so any block split gives
+        // bit-identical output, including across a settings ramp.
+        let input = [
+            program(9600, 11),
+            program(9600, 12).iter().map(|x| 0.3 * x).collect(),
+        ];
+        let a = CompressorSettings {
+            threshold_db: -30.0,
+            link_percent: 40.0,
+            detector: DetectorMode::Rms,
+            auto_release: true,
+            ..Default::default()
+        };
+        let b = CompressorSettings {
+            threshold_db: -12.0,
+            ratio: f32::INFINITY,
+            knee_db: 18.0,
+            link_percent: 100.0,
+            makeup_db: 4.0,
+            mix_percent: 70.0,
+            external_sidechain: true,
+            ..a
+        };
+        let whole = run_blocks(&input, &[8192], &a, &b);
+        assert_eq!(run_blocks(&input, &[1], &a, &b), whole, "per sample");
+        assert_eq!(
+            run_blocks(&input, &[7, 64, 13, 100, 1, 333], &a, &b),
+            whole,
+            "odd blocks"
+        );
+    }
+
+    #[test]
+    fn reset_reproduces_the_output() {
+        let s = CompressorSettings {
+            threshold_db: -30.0,
+            auto_release: true,
+            ..Default::default()
+        };
+        let input = program(4800, 5);
+        let mut c = compressor(1, &s);
+        let first = run_mono(&mut c, &input, None, &s);
+        c.reset();
+        assert_eq!(run_mono(&mut c, &input, None, &s), first);
+        assert_eq!(c.latency(), 0);
+    }
+
+    #[test]
+    fn settings_are_sanitised() {
+        let s = CompressorSettings {
+            threshold_db: f32::NAN,
+            ratio: 0.5,
+            attack_ms: 0.0,
+            release_ms: 1e9,
+            sidechain_hpf_hz: Some(f32::NAN),
+            mix_percent: 150.0,
+            ..Default::default()
+        }
+        .sanitized();
+        assert_eq!(s.threshold_db, CompressorSettings::default().threshold_db);
+        assert_eq!((s.ratio, s.attack_ms, s.release_ms), (1.0, 0.05, 5000.0));
+        assert_eq!((s.sidechain_hpf_hz, s.mix_percent), (None, 100.0));
+        let mut c = Compressor::new(FS, 2);
+        let mut block = vec![0.1f32; 8192];
+        c.process(&mut [&mut block], None, &s);
+        c.process(&mut [], None, &s);
+        assert!(block.iter().all(|x| x.is_finite()));
+    }
+}
