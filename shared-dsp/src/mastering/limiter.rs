@@ -177,6 +177,17 @@ impl MinHold {
         }
     }
 
+    /// Takes `other`'s state into this one's buffers (same capacity; no allocation,
+    /// unlike `clone`).
+    fn copy_from(&mut self, other: &Self) {
+        self.values.copy_from_slice(&other.values);
+        self.stamps.copy_from_slice(&other.stamps);
+        self.head = other.head;
+        self.len = other.len;
+        self.window = other.window;
+        self.now = other.now;
+    }
+
     fn set_window(&mut self, window: usize) {
         self.window = window.clamp(1, self.values.len() - 1) as u64;
         debug_assert!(self.values.len().is_power_of_two());
@@ -237,6 +248,15 @@ impl MovingAverage {
         }
     }
 
+    /// Takes `other`'s state into this one's buffer (same capacity; no allocation).
+    fn copy_from(&mut self, other: &Self) {
+        self.ring.copy_from_slice(&other.ring);
+        self.window = other.window;
+        self.pos = other.pos;
+        self.sum = other.sum;
+        self.scale = other.scale;
+    }
+
     fn set_window(&mut self, window: usize) {
         self.window = window.clamp(1, self.ring.len());
         self.scale = 1.0 / self.window as f64;
@@ -276,6 +296,15 @@ struct GainPath {
 }
 
 impl GainPath {
+    /// Takes `other`'s state without allocating.
+    fn copy_from(&mut self, other: &Self) {
+        self.hold.copy_from(&other.hold);
+        self.box1.copy_from(&other.box1);
+        self.box2.copy_from(&other.box2);
+        self.release = other.release;
+        self.auto = other.auto;
+    }
+
     fn new(max_hold: usize, max_box: usize, fs: f32, release_ms: f32) -> Self {
         Self {
             hold: MinHold::new(max_hold),
@@ -574,8 +603,9 @@ impl TruePeakLimiter {
         }
         if linked && n_ch == 2 {
             // Keep the second path's state equal, so unlinking later is seamless.
-            let first = self.paths[0].clone();
-            self.paths[1] = first;
+            // (In place: `clone` would allocate on the audio thread.)
+            let (first, second) = self.paths.split_at_mut(1);
+            second[0].copy_from(&first[0]);
         }
         let mask = self.mask;
         for c in 0..n_ch {
