@@ -2,7 +2,9 @@
 //!
 //! # Detection
 //!
-//! Each channel goes through the loudness module's [`TruePeakInterpolator`] at **twice
+//! Each channel goes through the loudness module's
+//! [`TruePeakInterpolator`](crate::loudness::TruePeakInterpolator) (its taps, evaluated in
+//! the folded form of `super::peak_detector`: half the multiplications) at **twice
 //! the BS.1770 factor** (8× at 44.1/48 kHz, 4× at 88.2/96 kHz, 2× above): its envelope
 //! is the largest absolute value of the oversampled signal in each input interval. 8×
 //! rather than 4×: between 4× points a band-limited signal can rise by up to
@@ -53,13 +55,13 @@
 //! the limiter (they reach the output one latency later).
 
 use super::crossover::StereoSection;
+use super::peak_detector::FoldedPeakEnvelope;
 use super::CHUNK;
 use crate::denormal::FlushDenormals;
 use crate::dynamics::fast_math::{fast_db_to_gain, fast_power_to_db};
 use crate::dynamics::{AutoReleaseBallistics, Ballistics};
 use crate::filter::BiquadCoeffs;
 use crate::loudness::true_peak::oversampling_factor_for;
-use crate::loudness::TruePeakInterpolator;
 use crate::sanitize::replace_non_finite;
 use crate::smoother::{Smoother, SmoothingStyle};
 
@@ -378,11 +380,11 @@ pub const MAX_CHANNELS: usize = 2;
 pub struct TruePeakLimiter {
     sample_rate: f32,
     settings: LimiterSettings,
-    detectors: [TruePeakInterpolator; MAX_CHANNELS],
+    detectors: [FoldedPeakEnvelope; MAX_CHANNELS],
     /// Detector pre-emphasis, both channels in SIMD lanes (see the module notes).
     emphasis: StereoSection,
     /// Detectors of the emphasised signal.
-    emphasis_detectors: [TruePeakInterpolator; MAX_CHANNELS],
+    emphasis_detectors: [FoldedPeakEnvelope; MAX_CHANNELS],
     emphasis_envelope: [f32; CHUNK],
     /// The emphasised detector inputs.
     key: [[f32; CHUNK]; MAX_CHANNELS],
@@ -410,7 +412,7 @@ impl TruePeakLimiter {
             48_000.0
         };
         let factor = (DETECTOR_FACTOR_MULTIPLE * oversampling_factor_for(fs as f64)).min(8);
-        let detector = TruePeakInterpolator::with_factor(factor);
+        let detector = FoldedPeakEnvelope::with_factor(factor);
         let max_lookahead = Self::lookahead_samples(MAX_LOOKAHEAD_MS, fs);
         let max_hold = max_lookahead + 2 * FLAT_SAMPLES + 1;
         let max_delay = detector.latency() + max_lookahead + FLAT_SAMPLES;
@@ -428,7 +430,7 @@ impl TruePeakLimiter {
             )),
             key: [[0.0; CHUNK]; MAX_CHANNELS],
             emphasis_detectors: std::array::from_fn(|_| {
-                TruePeakInterpolator::with_factor(oversampling_factor_for(fs as f64))
+                FoldedPeakEnvelope::with_factor(oversampling_factor_for(fs as f64))
             }),
             emphasis_envelope: [0.0; CHUNK],
             paths: std::array::from_fn(|_| {
