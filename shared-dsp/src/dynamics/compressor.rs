@@ -366,6 +366,9 @@ impl Compressor {
         let mut max_gr = 0.0f32;
         let link_moving = self.link.is_smoothing();
         let mut link = self.link.current();
+        if !self.curve_moving && !link_moving && (link >= 1.0 || n_ch == 1) {
+            return self.compute_linked_gains(n_ch, len);
+        }
         for i in 0..len {
             if self.curve_moving {
                 let t = self.threshold_db.next();
@@ -407,6 +410,77 @@ impl Compressor {
                     max_gr = max_gr.max(gr);
                     self.gains[c][i] = to_gain(gr);
                 }
+            }
+        }
+        max_gr
+    }
+
+    /// [`Self::compute_gains`] while fully linked with a steady curve: the same values,
+    /// staged over the chunk so the dB conversions (no frame-to-frame dependency)
+    /// vectorise and only the ballistics run frame by frame; channels whose ballistics
+    /// state equals the first channel's (same state, same targets: same results) share
+    /// its run.
+    fn compute_linked_gains(&mut self, n_ch: usize, len: usize) -> f32 {
+        let auto = self.applied.auto_release;
+        let [first, rest @ ..] = &mut self.gains[..n_ch] else {
+            return 0.0;
+        };
+        let first = &mut first[..len];
+        // Stage 1: target gain reduction of the loudest channel, into `first`.
+        first.copy_from_slice(&self.key[0][..len]);
+        for key in &self.key[1..n_ch] {
+            for (t, &k) in first.iter_mut().zip(&key[..len]) {
+                *t = t.max(k);
+            }
+        }
+        for t in first.iter_mut() {
+            *t = if *t <= self.knee_start_power {
+                0.0
+            } else {
+                -self.computer.gain_db(fast_power_to_db(*t))
+            };
+        }
+        // Stage 2: ballistics (frame by frame), targets → gain reductions. Channels whose
+        // state equals the first's get copies: `rest` holds the targets for the others.
+        let (ch0, others) = self.channels[..n_ch].split_at_mut(1);
+        let ch0 = &mut ch0[0];
+        let mut distinct = [false; 8];
+        for (c, (ch, gains)) in others.iter_mut().zip(rest.iter_mut()).enumerate() {
+            let same = ch.ballistics == ch0.ballistics && ch.auto == ch0.auto;
+            if let Some(d) = distinct.get_mut(c) {
+                *d = !same;
+            }
+            if !same || c >= distinct.len() {
+                for (g, &t) in gains[..len].iter_mut().zip(first.iter()) {
+                    *g = smooth(ch, auto, t);
+                }
+            }
+        }
+        for t in first.iter_mut() {
+            *t = smooth(ch0, auto, *t);
+        }
+        for (c, ch) in others.iter_mut().enumerate() {
+            if !distinct.get(c).copied().unwrap_or(true) {
+                ch.ballistics = ch0.ballistics;
+                ch.auto = ch0.auto;
+            }
+        }
+        // Stage 3: gain reductions → gains (no dependency: vectorises); copies again for
+        // the channels that shared the first's run.
+        let max_gr = first.iter().fold(0.0f32, |m, &g| m.max(g));
+        for g in first.iter_mut() {
+            *g = to_gain(*g);
+        }
+        let mut max_gr = max_gr;
+        for (c, gains) in rest.iter_mut().enumerate() {
+            let gains = &mut gains[..len];
+            if distinct.get(c).copied().unwrap_or(true) {
+                max_gr = gains.iter().fold(max_gr, |m, &g| m.max(g));
+                for g in gains.iter_mut() {
+                    *g = to_gain(*g);
+                }
+            } else {
+                gains.copy_from_slice(first);
             }
         }
         max_gr

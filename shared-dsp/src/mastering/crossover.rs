@@ -387,7 +387,15 @@ impl Crossover3 {
     /// channels' `split`/`allpass`.
     #[inline]
     pub fn step(&mut self) {
-        if self.phase == 0 && (self.low.is_smoothing() || self.high.is_smoothing()) {
+        self.step_updated();
+    }
+
+    /// [`Self::step`], returning whether the coefficients changed (for a caller that
+    /// runs the sections of [`Self::section_coeffs`] itself).
+    #[inline]
+    pub(crate) fn step_updated(&mut self) -> bool {
+        let update = self.phase == 0 && (self.low.is_smoothing() || self.high.is_smoothing());
+        if update {
             self.low.skip(UPDATE_INTERVAL);
             self.high.skip(UPDATE_INTERVAL);
             self.update_coefficients();
@@ -396,6 +404,16 @@ impl Crossover3 {
         if self.phase == UPDATE_INTERVAL {
             self.phase = 0;
         }
+        update
+    }
+
+    /// The current sections: `[low LP, low HP, low AP, high LP, high HP, high AP]`
+    /// (each LP/HP used twice; see [`Self::split`] and [`Self::allpass`]).
+    pub(crate) fn section_coeffs(&self) -> [SvfCoeffs; 6] {
+        let (l, h) = (&self.low_svf, &self.high_svf);
+        [
+            l.lowpass, l.highpass, l.allpass, h.lowpass, h.highpass, h.allpass,
+        ]
     }
 
     /// Splits one sample of channel `channel` (0 or 1; larger values use channel 1) into

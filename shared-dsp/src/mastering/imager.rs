@@ -21,10 +21,10 @@
 //! mono below on or off, and the imager on or off, cross-fade over [`SWITCH_FADE_MS`].
 //! A mono input passes untouched. No latency.
 
-use super::crossover::{
-    two, Crossover3, CrossoverSettings, Lr8Svf, DEFAULT_HIGH_HZ, DEFAULT_LOW_HZ,
-};
+use super::crossover::{Crossover3, CrossoverSettings, Lr8Svf, DEFAULT_HIGH_HZ, DEFAULT_LOW_HZ};
 use super::CHUNK;
+use crate::filter::simd::F64x2;
+use crate::filter::svf::SvfCoeffs2;
 use crate::filter::Biquad;
 use crate::sanitize::replace_non_finite;
 use crate::smoother::{Smoother, SmoothingStyle};
@@ -68,6 +68,57 @@ impl Default for ImagerSettings {
     }
 }
 
+/// Two filter sections in the lanes of one SIMD register, each with its own state
+/// (lane 0, lane 1); the same arithmetic as two [`Biquad`]s.
+#[derive(Debug, Clone, Copy, Default)]
+struct Pair {
+    coeffs: SvfCoeffs2,
+    ic1: F64x2,
+    ic2: F64x2,
+}
+
+impl Pair {
+    #[inline(always)]
+    fn run(&mut self, a: f64, b: f64) -> (f64, f64) {
+        let [y0, y1] = self
+            .coeffs
+            .run(F64x2::new(a, b), &mut self.ic1, &mut self.ic2)
+            .to_array();
+        (y0, y1)
+    }
+
+    fn reset(&mut self) {
+        self.ic1 = F64x2::default();
+        self.ic2 = F64x2::default();
+    }
+
+    /// Clears lane 0, keeps lane 1.
+    fn reset_lane0(&mut self) {
+        self.ic1 = F64x2::new(0.0, self.ic1.to_array()[1]);
+        self.ic2 = F64x2::new(0.0, self.ic2.to_array()[1]);
+    }
+}
+
+/// The imager's 17 sections per frame, run two at a time where they do not depend on
+/// each other (9 register passes; lanes as named, `(lane 0 | lane 1)`):
+///
+/// ```text
+/// split:  (LP f1 | HP f1) ×2 on S,  (LP f2 | HP f2) ×2 on the rest,
+/// tail:   (AP f2 on low band | AP f1 on M)
+/// mono:   (HP₈ 1st | AP f2 on M), (HP₈ 2nd | mono AP 1st), (HP₈ 3rd | mono AP 2nd), HP₈ 4th
+/// ```
+///
+/// The crossover's own sections are not used (its coefficients are); the values are
+/// those of [`Crossover3::split`], [`Crossover3::allpass`] and the mono filters run one
+/// by one (bit for bit: same operations per lane).
+#[derive(Debug, Clone, Copy, Default)]
+struct Sections {
+    split: [Pair; 4],
+    tail: Pair,
+    mono: [Pair; 3],
+    last: Biquad,
+}
+
 /// The stereo imager (see the module notes).
 #[derive(Debug, Clone)]
 pub struct StereoImager {
@@ -79,9 +130,9 @@ pub struct StereoImager {
     mono_mix: Smoother,
     mono_freq: Smoother,
     mono_phase: usize,
-    /// Side high-pass (4 sections) and mid allpass (2 sections).
-    side_hp: [Biquad; 4],
-    mid_ap: [Biquad; 2],
+    /// The mono-below sections (side high-pass, mid allpass).
+    mono_svf: Lr8Svf,
+    sections: Sections,
     idle: bool,
 }
 
@@ -103,8 +154,8 @@ impl StereoImager {
             mono_mix: lin(SWITCH_FADE_MS, 0.0),
             mono_freq: Smoother::new(SmoothingStyle::Logarithmic, FREQ_RAMP_MS, fs, 120.0),
             mono_phase: 0,
-            side_hp: [Biquad::default(); 4],
-            mid_ap: [Biquad::default(); 2],
+            mono_svf: Lr8Svf::default(),
+            sections: Sections::default(),
             idle: false,
         };
         im.update_mono_filters();
@@ -126,8 +177,7 @@ impl StereoImager {
         {
             s.reset_to(s.target());
         }
-        self.side_hp.iter_mut().for_each(Biquad::reset);
-        self.mid_ap.iter_mut().for_each(Biquad::reset);
+        self.reset_sections();
         self.mono_phase = 0;
         self.update_mono_filters();
         self.idle = false;
@@ -175,13 +225,43 @@ impl StereoImager {
     }
 
     fn update_mono_filters(&mut self) {
-        let c = Lr8Svf::new(self.mono_freq.current() as f64, self.sample_rate as f64);
-        for (k, b) in self.side_hp.iter_mut().enumerate() {
-            b.set_svf_coeffs(c.highpass[k / 2]);
-        }
-        for (k, b) in self.mid_ap.iter_mut().enumerate() {
-            b.set_svf_coeffs(c.allpass[k]);
-        }
+        self.mono_svf = Lr8Svf::new(self.mono_freq.current() as f64, self.sample_rate as f64);
+        self.update_sections();
+    }
+
+    /// Loads the current crossover and mono-below coefficients into the sections.
+    fn update_sections(&mut self) {
+        let [low_lp, low_hp, low_ap, high_lp, high_hp, high_ap] = self.crossover.section_coeffs();
+        let m = &self.mono_svf;
+        let s = &mut self.sections;
+        s.split[0].coeffs = SvfCoeffs2::pair(low_lp, low_hp);
+        s.split[1].coeffs = SvfCoeffs2::pair(low_lp, low_hp);
+        s.split[2].coeffs = SvfCoeffs2::pair(high_lp, high_hp);
+        s.split[3].coeffs = SvfCoeffs2::pair(high_lp, high_hp);
+        s.tail.coeffs = SvfCoeffs2::pair(high_ap, low_ap);
+        s.mono[0].coeffs = SvfCoeffs2::pair(m.highpass[0], high_ap);
+        s.mono[1].coeffs = SvfCoeffs2::pair(m.highpass[0], m.allpass[0]);
+        s.mono[2].coeffs = SvfCoeffs2::pair(m.highpass[1], m.allpass[1]);
+        s.last.set_svf_coeffs(m.highpass[1]);
+    }
+
+    /// Clears the state of every section.
+    fn reset_sections(&mut self) {
+        let s = &mut self.sections;
+        s.split.iter_mut().for_each(Pair::reset);
+        s.tail.reset();
+        s.mono.iter_mut().for_each(Pair::reset);
+        s.last.reset();
+    }
+
+    /// Clears the mono-below sections only (lane 0 of the first mono pair is the
+    /// path allpass, which keeps running).
+    fn reset_mono_sections(&mut self) {
+        let s = &mut self.sections;
+        s.mono[0].reset_lane0();
+        s.mono[1].reset();
+        s.mono[2].reset();
+        s.last.reset();
     }
 
     /// Processes a stereo pair in place (fewer than two channels pass untouched; the
@@ -196,8 +276,8 @@ impl StereoImager {
         if !self.on.is_smoothing() && self.on.current() == 0.0 {
             if !self.idle {
                 self.crossover.reset();
-                self.side_hp.iter_mut().for_each(Biquad::reset);
-                self.mid_ap.iter_mut().for_each(Biquad::reset);
+                self.reset_sections();
+                self.update_sections();
                 self.idle = true;
             }
             return;
@@ -235,18 +315,28 @@ impl StereoImager {
             let (x_l, x_r) = (*l as f64, *r as f64);
             let m = 0.5 * (x_l + x_r);
             let s = 0.5 * (x_l - x_r);
-            self.crossover.step();
-            let mut m_out = self.crossover.allpass(0, m);
-            let b = self.crossover.split(1, s);
-            let mut s_out = w[0] * b[0] + w[1] * b[1] + w[2] * b[2];
+            if self.crossover.step_updated() {
+                self.update_sections();
+            }
+            let sec = &mut self.sections;
+            let (low, rest) = sec.split[0].run(s, s);
+            let (low, rest) = sec.split[1].run(low, rest);
+            let (mid, high) = sec.split[2].run(rest, rest);
+            let (mid, high) = sec.split[3].run(mid, high);
+            let (low, m_half) = sec.tail.run(low, m);
+            let mut s_out = w[0] * low + w[1] * mid + w[2] * high;
+            let mut m_out;
             if mono_on {
-                let mut hp = s_out;
-                for f in self.side_hp.iter_mut() {
-                    hp = f.process_sample(hp);
-                }
-                let ap = two(&mut self.mid_ap, m_out);
+                let (hp, m_ap) = sec.mono[0].run(s_out, m_half);
+                m_out = m_ap;
+                let (hp, ap) = sec.mono[1].run(hp, m_out);
+                let (hp, ap) = sec.mono[2].run(hp, ap);
+                let hp = sec.last.process_sample(hp);
                 s_out += mono * (hp - s_out);
                 m_out += mono * (ap - m_out);
+            } else {
+                // Lane 0 idles on silence (its state is cleared after the chunk).
+                m_out = sec.mono[0].run(0.0, m_half).1;
             }
             let (y_l, y_r) = (m_out + s_out, m_out - s_out);
             *l = (x_l + on * (y_l - x_l)) as f32;
@@ -254,8 +344,7 @@ impl StereoImager {
         }
         if !mono_on {
             // Keep the mono filters clean for the next fade-in.
-            self.side_hp.iter_mut().for_each(Biquad::reset);
-            self.mid_ap.iter_mut().for_each(Biquad::reset);
+            self.reset_mono_sections();
         }
     }
 }

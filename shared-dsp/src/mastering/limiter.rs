@@ -2,7 +2,9 @@
 //!
 //! # Detection
 //!
-//! Each channel goes through the loudness module's [`TruePeakInterpolator`] at **twice
+//! Each channel goes through the loudness module's
+//! [`TruePeakInterpolator`](crate::loudness::TruePeakInterpolator) (its taps, evaluated in
+//! the folded form of `super::peak_detector`: half the multiplications) at **twice
 //! the BS.1770 factor** (8× at 44.1/48 kHz, 4× at 88.2/96 kHz, 2× above): its envelope
 //! is the largest absolute value of the oversampled signal in each input interval. 8×
 //! rather than 4×: between 4× points a band-limited signal can rise by up to
@@ -53,13 +55,13 @@
 //! the limiter (they reach the output one latency later).
 
 use super::crossover::StereoSection;
+use super::peak_detector::FoldedPeakEnvelope;
 use super::CHUNK;
 use crate::denormal::FlushDenormals;
 use crate::dynamics::fast_math::{fast_db_to_gain, fast_power_to_db};
 use crate::dynamics::{AutoReleaseBallistics, Ballistics};
 use crate::filter::BiquadCoeffs;
 use crate::loudness::true_peak::oversampling_factor_for;
-use crate::loudness::TruePeakInterpolator;
 use crate::sanitize::replace_non_finite;
 use crate::smoother::{Smoother, SmoothingStyle};
 
@@ -153,74 +155,80 @@ impl LimiterSettings {
     }
 }
 
-/// Running minimum over the last `window` values (monotonic deque in a fixed ring).
+/// Running minimum over the last `window` values, by the van Herk / Gil–Werman
+/// algorithm (M. van Herk, "A fast algorithm for local minimum and maximum filters on
+/// rectangular and octagonal kernels", Pattern Recognition Letters 13, 1992; J. Gil and
+/// M. Werman, IEEE PAMI 15(5), 1993), streamed: the input is cut into blocks of
+/// `window` values; a window ending in the current block is that block's running
+/// (prefix) minimum and a suffix minimum of the previous block. About three
+/// comparisons per value and no data-dependent branch (a monotonic deque mispredicts
+/// on noise-like input). The result is exactly the minimum: same values, no rounding.
 #[derive(Debug, Clone)]
 struct MinHold {
-    values: Box<[f32]>,
-    stamps: Box<[u64]>,
-    head: usize,
-    len: usize,
-    window: u64,
-    now: u64,
+    /// The current block's values so far.
+    block: Box<[f32]>,
+    /// `suffix[k]` = minimum of the previous block from its value `k` on; `+∞` at
+    /// `window` and wherever the previous block is empty (after a reset).
+    suffix: Box<[f32]>,
+    /// Minimum of the current block so far.
+    prefix: f32,
+    /// Values in the current block.
+    pos: usize,
+    window: usize,
 }
 
 impl MinHold {
     fn new(capacity: usize) -> Self {
-        let cap = (capacity.max(1) + 1).next_power_of_two();
+        let cap = capacity.max(1);
         Self {
-            values: vec![1.0; cap].into_boxed_slice(),
-            stamps: vec![0; cap].into_boxed_slice(),
-            head: 0,
-            len: 0,
-            window: capacity.max(1) as u64,
-            now: 0,
+            block: vec![1.0; cap].into_boxed_slice(),
+            suffix: vec![f32::INFINITY; cap + 1].into_boxed_slice(),
+            prefix: f32::INFINITY,
+            pos: 0,
+            window: cap,
         }
     }
 
-    /// Takes `other`'s state into this one's buffers (same capacity; no allocation,
-    /// unlike `clone`).
-    fn copy_from(&mut self, other: &Self) {
-        self.values.copy_from_slice(&other.values);
-        self.stamps.copy_from_slice(&other.stamps);
-        self.head = other.head;
-        self.len = other.len;
-        self.window = other.window;
-        self.now = other.now;
-    }
-
     fn set_window(&mut self, window: usize) {
-        self.window = window.clamp(1, self.values.len() - 1) as u64;
-        debug_assert!(self.values.len().is_power_of_two());
+        self.window = window.clamp(1, self.block.len());
         self.reset();
     }
 
     fn reset(&mut self) {
-        self.head = 0;
-        self.len = 0;
-        self.now = 0;
+        self.suffix.fill(f32::INFINITY);
+        self.prefix = f32::INFINITY;
+        self.pos = 0;
+    }
+
+    /// Becomes a copy of `other` (same capacity), without allocating.
+    fn copy_state_from(&mut self, other: &Self) {
+        self.block.copy_from_slice(&other.block);
+        self.suffix.copy_from_slice(&other.suffix);
+        self.prefix = other.prefix;
+        self.pos = other.pos;
+        self.window = other.window;
     }
 
     #[inline]
     fn push(&mut self, v: f32) -> f32 {
-        let mask = self.values.len() - 1; // a power of two
-        while self.len > 0 {
-            let back = (self.head + self.len - 1) & mask;
-            if self.values[back] >= v {
-                self.len -= 1;
-            } else {
-                break;
+        let w = self.window;
+        let pos = self.pos.min(w - 1); // always `pos` (< window); lets the compiler drop checks
+        self.block[pos] = v;
+        self.prefix = self.prefix.min(v);
+        // The window is the previous block from value `pos + 1` on, and this block to here.
+        let out = self.prefix.min(self.suffix[pos + 1]);
+        self.pos = pos + 1;
+        if self.pos == w {
+            let mut m = f32::INFINITY;
+            for (s, &x) in self.suffix[..w].iter_mut().zip(&self.block[..w]).rev() {
+                m = m.min(x);
+                *s = m;
             }
+            self.suffix[w] = f32::INFINITY;
+            self.prefix = f32::INFINITY;
+            self.pos = 0;
         }
-        let slot = (self.head + self.len) & mask;
-        self.values[slot] = v;
-        self.stamps[slot] = self.now;
-        self.len += 1;
-        while self.stamps[self.head] + self.window <= self.now {
-            self.head = (self.head + 1) & mask;
-            self.len -= 1;
-        }
-        self.now += 1;
-        self.values[self.head]
+        out
     }
 }
 
@@ -248,15 +256,6 @@ impl MovingAverage {
         }
     }
 
-    /// Takes `other`'s state into this one's buffer (same capacity; no allocation).
-    fn copy_from(&mut self, other: &Self) {
-        self.ring.copy_from_slice(&other.ring);
-        self.window = other.window;
-        self.pos = other.pos;
-        self.sum = other.sum;
-        self.scale = other.scale;
-    }
-
     fn set_window(&mut self, window: usize) {
         self.window = window.clamp(1, self.ring.len());
         self.scale = 1.0 / self.window as f64;
@@ -267,6 +266,15 @@ impl MovingAverage {
         self.ring[..self.window].fill(1.0);
         self.pos = 0;
         self.sum = self.window as f64;
+    }
+
+    /// Becomes a copy of `other` (same capacity), without allocating.
+    fn copy_state_from(&mut self, other: &Self) {
+        self.ring.copy_from_slice(&other.ring);
+        self.window = other.window;
+        self.pos = other.pos;
+        self.sum = other.sum;
+        self.scale = other.scale;
     }
 
     #[inline]
@@ -296,15 +304,6 @@ struct GainPath {
 }
 
 impl GainPath {
-    /// Takes `other`'s state without allocating.
-    fn copy_from(&mut self, other: &Self) {
-        self.hold.copy_from(&other.hold);
-        self.box1.copy_from(&other.box1);
-        self.box2.copy_from(&other.box2);
-        self.release = other.release;
-        self.auto = other.auto;
-    }
-
     fn new(max_hold: usize, max_box: usize, fs: f32, release_ms: f32) -> Self {
         Self {
             hold: MinHold::new(max_hold),
@@ -323,25 +322,52 @@ impl GainPath {
         self.auto.reset();
     }
 
-    /// The gain for required gain `r` (≤ 1).
-    #[inline]
-    fn tick(&mut self, r: f32, auto: bool) -> f32 {
-        let held = self.hold.push(r);
-        let smooth = self.box2.push(self.box1.push(held)).min(1.0);
-        let target_db = if smooth >= 1.0 {
-            0.0
+    /// Becomes a copy of `other` (same capacities), without allocating.
+    fn copy_state_from(&mut self, other: &Self) {
+        self.hold.copy_state_from(&other.hold);
+        self.box1.copy_state_from(&other.box1);
+        self.box2.copy_state_from(&other.box2);
+        self.release = other.release;
+        self.auto = other.auto;
+    }
+
+    /// Gains for a chunk of required gains (each ≤ 1): `io` holds the required gains on
+    /// entry and the gains on return; `scratch` (as long) is overwritten.
+    ///
+    /// The same arithmetic, frame by frame, as running hold → averages → dB → release →
+    /// gain per sample, but staged over the chunk: the two recursive stages (hold and
+    /// averages, release) run alone, and the dB conversions between them have no
+    /// dependency from frame to frame, so they run in SIMD lanes (bit-identical: the
+    /// same IEEE operations on each value).
+    fn run(&mut self, io: &mut [f32], scratch: &mut [f32], auto: bool) {
+        let scratch = &mut scratch[..io.len()];
+        for r in io.iter_mut() {
+            let held = self.hold.push(*r);
+            *r = self.box2.push(self.box1.push(held)).min(1.0);
+        }
+        for (t, &smooth) in scratch.iter_mut().zip(io.iter()) {
+            *t = if smooth >= 1.0 {
+                0.0
+            } else {
+                -fast_power_to_db(smooth * smooth)
+            };
+        }
+        if auto {
+            for t in scratch.iter_mut() {
+                *t = self.auto.tick(*t);
+            }
         } else {
-            -fast_power_to_db(smooth * smooth)
-        };
-        let gr = if auto {
-            self.auto.tick(target_db)
-        } else {
-            self.release.tick(target_db)
-        };
-        if gr <= 0.0 {
-            smooth
-        } else {
-            fast_db_to_gain(-gr).min(smooth)
+            for t in scratch.iter_mut() {
+                *t = self.release.tick(*t);
+            }
+        }
+        for (g, &gr) in io.iter_mut().zip(scratch.iter()) {
+            let smooth = *g;
+            *g = if gr <= 0.0 {
+                smooth
+            } else {
+                fast_db_to_gain(-gr).min(smooth)
+            };
         }
     }
 }
@@ -354,15 +380,17 @@ pub const MAX_CHANNELS: usize = 2;
 pub struct TruePeakLimiter {
     sample_rate: f32,
     settings: LimiterSettings,
-    detectors: [TruePeakInterpolator; MAX_CHANNELS],
+    detectors: [FoldedPeakEnvelope; MAX_CHANNELS],
     /// Detector pre-emphasis, both channels in SIMD lanes (see the module notes).
     emphasis: StereoSection,
     /// Detectors of the emphasised signal.
-    emphasis_detectors: [TruePeakInterpolator; MAX_CHANNELS],
+    emphasis_detectors: [FoldedPeakEnvelope; MAX_CHANNELS],
     emphasis_envelope: [f32; CHUNK],
     /// The emphasised detector inputs.
     key: [[f32; CHUNK]; MAX_CHANNELS],
     paths: [GainPath; MAX_CHANNELS],
+    /// The second path has not run since the first last ran linked (see `run_chunk`).
+    second_path_stale: bool,
     ceiling: Smoother,
     lookahead: usize,
     delay: usize,
@@ -384,7 +412,7 @@ impl TruePeakLimiter {
             48_000.0
         };
         let factor = (DETECTOR_FACTOR_MULTIPLE * oversampling_factor_for(fs as f64)).min(8);
-        let detector = TruePeakInterpolator::with_factor(factor);
+        let detector = FoldedPeakEnvelope::with_factor(factor);
         let max_lookahead = Self::lookahead_samples(MAX_LOOKAHEAD_MS, fs);
         let max_hold = max_lookahead + 2 * FLAT_SAMPLES + 1;
         let max_delay = detector.latency() + max_lookahead + FLAT_SAMPLES;
@@ -402,12 +430,13 @@ impl TruePeakLimiter {
             )),
             key: [[0.0; CHUNK]; MAX_CHANNELS],
             emphasis_detectors: std::array::from_fn(|_| {
-                TruePeakInterpolator::with_factor(oversampling_factor_for(fs as f64))
+                FoldedPeakEnvelope::with_factor(oversampling_factor_for(fs as f64))
             }),
             emphasis_envelope: [0.0; CHUNK],
             paths: std::array::from_fn(|_| {
                 GainPath::new(max_hold, max_lookahead, fs, s.release_ms)
             }),
+            second_path_stale: false,
             ceiling: Smoother::new(SmoothingStyle::Linear, CEILING_RAMP_MS, fs, s.ceiling_db),
             lookahead: 0,
             delay: 0,
@@ -467,6 +496,7 @@ impl TruePeakLimiter {
         for p in self.paths.iter_mut() {
             p.reset();
         }
+        self.second_path_stale = false;
         for l in self.lines.iter_mut() {
             l.fill(0.0);
         }
@@ -568,44 +598,57 @@ impl TruePeakLimiter {
         let auto = s.auto_release;
         let ceiling_moving = self.ceiling.is_smoothing();
         let mut target = fast_db_to_gain(self.ceiling.current() - SAFETY_MARGIN_DB);
-        let mut smallest = 1.0f32;
+        if !linked && self.second_path_stale {
+            let [first, second] = &mut self.paths;
+            second.copy_state_from(first);
+            self.second_path_stale = false;
+        }
+        // Required gains into `gains` (one row when linked, else one per channel).
+        let on = s.on;
+        let required = |e: f32, target: f32| {
+            if on && e > target {
+                target / e
+            } else {
+                1.0
+            }
+        };
+        let [env0, env1] = &self.envelope;
+        let [req0, req1] = &mut self.gains;
         for i in 0..len {
             if ceiling_moving {
                 target = fast_db_to_gain(self.ceiling.next() - SAFETY_MARGIN_DB);
             }
-            let loudest = if n_ch == 2 {
-                self.envelope[0][i].max(self.envelope[1][i])
+            if n_ch == 1 {
+                req0[i] = required(env0[i], target);
+            } else if linked {
+                req0[i] = required(env0[i].max(env1[i]), target);
             } else {
-                self.envelope[0][i]
-            };
-            let required = |e: f32| {
-                if s.on && e > target {
-                    target / e
-                } else {
-                    1.0
-                }
-            };
-            if linked {
-                let g = self.paths[0].tick(required(loudest), auto);
-                smallest = smallest.min(g);
-                for c in 0..n_ch {
-                    self.gains[c][i] = g;
-                }
-            } else {
-                for c in 0..n_ch {
-                    let own = self.envelope[c][i];
-                    let e = own + link * (loudest - own);
-                    let g = self.paths[c].tick(required(e), auto);
-                    smallest = smallest.min(g);
-                    self.gains[c][i] = g;
-                }
+                let loudest = env0[i].max(env1[i]);
+                let e0 = env0[i] + link * (loudest - env0[i]);
+                let e1 = env1[i] + link * (loudest - env1[i]);
+                req0[i] = required(e0, target);
+                req1[i] = required(e1, target);
             }
         }
+        let paths = if linked { 1 } else { n_ch };
+        for c in 0..paths {
+            // The envelope row is free now: scratch for the gain path.
+            self.paths[c].run(
+                &mut self.gains[c][..len],
+                &mut self.envelope[c][..len],
+                auto,
+            );
+        }
         if linked && n_ch == 2 {
-            // Keep the second path's state equal, so unlinking later is seamless.
-            // (In place: `clone` would allocate on the audio thread.)
-            let (first, second) = self.paths.split_at_mut(1);
-            second[0].copy_from(&first[0]);
+            let [g0, g1] = &mut self.gains;
+            g1[..len].copy_from_slice(&g0[..len]);
+        }
+        // While linked only the first path runs; the second is brought level with it
+        // (a copy into its own buffers, no allocation) when unlinking, so that is seamless.
+        self.second_path_stale |= linked && n_ch == 2;
+        let mut smallest = 1.0f32;
+        for g in &self.gains[..paths] {
+            smallest = g[..len].iter().fold(smallest, |m, &v| m.min(v));
         }
         let mask = self.mask;
         for c in 0..n_ch {

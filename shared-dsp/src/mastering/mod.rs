@@ -32,6 +32,7 @@ pub mod dither;
 pub mod imager;
 pub mod limiter;
 pub mod multiband;
+mod peak_detector;
 pub mod tonal_eq;
 
 #[cfg(test)]
