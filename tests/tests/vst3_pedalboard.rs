@@ -48,12 +48,10 @@ fn python_dir() -> PathBuf {
 fn expected_latency(plugin: Plugin) -> u32 {
     match plugin {
         Plugin::ChannelStrip => 0,
-        Plugin::MasteringChain => mastering_chain::Chain::new(
-            48_000.0,
-            512,
-            &mastering_chain::Settings::default(),
-        )
-        .latency_samples(),
+        Plugin::MasteringChain => {
+            mastering_chain::Chain::new(48_000.0, 512, &mastering_chain::Settings::default())
+                .latency_samples()
+        }
     }
 }
 
