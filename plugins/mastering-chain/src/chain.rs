@@ -186,10 +186,7 @@ fn loudness_only(sample_rate: f32, layout: ChannelLayout) -> LoudnessMeter {
     LoudnessMeter::with_options(
         sample_rate as f64,
         layout,
-        MeterOptions {
-            true_peak: false,
-            ..MeterOptions::default()
-        },
+        MeterOptions { true_peak: false },
     )
 }
 

@@ -17,10 +17,10 @@
 use std::f32::consts::{LN_2, LOG2_E, SQRT_2};
 
 /// `10·log10(2)`: dB per unit of log2 of a power (mean square).
-pub const DB_PER_LOG2_POWER: f32 = 3.010_299_956_639_812;
+pub const DB_PER_LOG2_POWER: f32 = 3.010_3; // f32 holds 3.0103 (the exact value rounds to it)
 
 /// `log2(10)/20`: log2 of an amplitude gain per dB.
-pub const LOG2_GAIN_PER_DB: f32 = 0.166_096_404_744_368_1;
+pub const LOG2_GAIN_PER_DB: f32 = 0.166_096_4; // f32 rounding of the exact value
 
 /// The smallest power the fast conversions see: 1e-20 is −200 dB
 /// ([`crate::db::MINUS_INFINITY_DB`]); smaller powers (and zero) are floored to it.

@@ -127,7 +127,7 @@ impl SvfCoeffs {
     /// same transfer function (denominator `1 + a1·z⁻¹ + a2·z⁻²`): both must give the
     /// same zero-input output, so `s1 = C·s` (this sample's output) and
     /// `s2 = C·A·s + a1·s1` (from `y₁ = −a1·y₀ + s2` in direct form).
-    fn to_direct_rows(&self, df_a1: f64) -> [[f64; 2]; 2] {
+    fn direct_rows(&self, df_a1: f64) -> [[f64; 2]; 2] {
         let (a, c) = self.state_space();
         let ca = [
             c[0] * a[0][0] + c[1] * a[1][0],
@@ -136,9 +136,9 @@ impl SvfCoeffs {
         [c, [ca[0] + df_a1 * c[0], ca[1] + df_a1 * c[1]]]
     }
 
-    /// SVF state → direct-form state (see [`Self::to_direct_rows`]).
+    /// SVF state → direct-form state (see [`Self::direct_rows`]).
     pub(crate) fn svf_to_direct(&self, df_a1: f64, ic: [f64; 2]) -> [f64; 2] {
-        let m = self.to_direct_rows(df_a1);
+        let m = self.direct_rows(df_a1);
         [
             m[0][0] * ic[0] + m[0][1] * ic[1],
             m[1][0] * ic[0] + m[1][1] * ic[1],
@@ -149,10 +149,11 @@ impl SvfCoeffs {
     /// map is singular (the state does not reach the output, e.g. the identity) the
     /// state is zero, which gives the same output.
     pub(crate) fn direct_to_svf(&self, df_a1: f64, s: [f64; 2]) -> [f64; 2] {
-        let m = self.to_direct_rows(df_a1);
+        let m = self.direct_rows(df_a1);
         let det = m[0][0] * m[1][1] - m[0][1] * m[1][0];
         let scale = m.iter().flatten().fold(0.0f64, |acc, v| acc.max(v.abs()));
-        if !(det.abs() > 1e-12 * scale * scale) {
+        // Also taken when `det` is NaN.
+        if det.abs().partial_cmp(&(1e-12 * scale * scale)) != Some(std::cmp::Ordering::Greater) {
             return [0.0; 2];
         }
         [
