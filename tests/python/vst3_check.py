@@ -116,6 +116,14 @@ EXPECTED: Dict[str, Dict[str, Any]] = {
             ("in +3.5, out -9.25", {"input_gain_db": 3.5, "output_gain_db": -9.25}, -5.75),
         ],
         "silence_case": None,
+        # The chain's processing blocks off, so the gain checks see gains only (the blocks
+        # have their own tests: the chain tests and the CLAP host tests). Pedalboard
+        # compensates the reported latency itself (checked: an impulse comes back at its
+        # input position), so the output lines up with the input.
+        "gain_only": {"eq": 0.0, "multiband": 0.0, "imager": 0.0, "limiter": 0.0},
+        # 56 parameters: the keys listed above must be there; the CLAP host test checks
+        # every parameter against params.rs.
+        "exact_keys": False,
         "bypass_settings": {"input_gain_db": 6.0, "output_gain_db": -12.0},
         "ramp_key": "output_gain_db",
         "plain_cases": [
@@ -217,6 +225,8 @@ class Host:
     def set_defaults(self) -> None:
         for param in self.plugin.parameters.values():
             param.raw_value = param.default_raw_value
+        for key, raw in self.expected.get("gain_only", {}).items():
+            self.param(key).raw_value = raw
 
     def raw_for_plain(self, key: str, value: float) -> float:
         """The normalized value for a plain value, as the plugin itself maps it."""
@@ -341,7 +351,9 @@ def run_checks(
     exp_params = expected["parameters"]
     checker.check(
         "parameter keys",
-        list(params) == list(exp_params),
+        list(params) == list(exp_params)
+        if expected.get("exact_keys", True)
+        else all(key in params for key in exp_params),
         f"{list(params)}, expected {list(exp_params)}",
     )
     for key, (name, label, kind_type, lo, hi) in exp_params.items():
@@ -371,6 +383,7 @@ def run_checks(
     # --- Latency ----------------------------------------------------------------------
     host = Host(plugin, expected)
     host.set_defaults()
+    host.settle()  # the gain-only switches reach the plugin before the transparency check
     stereo = sine(2)
     out = host.process(stereo)  # prepares the plugin, so the latency is current
     latency = getattr(plugin, "reported_latency_samples", None)
