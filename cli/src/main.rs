@@ -8,6 +8,7 @@ use clap::{Parser, Subcommand};
 
 mod analyze;
 mod audio;
+mod master;
 mod output;
 mod plugins;
 
@@ -48,6 +49,36 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Master one WAV file with the mastering chain: the loudness gain is found exactly
+    /// (analysis passes), the true-peak limiter holds the ceiling, dither matches the bit
+    /// depth. Prints loudness and true peak before and after, and the gain applied.
+    Master {
+        /// Input WAV (16/24-bit integer or 32-bit float; mono or stereo; any rate).
+        input: PathBuf,
+        /// Output WAV.
+        output: PathBuf,
+        /// Loudness target: spotify, apple, youtube, amazon, deezer, ebu, or LUFS (-14).
+        #[arg(long, value_name = "PRESET|LUFS", allow_hyphen_values = true)]
+        target: Option<String>,
+        /// Limiter ceiling, dBTP (-3 … 0; default -1).
+        #[arg(long, value_name = "dBTP", allow_hyphen_values = true)]
+        ceiling: Option<f32>,
+        /// Set a mastering-chain parameter in plain units (see `oxide params`).
+        #[arg(long = "set", value_name = "ID=VALUE")]
+        set: Vec<String>,
+        /// Output bit depth: 16, 24 (dithered) or 32f (default: the input's).
+        #[arg(long, value_name = "16|24|32f", value_parser = Format::parse)]
+        bits: Option<Format>,
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+        /// Overwrite the output file if it exists.
+        #[arg(long)]
+        force: bool,
+        /// Write the file even if the target needs more than 6 dB of peak limiting.
+        #[arg(long)]
+        allow_heavy_limiting: bool,
+    },
     /// Run a plugin's chain over a WAV file, exactly as the plugin does in a host.
     Process {
         /// The plugin.
@@ -81,6 +112,27 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Params { plugin, json } => list_params(plugin, json),
         Command::Analyze { files, json } => analyze::run(&files, json),
+        Command::Master {
+            input,
+            output,
+            target,
+            ceiling,
+            set,
+            bits,
+            json,
+            force,
+            allow_heavy_limiting,
+        } => master::run(&master::MasterArgs {
+            input: &input,
+            output: &output,
+            target: target.as_deref(),
+            ceiling_dbtp: ceiling,
+            assignments: &set,
+            bits,
+            json,
+            force,
+            allow_heavy_limiting,
+        }),
         Command::Process {
             plugin,
             set,

@@ -5,7 +5,7 @@
 use std::process::Command;
 
 use hound::{SampleFormat, WavSpec};
-use oxide_host_tests::{clap::render, Plugin};
+use oxide_host_tests::{clap::ClapInstance, Plugin};
 
 fn write_float_wav(path: &std::path::Path, sample_rate: u32, channels: &[Vec<f32>]) {
     let spec = WavSpec {
@@ -88,7 +88,29 @@ fn check(plugin: Plugin, kind: &str, sample_rate: u32, block: usize, sets: &[(&s
         String::from_utf8_lossy(&run.stderr)
     );
     let offline = read_float_wav(&output_path, 2);
-    let in_host = render(plugin, sample_rate as f64, block, sets, &input);
+    // The host side, with the latency compensated as a host does (and as the command
+    // does): the input followed by `latency` samples of silence, the first `latency`
+    // output samples dropped.
+    let in_host = {
+        let mut instance = ClapInstance::new(plugin).unwrap();
+        instance.set_plain(plugin, sets).unwrap();
+        instance.activate(sample_rate as f64, 1, block).unwrap();
+        let latency = instance.latency().unwrap() as usize;
+        let padded: Vec<Vec<f32>> = input
+            .iter()
+            .map(|c| {
+                let mut c = c.clone();
+                c.resize(c.len() + latency, 0.0);
+                c
+            })
+            .collect();
+        let mut out = instance.process(&padded, &[block], &[]).unwrap();
+        instance.deactivate();
+        for c in out.iter_mut() {
+            c.drain(..latency);
+        }
+        out
+    };
     assert_eq!(offline.len(), in_host.len());
     for (channel, (a, b)) in offline.iter().zip(&in_host).enumerate() {
         assert_eq!(a.len(), b.len());

@@ -16,6 +16,7 @@ pub mod dynamics;
 pub mod filter;
 pub mod gain;
 pub mod loudness;
+pub mod mastering;
 pub mod oversample;
 pub mod reverb;
 pub mod rng;

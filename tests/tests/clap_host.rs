@@ -108,6 +108,61 @@ fn assert_gain(
     }
 }
 
+/// Settings that make the mastering chain a pure gain (besides its latency): the EQ,
+/// multiband, imager and limiter off. The tests below that check `output = input × gain`
+/// were written when the chain was only gains; the processing blocks have their own
+/// tests (chain tests, and the mastering-specific host tests at the end).
+const MASTER_GAIN_ONLY: [(&str, f64); 4] = [
+    ("eq_on", 0.0),
+    ("mb_on", 0.0),
+    ("img_on", 0.0),
+    ("lim_on", 0.0),
+];
+
+/// `instance.process`, with the plugin's reported latency compensated the way a host
+/// does: the input is followed by `latency` samples of silence and the first `latency`
+/// output samples are dropped, so output sample `n` lines up with input sample `n`.
+/// Parameter events keep their input-time positions.
+fn aligned(
+    instance: &mut ClapInstance,
+    input: &[Vec<f32>],
+    block_sizes: &[usize],
+    events: &[ParamEvent],
+) -> anyhow::Result<Vec<Vec<f32>>> {
+    let latency = instance.latency().unwrap_or(0) as usize;
+    if latency == 0 {
+        return instance.process(input, block_sizes, events);
+    }
+    // Events move with the audio they act on: everything the tests automate acts after
+    // the mastering chain's delay (out_gain, bypass) except in_gain, which acts before
+    // it, so in_gain events stay where they are and the others move by the latency.
+    let in_gain = clap_param_id("in_gain");
+    let events: Vec<ParamEvent> = events
+        .iter()
+        .map(|e| ParamEvent {
+            sample: if e.param_id == in_gain {
+                e.sample
+            } else {
+                e.sample + latency
+            },
+            ..*e
+        })
+        .collect();
+    let padded: Vec<Vec<f32>> = input
+        .iter()
+        .map(|c| {
+            let mut c = c.clone();
+            c.resize(c.len() + latency, 0.0);
+            c
+        })
+        .collect();
+    let mut out = instance.process(&padded, block_sizes, &events)?;
+    for c in out.iter_mut() {
+        c.drain(..latency);
+    }
+    Ok(out)
+}
+
 /// An instance activated at `sample_rate` for blocks up to `max_block`, with `settings`
 /// (plain values) in place from the first sample.
 fn active(
@@ -117,6 +172,11 @@ fn active(
     max_block: usize,
 ) -> ClapInstance {
     let mut instance = ClapInstance::new(plugin).expect("instantiate");
+    if plugin == Plugin::MasteringChain {
+        instance
+            .set_plain(plugin, &MASTER_GAIN_ONLY)
+            .expect("set params");
+    }
     instance.set_plain(plugin, settings).expect("set params");
     instance
         .activate(sample_rate, 1, max_block)
@@ -241,12 +301,15 @@ fn ports_are_stereo_and_a_mono_configuration_exists() {
         assert_eq!(inputs[0].port_type, "mono");
         assert_eq!(instance.audio_ports(false).unwrap()[0].channel_count, 1);
 
+        if plugin == Plugin::MasteringChain {
+            instance.set_plain(plugin, &MASTER_GAIN_ONLY).unwrap();
+        }
         instance
             .set_plain(plugin, &[("in_gain", 3.0), ("out_gain", -9.0)])
             .unwrap();
         instance.activate(48_000.0, 1, 256).unwrap();
         let input = vec![test_signal(2000, 48_000.0).remove(0)];
-        let output = instance.process(&input, &[256], &[]).unwrap();
+        let output = aligned(&mut instance, &input, &[256], &[]).unwrap();
         assert_eq!(output.len(), 1);
         assert_gain(
             &format!("{name} mono"),
@@ -352,15 +415,26 @@ fn activates_at_44_1_48_and_96_khz_with_zero_latency_and_the_set_gain() {
                 sample_rate,
                 512,
             );
-            assert_eq!(instance.latency().unwrap(), 0, "{what}");
+            // The mastering chain's latency is its limiter's (detector, lookahead, hold),
+            // present even with the limiter off so switching it never moves the audio.
+            let expected = match plugin {
+                Plugin::ChannelStrip => 0,
+                Plugin::MasteringChain => mastering_chain::Chain::new(
+                    sample_rate as f32,
+                    512,
+                    &mastering_chain::Settings::default(),
+                )
+                .latency_samples(),
+            };
+            assert_eq!(instance.latency().unwrap(), expected, "{what}");
             let input = test_signal(4000, sample_rate);
-            let output = instance.process(&input, &[512], &[]).unwrap();
+            let output = aligned(&mut instance, &input, &[512], &[]).unwrap();
             let g = gain(4.5, -7.25);
             assert_gain(&what, &input, &output, 0..4000, &[g, g]);
             // Parameters flushed while active (on the audio thread, between two runs) are
             // in place from the first sample of the next run.
             instance.set_plain(plugin, &[("out_gain", -1.0)]).unwrap();
-            let output = instance.process(&input, &[512], &[]).unwrap();
+            let output = aligned(&mut instance, &input, &[512], &[]).unwrap();
             let g = gain(4.5, -1.0);
             assert_gain(
                 &format!("{what}, flushed while active"),
@@ -372,7 +446,7 @@ fn activates_at_44_1_48_and_96_khz_with_zero_latency_and_the_set_gain() {
             // Reactivation at another rate works too.
             instance.deactivate();
             instance.activate(sample_rate * 2.0, 1, 64).unwrap();
-            let output = instance.process(&input, &[64], &[]).unwrap();
+            let output = aligned(&mut instance, &input, &[64], &[]).unwrap();
             assert_gain(
                 &format!("{what}, reactivated"),
                 &input,
@@ -409,7 +483,7 @@ fn output_is_identical_for_every_block_size() {
 
         let run = |max_block: usize, sizes: &[usize]| {
             let mut instance = active(plugin, &settings, sample_rate, max_block);
-            instance.process(&input, sizes, &events).unwrap()
+            aligned(&mut instance, &input, sizes, &events).unwrap()
         };
         let reference = run(1, &[1]);
         for block in [64, 512, 4096] {
@@ -444,8 +518,12 @@ fn out_gain_minus_6_db_lowers_the_level_by_6_db() {
     let tone = sine(48_000, 997.0, sample_rate, 0.5);
     let input = vec![tone.clone(), tone];
     for plugin in Plugin::ALL {
-        let unity = render(plugin, sample_rate, 512, &[], &input);
-        let lowered = render(plugin, sample_rate, 512, &[("out_gain", -6.0)], &input);
+        let run = |settings: &[(&str, f64)]| {
+            let mut instance = active(plugin, settings, sample_rate, 512);
+            aligned(&mut instance, &input, &[512], &[]).unwrap()
+        };
+        let unity = run(&[]);
+        let lowered = run(&[("out_gain", -6.0)]);
         for ch in 0..2 {
             let change = rms_db(&lowered[ch]) - rms_db(&unity[ch]);
             assert!(
@@ -525,7 +603,7 @@ fn parameter_event_mid_block_takes_effect_at_its_sample() {
         let settings = [("in_gain", 2.0), ("out_gain", -6.0)];
         let unchanged = {
             let mut instance = active(plugin, &settings, sample_rate, block);
-            instance.process(&input, &[block], &[]).unwrap()
+            aligned(&mut instance, &input, &[block], &[]).unwrap()
         };
         let g = gain(2.0, -6.0);
 
@@ -543,9 +621,13 @@ fn parameter_event_mid_block_takes_effect_at_its_sample() {
             for &(id, value, ramp, settled) in &changes {
                 let what = format!("{name}: {id} → {value} at sample {at}");
                 let mut instance = active(plugin, &settings, sample_rate, block);
-                let output = instance
-                    .process(&input, &[block], &[event(plugin, at, id, value)])
-                    .unwrap();
+                let output = aligned(
+                    &mut instance,
+                    &input,
+                    &[block],
+                    &[event(plugin, at, id, value)],
+                )
+                .unwrap();
                 for ch in 0..2 {
                     assert!(
                         output[ch][..at] == unchanged[ch][..at],
@@ -585,22 +667,22 @@ fn host_bypass_cross_fades_to_the_exact_input() {
             let settings = [("out_gain", -12.0)];
             let processed = {
                 let mut instance = active(plugin, &settings, sample_rate, 512);
-                instance.process(&input, &[512], &[]).unwrap()
+                aligned(&mut instance, &input, &[512], &[]).unwrap()
             };
 
             let on = 1000;
             let off = on + 3 * fade + 77;
             let mut instance = active(plugin, &settings, sample_rate, 512);
-            let output = instance
-                .process(
-                    &input,
-                    &[512],
-                    &[
-                        event(plugin, on, "bypass", 1.0),
-                        event(plugin, off, "bypass", 0.0),
-                    ],
-                )
-                .unwrap();
+            let output = aligned(
+                &mut instance,
+                &input,
+                &[512],
+                &[
+                    event(plugin, on, "bypass", 1.0),
+                    event(plugin, off, "bypass", 0.0),
+                ],
+            )
+            .unwrap();
 
             for ch in 0..2 {
                 let (inp, out, wet) = (&input[ch], &output[ch], &processed[ch]);
@@ -651,7 +733,7 @@ fn host_bypass_cross_fades_to_the_exact_input() {
                 sample_rate,
                 512,
             );
-            let output = instance.process(&input, &[512], &[]).unwrap();
+            let output = aligned(&mut instance, &input, &[512], &[]).unwrap();
             assert!(output == input, "{what}: bypassed from the start");
         }
     }
@@ -697,7 +779,7 @@ fn state_restores_into_a_new_instance_with_identical_output() {
         }
         let values = param_values(&mut original);
         original.activate(sample_rate, 1, 4096).unwrap();
-        let expected = original.process(&input, &sizes, &[]).unwrap();
+        let expected = aligned(&mut original, &input, &sizes, &[]).unwrap();
 
         // Loaded into a fresh instance before activation.
         let mut restored = ClapInstance::new(plugin).unwrap();
@@ -708,15 +790,15 @@ fn state_restores_into_a_new_instance_with_identical_output() {
             "{name}: parameter values"
         );
         restored.activate(sample_rate, 1, 4096).unwrap();
-        let output = restored.process(&input, &sizes, &[]).unwrap();
+        let output = aligned(&mut restored, &input, &sizes, &[]).unwrap();
         assert!(output == expected, "{name}: restored output differs");
 
         // Loaded into an instance that is already active (between two runs): the next run
         // starts at the loaded values too.
         let mut reloaded = active(plugin, &[], sample_rate, 4096);
-        reloaded.process(&input, &[4096], &[]).unwrap();
+        aligned(&mut reloaded, &input, &[4096], &[]).unwrap();
         reloaded.load_state(&state).unwrap();
-        let output = reloaded.process(&input, &sizes, &[]).unwrap();
+        let output = aligned(&mut reloaded, &input, &sizes, &[]).unwrap();
         assert!(
             output == expected,
             "{name}: state loaded while active differs"
@@ -818,7 +900,7 @@ fn garbage_state_is_refused_and_the_plugin_keeps_working() {
                 values,
                 "{name}: {what} changed a parameter"
             );
-            let output = instance.process(&input, &[512], &[]).unwrap();
+            let output = aligned(&mut instance, &input, &[512], &[]).unwrap();
             let g = gain(4.5, -7.25);
             assert_gain(
                 &format!("{name} after {what}"),
@@ -916,7 +998,7 @@ fn bad_values_in_a_state_never_reach_the_audio() {
             if (loaded.is_err() || wrong_type) && after != before {
                 problem(format!("parameters changed: {before:?} → {after:?}"));
             }
-            let output = instance.process(&input, &[512], &[]).unwrap();
+            let output = aligned(&mut instance, &input, &[512], &[]).unwrap();
             let peak = output.iter().flatten().fold(0.0f32, |m, s| {
                 if s.is_finite() {
                     m.max(s.abs())
@@ -971,7 +1053,7 @@ fn non_finite_input_never_makes_the_output_non_finite() {
         ];
         for sizes in [vec![512], random_block_sizes(3, 100)] {
             let mut instance = active(plugin, &settings, sample_rate, 4096);
-            let output = instance.process(&input, &sizes, &events).unwrap();
+            let output = aligned(&mut instance, &input, &sizes, &events).unwrap();
             assert!(
                 output.iter().flatten().all(|s| s.is_finite()),
                 "{name}: non-finite output"
@@ -989,7 +1071,7 @@ fn non_finite_input_never_makes_the_output_non_finite() {
         instance.use_channels(1).unwrap();
         instance.set_plain(plugin, &[("bypass", 1.0)]).unwrap();
         instance.activate(sample_rate, 1, 512).unwrap();
-        let output = instance.process(&input[..1], &[512], &[]).unwrap();
+        let output = aligned(&mut instance, &input[..1], &[512], &[]).unwrap();
         assert!(
             output[0].iter().all(|s| s.is_finite()),
             "{name}: non-finite output when bypassed"
@@ -1154,4 +1236,90 @@ fn strip_reports_the_saturation_latency_and_every_module_runs() {
     drop(instance);
     let instance = &mut active(Plugin::ChannelStrip, &[("sat_on", 0.0)], sample_rate, 512);
     assert_eq!(instance.latency().unwrap(), 0);
+}
+
+// ---------------------------------------------------------------------------------------
+// The mastering chain with its limiter on: latency through CLAP
+
+#[test]
+fn mastering_limiter_latency_is_reported_and_updated_through_clap() {
+    let plugin = Plugin::MasteringChain;
+    for sample_rate in [44_100.0, 48_000.0, 96_000.0] {
+        for lookahead_ms in [0.5, 1.5, 5.0] {
+            let what = format!("{sample_rate} Hz, lookahead {lookahead_ms} ms");
+            let mut instance = active(
+                plugin,
+                &[
+                    ("lim_on", 1.0),
+                    ("lim_lookahead", lookahead_ms),
+                    ("loud_gain", 12.0),
+                ],
+                sample_rate,
+                512,
+            );
+            let mut settings = mastering_chain::Settings::default();
+            settings.limiter.lookahead_ms = lookahead_ms as f32;
+            let expected =
+                mastering_chain::Chain::new(sample_rate as f32, 512, &settings).latency_samples();
+            assert_eq!(instance.latency().unwrap(), expected, "{what}");
+            // An impulse (under the ceiling even with +12 dB: 0.05 → 0.2) comes out at
+            // the reported latency (EQ, multiband and imager off: their allpasses are
+            // phase, not delay; see the chain test).
+            let frames = 4096;
+            let mut input = vec![vec![0.0f32; frames]; 2];
+            input[0][100] = 0.05;
+            input[1][100] = 0.05;
+            let output = instance.process(&input, &[512], &[]).unwrap();
+            let peak = output[0]
+                .iter()
+                .enumerate()
+                .fold(
+                    (0, 0.0f32),
+                    |m, (i, &x)| if x.abs() > m.1 { (i, x.abs()) } else { m },
+                );
+            assert_eq!(peak.0, 100 + expected as usize, "{what}");
+            // Loud noise stays under the ceiling after the limiter (sample peak here;
+            // the true-peak guarantee is tested on the chain).
+            let noise: Vec<Vec<f32>> = (0..2)
+                .map(|c| {
+                    (0..frames)
+                        .map(|i| (((i * 7919 + c * 104_729) % 1000) as f32 / 500.0 - 1.0) * 0.9)
+                        .collect()
+                })
+                .collect();
+            let output = instance.process(&noise, &[512], &[]).unwrap();
+            let peak = output.iter().flatten().fold(0.0f32, |m, &x| m.max(x.abs()));
+            assert!(
+                20.0 * peak.log10() <= -1.0 + 1e-4,
+                "{what}: sample peak {peak}"
+            );
+        }
+    }
+    // A lookahead change while active: the plugin asks the host for the new latency.
+    let mut instance = active(plugin, &[("lim_lookahead", 1.5)], 48_000.0, 512);
+    let before = instance.latency().unwrap();
+    let input = vec![vec![0.0f32; 1024]; 2];
+    let (id, value) = host_value(plugin, "lim_lookahead", 5.0).unwrap();
+    instance
+        .process(
+            &input,
+            &[512],
+            &[ParamEvent {
+                sample: 0,
+                param_id: id,
+                value,
+            }],
+        )
+        .unwrap();
+    // 3.5 ms more at 48 kHz.
+    let after_expected = before + 168;
+    let restarted = instance.restart_requested();
+    assert!(
+        restarted || instance.latency().unwrap() == after_expected,
+        "latency {} after the lookahead change, expected {after_expected} or a restart request",
+        instance.latency().unwrap()
+    );
+    instance.deactivate();
+    instance.activate(48_000.0, 1, 512).unwrap();
+    assert_eq!(instance.latency().unwrap(), after_expected);
 }

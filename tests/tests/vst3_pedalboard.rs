@@ -43,6 +43,18 @@ fn python_dir() -> PathBuf {
     workspace_root().join("tests").join("python")
 }
 
+/// The latency the plugin reports at the script's 48 kHz with default settings: none for
+/// the strip, the limiter's for the mastering chain (the chain computes it).
+fn expected_latency(plugin: Plugin) -> u32 {
+    match plugin {
+        Plugin::ChannelStrip => 0,
+        Plugin::MasteringChain => {
+            mastering_chain::Chain::new(48_000.0, 512, &mastering_chain::Settings::default())
+                .latency_samples()
+        }
+    }
+}
+
 fn check_in_pedalboard(plugin: Plugin) {
     // The Python environment and the plugin build are independent: do them side by side.
     let (python, bundle) = std::thread::scope(|scope| {
@@ -66,6 +78,8 @@ fn check_in_pedalboard(plugin: Plugin) {
         .arg(&bundle)
         .arg("--plugin")
         .arg(plugin.package())
+        .arg("--expect-latency")
+        .arg(expected_latency(plugin).to_string())
         // Headless: the plugin must load and process with no X server.
         .env_remove("DISPLAY")
         .env_remove("WAYLAND_DISPLAY")
@@ -143,7 +157,11 @@ fn assert_report(plugin: Plugin, report: &Value) {
     assert_eq!(report["type"].as_str(), Some("VST3Plugin"));
     assert_eq!(report["name"].as_str(), Some(plugin.display_name()));
     assert_eq!(report["manufacturer"].as_str(), Some("Oxide"));
-    assert_eq!(report["latency_samples"].as_i64(), Some(0), "latency");
+    assert_eq!(
+        report["latency_samples"].as_i64(),
+        Some(expected_latency(plugin) as i64),
+        "latency"
+    );
 
     let keys: Vec<&str> = report["parameters"]
         .as_object()

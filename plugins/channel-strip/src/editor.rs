@@ -81,7 +81,7 @@ fn meter_row(ui: &mut egui::Ui, label: &str, value_db: f32, full_scale_db: f32, 
 }
 
 impl Panel for MeterPanel {
-    fn ui(&mut self, ui: &mut egui::Ui) {
+    fn ui(&mut self, ui: &mut egui::Ui, _setter: &nice_plug::prelude::ParamSetter) {
         let m = &self.meters;
         meter_row(
             ui,

@@ -3,9 +3,9 @@
 
 use std::sync::Arc;
 
-use nice_plug::context::gui::GuiContext;
+use nice_plug::context::gui::{GuiContext, ParamSetter};
+use nice_plug::prelude::ParamFlags;
 use nice_plug::prelude::Params;
-use nice_plug::prelude::{ParamFlags, ParamSetter};
 use nice_plug_egui::widgets::generic_ui::{self, GenericSlider, ParamWidget};
 use nice_plug_egui::{
     create_egui_editor, resizable_window::ResizableWindow, EguiEditor, EguiEditorState,
@@ -27,16 +27,17 @@ pub fn default_state(width: u32, height: u32) -> Arc<EguiEditorState> {
 }
 
 /// Draws a plugin-specific panel above the generic parameter list. Called on the GUI
-/// thread only while the editor is open.
+/// thread only while the editor is open; `setter` lets the panel change parameters as
+/// a user would (the host records it as automation).
 pub trait Panel: Send + 'static {
-    fn ui(&mut self, ui: &mut egui::Ui);
+    fn ui(&mut self, ui: &mut egui::Ui, setter: &ParamSetter);
 }
 
 /// No extra panel.
 pub struct NoPanel;
 
 impl Panel for NoPanel {
-    fn ui(&mut self, _ui: &mut egui::Ui) {}
+    fn ui(&mut self, _ui: &mut egui::Ui, _setter: &ParamSetter) {}
 }
 
 /// How a grouped parameter list is laid out: the section titles in order, and which
@@ -109,7 +110,7 @@ impl<P: Params + 'static, X: Panel> NiceEguiApp for GenericApp<P, X> {
             .min_size(egui::Vec2::new(MIN_SIZE.0, MIN_SIZE.1))
             .show(ui, |ui| {
                 ui.heading(title);
-                panel.ui(ui);
+                panel.ui(ui, &setter);
                 ui.separator();
                 match sections {
                     Some(sections) => grouped_ui(ui, params.as_ref(), &setter, sections),

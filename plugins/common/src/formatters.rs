@@ -49,6 +49,54 @@ pub fn s2v_db(minus_infinity_db: f32) -> StringToValue {
     })
 }
 
+/// Formats a plain number with `decimals` decimals (the unit is added by the host).
+pub fn v2s_fixed(decimals: usize) -> ValueToString {
+    Arc::new(move |value| format!("{value:.decimals$}"))
+}
+
+/// Parses a number followed by an optional unit (`150`, `150 Hz`, `1.5k`, `1.5 kHz`,
+/// `4:1`, `50 %`, `10 ms`): the leading number, times 1000 with a `k` right after it.
+pub fn s2v_number() -> StringToValue {
+    Arc::new(|text| {
+        let text = text.trim();
+        let end = text
+            .char_indices()
+            .find(|&(i, c)| !(c.is_ascii_digit() || c == '.' || ((c == '-' || c == '+') && i == 0)))
+            .map_or(text.len(), |(i, _)| i);
+        let value: f32 = text[..end].parse().ok().filter(|v: &f32| v.is_finite())?;
+        let rest = text[end..].trim_start();
+        let scale = if rest.starts_with('k') || rest.starts_with('K') {
+            1000.0
+        } else {
+            1.0
+        };
+        Some(value * scale)
+    })
+}
+
+/// Shows a switch with its own two words (`on_text` for true).
+pub fn v2s_switch(on_text: &'static str, off_text: &'static str) -> BoolToString {
+    Arc::new(move |on| String::from(if on { on_text } else { off_text }))
+}
+
+/// Parses what [`v2s_switch`] shows (case-insensitive), and on/off, true/false.
+pub fn s2v_switch(on_text: &'static str, off_text: &'static str) -> StringToBool {
+    Arc::new(move |text| {
+        let text = text.trim();
+        if text.eq_ignore_ascii_case(on_text) {
+            return Some(true);
+        }
+        if text.eq_ignore_ascii_case(off_text) {
+            return Some(false);
+        }
+        match text.to_ascii_lowercase().as_str() {
+            "on" | "true" => Some(true),
+            "off" | "false" => Some(false),
+            _ => None,
+        }
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -64,5 +112,20 @@ mod tests {
         assert_eq!(s2v("-inf"), Some(-80.0));
         assert_eq!(s2v("loud"), None);
         assert_eq!(s2v("NaN"), None);
+    }
+
+    #[test]
+    fn numbers_with_units_parse() {
+        let s2v = s2v_number();
+        assert_eq!(s2v("150"), Some(150.0));
+        assert_eq!(s2v("150.5 Hz"), Some(150.5));
+        assert_eq!(s2v("1.5 kHz"), Some(1500.0));
+        assert_eq!(s2v("4:1"), Some(4.0));
+        assert_eq!(s2v("-3.25"), Some(-3.25));
+        assert_eq!(s2v("loud"), None);
+        assert_eq!(v2s_fixed(1)(12.345), "12.3");
+        let (v2s, s2v) = (v2s_switch("Solo", "Off"), s2v_switch("Solo", "Off"));
+        assert_eq!(s2v(&v2s(true)), Some(true));
+        assert_eq!(s2v(&v2s(false)), Some(false));
     }
 }

@@ -13,7 +13,7 @@ pub mod chain;
 pub mod editor;
 pub mod params;
 
-pub use chain::{Chain, Settings};
+pub use chain::{Chain, ChainMeters, Settings};
 pub use params::MasterParams;
 
 /// The largest block the chain is allocated for before the host tells us its own.
@@ -23,16 +23,23 @@ pub struct MasteringChain {
     params: Arc<MasterParams>,
     editor_state: Arc<editor::EditorState>,
     chain: Chain,
+    /// Meters for the editor; the same `Arc` across re-activations.
+    meters: Arc<ChainMeters>,
+    /// The latency last reported to the host, samples.
+    reported_latency: u32,
 }
 
 impl Default for MasteringChain {
     fn default() -> Self {
         let params = Arc::new(MasterParams::default());
         let chain = Chain::new(44_100.0, DEFAULT_MAX_BLOCK, &params.settings());
+        let meters = chain.meters();
         Self {
             params,
             editor_state: editor::default_state(),
+            reported_latency: chain.latency_samples(),
             chain,
+            meters,
         }
     }
 }
@@ -74,12 +81,16 @@ impl Plugin for MasteringChain {
     }
 
     fn editor(&mut self, _async_executor: AsyncExecutor<Self>) -> Option<Self::Editor> {
-        editor::create(self.params.clone(), self.editor_state.clone())
+        editor::create(
+            self.params.clone(),
+            self.meters.clone(),
+            self.editor_state.clone(),
+        )
     }
 
     fn activate(
         &mut self,
-        _audio_io_layout: &AudioIOLayout,
+        audio_io_layout: &AudioIOLayout,
         buffer_config: &BufferConfig,
         context: &mut impl ActivateContext<Self>,
     ) -> bool {
@@ -88,12 +99,18 @@ impl Plugin for MasteringChain {
             return false;
         }
         // Allocation happens here, on the main thread, for the host's largest block.
-        self.chain = Chain::new(
+        let channels = audio_io_layout
+            .main_output_channels
+            .map_or(2, |c| c.get() as usize);
+        self.chain = Chain::with_channels(
             sample_rate,
+            channels,
             buffer_config.max_buffer_size as usize,
             &self.params.settings(),
         );
-        context.set_latency_samples(self.chain.latency_samples());
+        self.chain.set_meters(self.meters.clone());
+        self.reported_latency = self.chain.latency_samples();
+        context.set_latency_samples(self.reported_latency);
         true
     }
 
@@ -105,9 +122,16 @@ impl Plugin for MasteringChain {
         &mut self,
         buffer: &mut Buffer,
         _aux: &mut AuxiliaryBuffers,
-        _context: &mut impl ProcessContext<Self>,
+        context: &mut impl ProcessContext<Self>,
     ) -> ProcessStatus {
         let settings = self.params.settings();
+        // A lookahead change changes the latency: tell the host before the block that
+        // has it.
+        let latency = self.chain.update_latency(&settings);
+        if latency != self.reported_latency {
+            self.reported_latency = latency;
+            context.set_latency_samples(latency);
+        }
         self.chain.process(buffer.as_slice(), &settings);
         ProcessStatus::Normal
     }

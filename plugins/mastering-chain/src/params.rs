@@ -1,32 +1,225 @@
 //! The mastering chain's host parameters and their mapping to [`Settings`].
 //!
-//! Parameter ids are frozen once released: a saved project refers to them.
+//! Parameter ids are frozen once released (issue 7 froze them): a saved project refers
+//! to them. Ranges here are the ones the DAW shows and the DSP documents, so nothing in
+//! the DSP clamps a value these parameters can hold.
+
+use std::sync::Arc;
 
 use nice_plug::prelude::*;
-use oxide_plugin_common::formatters::{s2v_db, v2s_db};
+use oxide_plugin_common::formatters::{
+    s2v_db, s2v_number, s2v_switch, v2s_db, v2s_fixed, v2s_switch,
+};
 use shared_dsp::db::MINUS_INFINITY_DB;
+use shared_dsp::mastering::{
+    limiter, BandSettings, DitherBits, DitherSettings, EqMode, ImagerSettings, LimiterSettings,
+    MultibandSettings, NoiseShape, TonalEqSettings,
+};
 
-use crate::chain::Settings;
+use crate::chain::{Settings, LOUD_GAIN_MAX_DB, LOUD_GAIN_MIN_DB};
 
 /// The input gain's range, ± dB.
 pub const IN_GAIN_RANGE_DB: f32 = 24.0;
 /// The output gain's lowest value, dB; the highest is 0 dB.
 pub const OUT_GAIN_MIN_DB: f32 = -24.0;
+/// The custom target's range, LUFS.
+pub const TARGET_LUFS_RANGE: (f32, f32) = (-36.0, -5.0);
+/// `img_mono_below` at this value (the bottom of its range) means off.
+pub const MONO_BELOW_OFF_HZ: f32 = 19.0;
+/// The crossovers' ranges, Hz: they do not overlap, so low < high always holds.
+pub const XOVER_LOW_RANGE_HZ: (f32, f32) = (40.0, 1000.0);
+/// See [`XOVER_LOW_RANGE_HZ`].
+pub const XOVER_HIGH_RANGE_HZ: (f32, f32) = (1000.0, 16_000.0);
+
+/// The loudness target presets (`target`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+pub enum Target {
+    #[id = "spotify"]
+    #[name = "Spotify (-14 LUFS)"]
+    Spotify,
+    #[id = "apple"]
+    #[name = "Apple Music (-16 LUFS)"]
+    AppleMusic,
+    #[id = "youtube"]
+    #[name = "YouTube (-14 LUFS)"]
+    YouTube,
+    #[id = "amazon"]
+    #[name = "Amazon Music (-14 LUFS)"]
+    AmazonMusic,
+    #[id = "deezer"]
+    #[name = "Deezer (-15 LUFS)"]
+    Deezer,
+    #[id = "ebu_r128"]
+    #[name = "EBU R128 (-23 LUFS)"]
+    EbuR128,
+    #[id = "custom"]
+    #[name = "Custom"]
+    Custom,
+}
+
+impl Target {
+    /// The preset's integrated loudness, LUFS (`None` for custom).
+    pub fn lufs(self) -> Option<f32> {
+        match self {
+            Target::Spotify | Target::YouTube | Target::AmazonMusic => Some(-14.0),
+            Target::AppleMusic => Some(-16.0),
+            Target::Deezer => Some(-15.0),
+            Target::EbuR128 => Some(-23.0),
+            Target::Custom => None,
+        }
+    }
+}
+
+/// `eq_mode`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+pub enum EqModeParam {
+    #[id = "stereo"]
+    #[name = "Stereo"]
+    Stereo,
+    #[id = "mid"]
+    #[name = "Mid only"]
+    MidOnly,
+    #[id = "side"]
+    #[name = "Side only"]
+    SideOnly,
+}
+
+/// `dither_bits`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+pub enum DitherBitsParam {
+    #[id = "off"]
+    #[name = "Off"]
+    Off,
+    #[id = "16"]
+    #[name = "16 bit"]
+    Bits16,
+    #[id = "24"]
+    #[name = "24 bit"]
+    Bits24,
+}
+
+/// `dither_shape`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+pub enum DitherShapeParam {
+    #[id = "flat"]
+    #[name = "TPDF flat"]
+    Flat,
+    #[id = "shaped"]
+    #[name = "Noise-shaped"]
+    Shaped,
+}
+
+/// One multiband band's parameters (`mb_low_*`, `mb_mid_*`, `mb_high_*`).
+#[derive(Params)]
+pub struct BandParams {
+    #[id = "thresh"]
+    pub thresh: FloatParam,
+    #[id = "ratio"]
+    pub ratio: FloatParam,
+    #[id = "attack"]
+    pub attack: FloatParam,
+    #[id = "release"]
+    pub release: FloatParam,
+    #[id = "makeup"]
+    pub makeup: FloatParam,
+    #[id = "solo"]
+    pub solo: BoolParam,
+    #[id = "bypass"]
+    pub bypass: BoolParam,
+}
 
 #[derive(Params)]
 pub struct MasterParams {
     #[id = "in_gain"]
     pub in_gain: FloatParam,
+
+    #[id = "eq_on"]
+    pub eq_on: BoolParam,
+    #[id = "eq_tilt"]
+    pub eq_tilt: FloatParam,
+    #[id = "eq_tilt_freq"]
+    pub eq_tilt_freq: FloatParam,
+    #[id = "eq_low_freq"]
+    pub eq_low_freq: FloatParam,
+    #[id = "eq_low_gain"]
+    pub eq_low_gain: FloatParam,
+    #[id = "eq_mid_freq"]
+    pub eq_mid_freq: FloatParam,
+    #[id = "eq_mid_gain"]
+    pub eq_mid_gain: FloatParam,
+    #[id = "eq_mid_q"]
+    pub eq_mid_q: FloatParam,
+    #[id = "eq_high_freq"]
+    pub eq_high_freq: FloatParam,
+    #[id = "eq_high_gain"]
+    pub eq_high_gain: FloatParam,
+    #[id = "eq_mode"]
+    pub eq_mode: EnumParam<EqModeParam>,
+
+    #[id = "mb_on"]
+    pub mb_on: BoolParam,
+    #[id = "mb_xover_low"]
+    pub mb_xover_low: FloatParam,
+    #[id = "mb_xover_high"]
+    pub mb_xover_high: FloatParam,
+    #[nested(id_prefix = "mb_low", group = "Low band")]
+    pub mb_low: BandParams,
+    #[nested(id_prefix = "mb_mid", group = "Mid band")]
+    pub mb_mid: BandParams,
+    #[nested(id_prefix = "mb_high", group = "High band")]
+    pub mb_high: BandParams,
+
+    #[id = "img_on"]
+    pub img_on: BoolParam,
+    #[id = "img_low_width"]
+    pub img_low_width: FloatParam,
+    #[id = "img_mid_width"]
+    pub img_mid_width: FloatParam,
+    #[id = "img_high_width"]
+    pub img_high_width: FloatParam,
+    #[id = "img_mono_below"]
+    pub img_mono_below: FloatParam,
+
+    #[id = "target"]
+    pub target: EnumParam<Target>,
+    #[id = "target_lufs"]
+    pub target_lufs: FloatParam,
+    #[id = "loud_gain"]
+    pub loud_gain: FloatParam,
+    #[id = "learn"]
+    pub learn: BoolParam,
+
+    #[id = "lim_on"]
+    pub lim_on: BoolParam,
+    #[id = "lim_ceiling"]
+    pub lim_ceiling: FloatParam,
+    #[id = "lim_release"]
+    pub lim_release: FloatParam,
+    #[id = "lim_auto_release"]
+    pub lim_auto_release: BoolParam,
+    #[id = "lim_lookahead"]
+    pub lim_lookahead: FloatParam,
+    #[id = "lim_link"]
+    pub lim_link: FloatParam,
+
+    #[id = "dither_bits"]
+    pub dither_bits: EnumParam<DitherBitsParam>,
+    #[id = "dither_shape"]
+    pub dither_shape: EnumParam<DitherShapeParam>,
+
+    #[id = "match_bypass"]
+    pub match_bypass: BoolParam,
     #[id = "out_gain"]
     pub out_gain: FloatParam,
     #[id = "bypass"]
     pub bypass: BoolParam,
 }
 
-fn gain_param(name: &str, min_db: f32, max_db: f32) -> FloatParam {
+/// A gain in dB, 0.01 dB steps.
+fn db_param(name: &str, default: f32, min_db: f32, max_db: f32) -> FloatParam {
     FloatParam::new(
         name,
-        0.0,
+        default,
         FloatRange::Linear {
             min: min_db,
             max: max_db,
@@ -38,23 +231,300 @@ fn gain_param(name: &str, min_db: f32, max_db: f32) -> FloatParam {
     .with_string_to_value(s2v_db(MINUS_INFINITY_DB))
 }
 
+/// A plain number with `decimals` decimals and a unit; skewed ranges for frequencies
+/// and times.
+fn number_param(
+    name: &str,
+    default: f32,
+    range: FloatRange,
+    unit: &'static str,
+    decimals: usize,
+) -> FloatParam {
+    FloatParam::new(name, default, range)
+        .with_unit(unit)
+        .with_value_to_string(v2s_fixed(decimals))
+        .with_string_to_value(s2v_number())
+}
+
+fn freq_param(name: &str, default: f32, min: f32, max: f32) -> FloatParam {
+    number_param(
+        name,
+        default,
+        FloatRange::Skewed {
+            min,
+            max,
+            factor: FloatRange::skew_factor(-2.0),
+        },
+        " Hz",
+        1,
+    )
+}
+
+fn ms_param(name: &str, default: f32, min: f32, max: f32) -> FloatParam {
+    number_param(
+        name,
+        default,
+        FloatRange::Skewed {
+            min,
+            max,
+            factor: FloatRange::skew_factor(-2.0),
+        },
+        " ms",
+        2,
+    )
+}
+
+fn percent_param(name: &str, default: f32, max: f32) -> FloatParam {
+    number_param(name, default, FloatRange::Linear { min: 0.0, max }, " %", 1)
+}
+
+fn switch(name: &str, default: bool) -> BoolParam {
+    BoolParam::new(name, default)
+}
+
+impl BandParams {
+    fn new(band: &str) -> Self {
+        let d = BandSettings::default();
+        Self {
+            thresh: db_param(&format!("{band} Threshold"), d.threshold_db, -60.0, 0.0),
+            ratio: number_param(
+                &format!("{band} Ratio"),
+                d.ratio,
+                FloatRange::Skewed {
+                    min: 1.0,
+                    max: 20.0,
+                    factor: FloatRange::skew_factor(-1.5),
+                },
+                ":1",
+                2,
+            ),
+            attack: ms_param(&format!("{band} Attack"), d.attack_ms, 0.05, 300.0),
+            release: ms_param(&format!("{band} Release"), d.release_ms, 5.0, 5000.0),
+            makeup: db_param(&format!("{band} Makeup"), d.makeup_db, -12.0, 36.0),
+            solo: BoolParam::new(format!("{band} Solo"), false)
+                .with_value_to_string(v2s_switch("Solo", "Off"))
+                .with_string_to_value(s2v_switch("Solo", "Off")),
+            bypass: BoolParam::new(format!("{band} Bypass"), false)
+                .with_value_to_string(v2s_switch("Bypassed", "Active"))
+                .with_string_to_value(s2v_switch("Bypassed", "Active")),
+        }
+    }
+
+    fn settings(&self) -> BandSettings {
+        BandSettings {
+            threshold_db: self.thresh.value(),
+            ratio: self.ratio.value(),
+            attack_ms: self.attack.value(),
+            release_ms: self.release.value(),
+            makeup_db: self.makeup.value(),
+            solo: self.solo.value(),
+            bypass: self.bypass.value(),
+        }
+    }
+}
+
 impl Default for MasterParams {
     fn default() -> Self {
+        let eq = TonalEqSettings::default();
+        let mb = MultibandSettings::default();
+        let lim = LimiterSettings::default();
+        let mono_off = Arc::new(|v: f32| {
+            if v < shared_dsp::mastering::imager::MIN_MONO_HZ {
+                String::from("Off")
+            } else {
+                format!("{v:.1}")
+            }
+        });
+        let mono_parse = s2v_number();
         Self {
-            in_gain: gain_param("Input Gain", -IN_GAIN_RANGE_DB, IN_GAIN_RANGE_DB),
-            out_gain: gain_param("Output Gain", OUT_GAIN_MIN_DB, 0.0),
+            in_gain: db_param("Input Gain", 0.0, -IN_GAIN_RANGE_DB, IN_GAIN_RANGE_DB),
+
+            eq_on: switch("EQ", eq.on),
+            eq_tilt: db_param("EQ Tilt", 0.0, -6.0, 6.0),
+            eq_tilt_freq: freq_param("EQ Tilt Frequency", eq.tilt_freq_hz, 100.0, 10_000.0),
+            eq_low_freq: freq_param("EQ Low Frequency", eq.low_freq_hz, 20.0, 1000.0),
+            eq_low_gain: db_param("EQ Low Gain", 0.0, -12.0, 12.0),
+            eq_mid_freq: freq_param("EQ Mid Frequency", eq.mid_freq_hz, 100.0, 10_000.0),
+            eq_mid_gain: db_param("EQ Mid Gain", 0.0, -12.0, 12.0),
+            eq_mid_q: number_param(
+                "EQ Mid Q",
+                eq.mid_q,
+                FloatRange::Skewed {
+                    min: 0.1,
+                    max: 2.0,
+                    factor: FloatRange::skew_factor(-1.0),
+                },
+                "",
+                2,
+            ),
+            eq_high_freq: freq_param("EQ High Frequency", eq.high_freq_hz, 1000.0, 20_000.0),
+            eq_high_gain: db_param("EQ High Gain", 0.0, -12.0, 12.0),
+            eq_mode: EnumParam::new("EQ Mode", EqModeParam::Stereo),
+
+            mb_on: switch("Multiband", mb.on),
+            mb_xover_low: freq_param(
+                "Crossover Low",
+                mb.low_hz,
+                XOVER_LOW_RANGE_HZ.0,
+                XOVER_LOW_RANGE_HZ.1,
+            ),
+            mb_xover_high: freq_param(
+                "Crossover High",
+                mb.high_hz,
+                XOVER_HIGH_RANGE_HZ.0,
+                XOVER_HIGH_RANGE_HZ.1,
+            ),
+            mb_low: BandParams::new("Low"),
+            mb_mid: BandParams::new("Mid"),
+            mb_high: BandParams::new("High"),
+
+            img_on: switch("Imager", true),
+            img_low_width: percent_param("Low Width", 100.0, 200.0),
+            img_mid_width: percent_param("Mid Width", 100.0, 200.0),
+            img_high_width: percent_param("High Width", 100.0, 200.0),
+            img_mono_below: FloatParam::new(
+                "Mono Below",
+                MONO_BELOW_OFF_HZ,
+                FloatRange::Linear {
+                    min: MONO_BELOW_OFF_HZ,
+                    max: shared_dsp::mastering::imager::MAX_MONO_HZ,
+                },
+            )
+            .with_unit(" Hz")
+            .with_value_to_string(mono_off)
+            .with_string_to_value(Arc::new(move |text| {
+                if text.trim().eq_ignore_ascii_case("off") {
+                    Some(MONO_BELOW_OFF_HZ)
+                } else {
+                    mono_parse(text)
+                }
+            })),
+
+            target: EnumParam::new("Target", Target::Spotify),
+            target_lufs: number_param(
+                "Custom Target",
+                -14.0,
+                FloatRange::Linear {
+                    min: TARGET_LUFS_RANGE.0,
+                    max: TARGET_LUFS_RANGE.1,
+                },
+                " LUFS",
+                1,
+            ),
+            loud_gain: db_param("Loudness Gain", 0.0, LOUD_GAIN_MIN_DB, LOUD_GAIN_MAX_DB),
+            learn: switch("Learn", false),
+
+            lim_on: switch("Limiter", lim.on),
+            lim_ceiling: db_param(
+                "Ceiling",
+                lim.ceiling_db,
+                limiter::MIN_CEILING_DB,
+                limiter::MAX_CEILING_DB,
+            )
+            .with_unit(" dBTP"),
+            lim_release: ms_param("Limiter Release", lim.release_ms, 1.0, 1000.0),
+            lim_auto_release: switch("Auto Release", lim.auto_release),
+            lim_lookahead: number_param(
+                "Lookahead",
+                lim.lookahead_ms,
+                FloatRange::Linear {
+                    min: limiter::MIN_LOOKAHEAD_MS,
+                    max: limiter::MAX_LOOKAHEAD_MS,
+                },
+                " ms",
+                2,
+            ),
+            lim_link: percent_param("Stereo Link", lim.link_percent, 100.0),
+
+            dither_bits: EnumParam::new("Dither", DitherBitsParam::Off),
+            dither_shape: EnumParam::new("Dither Shape", DitherShapeParam::Flat),
+
+            match_bypass: switch("Match Bypass", false),
+            out_gain: db_param("Output Gain", 0.0, OUT_GAIN_MIN_DB, 0.0),
             bypass: BoolParam::new("Bypass", false).make_bypass(),
         }
     }
 }
 
 impl MasterParams {
+    /// The loudness target the parameters select, LUFS.
+    pub fn target_lufs(&self) -> f32 {
+        self.target
+            .value()
+            .lufs()
+            .unwrap_or_else(|| self.target_lufs.value())
+    }
+
     /// The chain settings for the parameters' current values.
     pub fn settings(&self) -> Settings {
+        let low_hz = self.mb_xover_low.value();
+        let high_hz = self.mb_xover_high.value();
+        let mono = self.img_mono_below.value();
         Settings {
             in_gain_db: self.in_gain.value(),
+            eq: TonalEqSettings {
+                on: self.eq_on.value(),
+                tilt_db: self.eq_tilt.value(),
+                tilt_freq_hz: self.eq_tilt_freq.value(),
+                low_freq_hz: self.eq_low_freq.value(),
+                low_gain_db: self.eq_low_gain.value(),
+                mid_freq_hz: self.eq_mid_freq.value(),
+                mid_gain_db: self.eq_mid_gain.value(),
+                mid_q: self.eq_mid_q.value(),
+                high_freq_hz: self.eq_high_freq.value(),
+                high_gain_db: self.eq_high_gain.value(),
+                mode: match self.eq_mode.value() {
+                    EqModeParam::Stereo => EqMode::Stereo,
+                    EqModeParam::MidOnly => EqMode::MidOnly,
+                    EqModeParam::SideOnly => EqMode::SideOnly,
+                },
+            },
+            multiband: MultibandSettings {
+                on: self.mb_on.value(),
+                low_hz,
+                high_hz,
+                bands: [
+                    self.mb_low.settings(),
+                    self.mb_mid.settings(),
+                    self.mb_high.settings(),
+                ],
+            },
+            imager: ImagerSettings {
+                on: self.img_on.value(),
+                low_hz,
+                high_hz,
+                widths_percent: [
+                    self.img_low_width.value(),
+                    self.img_mid_width.value(),
+                    self.img_high_width.value(),
+                ],
+                mono_below_hz: (mono >= shared_dsp::mastering::imager::MIN_MONO_HZ).then_some(mono),
+            },
+            target_lufs: self.target_lufs(),
+            loud_gain_db: self.loud_gain.value(),
+            learn: self.learn.value(),
+            limiter: LimiterSettings {
+                on: self.lim_on.value(),
+                ceiling_db: self.lim_ceiling.value(),
+                lookahead_ms: self.lim_lookahead.value(),
+                release_ms: self.lim_release.value(),
+                auto_release: self.lim_auto_release.value(),
+                link_percent: self.lim_link.value(),
+            },
+            dither: DitherSettings {
+                bits: match self.dither_bits.value() {
+                    DitherBitsParam::Off => DitherBits::Off,
+                    DitherBitsParam::Bits16 => DitherBits::Bits16,
+                    DitherBitsParam::Bits24 => DitherBits::Bits24,
+                },
+                shape: match self.dither_shape.value() {
+                    DitherShapeParam::Flat => NoiseShape::Flat,
+                    DitherShapeParam::Shaped => NoiseShape::Shaped,
+                },
+            },
             out_gain_db: self.out_gain.value(),
             bypass: self.bypass.value(),
+            match_bypass: self.match_bypass.value(),
         }
     }
 }
@@ -73,5 +543,74 @@ mod tests {
     #[test]
     fn defaults_map_to_default_settings() {
         assert_eq!(MasterParams::default().settings(), Settings::default());
+    }
+
+    #[test]
+    fn the_frozen_ids_are_all_there() {
+        let params = MasterParams::default();
+        let ids: Vec<String> = params
+            .param_map()
+            .into_iter()
+            .map(|(id, _, _)| id)
+            .collect();
+        let mut expected: Vec<String> = [
+            "in_gain",
+            "eq_on",
+            "eq_tilt",
+            "eq_tilt_freq",
+            "eq_low_freq",
+            "eq_low_gain",
+            "eq_mid_freq",
+            "eq_mid_gain",
+            "eq_mid_q",
+            "eq_high_freq",
+            "eq_high_gain",
+            "eq_mode",
+            "mb_on",
+            "mb_xover_low",
+            "mb_xover_high",
+            "img_on",
+            "img_low_width",
+            "img_mid_width",
+            "img_high_width",
+            "img_mono_below",
+            "target",
+            "target_lufs",
+            "loud_gain",
+            "learn",
+            "lim_on",
+            "lim_ceiling",
+            "lim_release",
+            "lim_auto_release",
+            "lim_lookahead",
+            "lim_link",
+            "dither_bits",
+            "dither_shape",
+            "match_bypass",
+            "out_gain",
+            "bypass",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        for band in ["low", "mid", "high"] {
+            for p in [
+                "thresh", "ratio", "attack", "release", "makeup", "solo", "bypass",
+            ] {
+                expected.push(format!("mb_{band}_{p}"));
+            }
+        }
+        let mut sorted = ids.clone();
+        sorted.sort();
+        expected.sort();
+        assert_eq!(sorted, expected);
+    }
+
+    #[test]
+    fn presets_give_their_targets() {
+        let params = MasterParams::default();
+        assert_eq!(params.target_lufs(), -14.0);
+        assert_eq!(Target::AppleMusic.lufs(), Some(-16.0));
+        assert_eq!(Target::EbuR128.lufs(), Some(-23.0));
     }
 }

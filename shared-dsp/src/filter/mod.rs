@@ -12,7 +12,7 @@ pub mod band;
 pub mod butterworth;
 pub mod coeffs;
 pub mod eq;
-mod simd;
+pub(crate) mod simd;
 pub mod svf;
 
 pub use band::BandCoeffs;

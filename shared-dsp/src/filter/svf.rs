@@ -247,6 +247,18 @@ impl From<SvfCoeffs> for SvfCoeffs2 {
 }
 
 impl SvfCoeffs2 {
+    /// Lane 0 runs `a`, lane 1 runs `b` (two different sections in one register).
+    pub(crate) fn pair(a: SvfCoeffs, b: SvfCoeffs) -> Self {
+        Self {
+            a1: F64x2::new(a.a1, b.a1),
+            a2: F64x2::new(a.a2, b.a2),
+            g: F64x2::new(a.g, b.g),
+            m0: F64x2::new(a.m0, b.m0),
+            m1: F64x2::new(a.m1, b.m1),
+            m2: F64x2::new(a.m2, b.m2),
+        }
+    }
+
     /// One stereo frame through the section (same arithmetic as [`SvfCoeffs::run`]).
     #[inline(always)]
     pub(crate) fn run(&self, x: F64x2, ic1: &mut F64x2, ic2: &mut F64x2) -> F64x2 {

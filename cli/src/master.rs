@@ -1,0 +1,324 @@
+//! `oxide master IN OUT`: the mastering chain over one file, with the loudness gain found
+//! exactly by analysis passes instead of the plugin's learn mode.
+//!
+//! 1. Render with `loud_gain` 0 dB and the limiter off, measure the integrated loudness
+//!    `L0` of that output (the chain without the loudness stage): `gain = target − L0`.
+//! 2. Render with the limiter on at that gain and measure; the limiter takes some
+//!    loudness away, so add `target − measured` to the gain and render again, up to
+//!    [`MAX_PASSES`] times, until the result is within [`TOLERANCE_LU`] of the target.
+//! 3. The final render dithers when the output format asks for it (16 or 24 bit: TPDF
+//!    dither at that depth; 32-bit float: none), and is measured again for the report.
+//!
+//! If reaching the target needs more than [`MAX_LIMITING_DB`] of limiter gain reduction
+//! (the largest over the file), the command says so and fails instead of writing a
+//! crushed file; `--allow-heavy-limiting` writes it anyway. The output is latency
+//! compensated: it lines up with the input sample for sample.
+
+use std::path::Path;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+
+use anyhow::{bail, Context, Result};
+use mastering_chain::params::{Target, TARGET_LUFS_RANGE};
+use mastering_chain::{Chain, MasterParams};
+use oxide_plugin_common::param_access;
+use shared_dsp::loudness::{measured, ChannelLayout, LoudnessMeter};
+
+use crate::audio::{self, Audio, Format};
+use crate::output::Destination;
+
+/// Loudness passes at most (the first, unlimited, plus this many limited ones).
+pub const MAX_PASSES: usize = 4;
+/// A pass this close to the target ends the search, LU (the meter agrees with
+/// libebur128 within 0.02 LU; the goal is ±0.1 LU).
+pub const TOLERANCE_LU: f64 = 0.02;
+/// The most limiter gain reduction the command accepts without
+/// `--allow-heavy-limiting`, dB.
+pub const MAX_LIMITING_DB: f32 = 6.0;
+
+/// What the user asked for.
+pub struct MasterArgs<'a> {
+    pub input: &'a Path,
+    pub output: &'a Path,
+    pub target: Option<&'a str>,
+    pub ceiling_dbtp: Option<f32>,
+    pub assignments: &'a [String],
+    pub bits: Option<Format>,
+    pub json: bool,
+    pub force: bool,
+    pub allow_heavy_limiting: bool,
+}
+
+/// A target given as a preset name or a number in LUFS.
+fn parse_target(text: &str) -> Result<(Target, f32)> {
+    let folded = text
+        .trim()
+        .to_ascii_lowercase()
+        .replace([' ', '-', '_'], "");
+    let preset = match folded.as_str() {
+        "spotify" => Some(Target::Spotify),
+        "apple" | "applemusic" => Some(Target::AppleMusic),
+        "youtube" => Some(Target::YouTube),
+        "amazon" | "amazonmusic" => Some(Target::AmazonMusic),
+        "deezer" => Some(Target::Deezer),
+        "ebu" | "ebur128" | "r128" => Some(Target::EbuR128),
+        _ => None,
+    };
+    if let Some(p) = preset {
+        return Ok((p, p.lufs().unwrap_or(-14.0)));
+    }
+    let number = text
+        .trim()
+        .trim_end_matches(|c: char| c.is_ascii_alphabetic())
+        .trim();
+    let value: f32 = number.parse().ok().filter(|v: &f32| v.is_finite()).with_context(|| {
+        format!(
+            "--target wants a preset (spotify, apple, youtube, amazon, deezer, ebu) or LUFS, got '{text}'"
+        )
+    })?;
+    let (lo, hi) = TARGET_LUFS_RANGE;
+    if !(lo..=hi).contains(&value) {
+        bail!("--target {value} LUFS is outside {lo} … {hi} LUFS");
+    }
+    Ok((Target::Custom, value))
+}
+
+fn set(params: &MasterParams, id: &str, text: &str) -> Result<()> {
+    param_access::set_from_text(params, id, text).map_err(|e| anyhow::anyhow!("{e}"))
+}
+
+/// Loudness and peaks of a rendered or input file.
+#[derive(Debug, Clone, Copy)]
+struct Measurement {
+    integrated_lufs: f64,
+    true_peak_dbtp: f64,
+    lra_lu: f64,
+}
+
+fn measure(channels: &[Vec<f32>], sample_rate: u32) -> Measurement {
+    let layout = if channels.len() == 1 {
+        ChannelLayout::Mono
+    } else {
+        ChannelLayout::Stereo
+    };
+    let mut meter = LoudnessMeter::new(sample_rate as f64, layout);
+    let slices: Vec<&[f32]> = channels.iter().map(Vec::as_slice).collect();
+    meter.process(&slices);
+    Measurement {
+        integrated_lufs: meter.integrated_lufs(),
+        true_peak_dbtp: meter.true_peak_dbtp(),
+        lra_lu: meter.lra_lu(),
+    }
+}
+
+/// One render of the whole file, latency compensated; also the largest limiter gain
+/// reduction seen, dB.
+fn render(params: &MasterParams, audio: &Audio) -> (Vec<Vec<f32>>, f32, u32) {
+    const BLOCK: usize = 512;
+    let settings = params.settings();
+    let n_ch = audio.channels.len();
+    let mut chain = Chain::with_channels(audio.sample_rate as f32, n_ch, BLOCK, &settings);
+    let meters = chain.meters();
+    let latency = chain.latency_samples() as usize;
+    let frames = audio.frames();
+    let total = frames + latency;
+    let mut out: Vec<Vec<f32>> = audio
+        .channels
+        .iter()
+        .map(|c| {
+            let mut v = c.clone();
+            v.resize(total, 0.0);
+            v
+        })
+        .collect();
+    let mut max_gr = 0.0f32;
+    let mut start = 0;
+    while start < total {
+        let end = (start + BLOCK).min(total);
+        let mut block: Vec<&mut [f32]> = out.iter_mut().map(|c| &mut c[start..end]).collect();
+        chain.process(&mut block, &settings);
+        max_gr = max_gr.max(meters.limiter_gain_reduction_db.load(Ordering::Relaxed));
+        start = end;
+    }
+    for c in out.iter_mut() {
+        c.drain(..latency);
+    }
+    (out, max_gr, latency as u32)
+}
+
+fn value(v: f64) -> serde_json::Value {
+    measured(v).map_or(serde_json::Value::Null, |x| {
+        serde_json::json!((x * 100.0).round() / 100.0)
+    })
+}
+
+fn text(v: f64) -> String {
+    measured(v).map_or_else(|| String::from("-inf"), |x| format!("{x:.2}"))
+}
+
+pub fn run(args: &MasterArgs) -> Result<()> {
+    let destination = Destination::check(args.input, args.output, args.force)?;
+    let params = Arc::new(MasterParams::default());
+    for assignment in args.assignments {
+        let (id, value) = crate::split_assignment(assignment)?;
+        set(&params, id, value)?;
+    }
+    if let Some(target) = args.target {
+        let (preset, lufs) = parse_target(target)?;
+        let choice = param_access::list(params.as_ref())
+            .into_iter()
+            .find(|p| p.id == "target")
+            .map(|p| p.choices[preset as usize].clone())
+            .unwrap_or_default();
+        set(&params, "target", &choice)?;
+        if preset == Target::Custom {
+            set(&params, "target_lufs", &lufs.to_string())?;
+        }
+    }
+    if let Some(ceiling) = args.ceiling_dbtp {
+        if !(-3.0..=0.0).contains(&ceiling) {
+            bail!("--ceiling {ceiling} dBTP is outside -3 … 0 dBTP");
+        }
+        set(&params, "lim_ceiling", &ceiling.to_string())?;
+    }
+    // Learn is the plugin's way; here the passes find the gain.
+    set(&params, "learn", "off")?;
+    let target_lufs = params.target_lufs() as f64;
+    let ceiling_dbtp = params.lim_ceiling.value();
+
+    let audio = audio::read_wav(args.input)?;
+    if audio.channels.len() > 2 {
+        bail!("the mastering chain takes mono or stereo files");
+    }
+    let format = args.bits.unwrap_or(audio.format);
+    let before = measure(&audio.channels, audio.sample_rate);
+    if measured(before.integrated_lufs).is_none() {
+        bail!(
+            "'{}' is silent (no integrated loudness): nothing to master",
+            args.input.display()
+        );
+    }
+
+    // Pass 1: no loudness gain, no limiter, no dither.
+    set(&params, "dither_bits", "off")?;
+    set(&params, "loud_gain", "0")?;
+    set(&params, "lim_on", "off")?;
+    let (plain, _, _) = render(&params, &audio);
+    let unlimited = measure(&plain, audio.sample_rate);
+    let Some(l0) = measured(unlimited.integrated_lufs) else {
+        bail!("the chain's output is silent: nothing to master");
+    };
+    set(&params, "lim_on", "on")?;
+    let gain_range = (
+        mastering_chain::chain::LOUD_GAIN_MIN_DB,
+        mastering_chain::chain::LOUD_GAIN_MAX_DB,
+    );
+    let mut gain = target_lufs - l0;
+    let mut passes = 1;
+    let mut max_gr = 0.0;
+    while passes < MAX_PASSES {
+        if !(gain_range.0 as f64..=gain_range.1 as f64).contains(&gain) {
+            bail!(
+                "reaching {target_lufs} LUFS needs {gain:+.2} dB of loudness gain, outside {} … {} dB",
+                gain_range.0,
+                gain_range.1
+            );
+        }
+        // The parameter's 0.01 dB step is the resolution (≤ 0.005 LU).
+        set(&params, "loud_gain", &format!("{gain:.2}"))?;
+        let (out, gr, _) = render(&params, &audio);
+        passes += 1;
+        let limited = measure(&out, audio.sample_rate);
+        max_gr = gr;
+        let error = target_lufs - limited.integrated_lufs;
+        if error.abs() <= TOLERANCE_LU {
+            break;
+        }
+        gain += error;
+    }
+    if max_gr > MAX_LIMITING_DB && !args.allow_heavy_limiting {
+        bail!(
+            "reaching {target_lufs} LUFS with a {ceiling_dbtp} dBTP ceiling needs {max_gr:.1} dB of peak limiting \
+             (more than {MAX_LIMITING_DB} dB; the result would be audibly crushed). Choose a lower target, or pass \
+             --allow-heavy-limiting to write it anyway"
+        );
+    }
+
+    // The final render, dithered for the output's word length.
+    let dither = match format {
+        Format::Int16 => "16 bit",
+        Format::Int24 => "24 bit",
+        Format::Float32 => "off",
+    };
+    set(&params, "dither_bits", dither)?;
+    let (channels, _, latency) = render(&params, &audio);
+    let after = measure(&channels, audio.sample_rate);
+    let applied = params.loud_gain.value();
+    let result = Audio {
+        sample_rate: audio.sample_rate,
+        format,
+        channels,
+    };
+    destination.write(&result, format)?;
+
+    if args.json {
+        let doc = serde_json::json!({
+            "input": args.input.display().to_string(),
+            "output": args.output.display().to_string(),
+            "target_lufs": target_lufs,
+            "ceiling_dbtp": ceiling_dbtp,
+            "loud_gain_db": applied,
+            "passes": passes,
+            "latency_samples": latency,
+            "limiter_max_gain_reduction_db": (max_gr * 100.0).round() / 100.0,
+            "before": {
+                "integrated_lufs": value(before.integrated_lufs),
+                "true_peak_dbtp": value(before.true_peak_dbtp),
+                "lra_lu": (before.lra_lu * 100.0).round() / 100.0,
+            },
+            "after": {
+                "integrated_lufs": value(after.integrated_lufs),
+                "true_peak_dbtp": value(after.true_peak_dbtp),
+                "lra_lu": (after.lra_lu * 100.0).round() / 100.0,
+            },
+            "bits": match format { Format::Int16 => "16", Format::Int24 => "24", Format::Float32 => "32f" },
+            "dither": dither,
+        });
+        println!("{}", serde_json::to_string_pretty(&doc)?);
+    } else {
+        println!("{}", args.input.display());
+        println!(
+            "  before  {:>7} LUFS  {:>7} dBTP  LRA {:.1} LU",
+            text(before.integrated_lufs),
+            text(before.true_peak_dbtp),
+            before.lra_lu
+        );
+        println!(
+            "  after   {:>7} LUFS  {:>7} dBTP  LRA {:.1} LU",
+            text(after.integrated_lufs),
+            text(after.true_peak_dbtp),
+            after.lra_lu
+        );
+        println!(
+            "  target {target_lufs:.1} LUFS, ceiling {ceiling_dbtp:.1} dBTP: loudness gain {applied:+.2} dB, \
+             limiter up to {max_gr:.1} dB, {passes} passes, dither {dither}"
+        );
+        eprintln!("oxide: wrote '{}'", args.output.display());
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn targets_parse() {
+        assert_eq!(parse_target("spotify").unwrap().0, Target::Spotify);
+        assert_eq!(parse_target("Apple Music").unwrap().1, -16.0);
+        assert_eq!(parse_target("-14").unwrap(), (Target::Custom, -14.0));
+        assert_eq!(parse_target("-9.5 LUFS").unwrap(), (Target::Custom, -9.5));
+        assert!(parse_target("loud").is_err());
+        assert!(parse_target("+3").is_err());
+    }
+}
