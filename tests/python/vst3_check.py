@@ -270,6 +270,32 @@ class Host:
         return np.asarray(out)
 
 
+def run_stream(host: "Host", seg: np.ndarray, before_piece: list) -> tuple:
+    """Processes one copy of `seg` per entry of `before_piece` as one continuous stream,
+    calling each entry (if not None) before its piece, and returns (output, input,
+    latency) aligned sample for sample: a change made before piece i then shows from
+    aligned sample i·len(seg) − latency.
+
+    pedalboard compensates a plugin's latency only on a reset call; later calls return
+    the plugin's raw output, delayed by its latency. So the stream starts with a silent
+    reset call and every piece goes without reset: the whole stream is then uniformly
+    delayed by the reported latency, which is removed here.
+    """
+    host.process(np.zeros_like(seg), reset=True)
+    latency = int(getattr(host.plugin, "reported_latency_samples", 0) or 0)
+    outputs = []
+    for action in before_piece:
+        if action is not None:
+            action()
+        outputs.append(host.process(seg, reset=False))
+    out = np.concatenate(outputs, axis=1)
+    source = np.concatenate([seg] * len(before_piece), axis=1)
+    if latency:
+        out = out[:, latency:]
+        source = source[:, : source.shape[-1] - latency]
+    return out, source, latency
+
+
 def check_finite(checker: Checker, label: str, out: np.ndarray) -> bool:
     bad = int(np.count_nonzero(~np.isfinite(out)))
     if bad:
@@ -538,12 +564,12 @@ def run_checks(
     host.set_raw(expected["bypass_settings"])
     host.settle()
     seg = sine(2, 0.25)
-    pieces = [host.process(seg, reset=True)]
-    host.set_switch("bypass", True)
-    pieces.append(host.process(seg, reset=False))
-    host.set_switch("bypass", False)
-    pieces.append(host.process(seg, reset=False))
-    stream = np.concatenate(pieces, axis=1)
+    n = seg.shape[-1]
+    stream, source, lat = run_stream(
+        host,
+        seg,
+        [None, lambda: host.set_switch("bypass", True), lambda: host.set_switch("bypass", False)],
+    )
     check_finite(checker, "bypass toggles", stream)
     max_jump = float(np.max(np.abs(np.diff(stream, axis=1))))
     # The processed signal is +6-12 = -6 dB; the bypassed one is the input. The largest
@@ -555,20 +581,19 @@ def run_checks(
         max_jump <= sine_step * 1.1,
         f"largest sample step {max_jump:.5f}, a 1 kHz sine's own {sine_step:.5f}",
     )
-    bypassed_part = pieces[1][:, steady_slice(seg.shape[-1])]
-    d = float(np.max(np.abs(bypassed_part - seg[:, steady_slice(seg.shape[-1])])))
+    steady = steady_slice(n)
+    on = slice(n - lat + steady.start, n - lat + steady.stop)
+    bypassed_part = stream[:, on]
+    d = float(np.max(np.abs(bypassed_part - source[:, on])))
     checker.check("bypass engaged mid-stream returns the input", d == 0.0, f"max diff {d:.3g}")
 
     # --- A gain change mid-stream ramps (smoothing through the VST3 parameter path) ----
     host.set_defaults()
     host.settle()
     ramp_key = expected["ramp_key"]
-    first = host.process(seg, reset=True)
-    host.set_raw({ramp_key: -6.0})
-    second = host.process(seg, reset=False)
-    stream = np.concatenate([first, second], axis=1)
+    stream, source, lat = run_stream(host, seg, [None, lambda: host.set_raw({ramp_key: -6.0})])
     max_jump = float(np.max(np.abs(np.diff(stream, axis=1))))
-    measured = level_change_db(seg, second)
+    measured = level_change_db(source[:, n - lat :], stream[:, n - lat :])
     worst = max(abs(m + 6.0) for m in measured)
     checker.check(
         "gain change mid-stream is smoothed and settles",
