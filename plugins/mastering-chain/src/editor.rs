@@ -64,7 +64,7 @@ impl Panel for MeterPanel {
         let applied = m.applied_loud_gain_db.load(Ordering::Relaxed);
         let learning = self.params.learn.value();
         ui.label(format!(
-            "Loudness gain {applied:+.2} dB → target {:.1} LUFS{}",
+            "Loudness gain {applied:+.2} dB, target {:.1} LUFS{}",
             self.params.target_lufs(),
             if learning { " (learning)" } else { "" }
         ));
