@@ -563,7 +563,7 @@ fn off_freq_param(name: &str, default_hz: f32, min: f32, max: f32, end: OffEnd) 
         }
     }))
     .with_string_to_value(Arc::new(move |text| {
-        let text = text.trim().to_ascii_lowercase();
+        let text = oxide_plugin_common::formatters::without_unit(text);
         if text == "off" {
             return Some(match end {
                 OffEnd::Bottom => min,

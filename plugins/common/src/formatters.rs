@@ -37,11 +37,32 @@ pub fn v2s_db(minus_infinity_db: f32) -> ValueToString {
     })
 }
 
-/// Parses dB (`-6`, `-6 dB`, `+3.5db`, `-inf`); `-inf` maps to `minus_infinity_db`.
+/// Units a host may append to a displayed value (the parameter's own unit), longest
+/// first so `dBTP` is not read as `dB` + `TP`.
+const UNIT_SUFFIXES: [&str; 9] = ["dbtp", "lufs", "khz", "db", "hz", "ms", "lu", "%", "s"];
+
+/// `text` lowercased and trimmed, without a trailing unit: hosts send a value back as
+/// they show it, with the parameter's unit (`-3.00 dBTP`, `Off Hz`).
+pub fn without_unit(text: &str) -> String {
+    let lower = text.trim().to_lowercase();
+    for unit in UNIT_SUFFIXES {
+        if let Some(rest) = lower.strip_suffix(unit) {
+            // Only a unit after a number or a word and a space: "-inf" keeps its "f".
+            let rest_trimmed = rest.trim_end();
+            if !rest_trimmed.is_empty() && (rest.len() != rest_trimmed.len() || unit.len() > 1) {
+                return rest_trimmed.to_owned();
+            }
+        }
+    }
+    lower
+}
+
+/// Parses dB (`-6`, `-6 dB`, `+3.5db`, `-3 dBTP`, `-inf`); `-inf` maps to
+/// `minus_infinity_db`.
 pub fn s2v_db(minus_infinity_db: f32) -> StringToValue {
     Arc::new(move |text| {
-        let text = text.trim().to_ascii_lowercase();
-        let number = text.trim_end_matches("db").trim();
+        let number = without_unit(text);
+        let number = number.as_str();
         if matches!(number, "-inf" | "-∞" | "inf" | "off") {
             return Some(minus_infinity_db);
         }
@@ -108,6 +129,12 @@ mod tests {
         assert_eq!(v2s(-6.0), "-6.00");
         assert_eq!(v2s(-80.0), "-inf");
         assert_eq!(s2v("-6 dB"), Some(-6.0));
+        assert_eq!(s2v("-3.00 dBTP"), Some(-3.0));
+        assert_eq!(s2v("-inf dB"), Some(-80.0));
+        assert_eq!(without_unit("Off Hz"), "off");
+        assert_eq!(without_unit("12.5 ms"), "12.5");
+        assert_eq!(without_unit("-inf"), "-inf");
+        assert_eq!(without_unit("2.0 s"), "2.0");
         assert_eq!(s2v("+3.5db"), Some(3.5));
         assert_eq!(s2v("-inf"), Some(-80.0));
         assert_eq!(s2v("loud"), None);

@@ -434,19 +434,23 @@ pub fn sanitize_state(state: &mut PluginState, params: &dyn Params) {
 pub fn text_round_trip_failures(params: &dyn Params) -> Vec<String> {
     let mut failures = Vec::new();
     for (id, ptr, _) in params.param_map() {
-        for step in 0..=100 {
+        // Hosts send a value back as they show it: with the unit (clap-validator's
+        // `param-conversions`) and without it (a user typing a number).
+        'values: for step in 0..=100 {
             let normalized = step as f32 / 100.0;
-            // SAFETY: see `info_of`.
-            let (text, back) = unsafe {
-                let text = ptr.normalized_value_to_string(normalized, false);
-                let back = ptr
-                    .string_to_normalized_value(&text)
-                    .map(|n| ptr.normalized_value_to_string(n, false));
-                (text, back)
-            };
-            if back.as_deref() != Some(text.as_str()) {
-                failures.push(format!("{id}: '{text}' reads back as {back:?}"));
-                break;
+            for include_unit in [true, false] {
+                // SAFETY: see `info_of`.
+                let (text, back) = unsafe {
+                    let text = ptr.normalized_value_to_string(normalized, include_unit);
+                    let back = ptr
+                        .string_to_normalized_value(&text)
+                        .map(|n| ptr.normalized_value_to_string(n, include_unit));
+                    (text, back)
+                };
+                if back.as_deref() != Some(text.as_str()) {
+                    failures.push(format!("{id}: '{text}' reads back as {back:?}"));
+                    break 'values;
+                }
             }
         }
     }

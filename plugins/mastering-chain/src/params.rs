@@ -393,7 +393,7 @@ impl Default for MasterParams {
             .with_unit(" Hz")
             .with_value_to_string(mono_off)
             .with_string_to_value(Arc::new(move |text| {
-                if text.trim().eq_ignore_ascii_case("off") {
+                if oxide_plugin_common::formatters::without_unit(text) == "off" {
                     Some(MONO_BELOW_OFF_HZ)
                 } else {
                     mono_parse(text)
