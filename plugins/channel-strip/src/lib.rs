@@ -192,7 +192,7 @@ impl<const SIDECHAIN: bool> Plugin for ChannelStrip<SIDECHAIN> {
         let latency = self.chain.latency_samples();
         if latency != self.reported_latency {
             self.reported_latency = latency;
-            context.set_latency_samples(latency);
+            oxide_plugin_common::latency::announce_latency_change(context, latency);
         }
         if metering {
             let meters = &self.meters;

@@ -5,4 +5,5 @@
 
 pub mod editor;
 pub mod formatters;
+pub mod latency;
 pub mod param_access;

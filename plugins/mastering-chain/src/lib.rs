@@ -130,7 +130,7 @@ impl Plugin for MasteringChain {
         let latency = self.chain.update_latency(&settings);
         if latency != self.reported_latency {
             self.reported_latency = latency;
-            context.set_latency_samples(latency);
+            oxide_plugin_common::latency::announce_latency_change(context, latency);
         }
         self.chain.process(buffer.as_slice(), &settings);
         ProcessStatus::Normal
