@@ -29,11 +29,10 @@
 //! exactly zero, and the feedback state is cleared (no dither noise on silence, no tail
 //! of shaped noise after it).
 //!
-//! Randomness comes from a 64-bit PCG-XSH-RR generator (M. O'Neill, "PCG: A Family of
-//! Simple Fast Space-Efficient Statistically Good Algorithms for Random Number
-//! Generation", 2014) seeded explicitly: the same seed gives the same render. (The
-//! space helper's `rng` module is not on this branch, so the generator lives here.)
+//! Randomness comes from the crate's seedable [`crate::rng::Pcg32`] (the one the reverb's
+//! modulation uses), seeded explicitly: the same seed gives the same render.
 
+use crate::rng::Pcg32;
 use crate::sanitize::replace_non_finite;
 
 /// The largest fed-back error, in LSB.
@@ -87,42 +86,9 @@ pub struct DitherSettings {
     pub shape: NoiseShape,
 }
 
-/// PCG-XSH-RR 64/32 (O'Neill 2014): 64-bit LCG state, 32-bit output.
-#[derive(Debug, Clone, Copy)]
-pub struct Pcg32 {
-    state: u64,
-}
-
-impl Pcg32 {
-    const MULTIPLIER: u64 = 6_364_136_223_846_793_005;
-    const INCREMENT: u64 = 1_442_695_040_888_963_407;
-
-    /// A generator from `seed`.
-    pub fn new(seed: u64) -> Self {
-        let mut g = Self { state: 0 };
-        g.next_u32();
-        g.state = g.state.wrapping_add(seed);
-        g.next_u32();
-        g
-    }
-
-    /// The next 32 random bits.
-    #[inline]
-    pub fn next_u32(&mut self) -> u32 {
-        let old = self.state;
-        self.state = old
-            .wrapping_mul(Self::MULTIPLIER)
-            .wrapping_add(Self::INCREMENT);
-        let xorshifted = (((old >> 18) ^ old) >> 27) as u32;
-        xorshifted.rotate_right((old >> 59) as u32)
-    }
-
-    /// Uniform in [−½, ½).
-    #[inline]
-    pub fn next_centered(&mut self) -> f32 {
-        (self.next_u32() >> 8) as f32 * (1.0 / 16_777_216.0) - 0.5
-    }
-}
+/// The PCG stream the dither draws from: the reference implementation's default
+/// increment (1442695040888963407 = 2·721347520444481703 + 1).
+const DITHER_STREAM: u64 = 721_347_520_444_481_703;
 
 /// The quantiser with dither (see the module notes). No latency.
 #[derive(Debug, Clone)]
@@ -144,7 +110,7 @@ impl Dither {
     pub fn with_seed(sample_rate: f32, seed: u64) -> Self {
         Self {
             seed,
-            rng: Pcg32::new(seed),
+            rng: Pcg32::new(seed, DITHER_STREAM),
             feedback: if sample_rate < 88_000.0 {
                 LIPSHITZ_44K
             } else {
@@ -167,7 +133,7 @@ impl Dither {
     /// Clears the feedback state and restarts the generator from the seed (so a reset
     /// render repeats exactly).
     pub fn reset(&mut self) {
-        self.rng = Pcg32::new(self.seed);
+        self.rng = Pcg32::new(self.seed, DITHER_STREAM);
         self.errors = [[0.0; 5]; 2];
     }
 
@@ -203,7 +169,7 @@ impl Dither {
                 } else {
                     target
                 };
-                let d = self.rng.next_centered() + self.rng.next_centered();
+                let d = (self.rng.next_f32() - 0.5) + (self.rng.next_f32() - 0.5);
                 let q = (v + d).round().clamp(lo, hi);
                 if shaped {
                     let err = (q - v).clamp(-MAX_FEEDBACK_LSB, MAX_FEEDBACK_LSB);
