@@ -96,12 +96,30 @@ pub struct BypassFade {
 }
 
 impl BypassFade {
-    /// Allocates the dry copy for `max_channels` × `max_block` samples.
+    /// Allocates the dry copy for `max_channels` × `max_block` samples; fades over
+    /// [`BYPASS_FADE_MS`].
     pub fn new(sample_rate: f32, max_channels: usize, max_block: usize, bypassed: bool) -> Self {
+        Self::with_fade_ms(
+            sample_rate,
+            max_channels,
+            max_block,
+            bypassed,
+            BYPASS_FADE_MS,
+        )
+    }
+
+    /// As [`Self::new`], fading over `fade_ms` (a module's on/off switch, for example).
+    pub fn with_fade_ms(
+        sample_rate: f32,
+        max_channels: usize,
+        max_block: usize,
+        bypassed: bool,
+        fade_ms: f32,
+    ) -> Self {
         Self {
             amount: Smoother::new(
                 SmoothingStyle::Linear,
-                BYPASS_FADE_MS,
+                fade_ms,
                 sample_rate,
                 if bypassed { 1.0 } else { 0.0 },
             ),

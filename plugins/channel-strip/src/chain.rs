@@ -45,6 +45,7 @@
 
 use shared_dsp::block::for_each_chunk;
 use shared_dsp::delay::{DelaySettings, StereoDelay, DEFAULT_TEMPO_BPM};
+use shared_dsp::delay_line::LatencyDelay;
 use shared_dsp::denormal::FlushDenormals;
 use shared_dsp::dynamics::{Compressor, CompressorSettings, Gate, GateSettings};
 use shared_dsp::filter::eq::{ChannelEq, EqSettings};
@@ -163,11 +164,10 @@ impl Settings {
 }
 
 /// A 20 ms cross-fade between a module's input and its output, so a module switches on
-/// and off without a click, and is not run at all once fully off.
+/// and off without a click, and is not run at all once fully off. A module that is off
+/// is a bypassed module: this is [`BypassFade`] with the module's fade time.
 struct ModuleSwitch {
-    /// 0 = off (input passes), 1 = on.
-    amount: Smoother,
-    dry: [Vec<f32>; MAX_CHANNELS],
+    fade: BypassFade,
 }
 
 /// What a [`ModuleSwitch`] asks of its module for the coming chunk.
@@ -184,28 +184,28 @@ enum SwitchState {
 impl ModuleSwitch {
     fn new(sample_rate: f32, max_block: usize, on: bool) -> Self {
         Self {
-            amount: Smoother::new(
-                SmoothingStyle::Linear,
-                SWITCH_FADE_MS,
+            fade: BypassFade::with_fade_ms(
                 sample_rate,
-                if on { 1.0 } else { 0.0 },
+                MAX_CHANNELS,
+                max_block,
+                !on,
+                SWITCH_FADE_MS,
             ),
-            dry: [vec![0.0; max_block], vec![0.0; max_block]],
         }
     }
 
     fn reset_to(&mut self, on: bool) {
-        self.amount.reset_to(if on { 1.0 } else { 0.0 });
+        self.fade.reset_to(!on);
     }
 
     fn is_idle(&self) -> bool {
-        !self.amount.is_smoothing() && self.amount.current() == 0.0
+        self.fade.is_fully_bypassed()
     }
 
     /// Sets the target; returns true when the module wakes from idle (reset it first).
     fn set_on(&mut self, on: bool) -> bool {
         let waking = on && self.is_idle();
-        self.amount.set_target(if on { 1.0 } else { 0.0 });
+        self.fade.set_bypassed(!on);
         waking
     }
 
@@ -214,60 +214,16 @@ impl ModuleSwitch {
         if self.is_idle() {
             return SwitchState::Idle;
         }
-        if !self.amount.is_smoothing() {
+        if self.fade.is_fully_processed() {
             return SwitchState::On;
         }
-        for (dry, channel) in self.dry.iter_mut().zip(channels.iter()) {
-            dry[..channel.len()].copy_from_slice(channel);
-        }
+        self.fade.capture_dry(channels);
         SwitchState::Fading
     }
 
     /// Mixes the kept input back in (after the module ran on a fading chunk).
     fn end(&mut self, channels: &mut [&mut [f32]]) {
-        let frames = channels.first().map_or(0, |c| c.len());
-        for i in 0..frames {
-            let a = self.amount.next();
-            for (dry, channel) in self.dry.iter().zip(channels.iter_mut()) {
-                channel[i] = dry[i] + a * (channel[i] - dry[i]);
-            }
-        }
-    }
-}
-
-/// Delays the bypass dry path by the chain's latency (a short ring per channel).
-struct LatencyLine {
-    ring: [[f32; MAX_LATENCY]; MAX_CHANNELS],
-    pos: usize,
-}
-
-impl LatencyLine {
-    fn new() -> Self {
-        Self {
-            ring: [[0.0; MAX_LATENCY]; MAX_CHANNELS],
-            pos: 0,
-        }
-    }
-
-    /// Writes `input` and puts the signal `delay` samples old into `output`.
-    fn process(&mut self, input: &[&mut [f32]], output: &mut [Vec<f32>], delay: usize) {
-        let delay = delay.min(MAX_LATENCY - 1);
-        let frames = input.first().map_or(0, |c| c.len());
-        let start = self.pos;
-        for (ch, (channel, out)) in input.iter().zip(output.iter_mut()).enumerate() {
-            let ring = &mut self.ring[ch];
-            let mut pos = start;
-            for (x, y) in channel.iter().zip(out[..frames].iter_mut()) {
-                ring[pos] = *x;
-                *y = ring[(pos + MAX_LATENCY - delay) % MAX_LATENCY];
-                pos = (pos + 1) % MAX_LATENCY;
-            }
-        }
-        self.pos = (start + frames) % MAX_LATENCY;
-    }
-
-    fn reset(&mut self) {
-        *self = Self::new();
+        self.fade.apply(channels);
     }
 }
 
@@ -289,7 +245,7 @@ pub struct Chain {
     pan: PanWidth,
     out_gain: Gain,
     bypass: BypassFade,
-    bypass_line: LatencyLine,
+    bypass_line: LatencyDelay,
     bypass_dry: [Vec<f32>; MAX_CHANNELS],
     latency: u32,
     delay_on: bool,
@@ -336,7 +292,7 @@ impl Chain {
             pan: PanWidth::new(sample_rate),
             out_gain: Gain::new(sample_rate, settings.out_gain_db),
             bypass: BypassFade::new(sample_rate, MAX_CHANNELS, max_block, settings.bypass),
-            bypass_line: LatencyLine::new(),
+            bypass_line: LatencyDelay::new(MAX_CHANNELS, MAX_LATENCY - 1),
             bypass_dry: [vec![0.0; max_block], vec![0.0; max_block]],
             latency: 0,
             delay_on: settings.delay.on,
@@ -519,11 +475,11 @@ impl Chain {
         }
         let frames = channels.first().map_or(0, |c| c.len());
         let n_ch = channels.len();
-        self.bypass_line
-            .process(channels, &mut self.bypass_dry, self.latency as usize);
         {
             let [a, b] = &mut self.bypass_dry;
-            let dry: [&mut [f32]; MAX_CHANNELS] = [&mut a[..frames], &mut b[..frames]];
+            let mut dry: [&mut [f32]; MAX_CHANNELS] = [&mut a[..frames], &mut b[..frames]];
+            self.bypass_line
+                .process(channels, &mut dry[..n_ch], self.latency as usize);
             self.bypass.capture_dry(&dry[..n_ch]);
         }
 

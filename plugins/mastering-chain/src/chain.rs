@@ -41,6 +41,7 @@ use std::sync::Arc;
 
 use atomic_float::AtomicF32;
 use shared_dsp::block::for_each_chunk;
+use shared_dsp::delay_line::LatencyDelay;
 use shared_dsp::denormal::FlushDenormals;
 use shared_dsp::gain::{BypassFade, Gain};
 use shared_dsp::loudness::{
@@ -128,45 +129,6 @@ pub struct ChainMeters {
     pub latency_samples: AtomicU32,
 }
 
-/// A fixed delay line per channel for the bypass path.
-struct DryDelay {
-    lines: [Box<[f32]>; MAX_CHANNELS],
-    mask: usize,
-    write: usize,
-}
-
-impl DryDelay {
-    fn new(max_delay: usize, max_block: usize) -> Self {
-        let len = (max_delay + max_block + 1).next_power_of_two();
-        Self {
-            lines: std::array::from_fn(|_| vec![0.0; len].into_boxed_slice()),
-            mask: len - 1,
-            write: 0,
-        }
-    }
-
-    fn reset(&mut self) {
-        for l in self.lines.iter_mut() {
-            l.fill(0.0);
-        }
-        self.write = 0;
-    }
-
-    /// Writes `input` and reads the samples `delay` behind it into `out`.
-    fn process(&mut self, input: &[&mut [f32]], out: &mut [&mut [f32]], delay: usize) {
-        let frames = input.first().map_or(0, |c| c.len());
-        for (c, (x, y)) in input.iter().zip(out.iter_mut()).enumerate() {
-            let line = &mut self.lines[c];
-            for i in 0..frames {
-                let w = (self.write + i) & self.mask;
-                line[w] = x[i];
-                y[i] = line[w.wrapping_sub(delay) & self.mask];
-            }
-        }
-        self.write = (self.write + frames) & self.mask;
-    }
-}
-
 /// Loudness meters that only run while learning.
 struct LearnMeters {
     pre_gain: LoudnessMeter,
@@ -204,7 +166,7 @@ pub struct Chain {
     dither: Dither,
     bypass: BypassFade,
     match_gain: Gain,
-    dry_delay: DryDelay,
+    dry_delay: LatencyDelay,
     dry: [Vec<f32>; MAX_CHANNELS],
     input_meter: LoudnessMeter,
     output_meter: LoudnessMeter,
@@ -259,7 +221,7 @@ impl Chain {
             dither: Dither::new(sample_rate),
             bypass: BypassFade::new(sample_rate, MAX_CHANNELS, max_block, settings.bypass),
             match_gain: Gain::new(sample_rate, 0.0),
-            dry_delay: DryDelay::new(max_latency, max_block),
+            dry_delay: LatencyDelay::new(MAX_CHANNELS, max_latency),
             dry: std::array::from_fn(|_| vec![0.0; max_block]),
             input_meter: loudness_only(sample_rate, layout),
             output_meter: LoudnessMeter::new(sample_rate as f64, layout),
