@@ -688,6 +688,36 @@ def run_checks(
         checker.check("eq3 flat at 50 Hz", abs(at_50) <= 0.1, f"{at_50:+.3f} dB")
         host.set_defaults()
 
+    # --- The sidechain bus pedalboard leaves inactive (channel strip) -------------------
+    # pedalboard cannot connect the strip's sidechain input, so JUCE passes that bus with
+    # no channels. Keyed from it, the compressor hears silence and leaves a -12 dBFS
+    # sine alone; keyed from its own input (threshold -30, ratio 4) it compresses it.
+    # Proves the bus exists and an inactive one is read as silence, not garbage.
+    if "comp_external_sc" in host.plugin.parameters:
+        comp = {"comp_threshold_db": -30.0, "comp_ratio": 4.0}
+        levels = {}
+        for external in (True, False):
+            host.set_defaults()
+            host.set_raw(comp)
+            host.set_switch("comp_on", True)
+            host.set_switch("comp_external_sc", external)
+            host.settle()
+            inp = sine(2)
+            levels[external] = level_change_db(inp, host.process(inp))
+        keyed_by_silence, keyed_by_itself = levels[True], levels[False]
+        report["sidechain_inactive_db"] = db_list(keyed_by_silence)
+        checker.check(
+            "inactive sidechain keys nothing",
+            all(abs(v) <= PLAIN_TOL_DB for v in keyed_by_silence),
+            f"{keyed_by_silence}",
+        )
+        checker.check(
+            "own input keys the compressor",
+            all(v < -5.0 for v in keyed_by_itself),
+            f"{keyed_by_itself}",
+        )
+        host.set_defaults()
+
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])

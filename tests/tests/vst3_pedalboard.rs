@@ -1,14 +1,16 @@
 //! Loads each plugin's `.vst3` bundle in pedalboard (PyPI; a JUCE-based VST3 host) and
 //! checks it through `tests/python/vst3_check.py`: name, parameter list, latency, level
 //! changes in dB for set gains, polarity, bypass, block sizes 1/37/512/4096, mono and
-//! stereo, and finite output. The plugins are the debug builds with
+//! stereo, finite output, and the strip's inactive sidechain bus read as silence. It also
+//! loads the strip in DawDreamer (PyPI; JUCE-based too), which connects the sidechain bus,
+//! through `tests/python/vst3_sidechain.py`. The plugins are the debug builds with
 //! `assert_process_allocs`, so an allocation on the audio thread aborts the host.
 //!
 //! The test provisions its own Python: a virtual environment in
 //! `target/host-tests/venv` with the pinned packages of `tests/python/requirements.txt`,
 //! made on first use and reused while it still imports them and was made from the same
 //! requirements. `OXIDE_PYTHON=/path/to/python` uses that interpreter instead (it must
-//! import pedalboard and numpy). If PyPI cannot be reached the test fails and says so:
+//! import pedalboard, dawdreamer and numpy). If PyPI cannot be reached the test fails and says so:
 //! it never passes without having run the host.
 //!
 //! The script runs with no `DISPLAY`, so the plugins must load headless.
@@ -37,6 +39,61 @@ fn channel_strip_in_pedalboard() {
 #[test]
 fn mastering_chain_in_pedalboard() {
     check_in_pedalboard(Plugin::MasteringChain);
+}
+
+/// The strip's VST3 sidechain bus, connected: DawDreamer plays a kick into it and the
+/// bass on the main input is ducked by the curve's amount (`tests/python/vst3_sidechain.py`
+/// says how much and why; this side checks its numbers again).
+#[test]
+fn channel_strip_sidechain_in_dawdreamer() {
+    let (python, bundle) = std::thread::scope(|scope| {
+        let bundle = scope.spawn(|| Plugin::ChannelStrip.vst3_path());
+        let python = python().clone();
+        (
+            python,
+            bundle.join().expect("building the plugins panicked"),
+        )
+    });
+    let script = python_dir().join("vst3_sidechain.py");
+    let mut command = Command::new(&python);
+    command
+        .arg(&script)
+        .arg(&bundle)
+        .env_remove("DISPLAY")
+        .env_remove("WAYLAND_DISPLAY")
+        .env("PYTHONDONTWRITEBYTECODE", "1")
+        .env("PYTHONUNBUFFERED", "1");
+    let output = run_with_timeout(command, SCRIPT_TIMEOUT)
+        .unwrap_or_else(|e| panic!("could not run {}: {e}", script.display()));
+    let report = output
+        .stdout
+        .lines()
+        .rev()
+        .find_map(|line| serde_json::from_str::<Value>(line).ok())
+        .unwrap_or_else(|| {
+            panic!(
+                "vst3_sidechain.py printed no report ({}); stderr:\n{}",
+                describe_status(output.status),
+                output.stderr
+            )
+        });
+    assert!(
+        output.status.success() && report["ok"] == Value::Bool(true),
+        "sidechain check failed ({}): {report:#}\nstderr:\n{}",
+        describe_status(output.status),
+        output.stderr
+    );
+    // Ratio 4, threshold -30 dB, hard knee, 0 dBFS key: -22.5 dB; 0.2 dB as the chain's
+    // own test allows (curve accuracy plus the release's droop over a key cycle).
+    let ducked = report["ducked_db"].as_f64().expect("ducked_db");
+    assert!((ducked + 22.5).abs() <= 0.2, "ducked by {ducked:+.3} dB");
+    let alone = report["keyed_by_itself_db"]
+        .as_f64()
+        .expect("keyed_by_itself_db");
+    assert!(
+        alone.abs() <= 0.05,
+        "unkeyed bass changed by {alone:+.3} dB"
+    );
 }
 
 fn python_dir() -> PathBuf {
@@ -249,6 +306,8 @@ fn assert_report(plugin: Plugin, report: &Value) {
         passed("polarity_l inverts");
         passed("polarity_r inverts");
         passed("silence");
+        passed("inactive sidechain keys nothing");
+        passed("own input keys the compressor");
     }
 }
 
@@ -470,7 +529,7 @@ fn imports_packages(python: &Path) -> Result<String, String> {
     let out = Command::new(python)
         .args([
             "-c",
-            "import numpy, pedalboard; print(pedalboard.__version__, numpy.__version__)",
+            "import numpy, pedalboard, dawdreamer; print(pedalboard.__version__, numpy.__version__)",
         ])
         .env("PYTHONDONTWRITEBYTECODE", "1")
         .output()
@@ -479,7 +538,7 @@ fn imports_packages(python: &Path) -> Result<String, String> {
         Ok(String::from_utf8_lossy(&out.stdout).trim().to_owned())
     } else {
         Err(format!(
-            "`import numpy, pedalboard` failed: {}",
+            "`import numpy, pedalboard, dawdreamer` failed: {}",
             String::from_utf8_lossy(&out.stderr).trim()
         ))
     }

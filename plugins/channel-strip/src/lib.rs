@@ -24,8 +24,8 @@ pub use params::StripParams;
 /// The largest block the chain is allocated for before the host tells us its own.
 const DEFAULT_MAX_BLOCK: usize = 1024;
 
-/// Stereo and mono, each with a sidechain input of the same width (the CLAP plugin).
-const LAYOUTS_WITH_SIDECHAIN: &[AudioIOLayout] = &[
+/// Stereo and mono, each with a sidechain input of the same width.
+const LAYOUTS: &[AudioIOLayout] = &[
     AudioIOLayout {
         main_input_channels: NonZeroU32::new(2),
         main_output_channels: NonZeroU32::new(2),
@@ -48,28 +48,8 @@ const LAYOUTS_WITH_SIDECHAIN: &[AudioIOLayout] = &[
     },
 ];
 
-/// Stereo and mono without a sidechain (the VST3 plugin, for now). nice-plug 0.4.2's
-/// VST3 wrapper mishandles an auxiliary input bus the host leaves unconnected (it checks
-/// the aux index against the output count and builds slices from null channel
-/// pointers), which aborts in JUCE hosts such as pedalboard. Until that is fixed
-/// upstream, the VST3 build has no sidechain input; `comp_sc_ext` then keys from the
-/// main input, exactly as when a CLAP host connects nothing.
-const LAYOUTS_WITHOUT_SIDECHAIN: &[AudioIOLayout] = &[
-    AudioIOLayout {
-        main_input_channels: NonZeroU32::new(2),
-        main_output_channels: NonZeroU32::new(2),
-        ..AudioIOLayout::const_default()
-    },
-    AudioIOLayout {
-        main_input_channels: NonZeroU32::new(1),
-        main_output_channels: NonZeroU32::new(1),
-        ..AudioIOLayout::const_default()
-    },
-];
-
-/// The plugin. `SIDECHAIN` selects the port layouts: the CLAP build has a sidechain
-/// input, the VST3 build does not (see [`LAYOUTS_WITHOUT_SIDECHAIN`]).
-pub struct ChannelStrip<const SIDECHAIN: bool = true> {
+/// The plugin.
+pub struct ChannelStrip {
     params: Arc<StripParams>,
     editor_state: Arc<editor::EditorState>,
     meters: Arc<Meters>,
@@ -79,7 +59,7 @@ pub struct ChannelStrip<const SIDECHAIN: bool = true> {
     reported_latency: u32,
 }
 
-impl<const SIDECHAIN: bool> Default for ChannelStrip<SIDECHAIN> {
+impl Default for ChannelStrip {
     fn default() -> Self {
         let params = Arc::new(StripParams::default());
         let chain = Chain::new(44_100.0, DEFAULT_MAX_BLOCK, &params.settings());
@@ -94,7 +74,7 @@ impl<const SIDECHAIN: bool> Default for ChannelStrip<SIDECHAIN> {
     }
 }
 
-impl<const SIDECHAIN: bool> Plugin for ChannelStrip<SIDECHAIN> {
+impl Plugin for ChannelStrip {
     const NAME: &'static str = "Oxide Channel Strip";
     const VENDOR: &'static str = "Oxide";
     const URL: &'static str = env!("CARGO_PKG_REPOSITORY");
@@ -102,13 +82,10 @@ impl<const SIDECHAIN: bool> Plugin for ChannelStrip<SIDECHAIN> {
     const VERSION: &'static str = env!("CARGO_PKG_VERSION");
 
     // Stereo with a stereo sidechain, and mono with a mono sidechain. The sidechain keys
-    // the compressor when `comp_sc_ext` is on; a host that connects nothing to it gives
-    // silence or an empty buffer, and the compressor then keys from its own input.
-    const AUDIO_IO_LAYOUTS: &'static [AudioIOLayout] = if SIDECHAIN {
-        LAYOUTS_WITH_SIDECHAIN
-    } else {
-        LAYOUTS_WITHOUT_SIDECHAIN
-    };
+    // the compressor when `comp_sc_ext` is on. A host that gives no buffer or an empty
+    // one keys the compressor from its own input; a silent (or inactive) sidechain keys
+    // nothing, as on a console with an unplugged key input.
+    const AUDIO_IO_LAYOUTS: &'static [AudioIOLayout] = LAYOUTS;
 
     const SAMPLE_ACCURATE_AUTOMATION: bool = true;
 
@@ -211,7 +188,7 @@ impl<const SIDECHAIN: bool> Plugin for ChannelStrip<SIDECHAIN> {
     }
 }
 
-impl<const SIDECHAIN: bool> ClapPlugin for ChannelStrip<SIDECHAIN> {
+impl ClapPlugin for ChannelStrip {
     const CLAP_ID: &'static str = "audio.oxide.channel-strip";
     const CLAP_DESCRIPTION: Option<&'static str> =
         Some("A mixing channel strip: trim, filters, gate, EQ, compressor, saturation, space, pan");
@@ -227,7 +204,7 @@ impl<const SIDECHAIN: bool> ClapPlugin for ChannelStrip<SIDECHAIN> {
     ];
 }
 
-impl<const SIDECHAIN: bool> Vst3Plugin for ChannelStrip<SIDECHAIN> {
+impl Vst3Plugin for ChannelStrip {
     const VST3_CLASS_ID: [u8; 16] = *b"OxideChanStrip01";
     const VST3_SUBCATEGORIES: &'static [Vst3SubCategory] = &[
         Vst3SubCategory::Fx,
@@ -237,6 +214,9 @@ impl<const SIDECHAIN: bool> Vst3Plugin for ChannelStrip<SIDECHAIN> {
 }
 
 #[cfg(feature = "export")]
-nice_export_clap!(ChannelStrip<true>);
+nice_export_clap!(ChannelStrip);
+// Through Oxide's VST3 export rather than `nice_export_vst3!`: nice-plug 0.4.2's VST3
+// wrapper crashes on a sidechain bus the host leaves inactive (see
+// `oxide_plugin_common::vst3_aux`).
 #[cfg(feature = "export")]
-nice_export_vst3!(ChannelStrip<false>);
+oxide_plugin_common::oxide_export_vst3!(ChannelStrip);

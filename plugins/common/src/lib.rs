@@ -7,3 +7,4 @@ pub mod editor;
 pub mod formatters;
 pub mod latency;
 pub mod param_access;
+pub mod vst3_aux;
