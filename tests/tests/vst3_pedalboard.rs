@@ -46,23 +46,7 @@ fn mastering_chain_in_pedalboard() {
 /// says how much and why; this side checks its numbers again).
 #[test]
 fn channel_strip_sidechain_in_dawdreamer() {
-    let (python, bundle) = std::thread::scope(|scope| {
-        let bundle = scope.spawn(|| Plugin::ChannelStrip.vst3_path());
-        let python = python().clone();
-        (
-            python,
-            bundle.join().expect("building the plugins panicked"),
-        )
-    });
-    let script = python_dir().join("vst3_sidechain.py");
-    let mut command = Command::new(&python);
-    command
-        .arg(&script)
-        .arg(&bundle)
-        .env_remove("DISPLAY")
-        .env_remove("WAYLAND_DISPLAY")
-        .env("PYTHONDONTWRITEBYTECODE", "1")
-        .env("PYTHONUNBUFFERED", "1");
+    let (command, script, _) = script_command(Plugin::ChannelStrip, "vst3_sidechain.py");
     let output = run_with_timeout(command, SCRIPT_TIMEOUT)
         .unwrap_or_else(|e| panic!("could not run {}: {e}", script.display()));
     let report = output
@@ -112,7 +96,9 @@ fn expected_latency(plugin: Plugin) -> u32 {
     }
 }
 
-fn check_in_pedalboard(plugin: Plugin) {
+/// A headless command `python SCRIPT BUNDLE` for `plugin`'s VST3 bundle (built while the
+/// Python environment is made), with the script's path and the bundle's.
+fn script_command(plugin: Plugin, script: &str) -> (Command, PathBuf, PathBuf) {
     // The Python environment and the plugin build are independent: do them side by side.
     let (python, bundle) = std::thread::scope(|scope| {
         let bundle = scope.spawn(move || plugin.vst3_path());
@@ -127,26 +113,31 @@ fn check_in_pedalboard(plugin: Plugin) {
         "the VST3 bundle {} was not made",
         bundle.display()
     );
-
-    let script = python_dir().join("vst3_check.py");
+    let script = python_dir().join(script);
     let mut command = Command::new(&python);
     command
         .arg(&script)
         .arg(&bundle)
-        .arg("--plugin")
-        .arg(plugin.package())
-        .arg("--expect-latency")
-        .arg(expected_latency(plugin).to_string())
         // Headless: the plugin must load and process with no X server.
         .env_remove("DISPLAY")
         .env_remove("WAYLAND_DISPLAY")
         .env("PYTHONDONTWRITEBYTECODE", "1")
         .env("PYTHONUNBUFFERED", "1");
+    (command, script, bundle)
+}
+
+fn check_in_pedalboard(plugin: Plugin) {
+    let (mut command, script, bundle) = script_command(plugin, "vst3_check.py");
+    command
+        .arg("--plugin")
+        .arg(plugin.package())
+        .arg("--expect-latency")
+        .arg(expected_latency(plugin).to_string());
     let started = Instant::now();
     let output = run_with_timeout(command, SCRIPT_TIMEOUT).unwrap_or_else(|e| {
         panic!(
             "could not run {} {}: {e}",
-            python.display(),
+            python().display(),
             script.display()
         )
     });
