@@ -1,6 +1,7 @@
-//! The channel strip's editor: the meters (input/output peak, gate and compressor gain
-//! reduction) and the help for the dynamics times, then every parameter as a slider, in
-//! sections following the signal order. Resizable.
+//! The channel strip's editor: the EQ curve with a handle per band, the meters
+//! (input/output peak, gate and compressor gain reduction) and the help for the dynamics
+//! times, then every parameter as a slider, in sections following the signal order.
+//! Resizable.
 
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -9,6 +10,7 @@ use nice_plug_egui::EguiEditor;
 pub use oxide_plugin_common::editor::EditorState;
 use oxide_plugin_common::editor::{self, GenericApp, Panel, Sections};
 
+use crate::eq_view;
 use crate::meters::{Meters, METER_FLOOR_DB};
 use crate::params::StripParams;
 
@@ -16,7 +18,7 @@ pub type Editor = EguiEditor<GenericApp<StripParams, MeterPanel>>;
 
 /// The size the editor opens at, logical pixels.
 pub fn default_state() -> Arc<EditorState> {
-    editor::default_state(560, 640)
+    editor::default_state(560, 820)
 }
 
 /// Section titles, in signal order.
@@ -52,36 +54,58 @@ fn section_of(id: &str) -> &'static str {
 pub const TIMES_HELP: &str = "Attack and release are 10–90 % times: how long the gain \
 change, in dB, takes to go from 10 % to 90 % of its way after a step in level.";
 
-/// The meters above the parameter list.
+/// The EQ curve and the meters above the parameter list.
 pub struct MeterPanel {
+    params: Arc<StripParams>,
     meters: Arc<Meters>,
 }
 
+/// The EQ curve's height, logical pixels.
+const EQ_VIEW_HEIGHT: f32 = 180.0;
+
+/// One meter: its label and a bar with the reading, in a row of the meters' grid.
 fn meter_row(ui: &mut egui::Ui, label: &str, value_db: f32, full_scale_db: f32, reduction: bool) {
     let fraction = if reduction {
         (value_db / full_scale_db).clamp(0.0, 1.0)
     } else {
         ((value_db - METER_FLOOR_DB) / -METER_FLOOR_DB).clamp(0.0, 1.0)
     };
-    ui.horizontal(|ui| {
-        ui.label(format!("{label:<8}"));
-        let text = if reduction {
-            format!("-{value_db:.1} dB")
-        } else if value_db <= METER_FLOOR_DB {
-            String::from("-inf dBFS")
-        } else {
-            format!("{value_db:.1} dBFS")
-        };
-        ui.add(
-            egui::ProgressBar::new(fraction)
-                .desired_width(240.0)
-                .text(text),
-        );
-    });
+    let text = if reduction {
+        // A reduction meter at rest reads 0.0, not -0.0.
+        format!("{:.1} dB", -value_db.max(0.0) + 0.0)
+    } else if value_db <= METER_FLOOR_DB {
+        String::from("-inf dBFS")
+    } else {
+        format!("{value_db:.1} dBFS")
+    };
+    ui.label(label);
+    ui.add(
+        egui::ProgressBar::new(fraction)
+            .desired_width(240.0)
+            .text(text),
+    );
+    ui.end_row();
 }
 
 impl Panel for MeterPanel {
-    fn ui(&mut self, ui: &mut egui::Ui, _setter: &nice_plug::prelude::ParamSetter) {
+    fn ui(&mut self, ui: &mut egui::Ui, setter: &nice_plug::prelude::ParamSetter) {
+        let m = &self.meters;
+        eq_view::show(
+            ui,
+            &self.params,
+            m.sample_rate.load(Ordering::Relaxed),
+            setter,
+            EQ_VIEW_HEIGHT,
+        );
+        egui::Grid::new("meters").show(ui, |ui| self.meter_rows(ui));
+        ui.small(TIMES_HELP);
+        // The meters move while audio runs: keep drawing.
+        ui.ctx().request_repaint();
+    }
+}
+
+impl MeterPanel {
+    fn meter_rows(&self, ui: &mut egui::Ui) {
         let m = &self.meters;
         meter_row(
             ui,
@@ -111,9 +135,6 @@ impl Panel for MeterPanel {
             30.0,
             true,
         );
-        ui.small(TIMES_HELP);
-        // The meters move while audio runs: keep drawing.
-        ui.ctx().request_repaint();
     }
 }
 
@@ -124,9 +145,9 @@ pub fn create(
 ) -> Option<Editor> {
     editor::create_with_sections(
         "Oxide Channel Strip",
-        params,
+        params.clone(),
         state,
-        MeterPanel { meters },
+        MeterPanel { params, meters },
         Some(Sections {
             titles: SECTIONS,
             section_of,

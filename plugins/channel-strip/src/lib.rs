@@ -14,6 +14,7 @@ use crate::meters::{peak_db, PEAK_FALL_DB_PER_S};
 
 pub mod chain;
 pub mod editor;
+pub mod eq_view;
 pub mod meters;
 pub mod params;
 
@@ -128,6 +129,9 @@ impl Plugin for ChannelStrip {
             &self.params.settings(),
         );
         self.sample_rate = sample_rate;
+        self.meters
+            .sample_rate
+            .store(sample_rate, Ordering::Relaxed);
         self.reported_latency = self.chain.latency_samples();
         context.set_latency_samples(self.reported_latency);
         true

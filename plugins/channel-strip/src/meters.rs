@@ -21,6 +21,8 @@ pub struct Meters {
     pub gate_gr_db: AtomicF32,
     /// Compressor gain reduction, positive dB (largest in the last block).
     pub comp_gr_db: AtomicF32,
+    /// The sample rate the plugin runs at (the editor's EQ curve is drawn for it).
+    pub sample_rate: AtomicF32,
 }
 
 impl Default for Meters {
@@ -30,6 +32,7 @@ impl Default for Meters {
             output_peak_db: AtomicF32::new(METER_FLOOR_DB),
             gate_gr_db: AtomicF32::new(0.0),
             comp_gr_db: AtomicF32::new(0.0),
+            sample_rate: AtomicF32::new(48_000.0),
         }
     }
 }

@@ -852,10 +852,15 @@ impl StripParams {
     }
 
     /// The tone section's settings: pass filters and the six bands.
-    pub fn eq_settings(&self) -> EqSettings {
-        let bands: [&BandParams; NUM_BANDS] = [
+    /// The six bands' parameters, band 1 first.
+    pub fn bands(&self) -> [&BandParams; NUM_BANDS] {
+        [
             &self.eq1, &self.eq2, &self.eq3, &self.eq4, &self.eq5, &self.eq6,
-        ];
+        ]
+    }
+
+    pub fn eq_settings(&self) -> EqSettings {
+        let bands = self.bands();
         EqSettings {
             hpf: PassSettings {
                 on: self.hpf_on.value(),
