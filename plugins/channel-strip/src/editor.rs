@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use nice_plug_egui::EguiEditor;
 pub use oxide_plugin_common::editor::EditorState;
-use oxide_plugin_common::editor::{self, GenericApp, Panel, Sections};
+use oxide_plugin_common::editor::{self, meter_row, GenericApp, MeterReading, Panel, Sections};
 
 use crate::eq_view;
 use crate::meters::{Meters, METER_FLOOR_DB};
@@ -63,30 +63,6 @@ pub struct MeterPanel {
 /// The EQ curve's height, logical pixels.
 const EQ_VIEW_HEIGHT: f32 = 180.0;
 
-/// One meter: its label and a bar with the reading, in a row of the meters' grid.
-fn meter_row(ui: &mut egui::Ui, label: &str, value_db: f32, full_scale_db: f32, reduction: bool) {
-    let fraction = if reduction {
-        (value_db / full_scale_db).clamp(0.0, 1.0)
-    } else {
-        ((value_db - METER_FLOOR_DB) / -METER_FLOOR_DB).clamp(0.0, 1.0)
-    };
-    let text = if reduction {
-        // A reduction meter at rest reads 0.0, not -0.0.
-        format!("{:.1} dB", -value_db.max(0.0) + 0.0)
-    } else if value_db <= METER_FLOOR_DB {
-        String::from("-inf dBFS")
-    } else {
-        format!("{value_db:.1} dBFS")
-    };
-    ui.label(label);
-    ui.add(
-        egui::ProgressBar::new(fraction)
-            .desired_width(240.0)
-            .text(text),
-    );
-    ui.end_row();
-}
-
 impl Panel for MeterPanel {
     fn ui(&mut self, ui: &mut egui::Ui, setter: &nice_plug::prelude::ParamSetter) {
         let m = &self.meters;
@@ -107,34 +83,20 @@ impl Panel for MeterPanel {
 impl MeterPanel {
     fn meter_rows(&self, ui: &mut egui::Ui) {
         let m = &self.meters;
-        meter_row(
-            ui,
-            "Input",
-            m.input_peak_db.load(Ordering::Relaxed),
-            0.0,
-            false,
-        );
-        meter_row(
-            ui,
-            "Output",
-            m.output_peak_db.load(Ordering::Relaxed),
-            0.0,
-            false,
-        );
-        meter_row(
-            ui,
-            "Gate GR",
-            m.gate_gr_db.load(Ordering::Relaxed),
-            80.0,
-            true,
-        );
-        meter_row(
-            ui,
-            "Comp GR",
-            m.comp_gr_db.load(Ordering::Relaxed),
-            30.0,
-            true,
-        );
+        let level = |value: &atomic_float::AtomicF32| MeterReading::Level {
+            value_db: value.load(Ordering::Relaxed),
+            floor_db: METER_FLOOR_DB,
+            top_db: 0.0,
+            unit: "dBFS",
+        };
+        let reduction = |value: &atomic_float::AtomicF32, full_scale_db| MeterReading::Reduction {
+            value_db: value.load(Ordering::Relaxed),
+            full_scale_db,
+        };
+        meter_row(ui, "Input", level(&m.input_peak_db));
+        meter_row(ui, "Output", level(&m.output_peak_db));
+        meter_row(ui, "Gate GR", reduction(&m.gate_gr_db, 80.0));
+        meter_row(ui, "Comp GR", reduction(&m.comp_gr_db, 30.0));
     }
 }
 

@@ -40,6 +40,72 @@ impl Panel for NoPanel {
     fn ui(&mut self, _ui: &mut egui::Ui, _setter: &ParamSetter) {}
 }
 
+/// The value a meter shows, and how it fills its bar.
+pub enum MeterReading {
+    /// A level in dB on a bar from `floor_db` (empty, shown as −inf) to `top_db`;
+    /// `unit` follows the number ("dBFS", "LUFS", "dBTP").
+    Level {
+        value_db: f32,
+        floor_db: f32,
+        top_db: f32,
+        unit: &'static str,
+    },
+    /// A gain reduction in positive dB, on a bar full at `full_scale_db`; shown negative.
+    Reduction { value_db: f32, full_scale_db: f32 },
+}
+
+impl MeterReading {
+    /// How full the bar is, 0…1.
+    pub fn fraction(&self) -> f32 {
+        match *self {
+            Self::Level {
+                value_db,
+                floor_db,
+                top_db,
+                ..
+            } => ((value_db - floor_db) / (top_db - floor_db)).clamp(0.0, 1.0),
+            Self::Reduction {
+                value_db,
+                full_scale_db,
+            } => (value_db / full_scale_db).clamp(0.0, 1.0),
+        }
+    }
+
+    /// The reading as text ("-inf dBFS" at or below the floor or when not measured;
+    /// a reduction at rest reads 0.0 dB, not -0.0).
+    pub fn text(&self) -> String {
+        match *self {
+            Self::Level {
+                value_db,
+                floor_db,
+                unit,
+                ..
+            } => {
+                if value_db.is_finite() && value_db > floor_db {
+                    format!("{value_db:.1} {unit}")
+                } else {
+                    format!("-inf {unit}")
+                }
+            }
+            Self::Reduction { value_db, .. } => {
+                let shown = if value_db >= 0.05 { -value_db } else { 0.0 };
+                format!("{shown:.1} dB")
+            }
+        }
+    }
+}
+
+/// One row of a meter grid (`egui::Grid`): the label and a bar with the reading.
+pub fn meter_row(ui: &mut egui::Ui, label: &str, reading: MeterReading) {
+    ui.label(label);
+    ui.add(
+        egui::ProgressBar::new(reading.fraction())
+            .desired_width(240.0)
+            .text(reading.text()),
+    );
+    ui.end_row();
+}
+
 /// How a grouped parameter list is laid out: the section titles in order, and which
 /// section a parameter id belongs to.
 #[derive(Clone, Copy)]
@@ -155,4 +221,33 @@ pub fn create_with_sections<P: Params + 'static, X: Panel>(
             sections,
         },
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn meter_readings_fill_and_read_as_shown() {
+        let level = |value_db| MeterReading::Level {
+            value_db,
+            floor_db: -60.0,
+            top_db: 0.0,
+            unit: "dBFS",
+        };
+        assert_eq!(level(-30.0).fraction(), 0.5);
+        assert_eq!(level(-30.0).text(), "-30.0 dBFS");
+        assert_eq!(level(6.0).fraction(), 1.0);
+        assert_eq!(level(-60.0).text(), "-inf dBFS");
+        assert_eq!(level(f32::NEG_INFINITY).fraction(), 0.0);
+        assert_eq!(level(f32::NAN).text(), "-inf dBFS");
+        let reduction = |value_db| MeterReading::Reduction {
+            value_db,
+            full_scale_db: 20.0,
+        };
+        assert_eq!(reduction(5.0).fraction(), 0.25);
+        assert_eq!(reduction(5.0).text(), "-5.0 dB");
+        assert_eq!(reduction(0.0).text(), "0.0 dB");
+        assert_eq!(reduction(0.01).text(), "0.0 dB");
+    }
 }

@@ -1,5 +1,6 @@
-//! The mastering chain's editor: a meter panel (loudness, true peak, gain reduction,
-//! the loudness gain and learn) above every parameter as a slider, resizable.
+//! The mastering chain's editor: the loudness history against the target, meters
+//! (loudness, true peak, gain reduction per band and in the limiter, LRA, PLR), the
+//! loudness gain and learn, above every parameter as a slider, resizable.
 //!
 //! Learn: the audio thread cannot set a host parameter (nice-plug 0.4 has no
 //! process-side parameter output; only the GUI context's `ParamSetter` can). While
@@ -15,24 +16,31 @@ use std::sync::Arc;
 use nice_plug::prelude::ParamSetter;
 use nice_plug_egui::EguiEditor;
 pub use oxide_plugin_common::editor::EditorState;
-use oxide_plugin_common::editor::{self, GenericApp, Panel};
+use oxide_plugin_common::editor::{self, meter_row, GenericApp, MeterReading, Panel};
 use shared_dsp::loudness::measured;
 
 use crate::chain::ChainMeters;
+use crate::loudness_view::LoudnessHistory;
 use crate::params::MasterParams;
 
 pub type Editor = EguiEditor<GenericApp<MasterParams, MeterPanel>>;
 
 /// The size the editor opens at, logical pixels.
 pub fn default_state() -> Arc<EditorState> {
-    editor::default_state(560, 520)
+    editor::default_state(560, 720)
 }
 
-/// Meters and the learn hand-over.
+/// Meters, the loudness history and the learn hand-over.
 pub struct MeterPanel {
     params: Arc<MasterParams>,
     meters: Arc<ChainMeters>,
+    history: LoudnessHistory,
 }
+
+/// The loudness history's height, logical pixels.
+const HISTORY_HEIGHT: f32 = 140.0;
+/// The loudness and true-peak bars' floor, dB.
+const LEVEL_FLOOR_DB: f32 = -60.0;
 
 fn lufs_text(value: f64) -> String {
     measured(value).map_or_else(|| String::from("–"), |v| format!("{v:.1}"))
@@ -42,30 +50,52 @@ impl Panel for MeterPanel {
     fn ui(&mut self, ui: &mut egui::Ui, setter: &ParamSetter) {
         let m = &self.meters;
         let r = m.output.load();
+        let target = self.params.target_lufs() as f64;
+        self.history.record(
+            ui.input(|input| input.time),
+            r.momentary_lufs,
+            r.short_term_lufs,
+        );
+        self.history.show(ui, target, HISTORY_HEIGHT);
+
+        let level = |value_db: f64, unit| MeterReading::Level {
+            value_db: value_db as f32,
+            floor_db: LEVEL_FLOOR_DB,
+            top_db: 0.0,
+            unit,
+        };
+        let reduction = |value: &atomic_float::AtomicF32, full_scale_db| MeterReading::Reduction {
+            value_db: value.load(Ordering::Relaxed),
+            full_scale_db,
+        };
+        egui::Grid::new("meters").show(ui, |ui| {
+            meter_row(ui, "Momentary", level(r.momentary_lufs, "LUFS"));
+            meter_row(ui, "Short-term", level(r.short_term_lufs, "LUFS"));
+            meter_row(ui, "Integrated", level(r.integrated_lufs, "LUFS"));
+            meter_row(ui, "True peak", level(r.true_peak_dbtp, "dBTP"));
+            for (label, band) in ["GR low", "GR mid", "GR high"]
+                .into_iter()
+                .zip(&m.band_gain_reduction_db)
+            {
+                meter_row(ui, label, reduction(band, 24.0));
+            }
+            meter_row(
+                ui,
+                "Limiter GR",
+                reduction(&m.limiter_gain_reduction_db, 12.0),
+            );
+        });
         ui.label(format!(
-            "M {}  S {}  I {} LUFS   LRA {:.1} LU   TP {} dBTP   PLR {}",
-            lufs_text(r.momentary_lufs),
-            lufs_text(r.short_term_lufs),
-            lufs_text(r.integrated_lufs),
+            "LRA {:.1} LU   PLR {} LU   input I {} LUFS   latency {} samples",
             r.lra_lu,
-            lufs_text(r.true_peak_dbtp),
             lufs_text(r.plr_lu),
-        ));
-        let gr = |a: &atomic_float::AtomicF32| a.load(Ordering::Relaxed);
-        ui.label(format!(
-            "GR low {:.1}  mid {:.1}  high {:.1}  limiter {:.1} dB   input I {} LUFS   latency {} samples",
-            gr(&m.band_gain_reduction_db[0]),
-            gr(&m.band_gain_reduction_db[1]),
-            gr(&m.band_gain_reduction_db[2]),
-            gr(&m.limiter_gain_reduction_db),
             lufs_text(m.input_integrated_lufs.load(Ordering::Relaxed) as f64),
             m.latency_samples.load(Ordering::Relaxed),
         ));
         let applied = m.applied_loud_gain_db.load(Ordering::Relaxed);
         let learning = self.params.learn.value();
         ui.label(format!(
-            "Loudness gain {applied:+.2} dB, target {:.1} LUFS{}",
-            self.params.target_lufs(),
+            "Loudness gain {applied:+.2} dB, target {target:.1} LUFS{}",
             if learning { " (learning)" } else { "" }
         ));
         // Learning stopped and the chain holds a learned gain the parameter does not have
@@ -78,6 +108,8 @@ impl Panel for MeterPanel {
             setter.set_parameter(&self.params.loud_gain, applied);
             setter.end_set_parameter(&self.params.loud_gain);
         }
+        // The meters move while audio runs: keep drawing.
+        ui.ctx().request_repaint();
     }
 }
 
@@ -89,6 +121,7 @@ pub fn create(
     let panel = MeterPanel {
         params: params.clone(),
         meters,
+        history: LoudnessHistory::default(),
     };
     editor::create("Oxide Mastering Chain", params, state, panel)
 }
