@@ -16,9 +16,12 @@ use crate::params::StripParams;
 
 pub type Editor = EguiEditor<GenericApp<StripParams, MeterPanel>>;
 
-/// The size the editor opens at, logical pixels.
+/// The size the editor opens at until the user resizes it, logical pixels.
+pub const DEFAULT_SIZE: (u32, u32) = (560, 820);
+
+/// The editor state at the default size.
 pub fn default_state() -> Arc<EditorState> {
-    editor::default_state(560, 820)
+    editor::default_state(DEFAULT_SIZE.0, DEFAULT_SIZE.1)
 }
 
 /// Section titles, in signal order.
@@ -109,6 +112,7 @@ pub fn create(
         "Oxide Channel Strip",
         params.clone(),
         state,
+        params.editor_size.clone(),
         MeterPanel { params, meters },
         Some(Sections {
             titles: SECTIONS,

@@ -3,6 +3,7 @@
 //! Parameter ids are frozen once released: a saved project refers to them. Ranges and
 //! units here are the ones the DAW shows and the editor reuses.
 
+use oxide_plugin_common::editor::{saved_size, SavedSize};
 use std::sync::Arc;
 
 use nice_plug::prelude::*;
@@ -28,6 +29,10 @@ pub const TRIM_RANGE_DB: f32 = 24.0;
 
 #[derive(Params)]
 pub struct StripParams {
+    /// The editor's window size, saved with the project.
+    #[persist = "editor-size"]
+    pub editor_size: SavedSize,
+
     #[id = "in_gain"]
     pub in_gain: FloatParam,
     #[id = "phase_l"]
@@ -632,6 +637,7 @@ impl Default for StripParams {
         let d = Settings::default();
         let eq = d.eq;
         Self {
+            editor_size: saved_size(crate::editor::DEFAULT_SIZE.0, crate::editor::DEFAULT_SIZE.1),
             in_gain: gain_param(
                 "Input Gain",
                 MINUS_INFINITY_DB,

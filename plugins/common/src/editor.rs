@@ -1,7 +1,7 @@
 //! Editor scaffolding: a resizable egui window with a title bar and every parameter as
 //! a slider. Each plugin adds its own panels on top of it.
 
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
 
 use nice_plug::context::gui::{GuiContext, ParamSetter};
 use nice_plug::prelude::ParamFlags;
@@ -18,10 +18,65 @@ pub use nice_plug_egui::EguiEditorState as EditorState;
 /// The smallest size the editor can be dragged to, logical pixels.
 pub const MIN_SIZE: (f32, f32) = (360.0, 240.0);
 
+/// The largest size a saved project may ask the editor to open at, logical pixels.
+pub const MAX_SIZE: (f64, f64) = (4096.0, 4096.0);
+
 /// A fresh editor state of `width` × `height` logical pixels.
 pub fn default_state(width: u32, height: u32) -> Arc<EguiEditorState> {
     EguiEditorState::from_size(
         nice_plug::editor::dpi::LogicalSize::new(width as f64, height as f64),
+        1.0,
+    )
+}
+
+/// The editor's size as the project saves it, logical pixels: each plugin's parameters
+/// carry one as a persisted field (`#[persist = "editor-size"]`), the editor writes it
+/// when the user resizes the window, and the next editor opens at it.
+#[derive(Clone, Copy, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct EditorSize {
+    pub width: f64,
+    pub height: f64,
+}
+
+/// The persisted field: written on the GUI thread, read when the host saves or loads
+/// state and when an editor opens; never on the audio thread.
+pub type SavedSize = Arc<RwLock<EditorSize>>;
+
+/// A saved size starting at `width` × `height`.
+pub fn saved_size(width: u32, height: u32) -> SavedSize {
+    Arc::new(RwLock::new(EditorSize {
+        width: width as f64,
+        height: height as f64,
+    }))
+}
+
+impl EditorSize {
+    /// This size, or `fallback` where it is not a usable window size (a corrupt or
+    /// hand-edited project), kept within [`MIN_SIZE`] and [`MAX_SIZE`].
+    pub fn sanitized(self, fallback: EditorSize) -> EditorSize {
+        let pick = |value: f64, fallback: f64, min: f32, max: f64| {
+            let value = if value.is_finite() { value } else { fallback };
+            value.clamp(min as f64, max)
+        };
+        EditorSize {
+            width: pick(self.width, fallback.width, MIN_SIZE.0, MAX_SIZE.0),
+            height: pick(self.height, fallback.height, MIN_SIZE.1, MAX_SIZE.1),
+        }
+    }
+}
+
+/// A fresh editor state at the saved size (or `default` if the saved one is unusable).
+pub fn state_for(saved: &SavedSize, default: (u32, u32)) -> Arc<EguiEditorState> {
+    let fallback = EditorSize {
+        width: default.0 as f64,
+        height: default.1 as f64,
+    };
+    let size = saved
+        .read()
+        .map_or(fallback, |size| *size)
+        .sanitized(fallback);
+    EguiEditorState::from_size(
+        nice_plug::editor::dpi::LogicalSize::new(size.width, size.height),
         1.0,
     )
 }
@@ -121,6 +176,7 @@ pub struct GenericApp<P: Params + 'static, X: Panel> {
     context: Option<GuiContext>,
     panel: X,
     sections: Option<Sections>,
+    saved_size: SavedSize,
 }
 
 /// Every parameter as a slider, in collapsible sections (the generic list, grouped).
@@ -163,6 +219,15 @@ impl<P: Params + 'static, X: Panel> NiceEguiApp for GenericApp<P, X> {
         Ok(())
     }
 
+    fn resized(&mut self, new_size: nice_plug_egui::baseview::WindowSize) {
+        if let Ok(mut saved) = self.saved_size.write() {
+            *saved = EditorSize {
+                width: new_size.logical.width,
+                height: new_size.logical.height,
+            };
+        }
+    }
+
     fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut nice_plug_egui::Frame) {
         let Some(context) = self.context.as_ref() else {
             return;
@@ -186,14 +251,16 @@ impl<P: Params + 'static, X: Panel> NiceEguiApp for GenericApp<P, X> {
     }
 }
 
-/// Creates a resizable editor showing `panel` and then every parameter of `params`.
+/// Creates a resizable editor showing `panel` and then every parameter of `params`;
+/// resizing it updates `saved_size`.
 pub fn create<P: Params + 'static, X: Panel>(
     title: &'static str,
     params: Arc<P>,
     state: Arc<EguiEditorState>,
+    saved_size: SavedSize,
     panel: X,
 ) -> Option<EguiEditor<GenericApp<P, X>>> {
-    create_with_sections(title, params, state, panel, None)
+    create_with_sections(title, params, state, saved_size, panel, None)
 }
 
 /// [`create`] with the parameter list grouped into collapsible `sections`.
@@ -201,6 +268,7 @@ pub fn create_with_sections<P: Params + 'static, X: Panel>(
     title: &'static str,
     params: Arc<P>,
     state: Arc<EguiEditorState>,
+    saved_size: SavedSize,
     panel: X,
     sections: Option<Sections>,
 ) -> Option<EguiEditor<GenericApp<P, X>>> {
@@ -219,6 +287,7 @@ pub fn create_with_sections<P: Params + 'static, X: Panel>(
             context: None,
             panel,
             sections,
+            saved_size,
         },
     )
 }
@@ -226,6 +295,31 @@ pub fn create_with_sections<P: Params + 'static, X: Panel>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_saved_size_opens_the_editor_within_bounds() {
+        let fallback = EditorSize {
+            width: 560.0,
+            height: 640.0,
+        };
+        let size = |width, height| EditorSize { width, height };
+        assert_eq!(size(800.0, 900.0).sanitized(fallback), size(800.0, 900.0));
+        assert_eq!(size(f64::NAN, f64::INFINITY).sanitized(fallback), fallback);
+        assert_eq!(
+            size(-5.0, 1e9).sanitized(fallback),
+            size(MIN_SIZE.0 as f64, MAX_SIZE.1)
+        );
+        let saved = saved_size(700, 500);
+        let state = state_for(&saved, (560, 640));
+        assert_eq!(
+            state.size(),
+            nice_plug::editor::dpi::LogicalSize::new(700.0, 500.0).into()
+        );
+        // The persisted field survives a JSON round trip, as a host's saved state does.
+        let json = serde_json::to_string(&*saved.read().unwrap()).unwrap();
+        let back: EditorSize = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, size(700.0, 500.0));
+    }
 
     #[test]
     fn meter_readings_fill_and_read_as_shown() {

@@ -25,9 +25,12 @@ use crate::params::MasterParams;
 
 pub type Editor = EguiEditor<GenericApp<MasterParams, MeterPanel>>;
 
-/// The size the editor opens at, logical pixels.
+/// The size the editor opens at until the user resizes it, logical pixels.
+pub const DEFAULT_SIZE: (u32, u32) = (560, 720);
+
+/// The editor state at the default size.
 pub fn default_state() -> Arc<EditorState> {
-    editor::default_state(560, 720)
+    editor::default_state(DEFAULT_SIZE.0, DEFAULT_SIZE.1)
 }
 
 /// Meters, the loudness history and the learn hand-over.
@@ -123,5 +126,6 @@ pub fn create(
         meters,
         history: LoudnessHistory::default(),
     };
-    editor::create("Oxide Mastering Chain", params, state, panel)
+    let saved_size = params.editor_size.clone();
+    editor::create("Oxide Mastering Chain", params, state, saved_size, panel)
 }

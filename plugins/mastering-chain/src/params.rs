@@ -4,6 +4,7 @@
 //! to them. Ranges here are the ones the DAW shows and the DSP documents, so nothing in
 //! the DSP clamps a value these parameters can hold.
 
+use oxide_plugin_common::editor::{saved_size, SavedSize};
 use std::sync::Arc;
 
 use nice_plug::prelude::*;
@@ -130,6 +131,10 @@ pub struct BandParams {
 
 #[derive(Params)]
 pub struct MasterParams {
+    /// The editor's window size, saved with the project.
+    #[persist = "editor-size"]
+    pub editor_size: SavedSize,
+
     #[id = "in_gain"]
     pub in_gain: FloatParam,
 
@@ -337,6 +342,7 @@ impl Default for MasterParams {
         });
         let mono_parse = s2v_number();
         Self {
+            editor_size: saved_size(crate::editor::DEFAULT_SIZE.0, crate::editor::DEFAULT_SIZE.1),
             in_gain: db_param("Input Gain", 0.0, -IN_GAIN_RANGE_DB, IN_GAIN_RANGE_DB),
 
             eq_on: switch("EQ", eq.on),
