@@ -47,7 +47,11 @@ use clap_sys::ext::params::{
     clap_param_info, clap_plugin_params, CLAP_EXT_PARAMS, CLAP_PARAM_IS_AUTOMATABLE,
     CLAP_PARAM_IS_BYPASS, CLAP_PARAM_IS_STEPPED,
 };
+use clap_sys::ext::remote_controls::{
+    clap_plugin_remote_controls, clap_remote_controls_page, CLAP_EXT_REMOTE_CONTROLS,
+};
 use clap_sys::ext::state::{clap_plugin_state, CLAP_EXT_STATE};
+use clap_sys::id::CLAP_INVALID_ID;
 use clap_sys::plugin::clap_plugin;
 use oxide_plugin_common::param_access::{self, ParamKind};
 
@@ -112,6 +116,11 @@ macro_rules! plugin_extension {
 plugin_extension!(ParamsExt, clap_plugin_params, CLAP_EXT_PARAMS);
 plugin_extension!(StateExt, clap_plugin_state, CLAP_EXT_STATE);
 plugin_extension!(LatencyExt, clap_plugin_latency, CLAP_EXT_LATENCY);
+plugin_extension!(
+    RemoteControlsExt,
+    clap_plugin_remote_controls,
+    CLAP_EXT_REMOTE_CONTROLS
+);
 plugin_extension!(AudioPortsExt, clap_plugin_audio_ports, CLAP_EXT_AUDIO_PORTS);
 plugin_extension!(
     AudioPortsConfigExt,
@@ -374,8 +383,18 @@ pub struct ClapInstance {
     params: Option<ParamsExt>,
     state: Option<StateExt>,
     latency: Option<LatencyExt>,
+    remote_controls: Option<RemoteControlsExt>,
     audio_ports: Option<AudioPortsExt>,
     audio_ports_config: Option<AudioPortsConfigExt>,
+}
+
+/// One remote-control page as the plugin reports it: up to eight parameter ids
+/// (`None` for an empty knob).
+#[derive(Clone, Debug)]
+pub struct RemoteControlsPage {
+    pub section: String,
+    pub name: String,
+    pub param_ids: Vec<Option<u32>>,
 }
 
 impl ClapInstance {
@@ -402,6 +421,7 @@ impl ClapInstance {
         let params = shared.get_extension::<ParamsExt>();
         let state = shared.get_extension::<StateExt>();
         let latency = shared.get_extension::<LatencyExt>();
+        let remote_controls = shared.get_extension::<RemoteControlsExt>();
         let audio_ports = shared.get_extension::<AudioPortsExt>();
         let audio_ports_config = shared.get_extension::<AudioPortsConfigExt>();
         let mut this = Self {
@@ -413,6 +433,7 @@ impl ClapInstance {
             params,
             state,
             latency,
+            remote_controls,
             audio_ports,
             audio_ports_config,
         };
@@ -779,6 +800,42 @@ impl ClapInstance {
         let get = raw.get.ok_or_else(|| anyhow!("latency.get is null"))?;
         // SAFETY: main thread, valid plugin.
         Ok(unsafe { get(handle.as_raw_ptr()) })
+    }
+
+    /// The plugin's remote-control pages.
+    pub fn remote_control_pages(&mut self) -> Result<Vec<RemoteControlsPage>> {
+        let ext = self
+            .remote_controls
+            .ok_or_else(|| anyhow!("the plugin has no remote-controls extension"))?;
+        let handle = self.instance.plugin_handle();
+        let raw = handle.use_extension(&ext.0);
+        let count = raw
+            .count
+            .ok_or_else(|| anyhow!("remote_controls.count is null"))?;
+        let get = raw
+            .get
+            .ok_or_else(|| anyhow!("remote_controls.get is null"))?;
+        // SAFETY: main thread, valid plugin.
+        let n = unsafe { count(handle.as_raw_ptr()) };
+        let mut pages = Vec::new();
+        for index in 0..n {
+            // SAFETY: plain C data, filled by the plugin.
+            let mut page: clap_remote_controls_page = unsafe { std::mem::zeroed() };
+            // SAFETY: main thread, valid plugin, `page` is ours to fill.
+            if !unsafe { get(handle.as_raw_ptr(), index, &mut page) } {
+                bail!("remote_controls.get({index}) failed");
+            }
+            pages.push(RemoteControlsPage {
+                section: c_chars(&page.section_name),
+                name: c_chars(&page.page_name),
+                param_ids: page
+                    .param_ids
+                    .iter()
+                    .map(|&id| (id != CLAP_INVALID_ID).then_some(id))
+                    .collect(),
+            });
+        }
+        Ok(pages)
     }
 
     // ------------------------------------------------------------------ activation

@@ -321,6 +321,42 @@ fn ports_are_stereo_and_a_mono_configuration_exists() {
     }
 }
 
+/// Bitwig's device knobs: every page reaches the host with at most eight knobs, each a
+/// listed parameter; every automatable parameter but the bypass is on exactly one page.
+#[test]
+fn remote_control_pages_cover_every_parameter() {
+    for plugin in Plugin::ALL {
+        let name = plugin.display_name();
+        let mut instance = ClapInstance::new(plugin).expect("instantiate");
+        let listed = instance.params().unwrap();
+        let pages = instance.remote_control_pages().unwrap();
+        assert!(pages.len() >= 8, "{name}: {} pages", pages.len());
+        let mut placed = BTreeSet::new();
+        for page in &pages {
+            assert!(
+                !page.section.is_empty() && !page.name.is_empty(),
+                "{name}: {page:?}"
+            );
+            assert_eq!(page.param_ids.len(), 8, "{name}: {page:?}");
+            for id in page.param_ids.iter().flatten() {
+                assert!(
+                    listed.iter().any(|p| p.id == *id),
+                    "{name}: page {} names unknown parameter {id}",
+                    page.name
+                );
+                assert!(placed.insert(*id), "{name}: parameter {id} on two pages");
+            }
+        }
+        for param in listed.iter().filter(|p| !p.is_bypass()) {
+            assert!(
+                placed.contains(&param.id),
+                "{name}: '{}' is on no page",
+                param.name
+            );
+        }
+    }
+}
+
 #[test]
 fn parameters_are_listed_as_the_plugin_defines_them() {
     for plugin in Plugin::ALL {

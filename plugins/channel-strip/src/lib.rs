@@ -209,6 +209,10 @@ impl ClapPlugin for ChannelStrip {
         ClapFeature::Stereo,
         ClapFeature::Mono,
     ];
+
+    fn remote_controls(&self, context: &mut impl RemoteControlsContext) {
+        self.params.remote_control_pages(context);
+    }
 }
 
 impl Vst3Plugin for ChannelStrip {

@@ -7,4 +7,5 @@ pub mod editor;
 pub mod formatters;
 pub mod latency;
 pub mod param_access;
+pub mod remote_controls;
 pub mod vst3_aux;

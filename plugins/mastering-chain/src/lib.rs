@@ -154,6 +154,10 @@ impl ClapPlugin for MasteringChain {
         ClapFeature::Stereo,
         ClapFeature::Mono,
     ];
+
+    fn remote_controls(&self, context: &mut impl RemoteControlsContext) {
+        self.params.remote_control_pages(context);
+    }
 }
 
 impl Vst3Plugin for MasteringChain {

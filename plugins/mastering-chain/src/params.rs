@@ -453,6 +453,80 @@ impl Default for MasterParams {
 }
 
 impl MasterParams {
+    /// The CLAP remote-control pages: eight knobs each, in signal order.
+    pub fn remote_control_pages(&self, context: &mut impl RemoteControlsContext) {
+        context.add_section("Tone", |section| {
+            section.add_page("Tonal EQ", |page| {
+                page.add_param(&self.eq_on);
+                page.add_param(&self.eq_tilt);
+                page.add_param(&self.eq_low_gain);
+                page.add_param(&self.eq_mid_gain);
+                page.add_param(&self.eq_high_gain);
+                page.add_param(&self.eq_mode);
+                page.add_param(&self.in_gain);
+                page.add_param(&self.out_gain);
+            });
+            section.add_page("EQ frequencies", |page| {
+                page.add_param(&self.eq_tilt_freq);
+                page.add_param(&self.eq_low_freq);
+                page.add_param(&self.eq_mid_freq);
+                page.add_param(&self.eq_mid_q);
+                page.add_param(&self.eq_high_freq);
+            });
+        });
+        context.add_section("Multiband", |section| {
+            section.add_page("Crossovers", |page| {
+                page.add_param(&self.mb_on);
+                page.add_param(&self.mb_xover_low);
+                page.add_param(&self.mb_xover_high);
+            });
+            for (name, band) in [
+                ("Low band", &self.mb_low),
+                ("Mid band", &self.mb_mid),
+                ("High band", &self.mb_high),
+            ] {
+                section.add_page(name, |page| {
+                    page.add_param(&band.thresh);
+                    page.add_param(&band.ratio);
+                    page.add_param(&band.attack);
+                    page.add_param(&band.release);
+                    page.add_param(&band.makeup);
+                    page.add_param(&band.solo);
+                    page.add_param(&band.bypass);
+                });
+            }
+        });
+        context.add_section("Image", |section| {
+            section.add_page("Imager", |page| {
+                page.add_param(&self.img_on);
+                page.add_param(&self.img_low_width);
+                page.add_param(&self.img_mid_width);
+                page.add_param(&self.img_high_width);
+                page.add_param(&self.img_mono_below);
+            });
+        });
+        context.add_section("Loudness", |section| {
+            section.add_page("Target and limiter", |page| {
+                page.add_param(&self.target);
+                page.add_param(&self.target_lufs);
+                page.add_param(&self.loud_gain);
+                page.add_param(&self.learn);
+                page.add_param(&self.lim_on);
+                page.add_param(&self.lim_ceiling);
+                page.add_param(&self.lim_release);
+                page.add_param(&self.match_bypass);
+            });
+            section.add_page("Limiter and dither", |page| {
+                page.add_param(&self.lim_auto_release);
+                page.add_param(&self.lim_lookahead);
+                page.add_param(&self.lim_link);
+                page.add_spacer();
+                page.add_param(&self.dither_bits);
+                page.add_param(&self.dither_shape);
+            });
+        });
+    }
+
     /// The loudness target the parameters select, LUFS.
     pub fn target_lufs(&self) -> f32 {
         self.target
@@ -538,6 +612,17 @@ impl MasterParams {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn remote_control_pages_hold_every_parameter_once() {
+        use oxide_plugin_common::remote_controls::{page_problems, PageCollector};
+        let params = MasterParams::default();
+        let mut pages = PageCollector::default();
+        params.remote_control_pages(&mut pages);
+        let problems = page_problems(&params, &pages, &[params.bypass.name()]);
+        assert!(problems.is_empty(), "{problems:#?}");
+        assert_eq!(pages.pages.len(), 9);
+    }
 
     #[test]
     fn every_displayed_value_reads_back() {
