@@ -849,6 +849,66 @@ fn state_restores_into_a_new_instance_with_identical_output() {
     }
 }
 
+/// Learn without the editor: the mastering chain learns a gain, learning stops, and the
+/// saved project brings that gain back in a new instance, though `loud_gain` itself was
+/// never written (only an open editor can write it).
+#[test]
+fn a_learned_gain_survives_save_and_reload_without_the_editor() {
+    let plugin = Plugin::MasteringChain;
+    let sample_rate = 48_000.0;
+    let second = sample_rate as usize;
+    // Quiet noise (about -30 LUFS) that learning lifts towards -14 LUFS.
+    let mut rng = SplitMix64(17);
+    let noise: Vec<f32> = (0..9 * second)
+        .map(|_| (rng.next_u64() as f64 / u64::MAX as f64 - 0.5) as f32 * 0.08)
+        .collect();
+    let input = [noise.clone(), noise];
+    let learning = 6 * second;
+    let (learn, tail) = (
+        input
+            .iter()
+            .map(|c| c[..learning].to_vec())
+            .collect::<Vec<_>>(),
+        input
+            .iter()
+            .map(|c| c[learning..].to_vec())
+            .collect::<Vec<_>>(),
+    );
+
+    let mut original = active(plugin, &[], sample_rate, 512);
+    let events = [
+        ParamEvent::plain(plugin, 0, "learn", 1.0).unwrap(),
+        ParamEvent::plain(plugin, learning - 1, "learn", 0.0).unwrap(),
+    ];
+    original.process(&learn, &[512], &events).unwrap();
+    let held = original.process(&tail, &[512], &[]).unwrap();
+    let state = original.save_state().unwrap();
+    let text = String::from_utf8_lossy(&state);
+    assert!(text.contains(r#""held-gain-on":"true""#), "{text}");
+
+    let mut restored = ClapInstance::new(plugin).unwrap();
+    restored.load_state(&state).unwrap();
+    restored.activate(sample_rate, 1, 512).unwrap();
+    let reloaded = restored.process(&tail, &[512], &[]).unwrap();
+    let fresh = active(plugin, &[], sample_rate, 512)
+        .process(&tail, &[512], &[])
+        .unwrap();
+
+    // The last second: the limiter and meters of both runs have settled. 0.05 dB: the
+    // limiter's gain over one second of noise from a fresh start against a running one.
+    let last = |x: &[Vec<f32>]| rms_db(&x[0][2 * second..]);
+    let learned_db = last(&held) - last(&fresh);
+    assert!(
+        learned_db > 6.0,
+        "learning lifted the noise by only {learned_db:.2} dB"
+    );
+    let difference = last(&reloaded) - last(&held);
+    assert!(
+        difference.abs() < 0.05,
+        "reloaded {difference:+.3} dB from the held gain (learned {learned_db:+.2} dB)"
+    );
+}
+
 /// A state blob as nice-plug frames it: the JSON's length (u64, little endian), the JSON.
 fn framed(json: &[u8]) -> Vec<u8> {
     let mut bytes = (json.len() as u64).to_le_bytes().to_vec();

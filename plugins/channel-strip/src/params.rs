@@ -3,10 +3,10 @@
 //! Parameter ids are frozen once released: a saved project refers to them. Ranges and
 //! units here are the ones the DAW shows and the editor reuses.
 
-use oxide_plugin_common::editor::{saved_size, SavedSize};
 use std::sync::Arc;
 
 use nice_plug::prelude::*;
+use oxide_plugin_common::editor::{saved_size, SavedSize};
 use oxide_plugin_common::formatters::{s2v_db, s2v_polarity, v2s_db, v2s_polarity};
 use shared_dsp::db::MINUS_INFINITY_DB;
 

@@ -35,6 +35,8 @@
 //! chain keeps applying the last learned gain ("held") until the `loud_gain` setting
 //! changes; the editor writes the learned value into the `loud_gain` parameter (the audio
 //! thread cannot set a host parameter), after which the parameter is in charge again.
+//! The held gain survives [`Chain::reset`]; the plugin saves it with the project and
+//! gives it back through [`Chain::restore_held_loud_gain`].
 
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::Arc;
@@ -127,6 +129,15 @@ pub struct ChainMeters {
     pub learned_gain_pending: AtomicBool,
     /// The chain's latency, samples.
     pub latency_samples: AtomicU32,
+}
+
+/// A learned loudness gain held after learning stopped.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct HeldGain {
+    /// The gain applied, dB.
+    pub gain_db: f32,
+    /// The `loud_gain` setting when learning stopped: the hold ends when it changes.
+    pub setting_db: f32,
 }
 
 /// Loudness meters that only run while learning.
@@ -260,7 +271,6 @@ impl Chain {
         self.multiband.reset();
         self.imager.set_settings_immediately(&settings.imager);
         self.imager.reset();
-        self.loud_gain.reset_to_db(settings.loud_gain_db);
         self.limiter.set_settings(&settings.limiter);
         self.limiter.reset();
         self.out_gain.reset_to_db(settings.out_gain_db);
@@ -272,9 +282,37 @@ impl Chain {
         self.output_meter.reset();
         self.learn_meters.reset();
         self.was_learning = false;
-        self.held = None;
+        // A held learned gain is the user's result, not signal state: it survives a
+        // reset (hosts reset on every transport start).
         self.learned_gain_db = settings.loud_gain_db;
-        self.applied_loud_gain_db = settings.loud_gain_db;
+        self.applied_loud_gain_db = self.loud_gain_db(settings);
+        self.loud_gain.reset_to_db(self.applied_loud_gain_db);
+        self.publish();
+    }
+
+    /// The learned gain held since learning stopped, with the `loud_gain` setting at
+    /// that moment (the plugin saves both with the project).
+    pub fn held_loud_gain(&self) -> Option<HeldGain> {
+        self.held.map(|(gain_db, setting_db)| HeldGain {
+            gain_db,
+            setting_db,
+        })
+    }
+
+    /// Holds a learned gain again (a reloaded project, a re-activation), as if learning
+    /// had just stopped at `held.gain_db` with the setting at `held.setting_db`.
+    /// Non-finite values are ignored; the gain stays in the parameter's range. Takes
+    /// effect at once (no ramp): call it before processing.
+    pub fn restore_held_loud_gain(&mut self, held: HeldGain, settings: &Settings) {
+        if !(held.gain_db.is_finite() && held.setting_db.is_finite()) || settings.learn {
+            return;
+        }
+        self.held = Some((
+            held.gain_db.clamp(LOUD_GAIN_MIN_DB, LOUD_GAIN_MAX_DB),
+            held.setting_db,
+        ));
+        self.applied_loud_gain_db = self.loud_gain_db(settings);
+        self.loud_gain.reset_to_db(self.applied_loud_gain_db);
         self.publish();
     }
 
@@ -772,6 +810,24 @@ mod tests {
         run(&mut chain, &settings, &mut l[first..], &mut r[first..]);
         assert_eq!(chain.applied_loud_gain_db(), held, "the gain stays fixed");
         assert!(chain.meters().learned_gain_pending.load(Ordering::Relaxed));
+        // A host's reset (transport start) keeps it; so does a new chain (re-activation,
+        // a reloaded project) given the held gain the plugin saved.
+        let saved = chain.held_loud_gain().expect("held");
+        assert_eq!(saved.gain_db, held);
+        chain.reset(&settings);
+        assert_eq!(chain.applied_loud_gain_db(), held, "kept across reset");
+        let mut reloaded = Chain::new(FS, 512, &settings);
+        reloaded.restore_held_loud_gain(saved, &settings);
+        assert_eq!(reloaded.applied_loud_gain_db(), held, "restored");
+        assert_eq!(reloaded.held_loud_gain(), Some(saved));
+        // A damaged saved value is ignored.
+        let mut damaged = Chain::new(FS, 512, &settings);
+        let nan = HeldGain {
+            gain_db: f32::NAN,
+            setting_db: 0.0,
+        };
+        damaged.restore_held_loud_gain(nan, &settings);
+        assert_eq!(damaged.held_loud_gain(), None);
         let after = integrated(&l[split..], &r[split..]);
         // 0.5 LU: learn integrates a programme whose level moves; the offline command
         // is the exact path (±0.1 LU).

@@ -6,9 +6,8 @@
 //! process-side parameter output; only the GUI context's `ParamSetter` can). While
 //! learning, the chain applies its own learned gain; when learning stops it holds that
 //! gain, and this panel writes it into `loud_gain` (one begin/set/end gesture, so the
-//! host records it). With the editor closed the held gain keeps playing, but the
-//! `loud_gain` parameter (and so the saved project) only gets it the next time the
-//! editor is open.
+//! host records it). With the editor closed the held gain keeps playing and is saved
+//! with the project (persisted fields of `MasterParams`), so a reload plays it too.
 
 use std::sync::atomic::Ordering;
 use std::sync::Arc;

@@ -113,6 +113,10 @@ impl Plugin for MasteringChain {
             &self.params.settings(),
         );
         self.chain.set_meters(self.meters.clone());
+        if let Some(held) = self.params.held_gain() {
+            self.chain
+                .restore_held_loud_gain(held, &self.params.settings());
+        }
         self.reported_latency = self.chain.latency_samples();
         context.set_latency_samples(self.reported_latency);
         true
@@ -137,6 +141,7 @@ impl Plugin for MasteringChain {
             oxide_plugin_common::latency::announce_latency_change(context, latency);
         }
         self.chain.process(buffer.as_slice(), &settings);
+        self.params.store_held_gain(self.chain.held_loud_gain());
         ProcessStatus::Normal
     }
 }

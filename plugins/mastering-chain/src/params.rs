@@ -4,8 +4,11 @@
 //! to them. Ranges here are the ones the DAW shows and the DSP documents, so nothing in
 //! the DSP clamps a value these parameters can hold.
 
-use oxide_plugin_common::editor::{saved_size, SavedSize};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
+
+use atomic_float::AtomicF32;
+use oxide_plugin_common::editor::{saved_size, SavedSize};
 
 use nice_plug::prelude::*;
 use oxide_plugin_common::formatters::{
@@ -17,7 +20,7 @@ use shared_dsp::mastering::{
     MultibandSettings, NoiseShape, TonalEqSettings,
 };
 
-use crate::chain::{Settings, LOUD_GAIN_MAX_DB, LOUD_GAIN_MIN_DB};
+use crate::chain::{HeldGain, Settings, LOUD_GAIN_MAX_DB, LOUD_GAIN_MIN_DB};
 
 /// The input gain's range, ± dB.
 pub const IN_GAIN_RANGE_DB: f32 = 24.0;
@@ -134,6 +137,17 @@ pub struct MasterParams {
     /// The editor's window size, saved with the project.
     #[persist = "editor-size"]
     pub editor_size: SavedSize,
+
+    /// A learned loudness gain the chain still holds (learning stopped and `loud_gain`
+    /// not yet set to it): saved with the project, so a reload or re-activation plays
+    /// the same gain even if the editor never opened to write `loud_gain`. The audio
+    /// thread writes these atomics; see [`MasterParams::held_gain`].
+    #[persist = "held-gain-on"]
+    pub held_gain_on: Arc<AtomicBool>,
+    #[persist = "held-gain-db"]
+    pub held_gain_db: Arc<AtomicF32>,
+    #[persist = "held-gain-setting-db"]
+    pub held_gain_setting_db: Arc<AtomicF32>,
 
     #[id = "in_gain"]
     pub in_gain: FloatParam,
@@ -342,6 +356,9 @@ impl Default for MasterParams {
         });
         let mono_parse = s2v_number();
         Self {
+            held_gain_on: Arc::new(AtomicBool::new(false)),
+            held_gain_db: Arc::new(AtomicF32::new(0.0)),
+            held_gain_setting_db: Arc::new(AtomicF32::new(0.0)),
             editor_size: saved_size(crate::editor::DEFAULT_SIZE.0, crate::editor::DEFAULT_SIZE.1),
             in_gain: db_param("Input Gain", 0.0, -IN_GAIN_RANGE_DB, IN_GAIN_RANGE_DB),
 
@@ -453,6 +470,27 @@ impl Default for MasterParams {
 }
 
 impl MasterParams {
+    /// The held learned gain saved with the project, if any.
+    pub fn held_gain(&self) -> Option<HeldGain> {
+        self.held_gain_on.load(Ordering::Acquire).then(|| HeldGain {
+            gain_db: self.held_gain_db.load(Ordering::Relaxed),
+            setting_db: self.held_gain_setting_db.load(Ordering::Relaxed),
+        })
+    }
+
+    /// Records the chain's held gain for the next save (audio thread: atomics only).
+    pub fn store_held_gain(&self, held: Option<HeldGain>) {
+        if held == self.held_gain() {
+            return;
+        }
+        if let Some(held) = held {
+            self.held_gain_db.store(held.gain_db, Ordering::Relaxed);
+            self.held_gain_setting_db
+                .store(held.setting_db, Ordering::Relaxed);
+        }
+        self.held_gain_on.store(held.is_some(), Ordering::Release);
+    }
+
     /// The CLAP remote-control pages: eight knobs each, in signal order.
     pub fn remote_control_pages(&self, context: &mut impl RemoteControlsContext) {
         context.add_section("Tone", |section| {
