@@ -775,6 +775,85 @@ fn host_bypass_cross_fades_to_the_exact_input() {
     }
 }
 
+/// Every module on, at the edges of the supported range: 22.05 and 384 kHz, and an odd
+/// rate between, with blocks from 1 to 8192 frames varying call to call. Full-scale
+/// input (a square wave and loud tones) must come out finite and bounded: the strip
+/// within +12 dB of full scale (its fader's most; the delay's feedback and the reverb
+/// are bounded), the mastering chain under its -1 dBTP ceiling in sample peak (plus the
+/// dither's two 16-bit steps).
+#[test]
+fn every_module_on_at_extreme_rates_and_block_sizes_stays_finite_and_bounded() {
+    let strip: &[(&str, f64)] = &[
+        ("hpf_on", 1.0),
+        ("lpf_on", 1.0),
+        ("lpf_freq", 22_000.0),
+        ("eq_on", 1.0),
+        ("eq3_gain", 18.0),
+        ("eq6_gain", 18.0),
+        ("eq6_freq", 20_000.0),
+        ("gate_on", 1.0),
+        ("comp_on", 1.0),
+        ("sat_on", 1.0),
+        ("sat_drive", 24.0),
+        ("dly_on", 1.0),
+        ("dly_feedback", 95.0),
+        ("rev_on", 1.0),
+        ("rev_decay", 10.0),
+        ("width", 200.0),
+        ("out_gain", 12.0),
+    ];
+    let master: &[(&str, f64)] = &[
+        ("eq_on", 1.0),
+        ("eq_high_gain", 6.0),
+        ("mb_on", 1.0),
+        ("img_on", 1.0),
+        ("img_high_width", 200.0),
+        ("img_mono_below", 120.0),
+        ("loud_gain", 12.0),
+        ("lim_on", 1.0),
+        ("dither_bits", 1.0), // the choice "16"
+    ];
+    let mut sizes = random_block_sizes(23, 60);
+    sizes.extend([1, 8192, 3, 8192]);
+    for sample_rate in [22_050.0, 37_800.0, 384_000.0] {
+        let frames = (sample_rate as usize) / 2;
+        let square: Vec<f32> = (0..frames)
+            .map(|n| if (n / 50) % 2 == 0 { 1.0 } else { -1.0 })
+            .collect();
+        let tones = sine(frames, 997.0, sample_rate, 1.0);
+        let input = vec![square, tones];
+        for (plugin, settings, limit) in [
+            (
+                Plugin::ChannelStrip,
+                strip,
+                db_to_gain_f64(12.0) as f32 * 1.001,
+            ),
+            // The ceiling, plus the 16-bit TPDF dither after the limiter (at most 2 LSB).
+            (
+                Plugin::MasteringChain,
+                master,
+                (db_to_gain_f64(-1.0) + 2.0 / 32_768.0) as f32,
+            ),
+        ] {
+            let what = format!("{} at {sample_rate} Hz", plugin.display_name());
+            let mut instance = ClapInstance::new(plugin).expect("instantiate");
+            instance.set_plain(plugin, settings).expect("set params");
+            instance.activate(sample_rate, 1, 8192).expect("activate");
+            let output = instance.process(&input, &sizes, &[]).expect("process");
+            let peak = output.iter().flatten().fold(0.0f32, |m, &s| {
+                if s.is_finite() {
+                    m.max(s.abs())
+                } else {
+                    f32::INFINITY
+                }
+            });
+            assert!(peak.is_finite(), "{what}: non-finite output");
+            assert!(peak > 0.0, "{what}: silent output");
+            assert!(peak <= limit, "{what}: peak {peak} over {limit}");
+        }
+    }
+}
+
 // ---------------------------------------------------------------------------------------
 // State
 
