@@ -215,10 +215,15 @@ impl From<&BiquadCoeffs> for DirectCoeffs2 {
 impl DirectCoeffs2 {
     /// One stereo frame, transposed direct form II: 5 multiplies and 4 adds against the
     /// SVF's 6 and 9. Used only while the coefficients stand still.
+    ///
+    /// `b1·x + s2` is summed first because it does not wait for `y`: the recursion
+    /// `s1 → y → −a1·y → s1` is then one add, one multiply and one add (9 cycles on
+    /// current x86 cores) instead of two adds after the multiply (12), and the EQ's
+    /// static path is bound by that recursion. Same arithmetic otherwise.
     #[inline(always)]
     pub(crate) fn run(&self, x: F64x2, s1: &mut F64x2, s2: &mut F64x2) -> F64x2 {
         let y = self.b0.mul(x).add(*s1);
-        *s1 = self.b1.mul(x).add(self.neg_a1.mul(y)).add(*s2);
+        *s1 = self.b1.mul(x).add(*s2).add(self.neg_a1.mul(y));
         *s2 = self.b2.mul(x).add(self.neg_a2.mul(y));
         y
     }
@@ -305,7 +310,7 @@ impl DirectCoeffs4 {
     #[inline]
     pub(crate) fn run(&self, x: F64x4, s1: &mut F64x4, s2: &mut F64x4) -> F64x4 {
         let y = self.b0.mul(x).add(*s1);
-        *s1 = self.b1.mul(x).add(self.neg_a1.mul(y)).add(*s2);
+        *s1 = self.b1.mul(x).add(*s2).add(self.neg_a1.mul(y));
         *s2 = self.b2.mul(x).add(self.neg_a2.mul(y));
         y
     }
