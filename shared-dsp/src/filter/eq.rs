@@ -3,7 +3,8 @@
 //!
 //! Signal path per channel: `HPF (0…4 sections) → LPF (0…4 sections) → bands 1…6`.
 //! Every section is a [`BiquadCoeffs`] design with `f64` state; both channels share
-//! coefficients and run as the two lanes of one SSE2 register. While any parameter
+//! coefficients and run as the two lanes of one SSE2 register (on CPUs with AVX, two
+//! sections share one AVX register; bit-identical output). While any parameter
 //! moves, the sections run as TPT SVFs ([`super::svf`]), the structure that stays
 //! well-behaved under modulation; once everything rests, each section's state is
 //! converted exactly (a 2×2 map) to transposed direct form II, which computes the same
@@ -32,8 +33,12 @@
 use super::band::BandCoeffs;
 use super::butterworth::{butterworth, PassKind, Slope, MAX_SECTIONS};
 use super::coeffs::BiquadCoeffs;
-use super::simd::F64x2;
+#[cfg(target_arch = "x86_64")]
+use super::simd::F64x4;
+use super::simd::{avx_available, F64x2};
 use super::svf::{DirectCoeffs2, SvfCoeffs, SvfCoeffs2};
+#[cfg(target_arch = "x86_64")]
+use super::svf::{DirectCoeffs4, SvfCoeffs4};
 use crate::denormal::FlushDenormals;
 use crate::smoother::{Smoother, SmoothingStyle};
 
@@ -320,6 +325,8 @@ pub struct ChannelEq {
     /// A switch (band on/off or type, filter on/off or slope) is not yet where the
     /// settings want it.
     pending_switch: bool,
+    /// Run the sections two at a time in AVX registers (detected once, in `new`).
+    avx: bool,
 }
 
 impl ChannelEq {
@@ -362,6 +369,7 @@ impl ChannelEq {
             sections: [Section::default(); NUM_SECTIONS],
             structure: Structure::Svf,
             pending_switch: false,
+            avx: avx_available(),
         };
         eq.set_settings_immediately(&d);
         eq
@@ -701,8 +709,8 @@ impl ChannelEq {
             }
         } else {
             match self.structure {
-                Structure::Svf => run_wavefront::<false>(&mut run[..n], left, right),
-                Structure::Direct => run_wavefront::<true>(&mut run[..n], left, right),
+                Structure::Svf => run_wavefront::<false>(&mut run[..n], left, right, self.avx),
+                Structure::Direct => run_wavefront::<true>(&mut run[..n], left, right, self.avx),
             }
         }
         for (s, &i) in run[..n].iter().zip(index[..n].iter()) {
@@ -752,8 +760,9 @@ impl ChannelEq {
     }
 }
 
-/// Frames per pass of [`run_wavefront`] (a 4 KiB `f64` buffer on the stack).
-const WAVEFRONT_FRAMES: usize = 128;
+/// Frames per pass of [`run_wavefront`] (an 8 KiB `f64x2` buffer on the stack; each
+/// pass ramps every group in and out, so longer passes waste fewer steps).
+const WAVEFRONT_FRAMES: usize = 512;
 
 /// Runs `sections` in series over the frames, in "wavefront" order: at step `t`,
 /// section `j` processes frame `t − j`. Each frame still passes the sections in order
@@ -765,6 +774,7 @@ fn run_wavefront<const DIRECT: bool>(
     sections: &mut [Section],
     left: &mut [f32],
     mut right: Option<&mut [f32]>,
+    avx: bool,
 ) {
     let n = sections.len();
     if n == 0 {
@@ -792,21 +802,10 @@ fn run_wavefront<const DIRECT: bool>(
             }
         }
         let buf = &mut buf[..frames];
-        // Groups of at most MAX_GROUP sections, as even as possible (10 → 5 + 5).
-        let groups = n.div_ceil(MAX_GROUP);
-        let mut rest = &mut sections[..];
-        for g in 0..groups {
-            let size = (rest.len()).div_ceil(groups - g);
-            let (group, tail) = rest.split_at_mut(size);
-            match group.len() {
-                6 => run_group::<6, DIRECT>(group, buf),
-                5 => run_group::<5, DIRECT>(group, buf),
-                4 => run_group::<4, DIRECT>(group, buf),
-                3 => run_group::<3, DIRECT>(group, buf),
-                2 => run_group::<2, DIRECT>(group, buf),
-                _ => run_skewed::<DIRECT>(group, buf),
-            }
-            rest = tail;
+        if avx {
+            run_groups_avx::<DIRECT>(sections, buf);
+        } else {
+            run_groups::<DIRECT>(sections, buf);
         }
         match right.as_deref_mut() {
             Some(r) => {
@@ -833,6 +832,137 @@ fn run_wavefront<const DIRECT: bool>(
 /// The most sections run together in one skewed pass: their ten `f64x2` states fit in
 /// the sixteen SSE registers alongside the temporaries.
 const MAX_GROUP: usize = 6;
+
+/// Runs `sections` over `buf` in groups of at most [`MAX_GROUP`], as even as possible
+/// (10 → 5 + 5), each group in skewed order.
+fn run_groups<const DIRECT: bool>(sections: &mut [Section], buf: &mut [F64x2]) {
+    let groups = sections.len().div_ceil(MAX_GROUP);
+    let mut rest = &mut sections[..];
+    for g in 0..groups {
+        let size = (rest.len()).div_ceil(groups - g);
+        let (group, tail) = rest.split_at_mut(size);
+        match group.len() {
+            6 => run_group::<6, DIRECT>(group, buf),
+            5 => run_group::<5, DIRECT>(group, buf),
+            4 => run_group::<4, DIRECT>(group, buf),
+            3 => run_group::<3, DIRECT>(group, buf),
+            2 => run_group::<2, DIRECT>(group, buf),
+            _ => run_skewed::<DIRECT>(group, buf),
+        }
+        rest = tail;
+    }
+}
+
+/// The most section pairs run together in one AVX pass: their states and the values in
+/// flight (three `f64x4` per pair) fit in the sixteen AVX registers.
+#[cfg(target_arch = "x86_64")]
+const MAX_PAIRS: usize = 4;
+
+/// [`run_groups`] with two sections per AVX register: groups of at most
+/// `2 · MAX_PAIRS` sections, as even as possible (11 → 6 + 5), each run by
+/// [`run_group_avx`].
+#[cfg(target_arch = "x86_64")]
+fn run_groups_avx<const DIRECT: bool>(sections: &mut [Section], buf: &mut [F64x2]) {
+    let groups = sections.len().div_ceil(2 * MAX_PAIRS);
+    let mut rest = &mut sections[..];
+    for g in 0..groups {
+        let size = (rest.len()).div_ceil(groups - g);
+        let (group, tail) = rest.split_at_mut(size);
+        // SAFETY: `ChannelEq` sets `avx` (the only way here) from `avx_available()`, so
+        // the CPU runs the AVX instructions of `run_group_avx`.
+        unsafe {
+            match group.len().div_ceil(2) {
+                4 => run_group_avx::<4, DIRECT>(group, buf),
+                3 => run_group_avx::<3, DIRECT>(group, buf),
+                2 => run_group_avx::<2, DIRECT>(group, buf),
+                _ => run_group_avx::<1, DIRECT>(group, buf),
+            }
+        }
+        rest = tail;
+    }
+}
+
+/// Without AVX there is only [`run_groups`].
+#[cfg(not(target_arch = "x86_64"))]
+fn run_groups_avx<const DIRECT: bool>(sections: &mut [Section], buf: &mut [F64x2]) {
+    run_groups::<DIRECT>(sections, buf);
+}
+
+/// [`run_group`] for `2·P − 1` or `2·P` sections, two per AVX register: pair `k` holds
+/// section `k` in its low half and section `k + P` in its high half (a placeholder
+/// that is never read when there is no such section). In the steady part every pair
+/// takes the previous step's output of pair `k − 1` as it stands (section `k − 1` feeds
+/// `k`, `k − 1 + P` feeds `k + P`), and pair 0 takes the next input frame and the
+/// output of section `P − 1`. Each section sees the same inputs and does the same
+/// operations as in [`run_group`], so the output is bit-identical; the CPU does twice
+/// the work per instruction.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx")]
+fn run_group_avx<const P: usize, const DIRECT: bool>(group: &mut [Section], buf: &mut [F64x2]) {
+    let g = group.len();
+    let frames = buf.len();
+    if g < 2 || g > 2 * P || g + 1 < 2 * P || frames < g {
+        run_skewed::<DIRECT>(group, buf);
+        return;
+    }
+    // Ramp in: steps 0..g−1, where the later sections have no frame yet.
+    run_skewed_steps::<DIRECT>(group, buf, 0, g - 1);
+    // After the ramp-in, section j's latest output is frame g − 2 − j (j ≤ g − 2).
+    let zero = F64x2::default();
+    let latest = |j: usize| if j + 2 <= g { buf[g - 2 - j] } else { zero };
+    let placeholder = Section::default();
+    let mut pipe = [F64x4::splat(0.0); P];
+    let mut ic1 = [F64x4::splat(0.0); P];
+    let mut ic2 = [F64x4::splat(0.0); P];
+    let mut direct = [DirectCoeffs4::pair(&placeholder.direct, &placeholder.direct); P];
+    let mut svf = [SvfCoeffs4::pair(&placeholder.svf, &placeholder.svf); P];
+    for k in 0..P {
+        let lo = &group[k];
+        let hi = group.get(k + P).unwrap_or(&placeholder);
+        pipe[k] = F64x4::from_halves(latest(k), latest(k + P));
+        ic1[k] = F64x4::from_halves(lo.ic1, hi.ic1);
+        ic2[k] = F64x4::from_halves(lo.ic2, hi.ic2);
+        direct[k] = DirectCoeffs4::pair(&lo.direct, &hi.direct);
+        svf[k] = SvfCoeffs4::pair(&lo.svf, &hi.svf);
+    }
+    // The last section, g − 1, sits in the high half of pair g − 1 − P.
+    let last = g - 1 - P;
+    for t in g - 1..frames {
+        let mut next = pipe;
+        for k in 0..P {
+            let x = if k == 0 {
+                F64x4::with_lo_of(buf[t], pipe[P - 1])
+            } else {
+                pipe[k - 1]
+            };
+            next[k] = if DIRECT {
+                direct[k].run(x, &mut ic1[k], &mut ic2[k])
+            } else {
+                svf[k].run(x, &mut ic1[k], &mut ic2[k])
+            };
+        }
+        buf[t + 1 - g] = next[last].hi();
+        pipe = next;
+    }
+    // Hand the frames still in flight back to the buffer for the ramp-out: section
+    // j ≤ g − 2 last produced frame frames − 1 − j.
+    for k in 0..P {
+        if k + 2 <= g {
+            buf[frames - 1 - k] = pipe[k].lo();
+        }
+        if k + P + 2 <= g {
+            buf[frames - 1 - k - P] = pipe[k].hi();
+        }
+        group[k].ic1 = ic1[k].lo();
+        group[k].ic2 = ic2[k].lo();
+        if let Some(s) = group.get_mut(k + P) {
+            s.ic1 = ic1[k].hi();
+            s.ic2 = ic2[k].hi();
+        }
+    }
+    // Ramp out: steps frames..frames + g − 1, the earlier sections are done.
+    run_skewed_steps::<DIRECT>(group, buf, frames, frames + g - 1);
+}
 
 /// Skewed order over a buffer with the states in memory: at step `t`, section `j`
 /// processes frame `t − j`. Used for the ramps in and out of [`run_group`] and for
@@ -1256,6 +1386,49 @@ mod tests {
                 first.map(|i| (got.0[i], reference.0[i]))
             );
             assert_eq!(got, reference, "chunk {chunk}");
+        }
+    }
+
+    #[test]
+    fn avx_and_sse2_paths_give_bit_identical_output() {
+        // Same operations per lane in the same order (no FMA), so the two-sections-per-
+        // register AVX path must reproduce the SSE2 path bit for bit, for every number
+        // of running sections (1…20: odd and even groups, the placeholder lane) and in
+        // both structures (settings move for the first 20 ms, then rest).
+        if !avx_available() {
+            return;
+        }
+        let input = noise(4000, 3);
+        let mut cases = Vec::new();
+        for active in 0..=NUM_BANDS {
+            for (hpf, lpf) in [(false, false), (true, false), (true, true)] {
+                let mut s = busy_settings();
+                s.hpf.on = hpf;
+                s.lpf.on = lpf;
+                for (i, b) in s.bands.iter_mut().enumerate() {
+                    b.gain_db = if i < active {
+                        6.0 - 2.5 * i as f32
+                    } else {
+                        0.0
+                    };
+                }
+                // High bands at 44.1 kHz get correction sections.
+                s.bands[5].freq_hz = 15_000.0;
+                s.bands[4].freq_hz = 9_000.0;
+                cases.push(s);
+            }
+        }
+        for s in cases {
+            let run = |avx: bool| {
+                let mut eq = ChannelEq::new(44_100.0, 2);
+                eq.avx = avx;
+                let (mut l, mut r) = (input.clone(), input.iter().map(|x| -x).collect::<Vec<_>>());
+                for (lc, rc) in l.chunks_mut(500).zip(r.chunks_mut(500)) {
+                    eq.process(&mut [lc, rc], &s);
+                }
+                (l, r)
+            };
+            assert_eq!(run(true), run(false), "{s:?}");
         }
     }
 
