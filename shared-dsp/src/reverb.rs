@@ -772,9 +772,9 @@ mod tests {
 
     #[test]
     fn measured_rt60_follows_the_decay_setting() {
-        // Debug-build budget (the slowest test, about 2 s in debug): 0.5, 2 and 8 s at
-        // 44.1 kHz, 0.5 and 1 s at 96 kHz (8 s at 96 kHz needs 0.7 M frames; the gain
-        // formula is the same at every rate).
+        // 0.5, 2 and 8 s (the ends and the middle of the range the issue asks for) at
+        // both 44.1 and 96 kHz: the decay gain depends on the line lengths in samples,
+        // which scale with the rate, so each rate is checked over the whole range.
         // The IR runs for 0.9 × T60 + 0.3 s: the truncated Schroeder integral then
         // bends by less than 0.1 dB at −35 dB. Tolerance 10 % (the issue's).
         for (rate, decay) in [
@@ -782,7 +782,8 @@ mod tests {
             (44_100.0, 2.0),
             (44_100.0, 8.0),
             (96_000.0, 0.5),
-            (96_000.0, 1.0),
+            (96_000.0, 2.0),
+            (96_000.0, 8.0),
         ] {
             let (l, r) = impulse_response(rate, &decay_settings(decay), 0.9 * decay + 0.3);
             let measured = t30(&l, &r, rate);
