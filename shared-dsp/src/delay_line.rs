@@ -153,6 +153,23 @@ impl DelayLine {
         self.newest = self.newest.wrapping_add(samples.len()) & self.mask;
     }
 
+    /// Pushes `input` and writes to `output` what [`Self::read_integer`]`(delay)` would
+    /// return after each push (the same samples, bit for bit), block-wise: the first
+    /// `delay` outputs come from the history (before this block's pushes, output `k`
+    /// is `delay − 1 − k` samples back), the rest are the input moved by `delay`.
+    /// `delay` must be below the allocation (as for per-sample reads); the shorter of
+    /// the two slices sets the length.
+    #[inline]
+    pub fn delay_block(&mut self, input: &[f32], output: &mut [f32], delay: usize) {
+        let n = input.len().min(output.len());
+        let head = delay.min(n);
+        for (k, y) in output[..head].iter_mut().enumerate() {
+            *y = self.read_integer(delay - 1 - k);
+        }
+        output[head..n].copy_from_slice(&input[..n - head]);
+        self.push_block(&input[..n]);
+    }
+
     /// False if a non-finite value is stored (the owner then resets).
     pub fn is_finite(&self) -> bool {
         self.buffer.iter().all(|v| v.is_finite())
@@ -187,17 +204,7 @@ impl LatencyDelay {
     pub fn process(&mut self, input: &[&mut [f32]], output: &mut [&mut [f32]], delay: usize) {
         let delay = delay.min(self.max_delay);
         for ((line, x), y) in self.lines.iter_mut().zip(input).zip(output.iter_mut()) {
-            // Block-wise, the same as pushing each sample and reading `delay` back: the
-            // first `delay` outputs come from the history (before this block's pushes,
-            // output k is `delay − 1 − k` samples back), the rest are the input moved
-            // by `delay`.
-            let n = x.len().min(y.len());
-            let head = delay.min(n);
-            for (k, y) in y[..head].iter_mut().enumerate() {
-                *y = line.read_integer(delay - 1 - k);
-            }
-            y[head..n].copy_from_slice(&x[..n - head]);
-            line.push_block(&x[..n]);
+            line.delay_block(x, y, delay);
         }
     }
 }

@@ -484,6 +484,16 @@ impl Reverb {
     #[inline(always)]
     fn predelay_block(&mut self, left: &mut [f32], right: &mut [f32], predelay: PredelayRead) {
         let [line_l, line_r] = &mut self.predelay_lines;
+        if let PredelayRead::Whole(d) = predelay {
+            // The settled case, block-wise (bit for bit the same samples).
+            let n = left.len().min(right.len()).min(CHUNK);
+            let (mut input_l, mut input_r) = ([0.0f32; CHUNK], [0.0f32; CHUNK]);
+            input_l[..n].copy_from_slice(&left[..n]);
+            input_r[..n].copy_from_slice(&right[..n]);
+            line_l.delay_block(&input_l[..n], left, d);
+            line_r.delay_block(&input_r[..n], right, d);
+            return;
+        }
         for (l, r) in left.iter_mut().zip(right.iter_mut()) {
             line_l.push(*l);
             line_r.push(*r);
