@@ -153,6 +153,23 @@ impl DelayLine {
         self.newest = self.newest.wrapping_add(samples.len()) & self.mask;
     }
 
+    /// Pushes `input` and writes to `output` what [`Self::read_integer`]`(delay)` would
+    /// return after each push (the same samples, bit for bit), block-wise: the first
+    /// `delay` outputs come from the history (before this block's pushes, output `k`
+    /// is `delay − 1 − k` samples back), the rest are the input moved by `delay`.
+    /// `delay` must be below the allocation (as for per-sample reads); the shorter of
+    /// the two slices sets the length.
+    #[inline]
+    pub fn delay_block(&mut self, input: &[f32], output: &mut [f32], delay: usize) {
+        let n = input.len().min(output.len());
+        let head = delay.min(n);
+        for (k, y) in output[..head].iter_mut().enumerate() {
+            *y = self.read_integer(delay - 1 - k);
+        }
+        output[head..n].copy_from_slice(&input[..n - head]);
+        self.push_block(&input[..n]);
+    }
+
     /// False if a non-finite value is stored (the owner then resets).
     pub fn is_finite(&self) -> bool {
         self.buffer.iter().all(|v| v.is_finite())
@@ -187,10 +204,7 @@ impl LatencyDelay {
     pub fn process(&mut self, input: &[&mut [f32]], output: &mut [&mut [f32]], delay: usize) {
         let delay = delay.min(self.max_delay);
         for ((line, x), y) in self.lines.iter_mut().zip(input).zip(output.iter_mut()) {
-            for (x, y) in x.iter().zip(y.iter_mut()) {
-                line.push(*x);
-                *y = line.read_integer(delay);
-            }
+            line.delay_block(x, y, delay);
         }
     }
 }
@@ -254,6 +268,37 @@ mod tests {
         for k in 0..=100 {
             let d = 2.0 + k as f32 / 100.0;
             assert!(line.read(d).abs() <= 1.0 + 1e-6, "{d}");
+        }
+    }
+
+    #[test]
+    fn latency_delay_blocks_match_single_samples() {
+        // Bit for bit against push-then-read per sample, for every delay up to the
+        // allocation (8: a 16-sample ring) and blocks shorter than the delay, equal to
+        // it, and longer than the ring.
+        let input: Vec<f32> = (0..200).map(|i| (i as f32 * 0.61).sin()).collect();
+        for delay in 0..=8 {
+            let mut reference = DelayLine::new(8);
+            let expected: Vec<f32> = input
+                .iter()
+                .map(|&x| {
+                    reference.push(x);
+                    reference.read_integer(delay)
+                })
+                .collect();
+            let mut block = LatencyDelay::new(1, 8);
+            let mut got = vec![0.0f32; input.len()];
+            let mut start = 0;
+            for len in [1usize, 3, 8, 40, 2, 9, 17, 120].into_iter().cycle() {
+                if start == input.len() {
+                    break;
+                }
+                let end = (start + len).min(input.len());
+                let mut x = input[start..end].to_vec();
+                block.process(&[&mut x], &mut [&mut got[start..end]], delay);
+                start = end;
+            }
+            assert_eq!(got, expected, "delay {delay}");
         }
     }
 

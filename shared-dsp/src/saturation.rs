@@ -299,18 +299,28 @@ impl Saturator {
             let mut delayed = [[0.0f32; 2]; CHUNK];
             let io = &mut io[..n];
             let delayed = &mut delayed[..n];
-            for (i, (x, d)) in io.iter_mut().zip(delayed.iter_mut()).enumerate() {
-                let frame = start + i;
-                *x = [
-                    channels.first().map_or(0.0, |c| c[frame]),
-                    if stereo { channels[1][frame] } else { 0.0 },
-                ];
-                let read = (self.dry_pos + MAX_DRY_DELAY - latency) % MAX_DRY_DELAY;
-                *d = [self.dry[0][read], self.dry[1][read]];
-                self.dry[0][self.dry_pos] = x[0];
-                self.dry[1][self.dry_pos] = x[1];
-                self.dry_pos = (self.dry_pos + 1) % MAX_DRY_DELAY;
+            if let Some(c) = channels.first() {
+                for (x, v) in io.iter_mut().zip(&c[start..start + n]) {
+                    x[0] = *v;
+                }
             }
+            if stereo {
+                for (x, v) in io.iter_mut().zip(&channels[1][start..start + n]) {
+                    x[1] = *v;
+                }
+            }
+            // Masked positions (MAX_DRY_DELAY is a power of two) need no bounds checks.
+            const DRY_MASK: usize = MAX_DRY_DELAY - 1;
+            const { assert!(MAX_DRY_DELAY.is_power_of_two()) };
+            let mut pos = self.dry_pos & DRY_MASK;
+            for (x, d) in io.iter().zip(delayed.iter_mut()) {
+                let read = pos.wrapping_sub(latency) & DRY_MASK;
+                *d = [self.dry[0][read], self.dry[1][read]];
+                self.dry[0][pos] = x[0];
+                self.dry[1][pos] = x[1];
+                pos = (pos + 1) & DRY_MASK;
+            }
+            self.dry_pos = pos;
             if fully_off {
                 self.running = false;
                 io.copy_from_slice(delayed);
@@ -329,12 +339,14 @@ impl Saturator {
                     }
                 }
             }
-            for (i, x) in io.iter().enumerate() {
-                if let Some(c) = channels.first_mut() {
-                    c[start + i] = x[0];
+            if let Some(c) = channels.first_mut() {
+                for (v, x) in c[start..start + n].iter_mut().zip(io.iter()) {
+                    *v = x[0];
                 }
-                if stereo {
-                    channels[1][start + i] = x[1];
+            }
+            if stereo {
+                for (v, x) in channels[1][start..start + n].iter_mut().zip(io.iter()) {
+                    *v = x[1];
                 }
             }
             start += n;
@@ -348,6 +360,21 @@ impl Saturator {
 
     fn fill_params(&mut self, p: &mut ChunkParams, n: usize) {
         let steady = !self.drive_db.is_smoothing();
+        if steady
+            && !(self.tube_blend.is_smoothing()
+                || self.mix.is_smoothing()
+                || self.on.is_smoothing())
+        {
+            // Nothing ramps: every frame gets the value `next()` would return.
+            let (tape_out, tube_out) = self.compensation(self.drive_db.current());
+            p.drive[..n].fill(db_to_gain(self.drive_db.current()));
+            p.tape_out[..n].fill(tape_out);
+            p.tube_out[..n].fill(tube_out);
+            p.tube_blend[..n].fill(self.tube_blend.current());
+            p.mix[..n].fill(self.mix.current());
+            p.on[..n].fill(self.on.current());
+            return;
+        }
         let (tape_now, tube_now) = self.compensation(self.drive_db.current());
         let drive_now = db_to_gain(self.drive_db.current());
         for i in 0..n {
