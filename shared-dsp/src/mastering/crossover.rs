@@ -497,17 +497,20 @@ impl Crossover3 {
         self.skip_frames(len);
         const DEPTH: usize = 4;
         let mut latch = [F64x2::default(); 6];
-        let st = &mut self.stereo;
+        // A local copy, so the sections' state can stay in registers (through `self`
+        // it would be stored and reloaded around the stores into `bands`).
+        let mut st = self.stereo;
         let head = (DEPTH - 1).min(len);
         for i in 0..head {
-            split_step::<true>(st, &mut latch, left, right, bands, i, len);
+            split_step::<true>(&mut st, &mut latch, left, right, bands, i, len);
         }
         for i in head..len {
-            split_step::<false>(st, &mut latch, left, right, bands, i, len);
+            split_step::<false>(&mut st, &mut latch, left, right, bands, i, len);
         }
         for i in len.max(head)..len + DEPTH - 1 {
-            split_step::<true>(st, &mut latch, left, right, bands, i, len);
+            split_step::<true>(&mut st, &mut latch, left, right, bands, i, len);
         }
+        self.stereo = st;
     }
 
     /// One sample of channel `channel` through `AP(f1)·AP(f2)`: the phase of the sum of

@@ -329,7 +329,10 @@ impl StereoImager {
         let on = self.on.current() as f64;
         let mono = self.mono_mix.current() as f64;
         let mut latch = Latch::default();
-        let sec = &mut self.sections;
+        // A local copy, so the sections' state need not go through memory around the
+        // stores into the channels.
+        let mut sections = self.sections;
+        let sec = &mut sections;
         let head = (depth - 1).min(len);
         for i in 0..head {
             pipeline_step::<MONO, true>(sec, &mut latch, left, right, i, len, w, on, mono);
@@ -340,6 +343,7 @@ impl StereoImager {
         for i in len.max(head)..len + depth - 1 {
             pipeline_step::<MONO, true>(sec, &mut latch, left, right, i, len, w, on, mono);
         }
+        self.sections = sections;
     }
 
     fn run_chunk_per_frame(

@@ -574,7 +574,12 @@ impl TruePeakLimiter {
             replace_non_finite(x);
             self.detectors[c].process_envelope(x, &mut self.envelope[c][..len]);
         }
-        // Emphasis of both channels at once (channel 1 silent for a mono input).
+        // Emphasis of both channels at once (channel 1 silent for a mono input). The
+        // section runs from a local copy: through `self` its state went to memory and
+        // back every frame (the compiler cannot keep it in registers next to the stores
+        // into `self.key`), which put a store-to-load forward on the recursion.
+        let mut emphasis = self.emphasis;
+        let [key0, key1] = &mut self.key;
         for i in 0..len {
             let l = channels[0][start + i] as f64;
             let r = if n_ch == 2 {
@@ -582,10 +587,11 @@ impl TruePeakLimiter {
             } else {
                 0.0
             };
-            let [el, er] = self.emphasis.run_array([l, r]);
-            self.key[0][i] = el as f32;
-            self.key[1][i] = er as f32;
+            let [el, er] = emphasis.run_array([l, r]);
+            key0[i] = el as f32;
+            key1[i] = er as f32;
         }
+        self.emphasis = emphasis;
         for c in 0..n_ch {
             let emphasised = &mut self.emphasis_envelope[..len];
             self.emphasis_detectors[c].process_envelope(&self.key[c][..len], emphasised);
