@@ -212,37 +212,17 @@ struct Lanes {
 
 /// One section run on both channels at once (SIMD lanes, same arithmetic as [`Biquad`]).
 #[derive(Debug, Clone, Copy, Default)]
-pub(crate) struct StereoSection {
+struct StereoSection {
     coeffs: SvfCoeffs2,
     ic1: F64x2,
     ic2: F64x2,
 }
 
 impl StereoSection {
-    /// A section at rest running `coeffs` in both lanes.
-    pub(crate) fn new(coeffs: &BiquadCoeffs) -> Self {
-        Self {
-            coeffs: SvfCoeffs::from_biquad(coeffs).into(),
-            ..Self::default()
-        }
-    }
-
-    /// Clears the state.
-    pub(crate) fn reset(&mut self) {
-        self.ic1 = F64x2::default();
-        self.ic2 = F64x2::default();
-    }
-
     /// One stereo frame.
     #[inline(always)]
-    pub(crate) fn run(&mut self, x: F64x2) -> F64x2 {
+    fn run(&mut self, x: F64x2) -> F64x2 {
         self.coeffs.run(x, &mut self.ic1, &mut self.ic2)
-    }
-
-    /// One stereo frame as an array.
-    #[inline(always)]
-    pub(crate) fn run_array(&mut self, x: [f64; 2]) -> [f64; 2] {
-        self.run(F64x2::new(x[0], x[1])).to_array()
     }
 }
 
