@@ -2,6 +2,7 @@
 //!
 //! - `limiter`: the true-peak limiter alone (8× + emphasised 4× detection), on loud
 //!   noise-like material so it limits all the time.
+//! - `stage_*`: each of the chain's other stages alone, on the same material.
 //! - `chain`: tonal EQ (tilt, shelves, bell) → multiband (three compressing bands) →
 //!   imager (widths, mono below 120 Hz) → limiter → dither (16-bit shaped) → the BS.1770
 //!   loudness meter with true peak.
@@ -163,6 +164,38 @@ fn bench_mastering(c: &mut Criterion<ThreadCpuTime>) {
     eq.set_settings_immediately(&eq_settings);
     mb.set_settings_immediately(&mb_settings);
     imager.set_settings_immediately(&img_settings);
+    // Each stage alone on the same material (to see where the chain's time goes).
+    macro_rules! stage {
+        ($name:expr, $run:expr) => {{
+            let mut block = 0;
+            let mut run = $run;
+            group.bench_function($name, |b| {
+                b.iter(|| {
+                    let at = (block % SOURCE_BLOCKS) * FRAMES;
+                    block += 1;
+                    left.copy_from_slice(&src_l[at..at + FRAMES]);
+                    right.copy_from_slice(&src_r[at..at + FRAMES]);
+                    run(&mut left[..], &mut right[..]);
+                })
+            });
+        }};
+    }
+    stage!("stage_eq", |l: &mut [f32], r: &mut [f32]| eq
+        .process(&mut [l, r], black_box(&eq_settings)));
+    stage!("stage_multiband", |l: &mut [f32], r: &mut [f32]| mb
+        .process(&mut [l, r], black_box(&mb_settings)));
+    stage!("stage_imager", |l: &mut [f32], r: &mut [f32]| imager
+        .process(&mut [l, r], black_box(&img_settings)));
+    stage!("stage_dither", |l: &mut [f32], r: &mut [f32]| dither
+        .process(&mut [l, r], black_box(&dither_settings)));
+    stage!("stage_meter", |l: &mut [f32], r: &mut [f32]| meter
+        .process(&[&l[..], &r[..]]));
+    // The chain starts from rest, as it did before the stage cases existed.
+    eq.reset();
+    mb.reset();
+    imager.reset();
+    dither.reset();
+    meter.reset();
     let mut block = 0;
     group.bench_function("chain_with_meter_48k_stereo_512", |b| {
         b.iter(|| {

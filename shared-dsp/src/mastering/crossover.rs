@@ -36,6 +36,7 @@
 //! fixed grid of the sample count, so the output does not depend on block sizes) and
 //! never otherwise. The SVF structure keeps the state meaningful across the changes.
 
+use super::CHUNK;
 use crate::filter::butterworth::butterworth_q;
 use crate::filter::simd::F64x2;
 use crate::filter::svf::SvfCoeffs2;
@@ -211,37 +212,17 @@ struct Lanes {
 
 /// One section run on both channels at once (SIMD lanes, same arithmetic as [`Biquad`]).
 #[derive(Debug, Clone, Copy, Default)]
-pub(crate) struct StereoSection {
+struct StereoSection {
     coeffs: SvfCoeffs2,
     ic1: F64x2,
     ic2: F64x2,
 }
 
 impl StereoSection {
-    /// A section at rest running `coeffs` in both lanes.
-    pub(crate) fn new(coeffs: &BiquadCoeffs) -> Self {
-        Self {
-            coeffs: SvfCoeffs::from_biquad(coeffs).into(),
-            ..Self::default()
-        }
-    }
-
-    /// Clears the state.
-    pub(crate) fn reset(&mut self) {
-        self.ic1 = F64x2::default();
-        self.ic2 = F64x2::default();
-    }
-
     /// One stereo frame.
     #[inline(always)]
-    pub(crate) fn run(&mut self, x: F64x2) -> F64x2 {
+    fn run(&mut self, x: F64x2) -> F64x2 {
         self.coeffs.run(x, &mut self.ic1, &mut self.ic2)
-    }
-
-    /// One stereo frame as an array.
-    #[inline(always)]
-    pub(crate) fn run_array(&mut self, x: [f64; 2]) -> [f64; 2] {
-        self.run(F64x2::new(x[0], x[1])).to_array()
     }
 }
 
@@ -279,6 +260,10 @@ pub struct Crossover3 {
     high_svf: Lr4Svf,
     lanes: [Lanes; MAX_CHANNELS],
     stereo: StereoLanes,
+    /// Tests only: [`Self::split_stereo_chunk`] always takes the per-frame path.
+    pub(crate) per_frame_only: bool,
+    /// The CPU has AVX (detected once in `new`).
+    use_avx: bool,
 }
 
 impl Crossover3 {
@@ -301,6 +286,8 @@ impl Crossover3 {
             high_svf: Lr4Svf::default(),
             lanes: [Lanes::default(); MAX_CHANNELS],
             stereo: StereoLanes::default(),
+            per_frame_only: false,
+            use_avx: has_avx(),
         };
         x.update_coefficients();
         x
@@ -390,6 +377,20 @@ impl Crossover3 {
         self.step_updated();
     }
 
+    /// Whether a frequency is still ramping (coefficients may change on the next steps).
+    #[inline]
+    pub(crate) fn is_smoothing(&self) -> bool {
+        self.low.is_smoothing() || self.high.is_smoothing()
+    }
+
+    /// What `frames` calls of [`Self::step`] do while nothing ramps: advance the update
+    /// grid (for a caller that runs a whole steady chunk at once).
+    #[inline]
+    pub(crate) fn skip_frames(&mut self, frames: usize) {
+        debug_assert!(!self.is_smoothing());
+        self.phase = (self.phase + frames) % UPDATE_INTERVAL;
+    }
+
     /// [`Self::step`], returning whether the coefficients changed (for a caller that
     /// runs the sections of [`Self::section_coeffs`] itself).
     #[inline]
@@ -446,12 +447,150 @@ impl Crossover3 {
         ]
     }
 
+    /// Splits a stereo chunk (at most [`CHUNK`] frames; `left` and `right` of equal
+    /// length) into `bands[band][channel][frame]`, stepping the ramps: exactly
+    /// [`Self::step`] then [`Self::split_stereo`] on every frame, with the values
+    /// converted to `f32`.
+    ///
+    /// While no frequency ramps (the coefficients cannot change within the chunk) the
+    /// frames are software pipelined: per frame the split is a chain of four sections in
+    /// series, and a loop that runs one frame at a time waits on that chain's latency
+    /// (the loop body is too long for the CPU to overlap frames). Iteration `i` runs
+    /// section stage `k` on frame `i − k` instead, so the stages of one iteration are
+    /// independent; only each section's own recursion is serial. Same operations per
+    /// frame, same values (test).
+    pub(crate) fn split_stereo_chunk(
+        &mut self,
+        left: &[f32],
+        right: &[f32],
+        bands: &mut [[[f32; CHUNK]; 2]; 3],
+    ) {
+        let len = left.len().min(right.len()).min(CHUNK);
+        if self.is_smoothing() || self.per_frame_only {
+            for i in 0..len {
+                self.step();
+                let b = self.split_stereo([left[i] as f64, right[i] as f64]);
+                for k in 0..3 {
+                    bands[k][0][i] = b[k][0] as f32;
+                    bands[k][1][i] = b[k][1] as f32;
+                }
+            }
+            return;
+        }
+        self.skip_frames(len);
+        #[cfg(target_arch = "x86_64")]
+        if self.use_avx {
+            // SAFETY: `use_avx` is true only when the CPU reported AVX.
+            unsafe { self.split_pipelined_avx(left, right, bands, len) };
+            return;
+        }
+        self.split_pipelined(left, right, bands, len);
+    }
+
+    /// [`Self::split_pipelined`] compiled for AVX: the same two-lane operations (no FMA,
+    /// so the same values) in the three-operand VEX encoding, without the register
+    /// copies of the SSE2 forms (the pipelined loop is bound by instruction throughput).
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx")]
+    fn split_pipelined_avx(
+        &mut self,
+        left: &[f32],
+        right: &[f32],
+        bands: &mut [[[f32; CHUNK]; 2]; 3],
+        len: usize,
+    ) {
+        self.split_pipelined(left, right, bands, len);
+    }
+
+    /// The steady chunk of [`Self::split_stereo_chunk`], software pipelined.
+    #[inline(always)]
+    fn split_pipelined(
+        &mut self,
+        left: &[f32],
+        right: &[f32],
+        bands: &mut [[[f32; CHUNK]; 2]; 3],
+        len: usize,
+    ) {
+        const DEPTH: usize = 4;
+        let mut latch = [F64x2::default(); 6];
+        // A local copy, so the sections' state can stay in registers (through `self`
+        // it would be stored and reloaded around the stores into `bands`).
+        let mut st = self.stereo;
+        let head = (DEPTH - 1).min(len);
+        for i in 0..head {
+            split_step::<true>(&mut st, &mut latch, left, right, bands, i, len);
+        }
+        for i in head..len {
+            split_step::<false>(&mut st, &mut latch, left, right, bands, i, len);
+        }
+        for i in len.max(head)..len + DEPTH - 1 {
+            split_step::<true>(&mut st, &mut latch, left, right, bands, i, len);
+        }
+        self.stereo = st;
+    }
+
     /// One sample of channel `channel` through `AP(f1)·AP(f2)`: the phase of the sum of
     /// the bands, for a path that is not split (the imager's mid signal).
     #[inline]
     pub fn allpass(&mut self, channel: usize, x: f64) -> f64 {
         let lane = &mut self.lanes[channel.min(MAX_CHANNELS - 1)];
         two(&mut lane.path_ap, x)
+    }
+}
+
+/// Whether the CPU has AVX (for the pipelined loops compiled with it).
+pub(crate) fn has_avx() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        std::is_x86_feature_detected!("avx")
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        false
+    }
+}
+
+/// One iteration `i` of [`Crossover3::split_stereo_chunk`]'s pipeline: stage `k` runs
+/// on frame `i − k` (with `CHECK`, only if that frame is in `0..len`); stages run last
+/// to first so each reads what the previous iteration latched. `latch`: [0, 1] the
+/// first LP/HP f1 outputs, [2, 3] the second ones (low, rest), [4, 5] the first LP/HP f2
+/// outputs on the rest.
+#[inline(always)]
+fn split_step<const CHECK: bool>(
+    st: &mut StereoLanes,
+    latch: &mut [F64x2; 6],
+    left: &[f32],
+    right: &[f32],
+    bands: &mut [[[f32; CHUNK]; 2]; 3],
+    i: usize,
+    len: usize,
+) {
+    let runs = |k: usize| !CHECK || (i >= k && i - k < len);
+    let mut store = |band: usize, n: usize, v: F64x2| {
+        let [l, r] = v.to_array();
+        bands[band][0][n] = l as f32;
+        bands[band][1][n] = r as f32;
+    };
+    if runs(3) {
+        let mid = st.high_lp[1].run(latch[4]);
+        let high = st.high_hp[1].run(latch[5]);
+        store(1, i - 3, mid);
+        store(2, i - 3, high);
+    }
+    if runs(2) {
+        let (low, rest) = (latch[2], latch[3]);
+        store(0, i - 2, st.low_ap.run(low));
+        latch[4] = st.high_lp[0].run(rest);
+        latch[5] = st.high_hp[0].run(rest);
+    }
+    if runs(1) {
+        latch[2] = st.low_lp[1].run(latch[0]);
+        latch[3] = st.low_hp[1].run(latch[1]);
+    }
+    if runs(0) {
+        let x = F64x2::new(left[i] as f64, right[i] as f64);
+        latch[0] = st.low_lp[0].run(x);
+        latch[1] = st.low_hp[0].run(x);
     }
 }
 
@@ -606,6 +745,44 @@ mod tests {
                     }
                 }
             }
+        }
+    }
+
+    #[test]
+    fn pipelined_chunks_equal_the_per_frame_split() {
+        // Steady chunks take the pipelined path, ramps the per-frame one; both must be
+        // `step` + `split_stereo` exactly, for chunks shorter than the pipeline too.
+        let x: Vec<f32> = (0..12_000u32)
+            .map(|n| ((n.wrapping_mul(2_654_435_761) >> 8) as f32 / 8_388_608.0) - 1.0)
+            .collect();
+        let y: Vec<f32> = x.iter().rev().copied().collect();
+        let mut fast = Crossover3::new(FS);
+        let mut slow = Crossover3::new(FS);
+        slow.per_frame_only = true;
+        let mut a = Box::new([[[0.0f32; CHUNK]; 2]; 3]);
+        let mut b = Box::new([[[0.0f32; CHUNK]; 2]; 3]);
+        let mut pos = 0;
+        for (k, len) in [512usize, 1, 3, 200, 2, 511].iter().cycle().enumerate() {
+            if pos >= x.len() {
+                break;
+            }
+            if k % 9 == 4 {
+                let s = CrossoverSettings {
+                    low_hz: 100.0 + 20.0 * k as f32,
+                    high_hz: 2_000.0 + 300.0 * k as f32,
+                };
+                fast.set_settings(&s);
+                slow.set_settings(&s);
+            }
+            let end = (pos + len).min(x.len());
+            fast.split_stereo_chunk(&x[pos..end], &y[pos..end], &mut a);
+            slow.split_stereo_chunk(&x[pos..end], &y[pos..end], &mut b);
+            for band in 0..3 {
+                for c in 0..2 {
+                    assert_eq!(a[band][c][..end - pos], b[band][c][..end - pos]);
+                }
+            }
+            pos = end;
         }
     }
 

@@ -21,7 +21,9 @@
 //! mono below on or off, and the imager on or off, cross-fade over [`SWITCH_FADE_MS`].
 //! A mono input passes untouched. No latency.
 
-use super::crossover::{Crossover3, CrossoverSettings, Lr8Svf, DEFAULT_HIGH_HZ, DEFAULT_LOW_HZ};
+use super::crossover::{
+    has_avx, Crossover3, CrossoverSettings, Lr8Svf, DEFAULT_HIGH_HZ, DEFAULT_LOW_HZ,
+};
 use super::CHUNK;
 use crate::filter::simd::F64x2;
 use crate::filter::svf::SvfCoeffs2;
@@ -134,6 +136,10 @@ pub struct StereoImager {
     mono_svf: Lr8Svf,
     sections: Sections,
     idle: bool,
+    /// Tests only: always take the per-frame path (to compare the pipelined one with it).
+    per_frame_only: bool,
+    /// The CPU has AVX (detected once in `new`).
+    use_avx: bool,
 }
 
 impl StereoImager {
@@ -157,6 +163,8 @@ impl StereoImager {
             mono_svf: Lr8Svf::default(),
             sections: Sections::default(),
             idle: false,
+            per_frame_only: false,
+            use_avx: has_avx(),
         };
         im.update_mono_filters();
         im
@@ -296,6 +304,80 @@ impl StereoImager {
             && !self.on.is_smoothing()
             && !self.mono_mix.is_smoothing();
         let mono_on = self.mono_mix.is_smoothing() || self.mono_mix.current() > 0.0;
+        let ramping = self.crossover.is_smoothing() || (mono_on && self.mono_freq.is_smoothing());
+        if steady && !ramping && !self.per_frame_only {
+            self.crossover.skip_frames(left.len());
+            if mono_on {
+                self.mono_phase = (self.mono_phase + left.len()) % UPDATE_INTERVAL;
+                self.run_chunk_pipelined::<true>(left, right);
+            } else {
+                self.run_chunk_pipelined::<false>(left, right);
+                self.reset_mono_sections();
+            }
+            return;
+        }
+        self.run_chunk_per_frame(left, right, steady, mono_on);
+    }
+
+    /// The steady-state chunk (no ramp moves, so every section keeps its coefficients):
+    /// the same operations as [`Self::run_chunk_per_frame`] on every frame, software
+    /// pipelined. Per frame the sections form a chain of 5 (8 with mono below) in series
+    /// whose latency, frame after frame, the CPU cannot overlap (the loop body is too long
+    /// for its reorder window); here iteration `i` runs stage `k` on frame `i − k`, so the
+    /// stages of one iteration are independent and only each section's own recursion is
+    /// serial. Values pass between stages in `latch`; the first and last `DEPTH − 1`
+    /// iterations run only the stages that have a frame.
+    fn run_chunk_pipelined<const MONO: bool>(&mut self, left: &mut [f32], right: &mut [f32]) {
+        #[cfg(target_arch = "x86_64")]
+        if self.use_avx {
+            // SAFETY: `use_avx` is true only when the CPU reported AVX.
+            unsafe { self.run_chunk_pipelined_avx::<MONO>(left, right) };
+            return;
+        }
+        self.run_chunk_pipelined_body::<MONO>(left, right);
+    }
+
+    /// The same loop compiled for AVX: the same two-lane operations (no FMA, so the same
+    /// values), but in the three-operand VEX encoding, which drops the register copies
+    /// the two-operand SSE2 forms need (this loop is bound by instruction throughput).
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx")]
+    fn run_chunk_pipelined_avx<const MONO: bool>(&mut self, left: &mut [f32], right: &mut [f32]) {
+        self.run_chunk_pipelined_body::<MONO>(left, right);
+    }
+
+    #[inline(always)]
+    fn run_chunk_pipelined_body<const MONO: bool>(&mut self, left: &mut [f32], right: &mut [f32]) {
+        let len = left.len().min(right.len());
+        let depth = if MONO { 8 } else { 5 };
+        let w = self.widths.each_ref().map(|s| s.current() as f64);
+        let on = self.on.current() as f64;
+        let mono = self.mono_mix.current() as f64;
+        let mut latch = Latch::default();
+        // A local copy, so the sections' state need not go through memory around the
+        // stores into the channels.
+        let mut sections = self.sections;
+        let sec = &mut sections;
+        let head = (depth - 1).min(len);
+        for i in 0..head {
+            pipeline_step::<MONO, true>(sec, &mut latch, left, right, i, len, w, on, mono);
+        }
+        for i in head..len {
+            pipeline_step::<MONO, false>(sec, &mut latch, left, right, i, len, w, on, mono);
+        }
+        for i in len.max(head)..len + depth - 1 {
+            pipeline_step::<MONO, true>(sec, &mut latch, left, right, i, len, w, on, mono);
+        }
+        self.sections = sections;
+    }
+
+    fn run_chunk_per_frame(
+        &mut self,
+        left: &mut [f32],
+        right: &mut [f32],
+        steady: bool,
+        mono_on: bool,
+    ) {
         let mut w = self.widths.each_ref().map(|s| s.current() as f64);
         let mut on = self.on.current() as f64;
         let mut mono = self.mono_mix.current() as f64;
@@ -346,6 +428,103 @@ impl StereoImager {
             // Keep the mono filters clean for the next fade-in.
             self.reset_mono_sections();
         }
+    }
+}
+
+/// The values one pipeline stage hands to the next (see
+/// [`StereoImager::run_chunk_pipelined`]); `[x]` is the stage that wrote it.
+#[derive(Debug, Clone, Copy, Default)]
+struct Latch {
+    /// [0] split 1 outputs (low, rest) and the mid signal.
+    s0: (f64, f64, f64),
+    /// [1] split 2 outputs (low, rest) and the mid signal.
+    s1: (f64, f64, f64),
+    /// [2] split 3 outputs (mid, high), the low band after its allpass, the mid after AP f1.
+    s2: (f64, f64, f64, f64),
+    /// [3] the side sum and the mid after AP f1.
+    s3: (f64, f64),
+    /// [4] mono: high-pass, mid allpass, side sum.
+    s4: (f64, f64, f64),
+    /// [5] mono: high-pass, allpass, side sum, mid allpass.
+    s5: (f64, f64, f64, f64),
+    /// [6] as [5].
+    s6: (f64, f64, f64, f64),
+}
+
+/// One iteration `i` of the pipelined chunk: stage `k` processes frame `i − k` (when
+/// `CHECK`, only if that frame is in `0..len`). Stages run last to first so that each
+/// reads what the previous iteration latched. The arithmetic per frame is exactly
+/// [`StereoImager::run_chunk_per_frame`]'s.
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+fn pipeline_step<const MONO: bool, const CHECK: bool>(
+    sec: &mut Sections,
+    latch: &mut Latch,
+    left: &mut [f32],
+    right: &mut [f32],
+    i: usize,
+    len: usize,
+    w: [f64; 3],
+    on: f64,
+    mono: f64,
+) {
+    let runs = |k: usize| !CHECK || (i >= k && i - k < len);
+    let out_stage = if MONO { 7 } else { 4 };
+    // The output stage: mix and write frame `i − out_stage`.
+    if runs(out_stage) {
+        let n = i - out_stage;
+        let (s_out, m_out) = if MONO {
+            let (hp, ap, s_out, m_ap) = latch.s6;
+            let hp = sec.last.process_sample(hp);
+            (s_out + mono * (hp - s_out), m_ap + mono * (ap - m_ap))
+        } else {
+            let (s_out, m_half) = latch.s3;
+            (s_out, sec.mono[0].run(0.0, m_half).1)
+        };
+        let (x_l, x_r) = (left[n] as f64, right[n] as f64);
+        let (y_l, y_r) = (m_out + s_out, m_out - s_out);
+        left[n] = (x_l + on * (y_l - x_l)) as f32;
+        right[n] = (x_r + on * (y_r - x_r)) as f32;
+    }
+    if MONO {
+        if runs(6) {
+            let (hp, ap, s_out, m_ap) = latch.s5;
+            let (hp, ap) = sec.mono[2].run(hp, ap);
+            latch.s6 = (hp, ap, s_out, m_ap);
+        }
+        if runs(5) {
+            let (hp, m_ap, s_out) = latch.s4;
+            let (hp, ap) = sec.mono[1].run(hp, m_ap);
+            latch.s5 = (hp, ap, s_out, m_ap);
+        }
+        if runs(4) {
+            let (s_out, m_half) = latch.s3;
+            let (hp, m_ap) = sec.mono[0].run(s_out, m_half);
+            latch.s4 = (hp, m_ap, s_out);
+        }
+    }
+    if runs(3) {
+        let (mid, high, low, m_half) = latch.s2;
+        let (mid, high) = sec.split[3].run(mid, high);
+        latch.s3 = (w[0] * low + w[1] * mid + w[2] * high, m_half);
+    }
+    if runs(2) {
+        let (low, rest, m) = latch.s1;
+        let (mid, high) = sec.split[2].run(rest, rest);
+        let (low, m_half) = sec.tail.run(low, m);
+        latch.s2 = (mid, high, low, m_half);
+    }
+    if runs(1) {
+        let (low, rest, m) = latch.s0;
+        let (low, rest) = sec.split[1].run(low, rest);
+        latch.s1 = (low, rest, m);
+    }
+    if runs(0) {
+        let (x_l, x_r) = (left[i] as f64, right[i] as f64);
+        let m = 0.5 * (x_l + x_r);
+        let s = 0.5 * (x_l - x_r);
+        let (low, rest) = sec.split[0].run(s, s);
+        latch.s0 = (low, rest, m);
     }
 }
 
@@ -469,6 +648,43 @@ mod tests {
             assert!((20.0 * (side_out / side_in).log10()).abs() < 0.02, "{f}");
             assert!((20.0 * (mid_out / mid_in).log10()).abs() < 0.02, "{f}");
         }
+    }
+
+    #[test]
+    fn pipelined_chunks_equal_the_per_frame_path() {
+        // Steady settings take the pipelined path; it must be the per-frame arithmetic
+        // exactly, with mono below on and off, including chunks shorter than the
+        // pipeline and a settings change (ramps: per-frame chunks in between).
+        let a = ImagerSettings {
+            widths_percent: [40.0, 120.0, 170.0],
+            mono_below_hz: Some(110.0),
+            ..Default::default()
+        };
+        let b = ImagerSettings {
+            widths_percent: [90.0, 60.0, 150.0],
+            mono_below_hz: None,
+            ..Default::default()
+        };
+        let x = noise(20_000, 0.5, 7);
+        let y = noise(20_000, 0.5, 8);
+        let mut fast = settled(&a);
+        let mut slow = settled(&a);
+        slow.per_frame_only = true;
+        let (mut l1, mut r1) = (x.clone(), y.clone());
+        let (mut l2, mut r2) = (x, y);
+        let mut pos = 0;
+        for (k, len) in [512usize, 3, 700, 1, 5, 2048].iter().cycle().enumerate() {
+            if pos >= l1.len() {
+                break;
+            }
+            let s = if (k / 6) % 2 == 0 { &a } else { &b };
+            let end = (pos + len).min(l1.len());
+            fast.process(&mut [&mut l1[pos..end], &mut r1[pos..end]], s);
+            slow.process(&mut [&mut l2[pos..end], &mut r2[pos..end]], s);
+            pos = end;
+        }
+        assert_eq!(l1, l2);
+        assert_eq!(r1, r2);
     }
 
     #[test]

@@ -256,15 +256,10 @@ impl MultibandCompressor {
 
     fn run_chunk(&mut self, channels: &mut [&mut [f32]], n_ch: usize, start: usize, len: usize) {
         if n_ch == 2 {
-            for i in 0..len {
-                self.crossover.step();
-                let x = [channels[0][start + i] as f64, channels[1][start + i] as f64];
-                let b = self.crossover.split_stereo(x);
-                for k in 0..NUM_BANDS {
-                    self.bands[k][0][i] = b[k][0] as f32;
-                    self.bands[k][1][i] = b[k][1] as f32;
-                }
-            }
+            let left = &channels[0][start..start + len];
+            let right = &channels[1][start..start + len];
+            self.crossover
+                .split_stereo_chunk(left, right, &mut self.bands);
         } else {
             for i in 0..len {
                 self.crossover.step();
