@@ -111,6 +111,37 @@ impl Ballistics {
         max_of(targets_db)
     }
 
+    /// [`Ballistics::process_in_place`] on `N` independent followers at once: the
+    /// same steps in the same order for each follower (bit-identical results), with
+    /// the `N` serial recursions interleaved in one loop so that they overlap. Returns
+    /// each follower's largest reduction. Slices of different lengths are fine.
+    #[inline]
+    pub fn process_interleaved<const N: usize>(
+        followers: [(&mut Ballistics, &mut [f32]); N],
+    ) -> [f32; N] {
+        let len = followers.iter().map(|(_, t)| t.len()).min().unwrap_or(0);
+        let mut local = followers.each_ref().map(|(b, _)| **b);
+        let mut followers = followers;
+        {
+            let mut heads = followers.each_mut().map(|(_, t)| &mut t[..len]);
+            for i in 0..len {
+                for (b, head) in local.iter_mut().zip(heads.iter_mut()) {
+                    let x = &mut head[i];
+                    *x = b.tick(*x);
+                }
+            }
+        }
+        let mut k = 0;
+        followers.map(|(b, t)| {
+            *b = local[k];
+            k += 1;
+            for x in t[len..].iter_mut() {
+                *x = b.tick(*x);
+            }
+            max_of(t)
+        })
+    }
+
     /// The current gain reduction in dB (the unfloored state).
     #[inline]
     pub fn state_db(&self) -> f32 {

@@ -320,48 +320,166 @@ impl Compressor {
         settings: &CompressorSettings,
     ) {
         let _ftz = FlushDenormals::new();
-        self.set_settings(settings);
-        let n_ch = channels.len().min(self.channels.len());
-        if n_ch == 0 {
-            self.gain_reduction_db = 0.0;
+        let Some((n_ch, frames)) = self.begin(channels, settings) else {
             return;
-        }
-        let channels = &mut channels[..n_ch];
-        let frames = channels.iter().map(|c| c.len()).min().unwrap_or(0);
-        for ch in channels.iter_mut() {
-            sanitize(&mut ch[..frames]);
-        }
+        };
         let sidechain = if self.applied.external_sidechain {
             sidechain.filter(|sc| !sc.is_empty() && sc.iter().all(|c| c.len() >= frames))
         } else {
             None
         };
+        self.run_chunks(&mut channels[..n_ch], sidechain, frames);
+    }
+
+    /// [`Compressor::process`] (no external sidechain) of `N` independent compressors,
+    /// `compressors[k]` on `blocks[k]` with `settings[k]`: the same output, bit for bit,
+    /// and the same state afterwards. Where the blocks have one shape and the fast
+    /// linked path applies to all, the `N` ballistics recursions run interleaved (see
+    /// [`Ballistics::process_interleaved`]), so they overlap instead of queueing.
+    pub fn process_group<const N: usize>(
+        compressors: &mut [Compressor; N],
+        blocks: [&mut [&mut [f32]]; N],
+        settings: &[CompressorSettings; N],
+    ) {
+        let _ftz = FlushDenormals::new();
+        let mut shapes = [None; N];
+        for (k, c) in compressors.iter_mut().enumerate() {
+            shapes[k] = c.begin(blocks[k], &settings[k]);
+        }
+        let Some((n_ch, frames)) = shapes[0] else {
+            return Self::run_each(compressors, blocks, shapes);
+        };
+        if shapes.iter().any(|s| *s != shapes[0]) {
+            return Self::run_each(compressors, blocks, shapes);
+        }
+        let mut block_gr = [0.0f32; N];
+        let mut start = 0;
+        while start < frames {
+            let len = (frames - start).min(CHUNK);
+            let mut pending = [false; N];
+            for (k, c) in compressors.iter_mut().enumerate() {
+                c.detect_chunk(&blocks[k][..n_ch], None, start, len);
+                match c.prepare_gains(n_ch, len) {
+                    Some(gr) => block_gr[k] = block_gr[k].max(gr),
+                    None => pending[k] = true,
+                }
+            }
+            if pending.iter().all(|&p| p) && compressors.iter().all(|c| !c.applied.auto_release) {
+                let followers = compressors.each_mut().map(|c| {
+                    let Compressor {
+                        channels, gains, ..
+                    } = c;
+                    (&mut channels[0].ballistics, &mut gains[0][..len])
+                });
+                let grs = Ballistics::process_interleaved(followers);
+                for (b, gr) in block_gr.iter_mut().zip(grs) {
+                    *b = b.max(gr);
+                }
+            } else {
+                for (k, c) in compressors.iter_mut().enumerate() {
+                    if pending[k] {
+                        let auto = c.applied.auto_release;
+                        let gr = smooth_block(&mut c.channels[0], auto, &mut c.gains[0][..len]);
+                        block_gr[k] = block_gr[k].max(gr);
+                    }
+                }
+            }
+            for (k, c) in compressors.iter_mut().enumerate() {
+                if pending[k] {
+                    c.finish_linked(n_ch, len);
+                }
+                c.apply_gains(&mut blocks[k][..n_ch], start, len);
+            }
+            start += len;
+        }
+        for (c, gr) in compressors.iter_mut().zip(block_gr) {
+            c.gain_reduction_db = gr;
+        }
+    }
+
+    /// The rest of [`Compressor::process_group`] one compressor after the other.
+    fn run_each<const N: usize>(
+        compressors: &mut [Compressor; N],
+        blocks: [&mut [&mut [f32]]; N],
+        shapes: [Option<(usize, usize)>; N],
+    ) {
+        for ((c, block), shape) in compressors.iter_mut().zip(blocks).zip(shapes) {
+            if let Some((n_ch, frames)) = shape {
+                c.run_chunks(&mut block[..n_ch], None, frames);
+            }
+        }
+    }
+
+    /// Applies `settings` and sanitises the block; returns the channels and frames to
+    /// process, or `None` (and no gain reduction) when there is no channel.
+    #[inline]
+    fn begin(
+        &mut self,
+        channels: &mut [&mut [f32]],
+        settings: &CompressorSettings,
+    ) -> Option<(usize, usize)> {
+        self.set_settings(settings);
+        let n_ch = channels.len().min(self.channels.len());
+        if n_ch == 0 {
+            self.gain_reduction_db = 0.0;
+            return None;
+        }
+        let frames = channels[..n_ch].iter().map(|c| c.len()).min().unwrap_or(0);
+        for ch in channels[..n_ch].iter_mut() {
+            sanitize(&mut ch[..frames]);
+        }
+        Some((n_ch, frames))
+    }
+
+    /// Compresses `frames` frames of `channels` (already begun) chunk by chunk.
+    #[inline]
+    fn run_chunks(
+        &mut self,
+        channels: &mut [&mut [f32]],
+        sidechain: Option<&[&[f32]]>,
+        frames: usize,
+    ) {
+        let n_ch = channels.len();
         let mut block_gr = 0.0f32;
         let mut start = 0;
         while start < frames {
             let len = (frames - start).min(CHUNK);
-            let end = start + len;
-            for (c, key) in self.key[..n_ch].iter_mut().enumerate() {
-                let key = &mut key[..len];
-                match sidechain {
-                    Some(sc) => {
-                        let src = &sc[c.min(sc.len() - 1)][start..end];
-                        for (k, &s) in key.iter_mut().zip(src) {
-                            *k = if s.is_finite() { s } else { 0.0 };
-                        }
-                    }
-                    None => key.copy_from_slice(&channels[c][start..end]),
-                }
-            }
-            self.sidechain_hpf.process(&mut self.key, n_ch, len);
-            for (key, state) in self.key.iter_mut().zip(&mut self.channels[..n_ch]) {
-                state.detector.process_in_place(&mut key[..len]);
-            }
+            self.detect_chunk(channels, sidechain, start, len);
             block_gr = block_gr.max(self.compute_gains(n_ch, len));
             self.apply_gains(channels, start, len);
-            start = end;
+            start += len;
         }
         self.gain_reduction_db = block_gr;
+    }
+
+    /// Fills `self.key[c][..len]` with the detector powers of frames `start..start + len`
+    /// (keyed by `sidechain` when given), after the sidechain filter.
+    #[inline]
+    fn detect_chunk(
+        &mut self,
+        channels: &[&mut [f32]],
+        sidechain: Option<&[&[f32]]>,
+        start: usize,
+        len: usize,
+    ) {
+        let n_ch = channels.len();
+        let end = start + len;
+        for (c, key) in self.key[..n_ch].iter_mut().enumerate() {
+            let key = &mut key[..len];
+            match sidechain {
+                Some(sc) => {
+                    let src = &sc[c.min(sc.len() - 1)][start..end];
+                    for (k, &s) in key.iter_mut().zip(src) {
+                        *k = if s.is_finite() { s } else { 0.0 };
+                    }
+                }
+                None => key.copy_from_slice(&channels[c][start..end]),
+            }
+        }
+        self.sidechain_hpf.process(&mut self.key, n_ch, len);
+        for (key, state) in self.key.iter_mut().zip(&mut self.channels[..n_ch]) {
+            state.detector.process_in_place(&mut key[..len]);
+        }
     }
 
     /// Fills `self.gains[c][..len]` from `self.key[c][..len]` (detector powers); returns
@@ -375,8 +493,25 @@ impl Compressor {
     /// computes frame by frame, so the output does not depend on the block split.
     #[inline]
     fn compute_gains(&mut self, n_ch: usize, len: usize) -> f32 {
+        match self.prepare_gains(n_ch, len) {
+            Some(gr) => gr,
+            None => {
+                let auto = self.applied.auto_release;
+                let gr = smooth_block(&mut self.channels[0], auto, &mut self.gains[0][..len]);
+                self.finish_linked(n_ch, len);
+                gr
+            }
+        }
+    }
+
+    /// [`Compressor::compute_gains`] up to the ballistics: `Some(largest reduction)` when
+    /// the gains are done (per-frame or unlinked path); `None` when the channels share
+    /// one linked pass and `self.gains[0][..len]` holds its target reductions, waiting
+    /// for channel 0's ballistics and then [`Compressor::finish_linked`].
+    #[inline]
+    fn prepare_gains(&mut self, n_ch: usize, len: usize) -> Option<f32> {
         if self.curve_moving || self.link.is_smoothing() {
-            return self.compute_gains_per_frame(n_ch, len);
+            return Some(self.compute_gains_per_frame(n_ch, len));
         }
         let auto = self.applied.auto_release;
         let link = self.link.current();
@@ -399,36 +534,43 @@ impl Compressor {
                     }
                 }));
         let computer = self.computer;
-        let mut max_gr = 0.0f32;
         if linked {
             let gains = &mut self.gains[0][..len];
             for (g, &p) in gains.iter_mut().zip(loudest.iter()) {
                 *g = target_db(&computer, p);
             }
-            max_gr = smooth_block(first, auto, gains);
-            for ch in others.iter_mut() {
-                ch.ballistics = first.ballistics;
-                ch.auto = first.auto;
-            }
-            gains.iter_mut().for_each(|g| *g = to_gain(*g));
-            let (head, tail) = self.gains.split_at_mut(1);
-            for g in &mut tail[..n_ch - 1] {
-                g[..len].copy_from_slice(&head[0][..len]);
-            }
-        } else {
-            for (c, ch) in self.channels[..n_ch].iter_mut().enumerate() {
-                let gains = &mut self.gains[c][..len];
-                let own = &self.key[c][..len];
-                for ((g, &p), &l) in gains.iter_mut().zip(own).zip(loudest.iter()) {
-                    // At 100 % exactly the loudest power, as in the per-frame path.
-                    let power = if link >= 1.0 { l } else { p + link * (l - p) };
-                    *g = target_db(&computer, power);
-                }
-                max_gr = max_gr.max(smooth_block(ch, auto, gains));
-                gains.iter_mut().for_each(|g| *g = to_gain(*g));
-            }
+            return None;
         }
-        max_gr
+        let mut max_gr = 0.0f32;
+        for (c, ch) in self.channels[..n_ch].iter_mut().enumerate() {
+            let gains = &mut self.gains[c][..len];
+            let own = &self.key[c][..len];
+            for ((g, &p), &l) in gains.iter_mut().zip(own).zip(loudest.iter()) {
+                // At 100 % exactly the loudest power, as in the per-frame path.
+                let power = if link >= 1.0 { l } else { p + link * (l - p) };
+                *g = target_db(&computer, power);
+            }
+            max_gr = max_gr.max(smooth_block(ch, auto, gains));
+            gains.iter_mut().for_each(|g| *g = to_gain(*g));
+        }
+        Some(max_gr)
+    }
+
+    /// After channel 0's ballistics ran over the linked targets in `self.gains[0]`:
+    /// the other channels take its state, and its reductions become the gains of all.
+    #[inline]
+    fn finish_linked(&mut self, n_ch: usize, len: usize) {
+        let (first, others) = self.channels[..n_ch].split_at_mut(1);
+        for ch in others.iter_mut() {
+            ch.ballistics = first[0].ballistics;
+            ch.auto = first[0].auto;
+        }
+        let (head, tail) = self.gains.split_at_mut(1);
+        let gains = &mut head[0][..len];
+        gains.iter_mut().for_each(|g| *g = to_gain(*g));
+        for g in &mut tail[..n_ch - 1] {
+            g[..len].copy_from_slice(gains);
+        }
     }
 
     /// The general path, frame by frame, while settings ramp.
@@ -985,5 +1127,73 @@ mod tests {
         c.process(&mut [&mut block], None, &s);
         c.process(&mut [], None, &s);
         assert!(block.iter().all(|x| x.is_finite()));
+    }
+
+    #[test]
+    fn a_group_equals_each_compressor_on_its_own() {
+        // Three stereo compressors, one with auto release (not interleaved), one whose
+        // settings change mid-stream (per-frame path while they ramp): the group gives
+        // the same samples, gain reductions and state as separate calls.
+        let settings = |step: usize| {
+            let mut s = [
+                CompressorSettings {
+                    threshold_db: -30.0,
+                    ratio: 3.0,
+                    attack_ms: 1.0,
+                    ..Default::default()
+                },
+                CompressorSettings {
+                    threshold_db: -24.0,
+                    ratio: 8.0,
+                    release_ms: 40.0,
+                    ..Default::default()
+                },
+                CompressorSettings {
+                    threshold_db: -20.0,
+                    link_percent: 100.0,
+                    ..Default::default()
+                },
+            ];
+            if step >= 5 {
+                s[1].threshold_db = -12.0;
+                s[2].auto_release = true;
+            }
+            s
+        };
+        let inputs: Vec<Vec<f32>> = (0..6).map(|k| program(5000, 3 + k)).collect();
+        let mut alone: [Compressor; 3] = std::array::from_fn(|_| Compressor::new(FS, 2));
+        let mut group = alone.clone();
+        let (mut a, mut g) = (inputs.clone(), inputs.clone());
+        let mut pos = 0;
+        for (step, len) in [512usize, 100, 7, 64, 65, 512, 1000, 333]
+            .iter()
+            .enumerate()
+        {
+            let s = settings(step);
+            let end = (pos + len).min(5000);
+            for (k, c) in alone.iter_mut().enumerate() {
+                let (l, r) = a.split_at_mut(2 * k + 1);
+                let block = &mut [&mut l[2 * k][pos..end], &mut r[0][pos..end]];
+                c.process(block, None, &s[k]);
+            }
+            let [g0, g1, g2, g3, g4, g5] = &mut g[..] else {
+                unreachable!()
+            };
+            Compressor::process_group(
+                &mut group,
+                [
+                    &mut [&mut g0[pos..end], &mut g1[pos..end]],
+                    &mut [&mut g2[pos..end], &mut g3[pos..end]],
+                    &mut [&mut g4[pos..end], &mut g5[pos..end]],
+                ],
+                &s,
+            );
+            for k in 0..3 {
+                assert_eq!(alone[k].gain_reduction_db(), group[k].gain_reduction_db());
+            }
+            pos = end;
+        }
+        assert_eq!(a, g);
+        assert!(alone.iter().all(|c| c.gain_reduction_db() > 0.0));
     }
 }

@@ -270,16 +270,22 @@ impl MultibandCompressor {
             }
         }
         for k in 0..NUM_BANDS {
-            let [left, right] = &mut self.bands[k];
-            let mut band: [&mut [f32]; 2] = [&mut left[..len], &mut right[..len]];
             let fading = self.compressed[k].is_smoothing() || self.compressed[k].current() < 1.0;
             if fading {
                 for c in 0..n_ch {
-                    self.dry[k][c][..len].copy_from_slice(&band[c][..len]);
+                    self.dry[k][c][..len].copy_from_slice(&self.bands[k][c][..len]);
                 }
             }
-            self.compressors[k].process(&mut band[..n_ch], None, &self.compressor_settings[k]);
         }
+        // The three bands' compressors together: their ballistics recursions overlap.
+        let [low, mid, high] = &mut self.bands;
+        let mut views = [low, mid, high].map(|[l, r]| [&mut l[..len], &mut r[..len]]);
+        let [low, mid, high] = &mut views;
+        Compressor::process_group(
+            &mut self.compressors,
+            [&mut low[..n_ch], &mut mid[..n_ch], &mut high[..n_ch]],
+            &self.compressor_settings,
+        );
         let steady = |s: &Smoother| !s.is_smoothing();
         let all_steady = self.compressed.iter().all(steady)
             && self.audible.iter().all(steady)
