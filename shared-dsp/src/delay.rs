@@ -22,6 +22,7 @@ use crate::delay_line::DelayLine;
 use crate::denormal::FlushDenormals;
 use crate::filter::{BiquadCoeffs, SvfCoeffs, BUTTERWORTH_Q};
 use crate::sanitize::replace_non_finite;
+use crate::sanitize::setting_or;
 use crate::smoother::{Smoother, SmoothingStyle};
 
 /// A note length for tempo sync: straight, dotted (× 1.5) or triplet (× 2/3), from a
@@ -305,23 +306,16 @@ impl StereoDelay {
         if !self.fresh && *settings == self.settings {
             return;
         }
-        let clean = |v: f32, lo: f32, hi: f32, default: f32| {
-            if v.is_finite() {
-                v.clamp(lo, hi)
-            } else {
-                default
-            }
-        };
         let (tlo, thi) = DelaySettings::TIME_MS_RANGE;
-        let time_ms = clean(settings.effective_time_ms(), tlo, thi, 500.0);
+        let time_ms = setting_or(settings.effective_time_ms(), tlo, thi, 500.0);
         let delay = (time_ms * 1e-3 * self.sample_rate).clamp(2.0, self.max_delay);
-        let feedback = clean(settings.feedback, 0.0, DelaySettings::MAX_FEEDBACK, 0.0);
+        let feedback = setting_or(settings.feedback, 0.0, DelaySettings::MAX_FEEDBACK, 0.0);
         let (hlo, hhi) = DelaySettings::HPF_HZ_RANGE;
         let (llo, lhi) = DelaySettings::LPF_HZ_RANGE;
         let nyquist_guard = 0.45 * self.sample_rate;
-        let hpf = clean(settings.hpf_hz, hlo, hhi, hlo).min(nyquist_guard);
-        let lpf = clean(settings.lpf_hz, llo, lhi, lhi).min(nyquist_guard);
-        let mix = clean(settings.mix, 0.0, 1.0, 0.0);
+        let hpf = setting_or(settings.hpf_hz, hlo, hhi, hlo).min(nyquist_guard);
+        let lpf = setting_or(settings.lpf_hz, llo, lhi, lhi).min(nyquist_guard);
+        let mix = setting_or(settings.mix, 0.0, 1.0, 0.0);
         let on = if settings.on { 1.0 } else { 0.0 };
         let ping_pong = if settings.ping_pong { 1.0 } else { 0.0 };
         self.target_delay = delay as f64;

@@ -27,6 +27,7 @@ use crate::delay_line::DelayLine;
 use crate::denormal::FlushDenormals;
 use crate::rng::Pcg32;
 use crate::sanitize::replace_non_finite;
+use crate::sanitize::setting_or;
 use crate::smoother::{Smoother, SmoothingStyle};
 
 /// Number of delay lines.
@@ -183,19 +184,12 @@ impl Reverb {
         if !self.fresh && *settings == self.settings {
             return;
         }
-        let clean = |v: f32, lo: f32, hi: f32, default: f32| {
-            if v.is_finite() {
-                v.clamp(lo, hi)
-            } else {
-                default
-            }
-        };
         let (dlo, dhi) = ReverbSettings::DECAY_S_RANGE;
-        let size = clean(settings.size, 0.0, 1.0, 0.5);
-        let decay = clean(settings.decay_s, dlo, dhi, 2.0);
-        let damping = clean(settings.damping, 0.0, 1.0, 0.5);
+        let size = setting_or(settings.size, 0.0, 1.0, 0.5);
+        let decay = setting_or(settings.decay_s, dlo, dhi, 2.0);
+        let damping = setting_or(settings.damping, 0.0, 1.0, 0.5);
         // Rounded to whole samples: once settled, the pre-delay reads need no interpolation.
-        let predelay = (clean(
+        let predelay = (setting_or(
             settings.predelay_ms,
             0.0,
             ReverbSettings::MAX_PREDELAY_MS,
@@ -203,8 +197,8 @@ impl Reverb {
         ) * 1e-3
             * self.sample_rate)
             .round();
-        let width = clean(settings.width, 0.0, 1.0, 1.0);
-        let mix = clean(settings.mix, 0.0, 1.0, 0.0);
+        let width = setting_or(settings.width, 0.0, 1.0, 1.0);
+        let mix = setting_or(settings.mix, 0.0, 1.0, 0.0);
         let on = if settings.on { 1.0 } else { 0.0 };
         let targets = [
             (&mut self.size, size),

@@ -23,9 +23,29 @@ pub fn replace_non_finite(samples: &mut [f32]) -> usize {
     replaced
 }
 
+/// A setting from a host or a file, made usable: `value` held to `lo..=hi`, or
+/// `default` when it is NaN or infinite.
+#[inline]
+pub fn setting_or(value: f32, lo: f32, hi: f32, default: f32) -> f32 {
+    if value.is_finite() {
+        value.clamp(lo, hi)
+    } else {
+        default
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn settings_are_held_to_their_range_or_fall_back() {
+        assert_eq!(setting_or(5.0, 0.0, 1.0, 0.5), 1.0);
+        assert_eq!(setting_or(-5.0, 0.0, 1.0, 0.5), 0.0);
+        assert_eq!(setting_or(0.25, 0.0, 1.0, 0.5), 0.25);
+        assert_eq!(setting_or(f32::NAN, 0.0, 1.0, 0.5), 0.5);
+        assert_eq!(setting_or(f32::INFINITY, 0.0, 1.0, 0.5), 0.5);
+    }
 
     #[test]
     fn non_finite_becomes_silence_and_the_rest_is_untouched() {

@@ -231,17 +231,22 @@ impl<P: Vst3Plugin> IAudioProcessorTrait for SafeAuxWrapper<P> {
             channels: [[std::ptr::null_mut(); MAX_BUS_CHANNELS]; MAX_INPUT_BUSES],
             count: 0,
         };
+        // The bus's channel count from its arrangement: `getBusArrangement` only reads
+        // nice-plug's layout (`getBusInfo` would also copy the bus name).
         let declared_channels = |index: usize| {
-            // SAFETY: `getBusInfo` writes into our own zeroed `BusInfo`.
-            unsafe {
-                let mut info: BusInfo = std::mem::zeroed();
-                self.inner.getBusInfo(
-                    MediaTypes_::kAudio as MediaType,
+            let mut arrangement: SpeakerArrangement = 0;
+            // SAFETY: writes into our own `arrangement`.
+            let found = unsafe {
+                self.inner.getBusArrangement(
                     BusDirections_::kInput as BusDirection,
                     index as int32,
-                    &mut info,
-                );
-                info.channelCount
+                    &mut arrangement,
+                )
+            };
+            if found == kResultOk {
+                arrangement.count_ones() as int32
+            } else {
+                0
             }
         };
         // SAFETY: `host_data` is the host's valid `ProcessData` (above).

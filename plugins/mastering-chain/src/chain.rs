@@ -263,6 +263,7 @@ impl Chain {
     }
 
     /// Clears all signal state and meters and jumps every smoothed value to `settings`.
+    /// A held learned gain is kept (see the module documentation).
     pub fn reset(&mut self, settings: &Settings) {
         self.in_gain.reset_to_db(settings.in_gain_db);
         self.eq.set_settings_immediately(&settings.eq);
