@@ -26,7 +26,7 @@
 
 use crate::db::db_to_gain;
 use crate::denormal::FlushDenormals;
-use crate::oversample::{Lanes, OversampleFactor, Oversampler};
+use crate::oversample::{Lanes, OversampleFactor, Oversampler, MAX_BLOCK_FRAMES};
 use crate::sanitize::replace_non_finite;
 use crate::smoother::{Smoother, SmoothingStyle};
 
@@ -398,34 +398,59 @@ impl Saturator {
     /// Saturates the frames of one chunk (at most [`CHUNK`]) through the oversampler.
     fn saturate_block(&mut self, io: &mut [Lanes], p: &ChunkParams) {
         let (tanh_bias, slope_inv, dc_coef) = (self.tanh_bias, self.tube_slope_inv, self.dc_coef);
+        let dc_powers = [
+            dc_coef,
+            dc_coef * dc_coef,
+            dc_coef * dc_coef * dc_coef,
+            dc_coef * dc_coef * dc_coef * dc_coef,
+        ];
         let (dc_x1, dc_y1) = (&mut self.dc_x1, &mut self.dc_y1);
         let factor = self.oversampler.factor();
-        self.oversampler.process_block(io, |first_frame, high| {
-            let shape = |i: usize| Shape {
-                drive: p.drive[i],
-                tape_out: p.tape_out[i],
-                tube_out: p.tube_out[i],
-                blend: p.tube_blend[i],
-                mix: p.mix[i],
-                tanh_bias,
-                slope_inv,
-                dc_coef,
-            };
-            // Fixed-size groups (one per base-rate frame) let the compiler unroll and
-            // vectorise the curve.
-            match factor {
-                OversampleFactor::X4 => {
-                    for (i, frames) in high.as_chunks_mut::<4>().0.iter_mut().enumerate() {
-                        shape(first_frame + i).apply(frames, dc_x1, dc_y1);
+        // Inlined into the oversampler's block loop, so it is compiled with whatever
+        // instruction set that loop was built for (see `Oversampler::process_block`).
+        self.oversampler.process_block(
+            io,
+            #[inline(always)]
+            |first_frame, high| {
+                let shape = |i: usize| Shape {
+                    drive: p.drive[i],
+                    tape_out: p.tape_out[i],
+                    tube_out: p.tube_out[i],
+                    blend: p.tube_blend[i],
+                    mix: p.mix[i],
+                    tanh_bias,
+                    slope_inv,
+                    dc_coef,
+                    dc_powers,
+                };
+                // Fixed-size groups (one per base-rate frame) let the compiler unroll and
+                // vectorise the curve. Two passes: the memoryless curve on every frame
+                // (independent, so the CPU overlaps frames freely), then the DC
+                // blocker's short recursion in a loop small enough to overlap as well.
+                match factor {
+                    OversampleFactor::X4 => {
+                        let mut distortion = [[[0.0f32; 2]; 4]; MAX_BLOCK_FRAMES];
+                        let (groups, _) = high.as_chunks_mut::<4>();
+                        for (i, (frames, e)) in groups.iter().zip(&mut distortion).enumerate() {
+                            *e = shape(first_frame + i).distortion(frames);
+                        }
+                        for (i, (frames, e)) in groups.iter_mut().zip(&distortion).enumerate() {
+                            shape(first_frame + i).mix_blocked(frames, e, dc_x1, dc_y1);
+                        }
+                    }
+                    OversampleFactor::X2 => {
+                        let mut distortion = [[[0.0f32; 2]; 2]; MAX_BLOCK_FRAMES];
+                        let (groups, _) = high.as_chunks_mut::<2>();
+                        for (i, (frames, e)) in groups.iter().zip(&mut distortion).enumerate() {
+                            *e = shape(first_frame + i).distortion(frames);
+                        }
+                        for (i, (frames, e)) in groups.iter_mut().zip(&distortion).enumerate() {
+                            shape(first_frame + i).mix_blocked(frames, e, dc_x1, dc_y1);
+                        }
                     }
                 }
-                OversampleFactor::X2 => {
-                    for (i, frames) in high.as_chunks_mut::<2>().0.iter_mut().enumerate() {
-                        shape(first_frame + i).apply(frames, dc_x1, dc_y1);
-                    }
-                }
-            }
-        });
+            },
+        );
     }
 }
 
@@ -440,49 +465,68 @@ struct Shape {
     tanh_bias: f32,
     slope_inv: f32,
     dc_coef: f32,
+    /// `[R, R², R³, R⁴]` of the DC blocker's pole `R`.
+    dc_powers: [f32; 4],
 }
 
 impl Shape {
-    /// `x + mix · dc_block(curve(drive · x) − x)` on the `M` high-rate frames of one
-    /// base-rate frame: the memoryless curve on all of them at once (one branch per
-    /// frame, unrolled so it runs as SIMD), then the serial DC blocker.
+    /// The distortion `curve(drive · x) − x` of the `M` high-rate frames of one
+    /// base-rate frame (one branch per frame, unrolled so it runs as SIMD).
     #[inline(always)]
-    fn apply<const M: usize>(&self, frames: &mut [Lanes; M], dc_x1: &mut Lanes, dc_y1: &mut Lanes) {
+    fn distortion<const M: usize>(&self, frames: &[Lanes; M]) -> [Lanes; M] {
         let mut curve = [[0.0f32; 2]; M];
+        let pairs = curve
+            .as_flattened_mut()
+            .iter_mut()
+            .zip(frames.as_flattened());
         if self.blend == 0.0 {
-            for (c, x) in curve
-                .as_flattened_mut()
-                .iter_mut()
-                .zip(frames.as_flattened())
-            {
-                *c = tape(x * self.drive) * self.tape_out;
+            for (c, x) in pairs {
+                *c = tape(x * self.drive) * self.tape_out - x;
             }
         } else if self.blend == 1.0 {
-            for (c, x) in curve
-                .as_flattened_mut()
-                .iter_mut()
-                .zip(frames.as_flattened())
-            {
-                *c = tube(x * self.drive, self.tanh_bias, self.slope_inv) * self.tube_out;
+            for (c, x) in pairs {
+                *c = tube(x * self.drive, self.tanh_bias, self.slope_inv) * self.tube_out - x;
             }
         } else {
-            for (c, x) in curve
-                .as_flattened_mut()
-                .iter_mut()
-                .zip(frames.as_flattened())
-            {
+            for (c, x) in pairs {
                 let driven = x * self.drive;
                 let a = tape(driven) * self.tape_out;
                 let b = tube(driven, self.tanh_bias, self.slope_inv) * self.tube_out;
-                *c = a + (b - a) * self.blend;
+                *c = (a + (b - a) * self.blend) - x;
             }
         }
-        for (x, c) in frames.iter_mut().zip(curve) {
+        curve
+    }
+
+    /// `x + mix · dc_block(e)` for the frame's `M` samples and their distortion `e`.
+    ///
+    /// The one-pole DC blocker `y[n] = e[n] − e[n−1] + R y[n−1]` is unrolled over the
+    /// frame: `y[k] = P[k] + Rᵏ⁺¹ y[−1]`, where `P[k] = Σⱼ≤ₖ Rᵏ⁻ʲ (e[j] − e[j−1])` does
+    /// not depend on the previous frame. The only recursion from frame to frame is then
+    /// one multiply and add instead of `M` of them in a row.
+    #[inline(always)]
+    fn mix_blocked<const M: usize>(
+        &self,
+        frames: &mut [Lanes; M],
+        distortion: &[Lanes; M],
+        dc_x1: &mut Lanes,
+        dc_y1: &mut Lanes,
+    ) {
+        let mut partial = [[0.0f32; 2]; M];
+        let mut previous = *dc_x1;
+        let mut acc = [0.0f32; 2];
+        for (p, e) in partial.iter_mut().zip(distortion) {
             for l in 0..2 {
-                // One-pole DC blocker on the distortion: y = e − e[n−1] + R y[n−1].
-                let distortion = c[l] - x[l];
-                let blocked = distortion - dc_x1[l] + self.dc_coef * dc_y1[l];
-                dc_x1[l] = distortion;
+                acc[l] = (e[l] - previous[l]) + self.dc_coef * acc[l];
+                previous[l] = e[l];
+                p[l] = acc[l];
+            }
+        }
+        *dc_x1 = previous;
+        let y_before = *dc_y1;
+        for ((x, p), r) in frames.iter_mut().zip(&partial).zip(&self.dc_powers) {
+            for l in 0..2 {
+                let blocked = p[l] + r * y_before[l];
                 dc_y1[l] = blocked;
                 x[l] += self.mix * blocked;
             }
