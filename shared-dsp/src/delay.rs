@@ -430,6 +430,7 @@ impl StereoDelay {
     /// `n` frames from `start` with every parameter constant: the same arithmetic, in
     /// the same order, as the per-frame path, but stage by stage (echo reads, the
     /// feedback filters with their state in registers, routing and writes, mix).
+    #[inline(always)]
     fn steady_chunk(&mut self, channels: &mut [&mut [f32]], start: usize, n: usize, stereo: bool) {
         let n = n.min(STEADY_CHUNK);
         let end = start + n;
@@ -504,9 +505,17 @@ impl StereoDelay {
         }
     }
 
-    /// Processes one or two equally long channels in place (mono: one line, no
-    /// ping-pong).
-    pub fn process(&mut self, channels: &mut [&mut [f32]]) {
+    crate::cpu::wide_build! {
+        /// Processes one or two equally long channels in place (mono: one line, no
+        /// ping-pong).
+        pub fn process(
+            &mut self,
+            channels: &mut [&mut [f32]],
+        ) => process_avx2, process_portable
+    }
+
+    #[inline(always)]
+    pub(crate) fn process_portable(&mut self, channels: &mut [&mut [f32]]) {
         let _ftz = FlushDenormals::new();
         for channel in channels.iter_mut() {
             replace_non_finite(channel);

@@ -330,8 +330,16 @@ impl Reverb {
         self.mod_left = self.mod_segment;
     }
 
-    /// Processes one or two equally long channels in place.
-    pub fn process(&mut self, channels: &mut [&mut [f32]]) {
+    crate::cpu::wide_build! {
+        /// Processes one or two equally long channels in place.
+        pub fn process(
+            &mut self,
+            channels: &mut [&mut [f32]],
+        ) => process_avx2, process_portable
+    }
+
+    #[inline(always)]
+    pub(crate) fn process_portable(&mut self, channels: &mut [&mut [f32]]) {
         let _ftz = FlushDenormals::new();
         for channel in channels.iter_mut() {
             replace_non_finite(channel);

@@ -272,8 +272,16 @@ impl Saturator {
         (lerp(&self.tape_table), lerp(&self.tube_table))
     }
 
-    /// Processes one or two equally long channels in place.
-    pub fn process(&mut self, channels: &mut [&mut [f32]]) {
+    crate::cpu::wide_build! {
+        /// Processes one or two equally long channels in place.
+        pub fn process(
+            &mut self,
+            channels: &mut [&mut [f32]],
+        ) => process_avx2, process_portable
+    }
+
+    #[inline(always)]
+    pub(crate) fn process_portable(&mut self, channels: &mut [&mut [f32]]) {
         let _ftz = FlushDenormals::new();
         for channel in channels.iter_mut() {
             replace_non_finite(channel);
@@ -431,20 +439,24 @@ impl Saturator {
                     OversampleFactor::X4 => {
                         let mut distortion = [[[0.0f32; 2]; 4]; MAX_BLOCK_FRAMES];
                         let (groups, _) = high.as_chunks_mut::<4>();
-                        for (i, (frames, e)) in groups.iter().zip(&mut distortion).enumerate() {
+                        for (i, (frames, e)) in groups.iter().zip(distortion.iter_mut()).enumerate()
+                        {
                             *e = shape(first_frame + i).distortion(frames);
                         }
-                        for (i, (frames, e)) in groups.iter_mut().zip(&distortion).enumerate() {
+                        for (i, (frames, e)) in groups.iter_mut().zip(distortion.iter()).enumerate()
+                        {
                             shape(first_frame + i).mix_blocked(frames, e, dc_x1, dc_y1);
                         }
                     }
                     OversampleFactor::X2 => {
                         let mut distortion = [[[0.0f32; 2]; 2]; MAX_BLOCK_FRAMES];
                         let (groups, _) = high.as_chunks_mut::<2>();
-                        for (i, (frames, e)) in groups.iter().zip(&mut distortion).enumerate() {
+                        for (i, (frames, e)) in groups.iter().zip(distortion.iter_mut()).enumerate()
+                        {
                             *e = shape(first_frame + i).distortion(frames);
                         }
-                        for (i, (frames, e)) in groups.iter_mut().zip(&distortion).enumerate() {
+                        for (i, (frames, e)) in groups.iter_mut().zip(distortion.iter()).enumerate()
+                        {
                             shape(first_frame + i).mix_blocked(frames, e, dc_x1, dc_y1);
                         }
                     }

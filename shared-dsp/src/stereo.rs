@@ -185,9 +185,17 @@ impl PanWidth {
         }
     }
 
-    /// Processes a stereo pair in place (a single channel is left as it is: there is
-    /// nothing to pan it to — use [`Self::process_mono`]).
-    pub fn process(&mut self, channels: &mut [&mut [f32]]) {
+    crate::cpu::wide_build! {
+        /// Processes a stereo pair in place (a single channel is left as it is: there is
+        /// nothing to pan it to — use [`Self::process_mono`]).
+        pub fn process(
+            &mut self,
+            channels: &mut [&mut [f32]],
+        ) => process_avx2, process_portable
+    }
+
+    #[inline(always)]
+    pub(crate) fn process_portable(&mut self, channels: &mut [&mut [f32]]) {
         let [left, right, ..] = channels else {
             return;
         };

@@ -306,14 +306,24 @@ impl Compressor {
         self.computer = GainComputer::from_inverse_ratio(threshold_db, inverse_ratio, knee_db);
     }
 
-    /// Compresses `channels` in place (1 to `max_channels` channels of equal length;
-    /// extra channels are left untouched, a shorter channel limits the frames processed).
-    ///
-    /// `sidechain`: the external key (1 or more channels, at least as long as the main
-    /// block; channel `c` is keyed by sidechain channel `min(c, len − 1)`). Used only when
-    /// `settings.external_sidechain` is on; ignored (own input used) if it is `None`,
-    /// empty or too short. Non-finite input samples are replaced by silence.
-    pub fn process(
+    crate::cpu::wide_build! {
+        /// Compresses `channels` in place (1 to `max_channels` channels of equal length;
+        /// extra channels are left untouched, a shorter channel limits the frames processed).
+        ///
+        /// `sidechain`: the external key (1 or more channels, at least as long as the main
+        /// block; channel `c` is keyed by sidechain channel `min(c, len − 1)`). Used only when
+        /// `settings.external_sidechain` is on; ignored (own input used) if it is `None`,
+        /// empty or too short. Non-finite input samples are replaced by silence.
+        pub fn process(
+            &mut self,
+            channels: &mut [&mut [f32]],
+            sidechain: Option<&[&[f32]]>,
+            settings: &CompressorSettings,
+        ) => process_avx2, process_portable
+    }
+
+    #[inline(always)]
+    pub(crate) fn process_portable(
         &mut self,
         channels: &mut [&mut [f32]],
         sidechain: Option<&[&[f32]]>,
@@ -432,7 +442,7 @@ impl Compressor {
     }
 
     /// Compresses `frames` frames of `channels` (already begun) chunk by chunk.
-    #[inline]
+    #[inline(always)]
     fn run_chunks(
         &mut self,
         channels: &mut [&mut [f32]],
@@ -454,7 +464,7 @@ impl Compressor {
 
     /// Fills `self.key[c][..len]` with the detector powers of frames `start..start + len`
     /// (keyed by `sidechain` when given), after the sidechain filter.
-    #[inline]
+    #[inline(always)]
     fn detect_chunk(
         &mut self,
         channels: &[&mut [f32]],
@@ -491,7 +501,7 @@ impl Compressor {
     /// (vectorised). Fully linked channels whose ballistics states are equal share one
     /// pass. Every pass computes exactly what [`Compressor::compute_gains_per_frame`]
     /// computes frame by frame, so the output does not depend on the block split.
-    #[inline]
+    #[inline(always)]
     fn compute_gains(&mut self, n_ch: usize, len: usize) -> f32 {
         match self.prepare_gains(n_ch, len) {
             Some(gr) => gr,
@@ -508,7 +518,7 @@ impl Compressor {
     /// the gains are done (per-frame or unlinked path); `None` when the channels share
     /// one linked pass and `self.gains[0][..len]` holds its target reductions, waiting
     /// for channel 0's ballistics and then [`Compressor::finish_linked`].
-    #[inline]
+    #[inline(always)]
     fn prepare_gains(&mut self, n_ch: usize, len: usize) -> Option<f32> {
         if self.curve_moving || self.link.is_smoothing() {
             return Some(self.compute_gains_per_frame(n_ch, len));
@@ -558,7 +568,7 @@ impl Compressor {
 
     /// After channel 0's ballistics ran over the linked targets in `self.gains[0]`:
     /// the other channels take its state, and its reductions become the gains of all.
-    #[inline]
+    #[inline(always)]
     fn finish_linked(&mut self, n_ch: usize, len: usize) {
         let (first, others) = self.channels[..n_ch].split_at_mut(1);
         for ch in others.iter_mut() {
@@ -610,7 +620,7 @@ impl Compressor {
     }
 
     /// Multiplies the block by `dry + wet·gain` per frame, `wet` holding the make-up.
-    #[inline]
+    #[inline(always)]
     fn apply_gains(&mut self, channels: &mut [&mut [f32]], start: usize, len: usize) {
         if !self.makeup.is_smoothing() && !self.mix.is_smoothing() {
             let wet_amount = self.mix.current();

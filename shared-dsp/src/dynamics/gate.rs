@@ -311,11 +311,21 @@ impl Gate {
         }
     }
 
-    /// Gates `channels` in place (1 to `max_channels` channels; extra channels are left
-    /// untouched, a shorter channel limits the frames processed). `sidechain` keys the
-    /// gate when `settings.external_sidechain` is on (same rules as
-    /// [`super::Compressor::process`]). Non-finite input samples become silence.
-    pub fn process(
+    crate::cpu::wide_build! {
+        /// Gates `channels` in place (1 to `max_channels` channels; extra channels are left
+        /// untouched, a shorter channel limits the frames processed). `sidechain` keys the
+        /// gate when `settings.external_sidechain` is on (same rules as
+        /// [`super::Compressor::process`]). Non-finite input samples become silence.
+        pub fn process(
+            &mut self,
+            channels: &mut [&mut [f32]],
+            sidechain: Option<&[&[f32]]>,
+            settings: &GateSettings,
+        ) => process_avx2, process_portable
+    }
+
+    #[inline(always)]
+    pub(crate) fn process_portable(
         &mut self,
         channels: &mut [&mut [f32]],
         sidechain: Option<&[&[f32]]>,
@@ -376,7 +386,7 @@ impl Gate {
     /// reduction. While threshold, hysteresis or range ramp, the chunk is run one frame
     /// at a time through the same passes, so the output does not depend on the block
     /// split.
-    #[inline]
+    #[inline(always)]
     fn compute_gains(&mut self, n_ch: usize, len: usize) -> f32 {
         if !self.levels_moving {
             return self.compute_span(n_ch, 0, len);
@@ -401,7 +411,7 @@ impl Gate {
     /// the open/close state machine and target (serial but branch-free), the expander
     /// curve (only at a finite ratio), the ballistics (serial), the exponentials
     /// (vectorised).
-    #[inline]
+    #[inline(always)]
     fn compute_span(&mut self, n_ch: usize, from: usize, to: usize) -> f32 {
         let gains = &mut self.gains[from..to];
         gains.copy_from_slice(&self.key[0][from..to]);

@@ -1,0 +1,208 @@
+//! Run-time CPU feature detection for the processors that have a wider build.
+//!
+//! The crate is compiled for the baseline x86-64 (SSE2) so the plugins load on any
+//! 64-bit PC; hot loops that profit from 256-bit registers and fused multiply-adds
+//! have a second build behind `#[target_feature(enable = "avx2,fma")]`, chosen here.
+
+/// Whether this CPU has AVX2 and FMA (Intel Haswell, AMD Zen and later). The standard
+/// library caches the answer, so asking costs an atomic load.
+#[cfg(target_arch = "x86_64")]
+#[inline]
+pub fn has_avx2_fma() -> bool {
+    std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma")
+}
+
+/// No x86 wide build off x86-64.
+#[cfg(not(target_arch = "x86_64"))]
+#[inline]
+pub fn has_avx2_fma() -> bool {
+    false
+}
+
+/// Defines a `&mut self` method that runs a second, AVX2 + FMA build of an
+/// `#[inline(always)]` method on CPUs that have them, and the portable build elsewhere.
+///
+/// ```text
+/// wide_build! {
+///     pub fn process(&mut self, channels: &mut [&mut [f32]]) => process_avx2, process_portable
+/// }
+/// ```
+/// defines `process` and the `unsafe` `process_avx2` (the feature-enabled copy); the
+/// portable body `process_portable` must be `#[inline(always)]` so that it, and every
+/// `#[inline(always)]` function it calls, is compiled into both. The arithmetic is the
+/// same in both builds: the compiler never fuses a multiply and an add by itself, so
+/// only explicit `mul_add` calls (which a body must not make unless it knows it is in
+/// the wide build) could differ.
+macro_rules! wide_build {
+    ($(#[$meta:meta])* $vis:vis fn $name:ident(&mut self $(, $arg:ident: $ty:ty)* $(,)?) $(-> $ret:ty)?
+        => $wide:ident, $portable:ident) => {
+        $(#[$meta])*
+        $vis fn $name(&mut self $(, $arg: $ty)*) $(-> $ret)? {
+            #[cfg(target_arch = "x86_64")]
+            if $crate::cpu::has_avx2_fma() {
+                // SAFETY: the CPU has AVX2 and FMA.
+                return unsafe { self.$wide($($arg),*) };
+            }
+            self.$portable($($arg),*)
+        }
+
+        /// The AVX2 + FMA build of the method above.
+        ///
+        /// # Safety
+        /// The CPU must support AVX2 and FMA.
+        #[cfg(target_arch = "x86_64")]
+        #[target_feature(enable = "avx2,fma")]
+        unsafe fn $wide(&mut self $(, $arg: $ty)*) $(-> $ret)? {
+            self.$portable($($arg),*)
+        }
+    };
+}
+pub(crate) use wide_build;
+
+#[cfg(test)]
+mod tests {
+    use crate::delay::{DelaySettings, StereoDelay};
+    use crate::dynamics::{Compressor, CompressorSettings, Gate, GateSettings};
+    use crate::oversample::OversampleFactor;
+    use crate::reverb::{Reverb, ReverbSettings};
+    use crate::rng::Pcg32;
+    use crate::saturation::{SaturationKind, SaturationSettings, Saturator};
+    use crate::stereo::{PanSettings, PanWidth};
+
+    /// Runs `wide` (the dispatching `process`) and `portable` on two copies of one
+    /// processor over the same stereo signal, with a settings change half-way so that
+    /// the ramping paths run too, and returns both outputs.
+    fn both<P: Clone>(
+        processor: P,
+        mut wide: impl FnMut(&mut P, &mut [&mut [f32]], bool),
+        mut portable: impl FnMut(&mut P, &mut [&mut [f32]], bool),
+    ) -> (Vec<f32>, Vec<f32>) {
+        let mut rng = Pcg32::new(7, 1);
+        let signal: Vec<f32> = (0..2 * 4800).map(|_| 0.8 * rng.next_bipolar()).collect();
+        let mut run = |p: &mut P, wide_build: bool| {
+            let (mut left, mut right) = (signal[..4800].to_vec(), signal[4800..].to_vec());
+            for (k, (l, r)) in left.chunks_mut(480).zip(right.chunks_mut(480)).enumerate() {
+                let changed = k >= 5;
+                if wide_build {
+                    wide(p, &mut [l, r], changed);
+                } else {
+                    portable(p, &mut [l, r], changed);
+                }
+            }
+            left.extend(right);
+            left
+        };
+        let (mut a, mut b) = (processor.clone(), processor);
+        (run(&mut a, true), run(&mut b, false))
+    }
+
+    /// The AVX2 + FMA builds of [`super::wide_build`] compute exactly what the portable
+    /// ones do (the compiler only widens the vectors, it never fuses): bit for bit, on
+    /// any CPU (without AVX2 both calls take the portable path).
+    #[test]
+    fn wide_builds_match_the_portable_builds_bit_for_bit() {
+        let fs = 48_000.0;
+        let reverb = |changed: bool| ReverbSettings {
+            decay_s: if changed { 0.8 } else { 2.5 },
+            mix: 0.4,
+            ..ReverbSettings::default()
+        };
+        let (a, b) = both(
+            Reverb::new(fs),
+            |p, c, s| {
+                p.set_settings(&reverb(s));
+                p.process(c)
+            },
+            |p, c, s| {
+                p.set_settings(&reverb(s));
+                p.process_portable(c)
+            },
+        );
+        assert_eq!(a, b, "reverb");
+
+        let delay = |changed: bool| DelaySettings {
+            time_ms: if changed { 180.0 } else { 240.0 },
+            feedback: 0.7,
+            ping_pong: true,
+            mix: 0.4,
+            ..DelaySettings::default()
+        };
+        let (a, b) = both(
+            StereoDelay::new(fs, 2000.0),
+            |p, c, s| {
+                p.set_settings(&delay(s));
+                p.process(c)
+            },
+            |p, c, s| {
+                p.set_settings(&delay(s));
+                p.process_portable(c)
+            },
+        );
+        assert_eq!(a, b, "delay");
+
+        let saturation = |changed: bool| SaturationSettings {
+            on: true,
+            drive_db: if changed { 18.0 } else { 6.0 },
+            kind: if changed {
+                SaturationKind::Tube
+            } else {
+                SaturationKind::Tape
+            },
+            mix: 0.8,
+        };
+        let (a, b) = both(
+            Saturator::new(fs, OversampleFactor::X4),
+            |p, c, s| {
+                p.set_settings(&saturation(s));
+                p.process(c)
+            },
+            |p, c, s| {
+                p.set_settings(&saturation(s));
+                p.process_portable(c)
+            },
+        );
+        // (Both builds run the oversampler's own run-time choice of filters.)
+        assert_eq!(a, b, "saturation");
+
+        let compressor = |changed: bool| CompressorSettings {
+            threshold_db: if changed { -30.0 } else { -12.0 },
+            ratio: 4.0,
+            ..CompressorSettings::default()
+        };
+        let (a, b) = both(
+            Compressor::new(fs, 2),
+            |p, c, s| p.process(c, None, &compressor(s)),
+            |p, c, s| p.process_portable(c, None, &compressor(s)),
+        );
+        assert_eq!(a, b, "compressor");
+
+        let gate = |changed: bool| GateSettings {
+            threshold_db: if changed { -6.0 } else { -20.0 },
+            ..GateSettings::default()
+        };
+        let (a, b) = both(
+            Gate::new(fs, 2),
+            |p, c, s| p.process(c, None, &gate(s)),
+            |p, c, s| p.process_portable(c, None, &gate(s)),
+        );
+        assert_eq!(a, b, "gate");
+
+        let pan = |changed: bool| PanSettings {
+            pan: if changed { -0.6 } else { 0.3 },
+            width: 1.5,
+            ..PanSettings::default()
+        };
+        let (a, b) = both(
+            PanWidth::new(fs),
+            |p, c, s| {
+                p.set_settings(&pan(s));
+                p.process(c)
+            },
+            |p, c, s| {
+                p.set_settings(&pan(s));
+                p.process_portable(c)
+            },
+        );
+        assert_eq!(a, b, "pan and width");
+    }
+}
