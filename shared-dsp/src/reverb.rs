@@ -625,7 +625,9 @@ impl Reverb {
         // Output sign patterns: two rows of the 8×8 Hadamard matrix, orthogonal to
         // each other and to the all-ones row, so left and right are decorrelated. The
         // output sums 8 lines of unit-gain input: scale to about unity loudness.
-        for k in 0..n {
+        // Over the whole chunk (the rows are zero past `n`): a fixed trip count without
+        // bounds checks lets the compiler vectorise across frames.
+        for k in 0..CHUNK {
             let out_l =
                 y[0][k] - y[1][k] + y[2][k] - y[3][k] + y[4][k] - y[5][k] + y[6][k] - y[7][k];
             let out_r =

@@ -8,8 +8,9 @@
 //! oversampler latency ([`Saturator::latency`]); when switched off it outputs the
 //! input delayed by the same amount, so the latency a host sees never changes.
 //!
-//! Curves (both analytic, so their harmonics fall off exponentially and the ones that
-//! the 4× rate still folds are more than 100 dB down):
+//! Curves (both analytic, so their harmonics fall off exponentially; with the
+//! oversampler's filters, every non-harmonic product of a 5 kHz tone at 12 dB of drive
+//! stays about 98 dB below it):
 //!
 //! - tape: `tanh(x)`, symmetric, odd harmonics;
 //! - tube: `(tanh(x + b) − tanh(b)) / (1 − tanh²(b))` with bias `b = 0.35`: unit slope
