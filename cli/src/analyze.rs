@@ -6,14 +6,11 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
 use hound::{SampleFormat, WavReader};
-use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
 use shared_dsp::loudness::{measured, ChannelLayout, LoudnessMeter, LoudnessReading};
 
 /// Frames read and measured at a time: memory stays flat whatever the file's length.
 const CHUNK_FRAMES: usize = 16_384;
-/// Files longer than this get a progress bar on a terminal.
-const PROGRESS_MIN_SECONDS: f64 = 30.0;
 
 /// One file's measurements, as the JSON interface names them. `None` (JSON `null`) is a
 /// level that was never measured: silence, or a file shorter than the window.
@@ -90,17 +87,12 @@ pub fn measure_wav(path: &Path, show_progress: bool) -> Result<Measured> {
         (_, bits) => bail!("'{}': {bits}-bit samples are not supported", path.display()),
     };
     let total_frames = reader.duration() as u64;
-    let seconds = total_frames as f64 / spec.sample_rate as f64;
-    let progress = (show_progress && seconds >= PROGRESS_MIN_SECONDS).then(|| {
-        let bar = ProgressBar::new(total_frames);
-        bar.set_style(
-            ProgressStyle::with_template("{msg} [{bar:40}] {percent:>3}% {eta}")
-                .unwrap_or_else(|_| ProgressStyle::default_bar())
-                .progress_chars("=> "),
-        );
-        bar.set_message(path.display().to_string());
-        bar
-    });
+    let progress = crate::progress::bar(
+        total_frames,
+        spec.sample_rate,
+        path.display().to_string(),
+        show_progress,
+    );
 
     let mut meter = LoudnessMeter::new(spec.sample_rate as f64, layout);
     let mut planar = vec![Vec::with_capacity(CHUNK_FRAMES); channels];

@@ -11,6 +11,7 @@ mod audio;
 mod master;
 mod output;
 mod plugins;
+mod progress;
 
 use audio::Format;
 use oxide_plugin_common::param_access::{self, ParamInfo, ParamKind};
@@ -283,6 +284,12 @@ fn process(
     for channel in audio.channels.iter_mut() {
         channel.resize(total, 0.0);
     }
+    let bar = progress::bar(
+        total as u64,
+        audio.sample_rate,
+        input.display().to_string(),
+        true,
+    );
     let mut start = 0;
     while start < total {
         let end = (start + block_size).min(total);
@@ -293,6 +300,12 @@ fn process(
             .collect();
         runner.process(&mut block);
         start = end;
+        if let Some(bar) = &bar {
+            bar.set_position(start as u64);
+        }
+    }
+    if let Some(bar) = bar {
+        bar.finish_and_clear();
     }
     for channel in audio.channels.iter_mut() {
         channel.drain(..latency);

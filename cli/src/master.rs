@@ -19,6 +19,7 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 use anyhow::{bail, Context, Result};
+use indicatif::ProgressBar;
 use mastering_chain::params::{Target, TARGET_LUFS_RANGE};
 use mastering_chain::{Chain, MasterParams};
 use oxide_plugin_common::param_access;
@@ -112,8 +113,12 @@ fn measure(channels: &[Vec<f32>], sample_rate: u32) -> Measurement {
 }
 
 /// One render of the whole file, latency compensated; also the largest limiter gain
-/// reduction seen, dB.
-fn render(params: &MasterParams, audio: &Audio) -> (Vec<Vec<f32>>, f32, u32) {
+/// reduction seen, dB. `bar` shows how far the render is.
+fn render(
+    params: &MasterParams,
+    audio: &Audio,
+    bar: Option<&ProgressBar>,
+) -> (Vec<Vec<f32>>, f32, u32) {
     const BLOCK: usize = 512;
     let settings = params.settings();
     let n_ch = audio.channels.len();
@@ -139,6 +144,9 @@ fn render(params: &MasterParams, audio: &Audio) -> (Vec<Vec<f32>>, f32, u32) {
         chain.process(&mut block, &settings);
         max_gr = max_gr.max(meters.limiter_gain_reduction_db.load(Ordering::Relaxed));
         start = end;
+        if let Some(bar) = bar {
+            bar.set_position(start.min(frames) as u64);
+        }
     }
     for c in out.iter_mut() {
         c.drain(..latency);
@@ -199,11 +207,27 @@ pub fn run(args: &MasterArgs) -> Result<()> {
         );
     }
 
+    // One bar for the whole job, restarted for each render ("pass 2", …).
+    let name = args.input.display().to_string();
+    let bar = crate::progress::bar(
+        audio.frames() as u64,
+        audio.sample_rate,
+        format!("{name}: pass 1"),
+        !args.json,
+    );
+    let pass = |n: usize| {
+        if let Some(bar) = &bar {
+            bar.reset();
+            bar.set_message(format!("{name}: pass {n}"));
+        }
+        bar.as_ref()
+    };
+
     // Pass 1: no loudness gain, no limiter, no dither.
     set(&params, "dither_bits", "off")?;
     set(&params, "loud_gain", "0")?;
     set(&params, "lim_on", "off")?;
-    let (plain, _, _) = render(&params, &audio);
+    let (plain, _, _) = render(&params, &audio, pass(1));
     let unlimited = measure(&plain, audio.sample_rate);
     let Some(l0) = measured(unlimited.integrated_lufs) else {
         bail!("the chain's output is silent: nothing to master");
@@ -226,8 +250,8 @@ pub fn run(args: &MasterArgs) -> Result<()> {
         }
         // The parameter's 0.01 dB step is the resolution (≤ 0.005 LU).
         set(&params, "loud_gain", &format!("{gain:.2}"))?;
-        let (out, gr, _) = render(&params, &audio);
         passes += 1;
+        let (out, gr, _) = render(&params, &audio, pass(passes));
         let limited = measure(&out, audio.sample_rate);
         max_gr = gr;
         let error = target_lufs - limited.integrated_lufs;
@@ -251,7 +275,10 @@ pub fn run(args: &MasterArgs) -> Result<()> {
         Format::Float32 => "off",
     };
     set(&params, "dither_bits", dither)?;
-    let (channels, _, latency) = render(&params, &audio);
+    let (channels, _, latency) = render(&params, &audio, pass(passes + 1));
+    if let Some(bar) = &bar {
+        bar.finish_and_clear();
+    }
     let after = measure(&channels, audio.sample_rate);
     let applied = params.loud_gain.value();
     let result = Audio {
