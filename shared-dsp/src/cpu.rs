@@ -96,6 +96,34 @@ mod tests {
         (run(&mut a, true), run(&mut b, false))
     }
 
+    /// [`both`] for a processor whose settings are set apart from `process`.
+    macro_rules! settled {
+        ($processor:expr, $settings:ident) => {
+            both(
+                $processor,
+                |p, c, s| {
+                    p.set_settings(&$settings(s));
+                    p.process(c)
+                },
+                |p, c, s| {
+                    p.set_settings(&$settings(s));
+                    p.process_portable(c)
+                },
+            )
+        };
+    }
+
+    /// [`both`] for a dynamics processor (settings and no sidechain with the block).
+    macro_rules! keyed {
+        ($processor:expr, $settings:ident) => {
+            both(
+                $processor,
+                |p, c, s| p.process(c, None, &$settings(s)),
+                |p, c, s| p.process_portable(c, None, &$settings(s)),
+            )
+        };
+    }
+
     /// The AVX2 + FMA builds of [`super::wide_build`] compute exactly what the portable
     /// ones do (the compiler only widens the vectors, it never fuses): bit for bit, on
     /// any CPU (without AVX2 both calls take the portable path).
@@ -107,17 +135,7 @@ mod tests {
             mix: 0.4,
             ..ReverbSettings::default()
         };
-        let (a, b) = both(
-            Reverb::new(fs),
-            |p, c, s| {
-                p.set_settings(&reverb(s));
-                p.process(c)
-            },
-            |p, c, s| {
-                p.set_settings(&reverb(s));
-                p.process_portable(c)
-            },
-        );
+        let (a, b) = settled!(Reverb::new(fs), reverb);
         assert_eq!(a, b, "reverb");
 
         let delay = |changed: bool| DelaySettings {
@@ -127,17 +145,7 @@ mod tests {
             mix: 0.4,
             ..DelaySettings::default()
         };
-        let (a, b) = both(
-            StereoDelay::new(fs, 2000.0),
-            |p, c, s| {
-                p.set_settings(&delay(s));
-                p.process(c)
-            },
-            |p, c, s| {
-                p.set_settings(&delay(s));
-                p.process_portable(c)
-            },
-        );
+        let (a, b) = settled!(StereoDelay::new(fs, 2000.0), delay);
         assert_eq!(a, b, "delay");
 
         let saturation = |changed: bool| SaturationSettings {
@@ -150,17 +158,7 @@ mod tests {
             },
             mix: 0.8,
         };
-        let (a, b) = both(
-            Saturator::new(fs, OversampleFactor::X4),
-            |p, c, s| {
-                p.set_settings(&saturation(s));
-                p.process(c)
-            },
-            |p, c, s| {
-                p.set_settings(&saturation(s));
-                p.process_portable(c)
-            },
-        );
+        let (a, b) = settled!(Saturator::new(fs, OversampleFactor::X4), saturation);
         // (Both builds run the oversampler's own run-time choice of filters.)
         assert_eq!(a, b, "saturation");
 
@@ -169,22 +167,14 @@ mod tests {
             ratio: 4.0,
             ..CompressorSettings::default()
         };
-        let (a, b) = both(
-            Compressor::new(fs, 2),
-            |p, c, s| p.process(c, None, &compressor(s)),
-            |p, c, s| p.process_portable(c, None, &compressor(s)),
-        );
+        let (a, b) = keyed!(Compressor::new(fs, 2), compressor);
         assert_eq!(a, b, "compressor");
 
         let gate = |changed: bool| GateSettings {
             threshold_db: if changed { -6.0 } else { -20.0 },
             ..GateSettings::default()
         };
-        let (a, b) = both(
-            Gate::new(fs, 2),
-            |p, c, s| p.process(c, None, &gate(s)),
-            |p, c, s| p.process_portable(c, None, &gate(s)),
-        );
+        let (a, b) = keyed!(Gate::new(fs, 2), gate);
         assert_eq!(a, b, "gate");
 
         let pan = |changed: bool| PanSettings {
@@ -192,17 +182,7 @@ mod tests {
             width: 1.5,
             ..PanSettings::default()
         };
-        let (a, b) = both(
-            PanWidth::new(fs),
-            |p, c, s| {
-                p.set_settings(&pan(s));
-                p.process(c)
-            },
-            |p, c, s| {
-                p.set_settings(&pan(s));
-                p.process_portable(c)
-            },
-        );
+        let (a, b) = settled!(PanWidth::new(fs), pan);
         assert_eq!(a, b, "pan and width");
     }
 }
