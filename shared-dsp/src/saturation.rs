@@ -432,38 +432,38 @@ impl Saturator {
                     dc_coef,
                     dc_powers,
                 };
-                // Fixed-size groups (one per base-rate frame) let the compiler unroll and
-                // vectorise the curve. Two passes: the memoryless curve on every frame
-                // (independent, so the CPU overlaps frames freely), then the DC
-                // blocker's short recursion in a loop small enough to overlap as well.
                 match factor {
                     OversampleFactor::X4 => {
-                        let mut distortion = [[[0.0f32; 2]; 4]; MAX_BLOCK_FRAMES];
-                        let (groups, _) = high.as_chunks_mut::<4>();
-                        for (i, (frames, e)) in groups.iter().zip(distortion.iter_mut()).enumerate()
-                        {
-                            *e = shape(first_frame + i).distortion(frames);
-                        }
-                        for (i, (frames, e)) in groups.iter_mut().zip(distortion.iter()).enumerate()
-                        {
-                            shape(first_frame + i).mix_blocked(frames, e, dc_x1, dc_y1);
-                        }
+                        shape_frames::<4>(high, |i| shape(first_frame + i), dc_x1, dc_y1)
                     }
                     OversampleFactor::X2 => {
-                        let mut distortion = [[[0.0f32; 2]; 2]; MAX_BLOCK_FRAMES];
-                        let (groups, _) = high.as_chunks_mut::<2>();
-                        for (i, (frames, e)) in groups.iter().zip(distortion.iter_mut()).enumerate()
-                        {
-                            *e = shape(first_frame + i).distortion(frames);
-                        }
-                        for (i, (frames, e)) in groups.iter_mut().zip(distortion.iter()).enumerate()
-                        {
-                            shape(first_frame + i).mix_blocked(frames, e, dc_x1, dc_y1);
-                        }
+                        shape_frames::<2>(high, |i| shape(first_frame + i), dc_x1, dc_y1)
                     }
                 }
             },
         );
+    }
+}
+
+/// Shapes the high-rate frames of one oversampler chunk, `M` per base-rate frame, with
+/// `shape(i)` the constants of the chunk's base-rate frame `i`. Fixed-size groups let
+/// the compiler unroll and vectorise the curve. Two passes: the memoryless curve on
+/// every frame (independent, so the CPU overlaps frames freely), then the DC blocker's
+/// short recursion in a loop small enough to overlap as well.
+#[inline(always)]
+fn shape_frames<const M: usize>(
+    high: &mut [Lanes],
+    shape: impl Fn(usize) -> Shape,
+    dc_x1: &mut Lanes,
+    dc_y1: &mut Lanes,
+) {
+    let mut distortion = [[[0.0f32; 2]; M]; MAX_BLOCK_FRAMES];
+    let (groups, _) = high.as_chunks_mut::<M>();
+    for (i, (frames, e)) in groups.iter().zip(distortion.iter_mut()).enumerate() {
+        *e = shape(i).distortion(frames);
+    }
+    for (i, (frames, e)) in groups.iter_mut().zip(distortion.iter()).enumerate() {
+        shape(i).mix_blocked(frames, e, dc_x1, dc_y1);
     }
 }
 
