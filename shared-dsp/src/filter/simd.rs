@@ -14,9 +14,9 @@
 mod imp {
     use std::arch::x86_64::{
         __m128d, __m256d, _mm256_add_pd, _mm256_castpd128_pd256, _mm256_castpd256_pd128,
-        _mm256_extractf128_pd, _mm256_insertf128_pd, _mm256_mul_pd, _mm256_permute2f128_pd,
-        _mm256_set1_pd, _mm256_sub_pd, _mm_add_pd, _mm_cvtsd_f64, _mm_mul_pd, _mm_set1_pd,
-        _mm_set_pd, _mm_sub_pd, _mm_unpackhi_pd,
+        _mm256_cvtpd_ps, _mm256_extractf128_pd, _mm256_insertf128_pd, _mm256_mul_pd,
+        _mm256_permute2f128_pd, _mm256_set1_pd, _mm256_sub_pd, _mm_add_pd, _mm_cvtsd_f64,
+        _mm_mul_pd, _mm_set1_pd, _mm_set_pd, _mm_storeu_ps, _mm_sub_pd, _mm_unpackhi_pd,
     };
 
     /// Two `f64` lanes.
@@ -109,6 +109,15 @@ mod imp {
         #[inline]
         pub fn hi(self) -> F64x2 {
             F64x2(_mm256_extractf128_pd::<1>(self.0))
+        }
+        /// The lanes rounded to `f32` (round to nearest, as `as f32` on each lane).
+        #[target_feature(enable = "avx")]
+        #[inline]
+        pub fn to_f32_array(self) -> [f32; 4] {
+            let mut out = [0.0f32; 4];
+            // SAFETY: `out` has room for the four floats the unaligned store writes.
+            unsafe { _mm_storeu_ps(out.as_mut_ptr(), _mm256_cvtpd_ps(self.0)) };
+            out
         }
         /// Lane-wise `self + o`.
         #[target_feature(enable = "avx")]
