@@ -15,8 +15,9 @@ mod imp {
     use std::arch::x86_64::{
         __m128d, __m256d, _mm256_add_pd, _mm256_castpd128_pd256, _mm256_castpd256_pd128,
         _mm256_cvtpd_ps, _mm256_extractf128_pd, _mm256_insertf128_pd, _mm256_mul_pd,
-        _mm256_permute2f128_pd, _mm256_set1_pd, _mm256_sub_pd, _mm_add_pd, _mm_cvtsd_f64,
-        _mm_mul_pd, _mm_set1_pd, _mm_set_pd, _mm_storeu_ps, _mm_sub_pd, _mm_unpackhi_pd,
+        _mm256_permute2f128_pd, _mm256_permute_pd, _mm256_set1_pd, _mm256_sub_pd, _mm_add_pd,
+        _mm_cvtsd_f64, _mm_mul_pd, _mm_set1_pd, _mm_set_pd, _mm_storeu_ps, _mm_sub_pd,
+        _mm_unpackhi_pd,
     };
 
     /// Two `f64` lanes.
@@ -109,6 +110,19 @@ mod imp {
         #[inline]
         pub fn hi(self) -> F64x2 {
             F64x2(_mm256_extractf128_pd::<1>(self.0))
+        }
+        /// `[h, h, h, h]` where `h` is lane 3 (one value of the high pair, everywhere).
+        #[target_feature(enable = "avx")]
+        #[inline]
+        pub fn splat_lane3(self) -> Self {
+            let hi = _mm256_permute2f128_pd::<0x11>(self.0, self.0);
+            Self(_mm256_permute_pd::<0b1111>(hi))
+        }
+        /// `[self₂, self₃, o₀, o₁]`: the high pair of `self`, then the low pair of `o`.
+        #[target_feature(enable = "avx")]
+        #[inline]
+        pub fn hi_then_lo_of(self, o: Self) -> Self {
+            Self(_mm256_permute2f128_pd::<0x21>(self.0, o.0))
         }
         /// The lanes rounded to `f32` (round to nearest, as `as f32` on each lane).
         #[target_feature(enable = "avx")]

@@ -214,19 +214,40 @@ struct Lanes {
     path_ap: [Biquad; 2],
 }
 
-/// One section run on both channels at once (SIMD lanes, same arithmetic as [`Biquad`]).
+/// Two filter sections in the lanes of one SIMD register, each with its own state
+/// (lane 0, lane 1): the same section on both channels here, two different sections
+/// in the imager. The same arithmetic as two [`Biquad`]s.
 #[derive(Debug, Clone, Copy, Default)]
-struct StereoSection {
-    coeffs: SvfCoeffs2,
+pub(crate) struct StereoSection {
+    pub(crate) coeffs: SvfCoeffs2,
     ic1: F64x2,
     ic2: F64x2,
 }
 
 impl StereoSection {
-    /// One stereo frame.
+    /// One frame (lane 0, lane 1).
     #[inline(always)]
-    fn run(&mut self, x: F64x2) -> F64x2 {
+    pub(crate) fn run(&mut self, x: F64x2) -> F64x2 {
         self.coeffs.run(x, &mut self.ic1, &mut self.ic2)
+    }
+
+    /// [`Self::run`] on two scalars.
+    #[inline(always)]
+    pub(crate) fn run_pair(&mut self, a: f64, b: f64) -> (f64, f64) {
+        let [y0, y1] = self.run(F64x2::new(a, b)).to_array();
+        (y0, y1)
+    }
+
+    /// Clears the state of both lanes.
+    pub(crate) fn reset(&mut self) {
+        self.ic1 = F64x2::default();
+        self.ic2 = F64x2::default();
+    }
+
+    /// Clears lane 0, keeps lane 1.
+    pub(crate) fn reset_lane0(&mut self) {
+        self.ic1 = F64x2::new(0.0, self.ic1.to_array()[1]);
+        self.ic2 = F64x2::new(0.0, self.ic2.to_array()[1]);
     }
 }
 
@@ -616,7 +637,7 @@ fn split_step<const CHECK: bool>(
 /// lanes 2, 3), with their state.
 #[cfg(target_arch = "x86_64")]
 #[derive(Clone, Copy)]
-struct QuadSection {
+pub(crate) struct QuadSection {
     coeffs: SvfCoeffs4,
     ic1: F64x4,
     ic2: F64x4,
@@ -624,9 +645,10 @@ struct QuadSection {
 
 #[cfg(target_arch = "x86_64")]
 impl QuadSection {
+    /// `lo`'s sections and state in lanes 0, 1, `hi`'s in lanes 2, 3.
     #[target_feature(enable = "avx")]
     #[inline]
-    fn load(lo: &StereoSection, hi: &StereoSection) -> Self {
+    pub(crate) fn load(lo: &StereoSection, hi: &StereoSection) -> Self {
         Self {
             coeffs: SvfCoeffs4::pair(&lo.coeffs, &hi.coeffs),
             ic1: F64x4::from_halves(lo.ic1, hi.ic1),
@@ -634,16 +656,18 @@ impl QuadSection {
         }
     }
 
+    /// Writes the state back (the inverse of [`Self::load`]).
     #[target_feature(enable = "avx")]
     #[inline]
-    fn store(&self, lo: &mut StereoSection, hi: &mut StereoSection) {
+    pub(crate) fn store(&self, lo: &mut StereoSection, hi: &mut StereoSection) {
         (lo.ic1, hi.ic1) = (self.ic1.lo(), self.ic1.hi());
         (lo.ic2, hi.ic2) = (self.ic2.lo(), self.ic2.hi());
     }
 
+    /// One frame through all four lanes.
     #[target_feature(enable = "avx")]
     #[inline]
-    fn run(&mut self, x: F64x4) -> F64x4 {
+    pub(crate) fn run(&mut self, x: F64x4) -> F64x4 {
         self.coeffs.run(x, &mut self.ic1, &mut self.ic2)
     }
 }
