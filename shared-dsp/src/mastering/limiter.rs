@@ -2,10 +2,8 @@
 //!
 //! # Detection
 //!
-//! Each channel goes through the loudness module's
-//! [`TruePeakInterpolator`](crate::loudness::TruePeakInterpolator) (its taps, evaluated in
-//! the folded form of `super::peak_detector`: half the multiplications) at **twice
-//! the BS.1770 factor** (8× at 44.1/48 kHz, 4× at 88.2/96 kHz, 2× above): its envelope
+//! Each channel goes through the loudness module's [`TruePeakInterpolator`] (the
+//! meter's own oversampler, the same code) at **twice the BS.1770 factor** (8× at 44.1/48 kHz, 4× at 88.2/96 kHz, 2× above): its envelope
 //! is the largest absolute value of the oversampled signal in each input interval. 8×
 //! rather than 4×: between 4× points a band-limited signal can rise by up to
 //! `1/cos(π·f/(4·fs))` (0.17 dB for a tone at fs/4), which a 16× measurement sees; at
@@ -54,7 +52,6 @@
 //! silence); ceiling changes ramp over [`CEILING_RAMP_MS`] and apply to audio entering
 //! the limiter (they reach the output one latency later).
 
-use super::peak_detector::FoldedPeakEnvelope;
 use super::CHUNK;
 use crate::denormal::FlushDenormals;
 use crate::dynamics::fast_math::{fast_db_to_gain, fast_power_to_db};
@@ -63,6 +60,7 @@ use crate::filter::simd::F64x2;
 use crate::filter::svf::DirectCoeffs2;
 use crate::filter::BiquadCoeffs;
 use crate::loudness::true_peak::oversampling_factor_for;
+use crate::loudness::TruePeakInterpolator;
 use crate::sanitize::replace_non_finite;
 use crate::smoother::{Smoother, SmoothingStyle};
 
@@ -416,11 +414,11 @@ pub const MAX_CHANNELS: usize = 2;
 pub struct TruePeakLimiter {
     sample_rate: f32,
     settings: LimiterSettings,
-    detectors: [FoldedPeakEnvelope; MAX_CHANNELS],
+    detectors: [TruePeakInterpolator; MAX_CHANNELS],
     /// Detector pre-emphasis, both channels in SIMD lanes (see the module notes).
     emphasis: Emphasis,
     /// Detectors of the emphasised signal.
-    emphasis_detectors: [FoldedPeakEnvelope; MAX_CHANNELS],
+    emphasis_detectors: [TruePeakInterpolator; MAX_CHANNELS],
     emphasis_envelope: [f32; CHUNK],
     /// The emphasised detector inputs.
     key: [[f32; CHUNK]; MAX_CHANNELS],
@@ -448,7 +446,7 @@ impl TruePeakLimiter {
             48_000.0
         };
         let factor = (DETECTOR_FACTOR_MULTIPLE * oversampling_factor_for(fs as f64)).min(8);
-        let detector = FoldedPeakEnvelope::with_factor(factor);
+        let detector = TruePeakInterpolator::with_factor(factor);
         let max_lookahead = Self::lookahead_samples(MAX_LOOKAHEAD_MS, fs);
         let max_hold = max_lookahead + 2 * FLAT_SAMPLES + 1;
         let max_delay = detector.latency() + max_lookahead + FLAT_SAMPLES;
@@ -466,7 +464,7 @@ impl TruePeakLimiter {
             )),
             key: [[0.0; CHUNK]; MAX_CHANNELS],
             emphasis_detectors: std::array::from_fn(|_| {
-                FoldedPeakEnvelope::with_factor(oversampling_factor_for(fs as f64))
+                TruePeakInterpolator::with_factor(oversampling_factor_for(fs as f64))
             }),
             emphasis_envelope: [0.0; CHUNK],
             paths: std::array::from_fn(|_| {
