@@ -654,20 +654,33 @@ impl TruePeakLimiter {
         };
         let [env0, env1] = &self.envelope;
         let [req0, req1] = &mut self.gains;
-        for i in 0..len {
-            if ceiling_moving {
-                target = fast_db_to_gain(self.ceiling.next() - SAFETY_MARGIN_DB);
+        if !ceiling_moving && n_ch == 1 {
+            // The usual cases as straight loops with no branch between frames, which
+            // vectorise (the same values as the general loop).
+            for (r, &e) in req0[..len].iter_mut().zip(&env0[..len]) {
+                *r = required(e, target);
             }
-            if n_ch == 1 {
-                req0[i] = required(env0[i], target);
-            } else if linked {
-                req0[i] = required(env0[i].max(env1[i]), target);
-            } else {
-                let loudest = env0[i].max(env1[i]);
-                let e0 = env0[i] + link * (loudest - env0[i]);
-                let e1 = env1[i] + link * (loudest - env1[i]);
-                req0[i] = required(e0, target);
-                req1[i] = required(e1, target);
+        } else if !ceiling_moving && linked {
+            let envs = env0[..len].iter().zip(&env1[..len]);
+            for (r, (&e0, &e1)) in req0[..len].iter_mut().zip(envs) {
+                *r = required(e0.max(e1), target);
+            }
+        } else {
+            for i in 0..len {
+                if ceiling_moving {
+                    target = fast_db_to_gain(self.ceiling.next() - SAFETY_MARGIN_DB);
+                }
+                if n_ch == 1 {
+                    req0[i] = required(env0[i], target);
+                } else if linked {
+                    req0[i] = required(env0[i].max(env1[i]), target);
+                } else {
+                    let loudest = env0[i].max(env1[i]);
+                    let e0 = env0[i] + link * (loudest - env0[i]);
+                    let e1 = env1[i] + link * (loudest - env1[i]);
+                    req0[i] = required(e0, target);
+                    req1[i] = required(e1, target);
+                }
             }
         }
         let paths = if linked { 1 } else { n_ch };
@@ -694,15 +707,41 @@ impl TruePeakLimiter {
         for c in 0..n_ch {
             let line = &mut self.lines[c];
             let x = &mut channels[c][start..start + len];
-            let mut w = self.write;
-            for (v, &g) in x.iter_mut().zip(&self.gains[c][..len]) {
-                line[w & mask] = *v;
-                *v = g * line[w.wrapping_sub(self.delay) & mask];
-                w = w.wrapping_add(1);
-            }
+            // The whole chunk goes into the line first, then comes out `delay` samples
+            // later: the line is longer than the delay plus a chunk, so no sample is
+            // overwritten before it is read, and frame by frame (write, then read) would
+            // give the same values. Both as at most two contiguous pieces, which
+            // vectorise.
+            ring_write(line, self.write, x);
+            let read = self.write.wrapping_sub(self.delay) & mask;
+            ring_read_scaled(line, read, x, &self.gains[c][..len]);
         }
         self.write = self.write.wrapping_add(len) & mask;
         smallest
+    }
+}
+
+/// Copies `x` into the ring `line` (power-of-two length) from index `at` on, wrapping.
+fn ring_write(line: &mut [f32], at: usize, x: &[f32]) {
+    let at = at & (line.len() - 1);
+    let first = x.len().min(line.len() - at);
+    line[at..at + first].copy_from_slice(&x[..first]);
+    let rest = (x.len() - first).min(at);
+    line[..rest].copy_from_slice(&x[first..first + rest]);
+}
+
+/// `x[k] = gains[k] · line[at + k]` (ring indices, wrapping; `gains` as long as `x`).
+fn ring_read_scaled(line: &[f32], at: usize, x: &mut [f32], gains: &[f32]) {
+    let at = at & (line.len() - 1);
+    let n = x.len().min(gains.len());
+    let first = n.min(line.len() - at);
+    let (x0, x1) = x[..n].split_at_mut(first);
+    let (g0, g1) = gains[..n].split_at(first);
+    for ((v, &g), &d) in x0.iter_mut().zip(g0).zip(&line[at..at + first]) {
+        *v = g * d;
+    }
+    for ((v, &g), &d) in x1.iter_mut().zip(g1).zip(&line[..n - first]) {
+        *v = g * d;
     }
 }
 
