@@ -198,7 +198,7 @@ impl Compressor {
             dry: [0.0; CHUNK],
             wet: [1.0; CHUNK],
             gain_reduction_db: 0.0,
-            use_avx2: has_avx2(),
+            use_avx2: crate::filter::simd::avx2_available(),
         };
         c.update_curve(s.threshold_db, 1.0 / s.ratio, s.knee_db);
         c
@@ -669,18 +669,6 @@ impl Compressor {
                 }
             }
         }
-    }
-}
-
-/// Whether the CPU has AVX2.
-fn has_avx2() -> bool {
-    #[cfg(target_arch = "x86_64")]
-    {
-        std::is_x86_feature_detected!("avx2")
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    {
-        false
     }
 }
 

@@ -157,6 +157,11 @@ mod imp {
     pub fn avx_available() -> bool {
         std::arch::is_x86_feature_detected!("avx")
     }
+
+    /// True when this CPU runs AVX2 (as [`avx_available`]).
+    pub fn avx2_available() -> bool {
+        std::arch::is_x86_feature_detected!("avx2")
+    }
 }
 
 #[cfg(not(target_arch = "x86_64"))]
@@ -202,11 +207,16 @@ mod imp {
     pub fn avx_available() -> bool {
         false
     }
+
+    /// No AVX2 off x86_64.
+    pub fn avx2_available() -> bool {
+        false
+    }
 }
 
 #[cfg(target_arch = "x86_64")]
 pub(crate) use imp::F64x4;
-pub(crate) use imp::{avx_available, F64x2};
+pub(crate) use imp::{avx2_available, avx_available, F64x2};
 
 impl Default for F64x2 {
     fn default() -> Self {
