@@ -18,7 +18,11 @@
 //! **Meters**: a BS.1770 meter with true peak runs on the processed output (before the
 //! bypass mix, so it always shows what the chain makes) and a loudness-only meter on the
 //! input; both run whether or not an editor is open, because learn and the matched bypass
-//! use them. Readings go out through [`ChainMeters`] (atomics and a seqlock).
+//! use them. Readings go out through [`ChainMeters`] (atomics and a seqlock). Both
+//! measure each chunk at its end, together ([`LoudnessMeter::process_two`]: one pass of
+//! K-weighting for the four channels); the input meter gets the chunk's input, kept.
+//! The matched bypass reads the input meter after that and the output meter as it was
+//! before the chunk, exactly as when the input was measured first.
 //!
 //! **Matched bypass** (`match_bypass`): the bypassed signal is the delayed input scaled
 //! by `processed integrated loudness − input integrated loudness` (both meters count
@@ -179,6 +183,8 @@ pub struct Chain {
     match_gain: Gain,
     dry_delay: LatencyDelay,
     dry: [Vec<f32>; MAX_CHANNELS],
+    /// The chunk's input, kept for the input meter (which runs with the output meter).
+    meter_input: [Vec<f32>; MAX_CHANNELS],
     input_meter: LoudnessMeter,
     output_meter: LoudnessMeter,
     learn_meters: LearnMeters,
@@ -234,6 +240,7 @@ impl Chain {
             match_gain: Gain::new(sample_rate, 0.0),
             dry_delay: LatencyDelay::new(MAX_CHANNELS, max_latency),
             dry: std::array::from_fn(|_| vec![0.0; max_block]),
+            meter_input: std::array::from_fn(|_| vec![0.0; max_block]),
             input_meter: loudness_only(sample_rate, layout),
             output_meter: LoudnessMeter::new(sample_rate as f64, layout),
             learn_meters: LearnMeters {
@@ -416,31 +423,24 @@ impl Chain {
         for channel in chunk.iter_mut() {
             replace_non_finite(channel);
         }
+        // The input meter measures this chunk together with the output meter at the end
+        // (both meters' K-weighting in one pass); keep the input for it.
         if meter_ok {
-            measure(&mut self.input_meter, chunk);
+            for (keep, channel) in self.meter_input.iter_mut().zip(chunk.iter()) {
+                keep[..frames].copy_from_slice(channel);
+            }
         }
-        // The bypass path: the input, delayed by the latency, scaled for the match.
+        // The bypass path: the input, delayed by the latency (scaled for the match once
+        // the input meter has measured this chunk, below).
         let latency = self.latency_samples() as usize;
         {
             let [d0, d1] = &mut self.dry;
             let mut dry: [&mut [f32]; MAX_CHANNELS] = [&mut d0[..frames], &mut d1[..frames]];
-            let dry = &mut dry[..chunk.len()];
-            self.dry_delay.process(chunk, dry, latency);
-            let match_db = if settings.match_bypass {
-                let processed = self.output_meter.integrated_lufs();
-                let input = self.input_meter.integrated_lufs();
-                if processed > NO_LEVEL && input > NO_LEVEL {
-                    (processed - input) as f32
-                } else {
-                    0.0
-                }
-            } else {
-                0.0
-            };
-            self.match_gain.set_gain_db(match_db);
-            self.match_gain.process(dry);
-            self.bypass.capture_dry(dry);
+            self.dry_delay
+                .process(chunk, &mut dry[..chunk.len()], latency);
         }
+        // The processed loudness up to the previous chunk (as the match has always used).
+        let processed_lufs = self.output_meter.integrated_lufs();
 
         self.in_gain.process(chunk);
         self.eq.process(chunk, &settings.eq);
@@ -466,7 +466,36 @@ impl Chain {
         self.out_gain.process(chunk);
         self.dither.process(chunk, &settings.dither);
         if meter_ok {
-            measure(&mut self.output_meter, chunk);
+            match (&self.meter_input, &*chunk) {
+                ([in_l, in_r], [out_l, out_r]) => LoudnessMeter::process_two(
+                    &mut self.input_meter,
+                    &[&in_l[..frames], &in_r[..frames]],
+                    &mut self.output_meter,
+                    &[&**out_l, &**out_r],
+                ),
+                _ => {
+                    measure(&mut self.input_meter, &[&mut self.meter_input[0][..frames]]);
+                    measure(&mut self.output_meter, chunk);
+                }
+            }
+        }
+        {
+            let [d0, d1] = &mut self.dry;
+            let mut dry: [&mut [f32]; MAX_CHANNELS] = [&mut d0[..frames], &mut d1[..frames]];
+            let dry = &mut dry[..chunk.len()];
+            let match_db = if settings.match_bypass {
+                let input = self.input_meter.integrated_lufs();
+                if processed_lufs > NO_LEVEL && input > NO_LEVEL {
+                    (processed_lufs - input) as f32
+                } else {
+                    0.0
+                }
+            } else {
+                0.0
+            };
+            self.match_gain.set_gain_db(match_db);
+            self.match_gain.process(dry);
+            self.bypass.capture_dry(dry);
         }
         self.bypass.apply(chunk);
     }

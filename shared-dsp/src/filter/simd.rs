@@ -14,9 +14,10 @@
 mod imp {
     use std::arch::x86_64::{
         __m128d, __m256d, _mm256_add_pd, _mm256_castpd128_pd256, _mm256_castpd256_pd128,
-        _mm256_extractf128_pd, _mm256_insertf128_pd, _mm256_mul_pd, _mm256_permute2f128_pd,
-        _mm256_set1_pd, _mm256_sub_pd, _mm_add_pd, _mm_cvtsd_f64, _mm_mul_pd, _mm_set1_pd,
-        _mm_set_pd, _mm_sub_pd, _mm_unpackhi_pd,
+        _mm256_cvtpd_ps, _mm256_extractf128_pd, _mm256_insertf128_pd, _mm256_mul_pd,
+        _mm256_permute2f128_pd, _mm256_permute_pd, _mm256_set1_pd, _mm256_sub_pd, _mm_add_pd,
+        _mm_cvtsd_f64, _mm_mul_pd, _mm_set1_pd, _mm_set_pd, _mm_storeu_ps, _mm_sub_pd,
+        _mm_unpackhi_pd,
     };
 
     /// Two `f64` lanes.
@@ -110,6 +111,28 @@ mod imp {
         pub fn hi(self) -> F64x2 {
             F64x2(_mm256_extractf128_pd::<1>(self.0))
         }
+        /// `[h, h, h, h]` where `h` is lane 3 (one value of the high pair, everywhere).
+        #[target_feature(enable = "avx")]
+        #[inline]
+        pub fn splat_lane3(self) -> Self {
+            let hi = _mm256_permute2f128_pd::<0x11>(self.0, self.0);
+            Self(_mm256_permute_pd::<0b1111>(hi))
+        }
+        /// `[self₂, self₃, o₀, o₁]`: the high pair of `self`, then the low pair of `o`.
+        #[target_feature(enable = "avx")]
+        #[inline]
+        pub fn hi_then_lo_of(self, o: Self) -> Self {
+            Self(_mm256_permute2f128_pd::<0x21>(self.0, o.0))
+        }
+        /// The lanes rounded to `f32` (round to nearest, as `as f32` on each lane).
+        #[target_feature(enable = "avx")]
+        #[inline]
+        pub fn to_f32_array(self) -> [f32; 4] {
+            let mut out = [0.0f32; 4];
+            // SAFETY: `out` has room for the four floats the unaligned store writes.
+            unsafe { _mm_storeu_ps(out.as_mut_ptr(), _mm256_cvtpd_ps(self.0)) };
+            out
+        }
         /// Lane-wise `self + o`.
         #[target_feature(enable = "avx")]
         #[inline]
@@ -133,6 +156,11 @@ mod imp {
     /// True when this CPU runs AVX (detected once by `std`, then a cached load).
     pub fn avx_available() -> bool {
         std::arch::is_x86_feature_detected!("avx")
+    }
+
+    /// True when this CPU runs AVX2 (as [`avx_available`]).
+    pub fn avx2_available() -> bool {
+        std::arch::is_x86_feature_detected!("avx2")
     }
 }
 
@@ -179,11 +207,16 @@ mod imp {
     pub fn avx_available() -> bool {
         false
     }
+
+    /// No AVX2 off x86_64.
+    pub fn avx2_available() -> bool {
+        false
+    }
 }
 
 #[cfg(target_arch = "x86_64")]
 pub(crate) use imp::F64x4;
-pub(crate) use imp::{avx_available, F64x2};
+pub(crate) use imp::{avx2_available, avx_available, F64x2};
 
 impl Default for F64x2 {
     fn default() -> Self {

@@ -229,8 +229,7 @@ impl KWeighting {
         debug_assert_eq!(a.len(), b.len());
         #[cfg(target_arch = "x86_64")]
         {
-            // SAFETY: SSE2 is part of the x86-64 baseline; every x86-64 CPU has it.
-            unsafe { sse2::accumulate_squares_pair(first, second, a, b, sums_of_squares) };
+            sse2::accumulate_squares_pair(first, second, a, b, sums_of_squares);
         }
         #[cfg(not(target_arch = "x86_64"))]
         {
@@ -330,38 +329,164 @@ impl PairStage {
     }
 }
 
-/// [`KWeighting::accumulate_squares_pair`] with SSE2 (part of every x86-64 CPU): both
-/// channels in one register, each lane doing exactly the operations of `tick`.
+/// Lane-wise `f64` arithmetic for [`kweight_frame`]: the SSE2 pair (two channels) and
+/// the AVX quad (four).
+///
+/// # Safety
+/// An implementation's methods may only run on a CPU with its instructions: the AVX
+/// one is used only inside [`avx::accumulate_squares_quad`], entered after detection.
 #[cfg(target_arch = "x86_64")]
-mod sse2 {
-    use super::{sanitize, KWeighting};
-    use std::arch::x86_64::*;
+unsafe trait Lanes: Copy {
+    fn add(self, o: Self) -> Self;
+    fn sub(self, o: Self) -> Self;
+    fn mul(self, o: Self) -> Self;
+}
 
-    #[target_feature(enable = "sse2")]
-    #[inline]
-    fn pair(first: f64, second: f64) -> __m128d {
-        _mm_set_pd(second, first)
+#[cfg(target_arch = "x86_64")]
+// SAFETY: SSE2 is part of the x86-64 baseline.
+unsafe impl Lanes for crate::filter::simd::F64x2 {
+    #[inline(always)]
+    fn add(self, o: Self) -> Self {
+        crate::filter::simd::F64x2::add(self, o)
     }
-
-    #[target_feature(enable = "sse2")]
-    #[inline]
-    fn state(first: &[f64; 4], second: &[f64; 4]) -> [__m128d; 4] {
-        std::array::from_fn(|k| pair(first[k], second[k]))
+    #[inline(always)]
+    fn sub(self, o: Self) -> Self {
+        crate::filter::simd::F64x2::sub(self, o)
     }
+    #[inline(always)]
+    fn mul(self, o: Self) -> Self {
+        crate::filter::simd::F64x2::mul(self, o)
+    }
+}
 
-    #[target_feature(enable = "sse2")]
-    #[inline]
-    fn store(v: &[__m128d; 4], first: &mut [f64; 4], second: &mut [f64; 4]) {
-        for k in 0..4 {
-            let mut lanes = [0.0f64; 2];
-            // SAFETY: `lanes` holds exactly two f64.
-            unsafe { _mm_storeu_pd(lanes.as_mut_ptr(), v[k]) };
-            first[k] = lanes[0];
-            second[k] = lanes[1];
+#[cfg(target_arch = "x86_64")]
+// SAFETY: used only inside the AVX kernel (see the trait).
+unsafe impl Lanes for crate::filter::simd::F64x4 {
+    #[inline(always)]
+    fn add(self, o: Self) -> Self {
+        // SAFETY: only reached from the AVX kernel, on a CPU with AVX.
+        unsafe { crate::filter::simd::F64x4::add(self, o) }
+    }
+    #[inline(always)]
+    fn sub(self, o: Self) -> Self {
+        // SAFETY: as above.
+        unsafe { crate::filter::simd::F64x4::sub(self, o) }
+    }
+    #[inline(always)]
+    fn mul(self, o: Self) -> Self {
+        // SAFETY: as above.
+        unsafe { crate::filter::simd::F64x4::mul(self, o) }
+    }
+}
+
+/// The coefficients of both stages, one channel per lane.
+#[cfg(target_arch = "x86_64")]
+#[derive(Clone, Copy)]
+struct LaneCoeffs<V> {
+    pb0: V,
+    pb1: V,
+    pb2: V,
+    pa1: V,
+    pa2: V,
+    ha1: V,
+    ha2: V,
+}
+
+/// The state of both stages (`[x1, x2, y1, y2]`, `[u1, u2, z1, z2]`) and the running
+/// sum of squares, one channel per lane.
+#[cfg(target_arch = "x86_64")]
+#[derive(Clone, Copy)]
+struct LaneState<V> {
+    pre: [V; 4],
+    high: [V; 4],
+    acc: V,
+}
+
+#[cfg(target_arch = "x86_64")]
+impl<V: Copy> LaneCoeffs<V> {
+    /// The coefficients of `filters`, one per lane (`pack` makes the register).
+    #[inline(always)]
+    fn gather<const N: usize>(filters: [&KWeighting; N], pack: impl Fn([f64; N]) -> V) -> Self {
+        let v = |g: fn(&KWeighting) -> f64| pack(filters.map(g));
+        Self {
+            pb0: v(|k| k.pre_filter.b0),
+            pb1: v(|k| k.pre_filter.b1),
+            pb2: v(|k| k.pre_filter.b2),
+            pa1: v(|k| k.pre_filter.a1),
+            pa2: v(|k| k.pre_filter.a2),
+            ha1: v(|k| k.high_pass.a1),
+            ha2: v(|k| k.high_pass.a2),
+        }
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+impl<V: Copy> LaneState<V> {
+    /// The state of `filters` and the sums, one per lane.
+    #[inline(always)]
+    fn gather<const N: usize>(
+        filters: [&KWeighting; N],
+        sums: [f64; N],
+        pack: impl Fn([f64; N]) -> V,
+    ) -> Self {
+        Self {
+            pre: std::array::from_fn(|k| pack(filters.map(|f| f.pre_state[k]))),
+            high: std::array::from_fn(|k| pack(filters.map(|f| f.high_pass_state[k]))),
+            acc: pack(sums),
         }
     }
 
-    #[target_feature(enable = "sse2")]
+    /// Writes the state back into `filters` and returns the sums (`unpack` reads a
+    /// register's lanes).
+    #[inline(always)]
+    fn scatter<const N: usize>(
+        &self,
+        filters: [&mut KWeighting; N],
+        unpack: impl Fn(V) -> [f64; N],
+    ) -> [f64; N] {
+        let mut filters = filters;
+        for k in 0..4 {
+            for (f, l) in filters.iter_mut().zip(unpack(self.pre[k])) {
+                f.pre_state[k] = l;
+            }
+            for (f, l) in filters.iter_mut().zip(unpack(self.high[k])) {
+                f.high_pass_state[k] = l;
+            }
+        }
+        unpack(self.acc)
+    }
+}
+
+/// One frame `x` through both stages into the sum of squares: in every lane exactly
+/// the operations of `tick` (so any lane count gives the same values).
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+fn kweight_frame<V: Lanes>(c: &LaneCoeffs<V>, s: &mut LaneState<V>, x: V) {
+    let [x1, x2, y1, y2] = s.pre;
+    // Pre-filter: ((b0·x + b1·x1) + b2·x2) − a2·y2, then − a1·y1.
+    let feed = c
+        .pb0
+        .mul(x)
+        .add(c.pb1.mul(x1))
+        .add(c.pb2.mul(x2))
+        .sub(c.pa2.mul(y2));
+    let y = feed.sub(c.pa1.mul(y1));
+    s.pre = [x, x1, y, y1];
+    let [u1, u2, z1, z2] = s.high;
+    // RLB: ((y − 2·u1) + u2) − a2·z2, then − a1·z1.
+    let feed = y.sub(u1.add(u1)).add(u2).sub(c.ha2.mul(z2));
+    let z = feed.sub(c.ha1.mul(z1));
+    s.high = [y, u1, z, z1];
+    s.acc = s.acc.add(z.mul(z));
+}
+
+/// [`KWeighting::accumulate_squares_pair`] with SSE2 (part of every x86-64 CPU): both
+/// channels in one register ([`kweight_frame`]).
+#[cfg(target_arch = "x86_64")]
+mod sse2 {
+    use super::{kweight_frame, sanitize, KWeighting, LaneCoeffs, LaneState};
+    use crate::filter::simd::F64x2;
+
     pub(super) fn accumulate_squares_pair(
         first: &mut KWeighting,
         second: &mut KWeighting,
@@ -369,57 +494,68 @@ mod sse2 {
         b: &[f32],
         sums_of_squares: (&mut f64, &mut f64),
     ) {
-        let (p, q) = (first.pre_filter, second.pre_filter);
-        let (pb0, pb1, pb2) = (pair(p.b0, q.b0), pair(p.b1, q.b1), pair(p.b2, q.b2));
-        let (pa1, pa2) = (pair(p.a1, q.a1), pair(p.a2, q.a2));
-        let (h, k) = (first.high_pass, second.high_pass);
-        let (ha1, ha2) = (pair(h.a1, k.a1), pair(h.a2, k.a2));
-        let [mut x1, mut x2, mut y1, mut y2] = state(&first.pre_state, &second.pre_state);
-        let [mut u1, mut u2, mut z1, mut z2] =
-            state(&first.high_pass_state, &second.high_pass_state);
-        let mut acc = pair(*sums_of_squares.0, *sums_of_squares.1);
+        let pack = |[l, r]: [f64; 2]| F64x2::new(l, r);
+        let c = LaneCoeffs::gather([&*first, &*second], pack);
+        let sums = [*sums_of_squares.0, *sums_of_squares.1];
+        let mut s = LaneState::gather([&*first, &*second], sums, pack);
         for (&xa, &xb) in a.iter().zip(b) {
-            let x = pair(sanitize(xa), sanitize(xb));
-            // Pre-filter: ((b0·x + b1·x1) + b2·x2) − a2·y2, then − a1·y1.
-            let feed = _mm_sub_pd(
-                _mm_add_pd(
-                    _mm_add_pd(_mm_mul_pd(pb0, x), _mm_mul_pd(pb1, x1)),
-                    _mm_mul_pd(pb2, x2),
-                ),
-                _mm_mul_pd(pa2, y2),
-            );
-            let y = _mm_sub_pd(feed, _mm_mul_pd(pa1, y1));
-            x2 = x1;
-            x1 = x;
-            y2 = y1;
-            y1 = y;
-            // RLB: ((y − 2·u1) + u2) − a2·z2, then − a1·z1.
-            let feed = _mm_sub_pd(
-                _mm_add_pd(_mm_sub_pd(y, _mm_add_pd(u1, u1)), u2),
-                _mm_mul_pd(ha2, z2),
-            );
-            let z = _mm_sub_pd(feed, _mm_mul_pd(ha1, z1));
-            u2 = u1;
-            u1 = y;
-            z2 = z1;
-            z1 = z;
-            acc = _mm_add_pd(acc, _mm_mul_pd(z, z));
+            kweight_frame(&c, &mut s, F64x2::new(sanitize(xa), sanitize(xb)));
         }
-        store(
-            &[x1, x2, y1, y2],
-            &mut first.pre_state,
-            &mut second.pre_state,
-        );
-        store(
-            &[u1, u2, z1, z2],
-            &mut first.high_pass_state,
-            &mut second.high_pass_state,
-        );
-        let mut sums = [0.0f64; 2];
-        // SAFETY: `sums` holds exactly two f64.
-        unsafe { _mm_storeu_pd(sums.as_mut_ptr(), acc) };
-        *sums_of_squares.0 = sums[0];
-        *sums_of_squares.1 = sums[1];
+        [*sums_of_squares.0, *sums_of_squares.1] = s.scatter([first, second], F64x2::to_array);
+    }
+}
+
+/// [`KWeighting::accumulate_squares_pair`] for two pairs of channels in one AVX
+/// register (lanes: the four filters in order), [`kweight_frame`] in every lane (no
+/// FMA), so the sums are those of two pair calls bit for bit. Latency-bound like the
+/// pair (each lane is one recursion), it does the work of two pair calls in about the
+/// time of one.
+#[cfg(target_arch = "x86_64")]
+pub(crate) mod avx {
+    use super::{kweight_frame, sanitize, KWeighting, LaneCoeffs, LaneState};
+    use crate::filter::simd::{F64x2, F64x4};
+
+    #[target_feature(enable = "avx")]
+    #[inline]
+    fn quad(v: [f64; 4]) -> F64x4 {
+        F64x4::from_halves(F64x2::new(v[0], v[1]), F64x2::new(v[2], v[3]))
+    }
+
+    #[target_feature(enable = "avx")]
+    #[inline]
+    fn lanes(v: F64x4) -> [f64; 4] {
+        let ([a, b], [c, d]) = (v.lo().to_array(), v.hi().to_array());
+        [a, b, c, d]
+    }
+
+    /// Four channels' filters (`f`), inputs (equally long; extra samples of a longer
+    /// one are ignored) and sums of squares.
+    ///
+    /// # Safety
+    /// The CPU must support AVX.
+    #[target_feature(enable = "avx")]
+    pub(crate) unsafe fn accumulate_squares_quad(
+        f: [&mut KWeighting; 4],
+        x: [&[f32]; 4],
+        sums_of_squares: [&mut f64; 4],
+    ) {
+        let n = x.iter().map(|c| c.len()).min().unwrap_or(0);
+        let shared = f.each_ref().map(|k| &**k);
+        let c = LaneCoeffs::gather(shared, |v| quad(v));
+        let sums = sums_of_squares.each_ref().map(|v| **v);
+        let mut s = LaneState::gather(shared, sums, |v| quad(v));
+        let frames = x[0][..n]
+            .iter()
+            .zip(&x[1][..n])
+            .zip(x[2][..n].iter().zip(&x[3][..n]));
+        for ((&c0, &c1), (&c2, &c3)) in frames {
+            let xi = quad([sanitize(c0), sanitize(c1), sanitize(c2), sanitize(c3)]);
+            kweight_frame(&c, &mut s, xi);
+        }
+        let sums = s.scatter(f, |v| lanes(v));
+        for (sum, l) in sums_of_squares.into_iter().zip(sums) {
+            *sum = l;
+        }
     }
 }
 
@@ -534,5 +670,33 @@ mod tests {
         k.accumulate_squares(&poisoned, &mut p);
         assert!(p.is_finite() && p > 0.0);
         assert!(k.tick(0.5).is_finite());
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    #[test]
+    fn quad_equals_single_bit_for_bit() {
+        if !crate::filter::simd::avx_available() {
+            return;
+        }
+        let inputs: [Vec<f32>; 4] = std::array::from_fn(|c| {
+            (0..1000)
+                .map(|i| ((i as f32) * (0.21 + 0.13 * c as f32)).sin())
+                .collect()
+        });
+        let mut quad: [KWeighting; 4] = std::array::from_fn(|_| KWeighting::new(48_000.0));
+        let mut sums = [0.5f64; 4];
+        let [q0, q1, q2, q3] = &mut quad;
+        let [s0, s1, s2, s3] = &mut sums;
+        let x = [&inputs[0][..], &inputs[1], &inputs[2], &inputs[3]];
+        // SAFETY: checked above that the CPU has AVX.
+        unsafe { avx::accumulate_squares_quad([q0, q1, q2, q3], x, [s0, s1, s2, s3]) };
+        for c in 0..4 {
+            let mut single = KWeighting::new(48_000.0);
+            let mut s = 0.5;
+            single.accumulate_squares(&inputs[c], &mut s);
+            // Identical operations in identical order: bit-exact, state included.
+            assert_eq!(sums[c], s, "channel {c}");
+            assert_eq!(quad[c].tick(0.25), single.tick(0.25), "channel {c}");
+        }
     }
 }

@@ -384,6 +384,99 @@ impl LoudnessMeter {
         }
     }
 
+    /// Measures a block on each of two stereo meters: the same as `first.process(a)`
+    /// then `second.process(b)`, value for value. When both are stereo, at the same
+    /// rate and on the same step grid (e.g. reset together and fed equally long blocks,
+    /// as a chain's input and output meters are) and the CPU has AVX, the four channels'
+    /// K-weighting runs in one register ([`kweighting::avx`]), about the cost of one
+    /// meter's; otherwise the meters run one after the other.
+    pub fn process_two(
+        first: &mut LoudnessMeter,
+        a: &[&[f32]],
+        second: &mut LoudnessMeter,
+        b: &[&[f32]],
+    ) {
+        // Unoptimised builds (the tests) keep the scalar path, as `process` does.
+        Self::process_two_with(first, a, second, b, !cfg!(debug_assertions));
+    }
+
+    /// [`Self::process_two`]; `allow_quad` permits the four-lane path (tests force it).
+    fn process_two_with(
+        first: &mut LoudnessMeter,
+        a: &[&[f32]],
+        second: &mut LoudnessMeter,
+        b: &[&[f32]],
+        allow_quad: bool,
+    ) {
+        #[cfg(target_arch = "x86_64")]
+        {
+            let frames = a.iter().chain(b).map(|c| c.len()).min().unwrap_or(0);
+            let same_grid = |m: &LoudnessMeter| {
+                m.layout == ChannelLayout::Stereo
+                    && m.sample_rate_hz == first.sample_rate_hz
+                    && m.step_phase == first.step_phase
+                    && m.step_filled == first.step_filled
+            };
+            let fits = a.len() == 2
+                && b.len() == 2
+                && a.iter().chain(b).all(|c| c.len() == frames)
+                && same_grid(first)
+                && same_grid(second)
+                && allow_quad
+                && crate::filter::simd::avx_available();
+            if fits {
+                let _flush = FlushDenormals::new();
+                first.peaks.process(a);
+                second.peaks.process(b);
+                let mut position = 0;
+                while position < frames {
+                    let n = (frames - position).min(first.step_length - first.step_filled);
+                    let end = position + n;
+                    Self::filter_quad(first, second, a, b, position, end);
+                    for m in [&mut *first, &mut *second] {
+                        m.step_filled += n;
+                        if m.step_filled == m.step_length {
+                            m.finish_step();
+                        }
+                    }
+                    position = end;
+                }
+                return;
+            }
+        }
+        first.process(a);
+        second.process(b);
+    }
+
+    /// The four channels of two stereo meters through [`kweighting::avx`].
+    #[cfg(target_arch = "x86_64")]
+    fn filter_quad(
+        first: &mut LoudnessMeter,
+        second: &mut LoudnessMeter,
+        a: &[&[f32]],
+        b: &[&[f32]],
+        position: usize,
+        end: usize,
+    ) {
+        let [f0, f1] = &mut first.filters[..] else {
+            return;
+        };
+        let [g0, g1] = &mut second.filters[..] else {
+            return;
+        };
+        let [s0, s1, ..] = &mut first.step_squares;
+        let [t0, t1, ..] = &mut second.step_squares;
+        let r = position..end;
+        let x = [
+            &a[0][r.clone()],
+            &a[1][r.clone()],
+            &b[0][r.clone()],
+            &b[1][r],
+        ];
+        // SAFETY: `process_two` checked that the CPU has AVX.
+        unsafe { kweighting::avx::accumulate_squares_quad([f0, f1, g0, g1], x, [s0, s1, t0, t1]) };
+    }
+
     /// K-weights `channels[..][position..end]` into the step sums, two channels at a time
     /// (see [`KWeighting::accumulate_squares_pair`]).
     fn filter_pairs(&mut self, channels: &[&[f32]], present: usize, position: usize, end: usize) {
@@ -426,11 +519,17 @@ impl LoudnessMeter {
     /// Weighted power sum and sample count of the last `steps` steps of the ring.
     fn window(&self, steps: usize) -> (f64, u64) {
         let (mut power, mut samples) = (0.0, 0u64);
-        let len = self.ring_power.len();
-        for back in 1..=steps.min(len) {
-            let i = (self.ring_next + len - back) % len;
-            power += self.ring_power[i];
-            samples += self.ring_samples[i] as u64;
+        let steps = steps.min(self.ring_power.len());
+        // Newest first: ring_next − 1 down to 0, then from the end of the ring down
+        // (the ring order, without a division per step).
+        let (head, tail) = self.ring_power.split_at(self.ring_next);
+        let (head_n, tail_n) = self.ring_samples.split_at(self.ring_next);
+        let from_head = steps.min(head.len());
+        let newest = head.iter().zip(head_n).rev().take(from_head);
+        let wrapped = tail.iter().zip(tail_n).rev().take(steps - from_head);
+        for (&p, &n) in newest.chain(wrapped) {
+            power += p;
+            samples += n as u64;
         }
         (power, samples)
     }

@@ -21,8 +21,13 @@
 //! same passband accuracy as 4×).
 //!
 //! The FIR runs in `f32` on a contiguous history (the last 47 inputs followed by the new
-//! ones), computing 32 consecutive outputs of every phase per pass, with AVX2/FMA when
-//! the CPU has them (detected once in `new`) and portable code otherwise.
+//! ones), in folded form: the phases come in mirror pairs, so two phases cost 48
+//! products instead of 96 (see `FoldedTaps`). The folded sums are rounded differently
+//! from the direct form: the envelope agrees with the direct FIR to about 1e-6
+//! relative (test `folded_envelope_matches_the_direct_fir`). Up to 32 consecutive
+//! outputs of every phase per pass, with AVX2/FMA when the CPU has them (detected once
+//! in `new`) and portable code otherwise. The meter and the mastering limiter's
+//! detector both run this one implementation.
 
 use crate::db::MINUS_INFINITY_DB;
 
@@ -106,6 +111,8 @@ pub struct TruePeakInterpolator {
     factor: usize,
     /// `(factor − 1) × TAPS_PER_PHASE` taps: phase `p`'s tap `j` is prototype tap `j·L + p`.
     coefficients: Box<[f32]>,
+    /// The same phases folded (what the kernels evaluate).
+    folded: FoldedTaps,
     /// `HISTORY` older inputs followed by up to `CHUNK` new ones.
     history: Box<[f32]>,
     /// New inputs in `history` after the first `HISTORY`.
@@ -141,6 +148,7 @@ impl TruePeakInterpolator {
         }
         Self {
             factor,
+            folded: FoldedTaps::new(factor, &coefficients),
             coefficients: coefficients.into_boxed_slice(),
             history: vec![0.0; HISTORY + CHUNK].into_boxed_slice(),
             filled: 0,
@@ -230,11 +238,14 @@ impl TruePeakInterpolator {
             } else {
                 &mut []
             };
+            // <mirror pairs, groups of 8 outputs per vector pass>
             let block_peak = match self.factor {
-                2 => self.dispatch::<1, 4, STORE>(first, n, out),
-                4 => self.dispatch::<3, 3, STORE>(first, n, out),
+                2 => self.dispatch::<0, 4, STORE>(first, n, out),
+                // 6 accumulators: with 3 groups (9) one of them is kept in memory, and
+                // the store-to-load forward on its chain costs more than the third group.
+                4 => self.dispatch::<1, 2, STORE>(first, n, out),
                 // 8× (the mastering limiter's detector): 7 accumulators, one group.
-                _ => self.dispatch::<7, 1, STORE>(first, n, out),
+                _ => self.dispatch::<3, 1, STORE>(first, n, out),
             };
             peak = if block_peak > peak { block_peak } else { peak };
             self.filled += n;
@@ -244,7 +255,7 @@ impl TruePeakInterpolator {
     }
 
     #[inline]
-    fn dispatch<const P: usize, const G: usize, const STORE: bool>(
+    fn dispatch<const PAIRS: usize, const G: usize, const STORE: bool>(
         &self,
         first: usize,
         count: usize,
@@ -255,9 +266,9 @@ impl TruePeakInterpolator {
         if self.use_fma {
             // SAFETY: `use_fma` is true only when the CPU reported AVX2 and FMA
             // (`detect_fma`); the kernel checks its slice invariants itself.
-            return unsafe { avx::envelope::<P, G, STORE>(&self.coefficients, hist, first, out) };
+            return unsafe { avx::envelope::<PAIRS, G, STORE>(&self.folded, hist, first, out) };
         }
-        envelope_portable::<P, STORE>(&self.coefficients, hist, first, count, out)
+        envelope_portable::<PAIRS, STORE>(&self.folded, hist, first, count, out)
     }
 }
 
@@ -320,27 +331,101 @@ fn detect_fma() -> bool {
     }
 }
 
-/// One output of phase `p` at history index `i` (newest input), scalar, in the same
-/// order of operations as the vector lanes (so block and per-sample runs agree bit for
-/// bit). `fused` selects `mul_add` (one rounding, as the FMA lanes) or `a·b + c`.
+/// Half the taps of a phase: the folded length.
+const HALF: usize = TAPS_PER_PHASE / 2;
+/// Most mirror pairs of phases (8×: phases 0…6 → pairs (0,6), (1,5), (2,4), self 3).
+const MAX_PAIRS: usize = 3;
+
+/// The computed phases in folded form (see the module notes): the prototype is a
+/// symmetric windowed sinc, so phase `q = L − 2 − p` is phase `p` reversed,
+/// `h_q[j] = h_p[47 − j]`, and phase `(L − 2)/2` is its own mirror (test
+/// `phases_mirror_exactly`). With `s_j = x[n−j] + x[n−47+j]` and
+/// `d_j = x[n−j] − x[n−47+j]` (`j < 24`), shared by all phases, and
+/// `a = (h_p[j] + h_p[47−j])/2`, `b = (h_p[j] − h_p[47−j])/2`:
+///
+/// ```text
+/// y_p = Σ a·s_j + Σ b·d_j        y_q = Σ a·s_j − Σ b·d_j        (24 + 24 products for two phases)
+/// ```
+///
+/// instead of 48 products per phase (the folded form of a linear-phase FIR, e.g. Lyons,
+/// "Understanding Digital Signal Processing", 3rd ed., §13.7, applied across mirrored
+/// polyphase branches).
+#[derive(Debug, Clone)]
+struct FoldedTaps {
+    /// `a` coefficients of the pairs, `[pair][j]`.
+    sym: [[f32; HALF]; MAX_PAIRS],
+    /// `b` coefficients of the pairs, `[pair][j]`.
+    anti: [[f32; HALF]; MAX_PAIRS],
+    /// `a` coefficients of the self-mirrored phase (its `b` is exactly 0).
+    centre: [f32; HALF],
+}
+
+impl FoldedTaps {
+    /// The folded form of `coefficients` (`factor − 1` phases of 48 taps).
+    fn new(factor: usize, coefficients: &[f32]) -> Self {
+        let mut taps = Self {
+            sym: [[0.0; HALF]; MAX_PAIRS],
+            anti: [[0.0; HALF]; MAX_PAIRS],
+            centre: [0.0; HALF],
+        };
+        if factor < 2 {
+            return taps;
+        }
+        let phase = |p: usize| &coefficients[p * TAPS_PER_PHASE..(p + 1) * TAPS_PER_PHASE];
+        for p in 0..(factor - 2) / 2 {
+            let h = phase(p);
+            for j in 0..HALF {
+                let (u, v) = (h[j] as f64, h[TAPS_PER_PHASE - 1 - j] as f64);
+                taps.sym[p][j] = (0.5 * (u + v)) as f32;
+                taps.anti[p][j] = (0.5 * (u - v)) as f32;
+            }
+        }
+        let h = phase((factor - 2) / 2);
+        for j in 0..HALF {
+            taps.centre[j] = (0.5 * (h[j] as f64 + h[TAPS_PER_PHASE - 1 - j] as f64)) as f32;
+        }
+        taps
+    }
+}
+
+/// One envelope value at history index `i` (newest input), scalar, in the vector lanes'
+/// order of operations, so block and per-sample runs agree bit for bit (`fused`:
+/// `mul_add` as the FMA lanes, else `a·b + c` as the portable ones).
 #[inline(always)]
-fn phase_output(taps: &[f32], hist: &[f32], i: usize, fused: bool) -> f32 {
-    let mut acc = 0.0f32;
-    for (j, &c) in taps.iter().enumerate() {
-        let x = hist[i - j];
-        acc = if fused {
+fn scalar_output<const PAIRS: usize>(f: &FoldedTaps, hist: &[f32], i: usize, fused: bool) -> f32 {
+    let mac = |c: f32, x: f32, acc: f32| {
+        if fused {
             c.mul_add(x, acc)
         } else {
             acc + c * x
-        };
+        }
+    };
+    let mut a = [0.0f32; MAX_PAIRS];
+    let mut b = [0.0f32; MAX_PAIRS];
+    let mut c = 0.0f32;
+    for j in 0..HALF {
+        let xa = hist[i - j];
+        let xb = hist[i - (TAPS_PER_PHASE - 1) + j];
+        let s = xa + xb;
+        let d = xa - xb;
+        for k in 0..PAIRS {
+            a[k] = mac(f.sym[k][j], s, a[k]);
+            b[k] = mac(f.anti[k][j], d, b[k]);
+        }
+        c = mac(f.centre[j], s, c);
     }
-    acc
+    let mut m = hist[i - DELAY].abs().max(c.abs());
+    for k in 0..PAIRS {
+        m = m.max((a[k] + b[k]).abs()).max((a[k] - b[k]).abs());
+    }
+    m
 }
 
-/// Portable kernel: 8 outputs per pass in plain arrays, which compilers vectorise.
-/// With `STORE`, `out[..count]` receives the envelope. Returns the envelope's maximum.
-fn envelope_portable<const P: usize, const STORE: bool>(
-    coefficients: &[f32],
+/// Portable kernel: 8 outputs per pass in plain arrays (the compiler vectorises them),
+/// for newest inputs `hist[first..]`. With `STORE`, `out[..count]` receives the
+/// envelope. Returns the envelope's maximum.
+fn envelope_portable<const PAIRS: usize, const STORE: bool>(
+    f: &FoldedTaps,
     hist: &[f32],
     first: usize,
     count: usize,
@@ -351,38 +436,47 @@ fn envelope_portable<const P: usize, const STORE: bool>(
     let mut t = 0;
     while t + LANES <= count {
         let i = first + t;
-        let mut acc = [[0.0f32; LANES]; P];
-        for j in 0..TAPS_PER_PHASE {
-            let x = &hist[i - j..i - j + LANES];
-            for (p, acc_p) in acc.iter_mut().enumerate() {
-                let c = coefficients[p * TAPS_PER_PHASE + j];
-                for (a, &xv) in acc_p.iter_mut().zip(x) {
-                    *a += c * xv;
+        let mut a = [[0.0f32; LANES]; MAX_PAIRS];
+        let mut b = [[0.0f32; LANES]; MAX_PAIRS];
+        let mut c = [0.0f32; LANES];
+        for j in 0..HALF {
+            let xa = &hist[i - j..i - j + LANES];
+            let xb = &hist[i + j - (TAPS_PER_PHASE - 1)..i + j - (TAPS_PER_PHASE - 1) + LANES];
+            let mut s = [0.0f32; LANES];
+            let mut d = [0.0f32; LANES];
+            for l in 0..LANES {
+                s[l] = xa[l] + xb[l];
+                d[l] = xa[l] - xb[l];
+            }
+            for k in 0..PAIRS {
+                let (cs, ca) = (f.sym[k][j], f.anti[k][j]);
+                for l in 0..LANES {
+                    a[k][l] += cs * s[l];
+                    b[k][l] += ca * d[l];
                 }
             }
+            let cc = f.centre[j];
+            for l in 0..LANES {
+                c[l] += cc * s[l];
+            }
         }
-        for lane in 0..LANES {
-            let mut m = hist[i + lane - DELAY].abs();
-            for acc_p in &acc {
-                let a = acc_p[lane].abs();
-                m = if a > m { a } else { m };
+        for l in 0..LANES {
+            let mut m = hist[i + l - DELAY].abs().max(c[l].abs());
+            for k in 0..PAIRS {
+                m = m
+                    .max((a[k][l] + b[k][l]).abs())
+                    .max((a[k][l] - b[k][l]).abs());
             }
             if STORE {
-                out[t + lane] = m;
+                out[t + l] = m;
             }
-            peaks[lane] = if m > peaks[lane] { m } else { peaks[lane] };
+            peaks[l] = if m > peaks[l] { m } else { peaks[l] };
         }
         t += LANES;
     }
     let mut peak = peaks.iter().fold(0.0f32, |m, &v| if v > m { v } else { m });
     for k in t..count {
-        let i = first + k;
-        let mut m = hist[i - DELAY].abs();
-        for p in 0..P {
-            let taps = &coefficients[p * TAPS_PER_PHASE..(p + 1) * TAPS_PER_PHASE];
-            let a = phase_output(taps, hist, i, false).abs();
-            m = if a > m { a } else { m };
-        }
+        let m = scalar_output::<PAIRS>(f, hist, first + k, false);
         if let (true, Some(o)) = (STORE, out.get_mut(k)) {
             *o = m;
         }
@@ -393,27 +487,23 @@ fn envelope_portable<const P: usize, const STORE: bool>(
 
 #[cfg(target_arch = "x86_64")]
 mod avx {
-    use super::{phase_output, DELAY, TAPS_PER_PHASE};
+    use super::{scalar_output, FoldedTaps, DELAY, HALF, MAX_PAIRS, TAPS_PER_PHASE};
     use std::arch::x86_64::*;
 
     const LANES: usize = 8;
 
-    /// AVX2/FMA kernel: `G`·8 consecutive outputs of all `P` phases per pass (`G·P`
-    /// independent accumulators hide the FMA latency; 3×3 at 4×, 4×1 at 2× and 1×7 at 8×
-    /// keep accumulators, inputs and a coefficient within the 16 registers), scalar FMA for
-    /// the tail. With `STORE`, `out` (as long as the outputs, i.e. `hist.len() − first`)
-    /// receives the envelope. Returns the envelope's maximum.
-    ///
-    /// `G`·8 outputs of all `P` phases for newest inputs `hist[i .. i + G·8]`, into
-    /// `out[t ..]` (with `STORE`) and the running maximum `peaks`.
+    /// `G`·8 consecutive envelope values for newest inputs `hist[i .. i + G·8]` into
+    /// `out[t ..]` (with `STORE`) and the running maximum `peaks`. `G·(2·PAIRS + 1)`
+    /// independent accumulators hide the FMA latency (2 groups of 3 at 4×, one of 7 at
+    /// 8×, 4 of one at 2×, within the 16 registers).
     ///
     /// # Safety
     /// The CPU must support AVX2 and FMA; `i ≥ 47`, `i + G·8 ≤ hist.len()`, and with
     /// `STORE`, `t + G·8 ≤ out.len()`.
     #[target_feature(enable = "avx2,fma")]
     #[inline]
-    unsafe fn pass<const P: usize, const G: usize, const STORE: bool>(
-        coefficients: &[f32],
+    unsafe fn pass<const PAIRS: usize, const G: usize, const STORE: bool>(
+        f: &FoldedTaps,
         hist: &[f32],
         i: usize,
         out: &mut [f32],
@@ -422,28 +512,38 @@ mod avx {
     ) {
         let abs_mask = _mm256_castsi256_ps(_mm256_set1_epi32(0x7fff_ffff));
         // SAFETY: reads hist[i − 47 .. i + G·8], writes out[t .. t + G·8]: in bounds by
-        // the caller's contract; coefficients has P·48 taps (asserted by `envelope`).
+        // the caller's contract; PAIRS ≤ MAX_PAIRS and j < HALF index the tables.
         unsafe {
             let base = hist.as_ptr().add(i);
-            let mut acc = [[_mm256_setzero_ps(); G]; P];
-            for j in 0..TAPS_PER_PHASE {
-                let xp = base.sub(j);
-                let mut x = [_mm256_setzero_ps(); G];
-                for (g, xg) in x.iter_mut().enumerate() {
-                    *xg = _mm256_loadu_ps(xp.add(g * LANES));
-                }
-                for (p, acc_p) in acc.iter_mut().enumerate() {
-                    let c = _mm256_set1_ps(*coefficients.get_unchecked(p * TAPS_PER_PHASE + j));
-                    for (a, &xg) in acc_p.iter_mut().zip(&x) {
-                        *a = _mm256_fmadd_ps(c, xg, *a);
+            let oldest = base.sub(TAPS_PER_PHASE - 1);
+            let mut a = [[_mm256_setzero_ps(); MAX_PAIRS]; G];
+            let mut b = [[_mm256_setzero_ps(); MAX_PAIRS]; G];
+            let mut c = [_mm256_setzero_ps(); G];
+            for j in 0..HALF {
+                for g in 0..G {
+                    let xa = _mm256_loadu_ps(base.add(g * LANES).sub(j));
+                    let xb = _mm256_loadu_ps(oldest.add(g * LANES + j));
+                    let s = _mm256_add_ps(xa, xb);
+                    let d = _mm256_sub_ps(xa, xb);
+                    for k in 0..PAIRS {
+                        let cs = _mm256_set1_ps(*f.sym.get_unchecked(k).get_unchecked(j));
+                        let ca = _mm256_set1_ps(*f.anti.get_unchecked(k).get_unchecked(j));
+                        a[g][k] = _mm256_fmadd_ps(cs, s, a[g][k]);
+                        b[g][k] = _mm256_fmadd_ps(ca, d, b[g][k]);
                     }
+                    let cc = _mm256_set1_ps(*f.centre.get_unchecked(j));
+                    c[g] = _mm256_fmadd_ps(cc, s, c[g]);
                 }
             }
             for g in 0..G {
-                let mut m =
-                    _mm256_and_ps(_mm256_loadu_ps(base.add(g * LANES).sub(DELAY)), abs_mask);
-                for acc_p in &acc {
-                    m = _mm256_max_ps(m, _mm256_and_ps(acc_p[g], abs_mask));
+                let mut m = _mm256_max_ps(
+                    _mm256_and_ps(_mm256_loadu_ps(base.add(g * LANES).sub(DELAY)), abs_mask),
+                    _mm256_and_ps(c[g], abs_mask),
+                );
+                for k in 0..PAIRS {
+                    let plus = _mm256_and_ps(_mm256_add_ps(a[g][k], b[g][k]), abs_mask);
+                    let minus = _mm256_and_ps(_mm256_sub_ps(a[g][k], b[g][k]), abs_mask);
+                    m = _mm256_max_ps(_mm256_max_ps(m, plus), minus);
                 }
                 if STORE {
                     _mm256_storeu_ps(out.as_mut_ptr().add(t + g * LANES), m);
@@ -453,11 +553,14 @@ mod avx {
         }
     }
 
+    /// The envelope of newest inputs `hist[first..]` (into `out` with `STORE`, which is
+    /// then as long); returns its maximum. Scalar FMA for the tail.
+    ///
     /// # Safety
     /// The CPU must support AVX2 and FMA.
     #[target_feature(enable = "avx2,fma")]
-    pub(super) unsafe fn envelope<const P: usize, const G: usize, const STORE: bool>(
-        coefficients: &[f32],
+    pub(super) unsafe fn envelope<const PAIRS: usize, const G: usize, const STORE: bool>(
+        f: &FoldedTaps,
         hist: &[f32],
         first: usize,
         out: &mut [f32],
@@ -468,9 +571,9 @@ mod avx {
         let valid = first >= TAPS_PER_PHASE - 1
             && first <= hist.len()
             && (!STORE || out.len() >= count)
-            && coefficients.len() >= P * TAPS_PER_PHASE;
+            && PAIRS <= MAX_PAIRS;
         if !valid {
-            // Unreachable from `run`, which sizes all three; never read out of bounds.
+            // Unreachable from `run`, which sizes all of them; never read out of bounds.
             debug_assert!(valid, "true-peak kernel called with inconsistent buffers");
             return 0.0;
         }
@@ -478,15 +581,14 @@ mod avx {
         let mut t = 0;
         while t + G * LANES <= count {
             // SAFETY: the pass reads [first + t − 47, first + t + G·8) ⊂ [0, hist.len())
-            // and writes out[t .. t + G·8] ⊂ out (asserts above and the loop condition).
-            unsafe { pass::<P, G, STORE>(coefficients, hist, first + t, out, t, &mut peaks) };
+            // and writes out[t .. t + G·8] ⊂ out (checks above and the loop condition).
+            unsafe { pass::<PAIRS, G, STORE>(f, hist, first + t, out, t, &mut peaks) };
             t += G * LANES;
         }
-        // Then 8 at a time (a 512-sample block leaves 8 after the 24-wide passes; scalar,
-        // its 48-deep FMA chains would cost more than the whole vector part).
+        // Then 8 at a time (scalar, the 24-deep FMA chains cost more than a vector pass).
         while t + LANES <= count {
             // SAFETY: as above with G = 1.
-            unsafe { pass::<P, 1, STORE>(coefficients, hist, first + t, out, t, &mut peaks) };
+            unsafe { pass::<PAIRS, 1, STORE>(f, hist, first + t, out, t, &mut peaks) };
             t += LANES;
         }
         let mut lanes = [0.0f32; LANES];
@@ -494,13 +596,7 @@ mod avx {
         unsafe { _mm256_storeu_ps(lanes.as_mut_ptr(), peaks) };
         let mut peak = lanes.iter().fold(0.0f32, |m, &v| if v > m { v } else { m });
         for k in t..count {
-            let i = first + k;
-            let mut m = hist[i - DELAY].abs();
-            for p in 0..P {
-                let taps = &coefficients[p * TAPS_PER_PHASE..(p + 1) * TAPS_PER_PHASE];
-                let a = phase_output(taps, hist, i, true).abs();
-                m = if a > m { a } else { m };
-            }
+            let m = scalar_output::<PAIRS>(f, hist, first + k, true);
             if let (true, Some(o)) = (STORE, out.get_mut(k)) {
                 *o = m;
             }
@@ -773,24 +869,109 @@ mod tests {
 
     #[test]
     fn portable_kernel_matches_scalar_reference() {
-        // The portable kernel (used without AVX2/FMA) against the plain scalar formula:
-        // same order, unfused, so bit-identical.
-        let interp = TruePeakInterpolator::with_factor(4);
-        let hist: Vec<f32> = (0..HISTORY + 100)
-            .map(|i| ((i as f32) * 0.3).cos())
-            .collect();
-        let mut out = vec![0.0f32; 100];
-        let peak =
-            envelope_portable::<3, true>(&interp.coefficients, &hist, HISTORY, 100, &mut out);
-        assert_eq!(peak, out.iter().fold(0.0f32, |m, &v| m.max(v)));
-        for (k, &o) in out.iter().enumerate() {
-            let i = HISTORY + k;
-            let mut m = hist[i - DELAY].abs();
-            for p in 0..3 {
-                m = m.max(phase_output(interp.phase_taps(p), &hist, i, false).abs());
+        // The portable kernel (used without AVX2/FMA) against the scalar formula: same
+        // order, unfused, so bit-identical.
+        for (factor, pairs) in [(2usize, 0usize), (4, 1), (8, 3)] {
+            let interp = TruePeakInterpolator::with_factor(factor);
+            let hist: Vec<f32> = (0..HISTORY + 100)
+                .map(|i| ((i as f32) * 0.3).cos())
+                .collect();
+            let mut out = vec![0.0f32; 100];
+            let f = &interp.folded;
+            let peak = match pairs {
+                0 => envelope_portable::<0, true>(f, &hist, HISTORY, 100, &mut out),
+                1 => envelope_portable::<1, true>(f, &hist, HISTORY, 100, &mut out),
+                _ => envelope_portable::<3, true>(f, &hist, HISTORY, 100, &mut out),
+            };
+            assert_eq!(peak, out.iter().fold(0.0f32, |m, &v| m.max(v)));
+            for (k, &o) in out.iter().enumerate() {
+                let i = HISTORY + k;
+                let m = match pairs {
+                    0 => scalar_output::<0>(f, &hist, i, false),
+                    1 => scalar_output::<1>(f, &hist, i, false),
+                    _ => scalar_output::<3>(f, &hist, i, false),
+                };
+                assert_eq!(o, m, "{factor}× output {k}");
             }
-            assert_eq!(o, m, "output {k}");
         }
+    }
+
+    #[test]
+    fn phases_mirror_exactly() {
+        for factor in [2, 4, 8] {
+            let r = TruePeakInterpolator::with_factor(factor);
+            for p in 0..factor - 1 {
+                let (h, g) = (r.phase_taps(p), r.phase_taps(factor - 2 - p));
+                for j in 0..TAPS_PER_PHASE {
+                    // The folding is only exact if the mirror is (bit for bit).
+                    assert_eq!(
+                        h[j],
+                        g[TAPS_PER_PHASE - 1 - j],
+                        "{factor}× phase {p} tap {j}"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn folded_envelope_matches_the_direct_fir() {
+        // The direct form, in f64, as the reference: every phase's 48 taps on the
+        // history, the largest absolute value with the pass-through sample.
+        let mut state = 5u64;
+        let x: Vec<f32> = (0..3000)
+            .map(|_| {
+                state = state
+                    .wrapping_mul(6_364_136_223_846_793_005)
+                    .wrapping_add(1_442_695_040_888_963_407);
+                2.0 * (((state >> 40) as f32 / (1u64 << 23) as f32) - 1.0)
+            })
+            .collect();
+        for factor in [1, 2, 4, 8] {
+            let mut interp = TruePeakInterpolator::with_factor(factor);
+            let mut got = vec![0.0; x.len()];
+            interp.process_envelope(&x, &mut got);
+            let at = |n: isize| if n < 0 { 0.0 } else { x[n as usize] as f64 };
+            for n in 0..x.len() {
+                let want = if factor == 1 {
+                    x[n].abs() as f64
+                } else {
+                    let mut m = at(n as isize - DELAY as isize).abs();
+                    for p in 0..factor - 1 {
+                        let taps = interp.phase_taps(p);
+                        let y: f64 = (0..TAPS_PER_PHASE)
+                            .map(|j| taps[j] as f64 * at(n as isize - j as isize))
+                            .sum();
+                        m = m.max(y.abs());
+                    }
+                    m
+                };
+                // Same taps, folded sums in f32: 48 products of a signal peaking at 2
+                // round to ~1e-6 of the result (2e-6 leaves room).
+                let g = got[n] as f64;
+                assert!(
+                    (want - g).abs() <= 2e-6 * want.max(1.0),
+                    "{factor}× at {n}: {want} {g}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn block_size_does_not_change_the_8x_envelope() {
+        let x: Vec<f32> = (0..2000).map(|i| ((i as f32) * 1.37).sin() * 1.5).collect();
+        let run = |block: usize| {
+            let mut f = TruePeakInterpolator::with_factor(8);
+            let mut out = vec![0.0; x.len()];
+            for (i, o) in x.chunks(block).zip(out.chunks_mut(block)) {
+                f.process_envelope(i, o);
+            }
+            out
+        };
+        // Bit-identical: the scalar tail repeats the lanes' operations in their order.
+        let whole = run(4096);
+        assert_eq!(whole, run(1));
+        assert_eq!(whole, run(77));
     }
 
     #[test]

@@ -39,7 +39,11 @@
 use super::CHUNK;
 use crate::filter::butterworth::butterworth_q;
 use crate::filter::simd::F64x2;
+#[cfg(target_arch = "x86_64")]
+use crate::filter::simd::F64x4;
 use crate::filter::svf::SvfCoeffs2;
+#[cfg(target_arch = "x86_64")]
+use crate::filter::svf::SvfCoeffs4;
 use crate::filter::{Biquad, BiquadCoeffs, SvfCoeffs, BUTTERWORTH_Q};
 use crate::smoother::{Smoother, SmoothingStyle};
 use std::f64::consts::PI;
@@ -210,19 +214,40 @@ struct Lanes {
     path_ap: [Biquad; 2],
 }
 
-/// One section run on both channels at once (SIMD lanes, same arithmetic as [`Biquad`]).
+/// Two filter sections in the lanes of one SIMD register, each with its own state
+/// (lane 0, lane 1): the same section on both channels here, two different sections
+/// in the imager. The same arithmetic as two [`Biquad`]s.
 #[derive(Debug, Clone, Copy, Default)]
-struct StereoSection {
-    coeffs: SvfCoeffs2,
+pub(crate) struct StereoSection {
+    pub(crate) coeffs: SvfCoeffs2,
     ic1: F64x2,
     ic2: F64x2,
 }
 
 impl StereoSection {
-    /// One stereo frame.
+    /// One frame (lane 0, lane 1).
     #[inline(always)]
-    fn run(&mut self, x: F64x2) -> F64x2 {
+    pub(crate) fn run(&mut self, x: F64x2) -> F64x2 {
         self.coeffs.run(x, &mut self.ic1, &mut self.ic2)
+    }
+
+    /// [`Self::run`] on two scalars.
+    #[inline(always)]
+    pub(crate) fn run_pair(&mut self, a: f64, b: f64) -> (f64, f64) {
+        let [y0, y1] = self.run(F64x2::new(a, b)).to_array();
+        (y0, y1)
+    }
+
+    /// Clears the state of both lanes.
+    pub(crate) fn reset(&mut self) {
+        self.ic1 = F64x2::default();
+        self.ic2 = F64x2::default();
+    }
+
+    /// Clears lane 0, keeps lane 1.
+    pub(crate) fn reset_lane0(&mut self) {
+        self.ic1 = F64x2::new(0.0, self.ic1.to_array()[1]);
+        self.ic2 = F64x2::new(0.0, self.ic2.to_array()[1]);
     }
 }
 
@@ -487,9 +512,10 @@ impl Crossover3 {
         self.split_pipelined(left, right, bands, len);
     }
 
-    /// [`Self::split_pipelined`] compiled for AVX: the same two-lane operations (no FMA,
-    /// so the same values) in the three-operand VEX encoding, without the register
-    /// copies of the SSE2 forms (the pipelined loop is bound by instruction throughput).
+    /// [`Self::split_pipelined`] with AVX: the pipeline's fill and drain run its
+    /// two-lane stages, the steady iterations [`split_steady_avx4`] (an LP and an HP
+    /// section of both channels in one four-lane register; no FMA, so the same values).
+    /// The loop is bound by instruction throughput, and this halves the passes.
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "avx")]
     fn split_pipelined_avx(
@@ -499,7 +525,20 @@ impl Crossover3 {
         bands: &mut [[[f32; CHUNK]; 2]; 3],
         len: usize,
     ) {
-        self.split_pipelined(left, right, bands, len);
+        const DEPTH: usize = 4;
+        let mut latch = [F64x2::default(); 6];
+        let mut st = self.stereo;
+        let head = (DEPTH - 1).min(len);
+        for i in 0..head {
+            split_step::<true>(&mut st, &mut latch, left, right, bands, i, len);
+        }
+        if head < len {
+            split_steady_avx4(&mut st, &mut latch, left, right, bands, head, len);
+        }
+        for i in len.max(head)..len + DEPTH - 1 {
+            split_step::<true>(&mut st, &mut latch, left, right, bands, i, len);
+        }
+        self.stereo = st;
     }
 
     /// The steady chunk of [`Self::split_stereo_chunk`], software pipelined.
@@ -592,6 +631,98 @@ fn split_step<const CHECK: bool>(
         latch[0] = st.low_lp[0].run(x);
         latch[1] = st.low_hp[0].run(x);
     }
+}
+
+/// Two stereo sections side by side in one AVX register (`lo` in lanes 0, 1, `hi` in
+/// lanes 2, 3), with their state.
+#[cfg(target_arch = "x86_64")]
+#[derive(Clone, Copy)]
+pub(crate) struct QuadSection {
+    coeffs: SvfCoeffs4,
+    ic1: F64x4,
+    ic2: F64x4,
+}
+
+#[cfg(target_arch = "x86_64")]
+impl QuadSection {
+    /// `lo`'s sections and state in lanes 0, 1, `hi`'s in lanes 2, 3.
+    #[target_feature(enable = "avx")]
+    #[inline]
+    pub(crate) fn load(lo: &StereoSection, hi: &StereoSection) -> Self {
+        Self {
+            coeffs: SvfCoeffs4::pair(&lo.coeffs, &hi.coeffs),
+            ic1: F64x4::from_halves(lo.ic1, hi.ic1),
+            ic2: F64x4::from_halves(lo.ic2, hi.ic2),
+        }
+    }
+
+    /// Writes the state back (the inverse of [`Self::load`]).
+    #[target_feature(enable = "avx")]
+    #[inline]
+    pub(crate) fn store(&self, lo: &mut StereoSection, hi: &mut StereoSection) {
+        (lo.ic1, hi.ic1) = (self.ic1.lo(), self.ic1.hi());
+        (lo.ic2, hi.ic2) = (self.ic2.lo(), self.ic2.hi());
+    }
+
+    /// One frame through all four lanes.
+    #[target_feature(enable = "avx")]
+    #[inline]
+    pub(crate) fn run(&mut self, x: F64x4) -> F64x4 {
+        self.coeffs.run(x, &mut self.ic1, &mut self.ic2)
+    }
+}
+
+/// The steady iterations `from..len` of [`Crossover3::split_stereo_chunk`]'s pipeline
+/// (every stage has a frame) with the LP and HP sections of each split point side by
+/// side in one AVX register: `[LP·L, LP·R, HP·L, HP·R]`. Per frame that is four
+/// four-lane passes and the low band's allpass instead of nine two-lane passes; the
+/// operations per lane are those of [`split_step`] (no FMA), so the values are the same
+/// bit for bit (test `pipelined_chunks_equal_the_per_frame_split`). The state and the
+/// latches go back into `st` and `latch` for the pipeline's drain.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx")]
+fn split_steady_avx4(
+    st: &mut StereoLanes,
+    latch: &mut [F64x2; 6],
+    left: &[f32],
+    right: &[f32],
+    bands: &mut [[[f32; CHUNK]; 2]; 3],
+    from: usize,
+    len: usize,
+) {
+    let len = len.min(left.len()).min(right.len()).min(CHUNK);
+    let mut s1 = QuadSection::load(&st.low_lp[0], &st.low_hp[0]);
+    let mut s2 = QuadSection::load(&st.low_lp[1], &st.low_hp[1]);
+    let mut s3 = QuadSection::load(&st.high_lp[0], &st.high_hp[0]);
+    let mut s4 = QuadSection::load(&st.high_lp[1], &st.high_hp[1]);
+    let mut low_ap = st.low_ap;
+    let mut a = F64x4::from_halves(latch[0], latch[1]);
+    let mut b = F64x4::from_halves(latch[2], latch[3]);
+    let mut c = F64x4::from_halves(latch[4], latch[5]);
+    for i in from..len {
+        // Stage 3 on frame i − 3: mid = lanes 0, 1, high = lanes 2, 3.
+        let [mid_l, mid_r, high_l, high_r] = s4.run(c).to_f32_array();
+        bands[1][0][i - 3] = mid_l;
+        bands[1][1][i - 3] = mid_r;
+        bands[2][0][i - 3] = high_l;
+        bands[2][1][i - 3] = high_r;
+        // Stage 2 on frame i − 2: the low band's allpass, the rest split at f2.
+        let [low_l, low_r] = low_ap.run(b.lo()).to_array();
+        bands[0][0][i - 2] = low_l as f32;
+        bands[0][1][i - 2] = low_r as f32;
+        let rest = b.hi();
+        c = s3.run(F64x4::from_halves(rest, rest));
+        // Stages 1 and 0.
+        b = s2.run(a);
+        let x = F64x2::new(left[i] as f64, right[i] as f64);
+        a = s1.run(F64x4::from_halves(x, x));
+    }
+    s1.store(&mut st.low_lp[0], &mut st.low_hp[0]);
+    s2.store(&mut st.low_lp[1], &mut st.low_hp[1]);
+    s3.store(&mut st.high_lp[0], &mut st.high_hp[0]);
+    s4.store(&mut st.high_lp[1], &mut st.high_hp[1]);
+    st.low_ap = low_ap;
+    *latch = [a.lo(), a.hi(), b.lo(), b.hi(), c.lo(), c.hi()];
 }
 
 /// One sample through two sections in series.

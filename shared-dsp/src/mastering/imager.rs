@@ -21,11 +21,15 @@
 //! mono below on or off, and the imager on or off, cross-fade over [`SWITCH_FADE_MS`].
 //! A mono input passes untouched. No latency.
 
+#[cfg(target_arch = "x86_64")]
+use super::crossover::QuadSection;
 use super::crossover::{
-    has_avx, Crossover3, CrossoverSettings, Lr8Svf, DEFAULT_HIGH_HZ, DEFAULT_LOW_HZ,
+    has_avx, Crossover3, CrossoverSettings, Lr8Svf, StereoSection, DEFAULT_HIGH_HZ, DEFAULT_LOW_HZ,
 };
 use super::CHUNK;
 use crate::filter::simd::F64x2;
+#[cfg(target_arch = "x86_64")]
+use crate::filter::simd::F64x4;
 use crate::filter::svf::SvfCoeffs2;
 use crate::filter::Biquad;
 use crate::sanitize::replace_non_finite;
@@ -70,36 +74,8 @@ impl Default for ImagerSettings {
     }
 }
 
-/// Two filter sections in the lanes of one SIMD register, each with its own state
-/// (lane 0, lane 1); the same arithmetic as two [`Biquad`]s.
-#[derive(Debug, Clone, Copy, Default)]
-struct Pair {
-    coeffs: SvfCoeffs2,
-    ic1: F64x2,
-    ic2: F64x2,
-}
-
-impl Pair {
-    #[inline(always)]
-    fn run(&mut self, a: f64, b: f64) -> (f64, f64) {
-        let [y0, y1] = self
-            .coeffs
-            .run(F64x2::new(a, b), &mut self.ic1, &mut self.ic2)
-            .to_array();
-        (y0, y1)
-    }
-
-    fn reset(&mut self) {
-        self.ic1 = F64x2::default();
-        self.ic2 = F64x2::default();
-    }
-
-    /// Clears lane 0, keeps lane 1.
-    fn reset_lane0(&mut self) {
-        self.ic1 = F64x2::new(0.0, self.ic1.to_array()[1]);
-        self.ic2 = F64x2::new(0.0, self.ic2.to_array()[1]);
-    }
-}
+/// Two sections in one SIMD register (the crossover's type).
+type Pair = StereoSection;
 
 /// The imager's 17 sections per frame, run two at a time where they do not depend on
 /// each other (9 register passes; lanes as named, `(lane 0 | lane 1)`):
@@ -337,13 +313,37 @@ impl StereoImager {
         self.run_chunk_pipelined_body::<MONO>(left, right);
     }
 
-    /// The same loop compiled for AVX: the same two-lane operations (no FMA, so the same
-    /// values), but in the three-operand VEX encoding, which drops the register copies
-    /// the two-operand SSE2 forms need (this loop is bound by instruction throughput).
+    /// The same loop compiled for AVX (no FMA, so the same values). Without mono below,
+    /// the body as it is (the three-operand VEX encoding drops the register copies of
+    /// the SSE2 forms); with it, the steady iterations run [`steady_mono_avx4`], two
+    /// of the body's two-lane passes per four-lane register.
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "avx")]
     fn run_chunk_pipelined_avx<const MONO: bool>(&mut self, left: &mut [f32], right: &mut [f32]) {
-        self.run_chunk_pipelined_body::<MONO>(left, right);
+        if !MONO {
+            self.run_chunk_pipelined_body::<MONO>(left, right);
+            return;
+        }
+        // The pipeline's fill and drain as in the body; its steady middle with four lanes.
+        const DEPTH: usize = 8;
+        let len = left.len().min(right.len());
+        let w = self.widths.each_ref().map(|s| s.current() as f64);
+        let on = self.on.current() as f64;
+        let mono = self.mono_mix.current() as f64;
+        let mut latch = Latch::default();
+        let mut sections = self.sections;
+        let sec = &mut sections;
+        let head = (DEPTH - 1).min(len);
+        for i in 0..head {
+            pipeline_step::<true, true>(sec, &mut latch, left, right, i, len, w, on, mono);
+        }
+        if head < len {
+            steady_mono_avx4(sec, &mut latch, left, right, head, len, w, on, mono);
+        }
+        for i in len.max(head)..len + DEPTH - 1 {
+            pipeline_step::<true, true>(sec, &mut latch, left, right, i, len, w, on, mono);
+        }
+        self.sections = sections;
     }
 
     #[inline(always)]
@@ -401,24 +401,24 @@ impl StereoImager {
                 self.update_sections();
             }
             let sec = &mut self.sections;
-            let (low, rest) = sec.split[0].run(s, s);
-            let (low, rest) = sec.split[1].run(low, rest);
-            let (mid, high) = sec.split[2].run(rest, rest);
-            let (mid, high) = sec.split[3].run(mid, high);
-            let (low, m_half) = sec.tail.run(low, m);
+            let (low, rest) = sec.split[0].run_pair(s, s);
+            let (low, rest) = sec.split[1].run_pair(low, rest);
+            let (mid, high) = sec.split[2].run_pair(rest, rest);
+            let (mid, high) = sec.split[3].run_pair(mid, high);
+            let (low, m_half) = sec.tail.run_pair(low, m);
             let mut s_out = w[0] * low + w[1] * mid + w[2] * high;
             let mut m_out;
             if mono_on {
-                let (hp, m_ap) = sec.mono[0].run(s_out, m_half);
+                let (hp, m_ap) = sec.mono[0].run_pair(s_out, m_half);
                 m_out = m_ap;
-                let (hp, ap) = sec.mono[1].run(hp, m_out);
-                let (hp, ap) = sec.mono[2].run(hp, ap);
+                let (hp, ap) = sec.mono[1].run_pair(hp, m_out);
+                let (hp, ap) = sec.mono[2].run_pair(hp, ap);
                 let hp = sec.last.process_sample(hp);
                 s_out += mono * (hp - s_out);
                 m_out += mono * (ap - m_out);
             } else {
                 // Lane 0 idles on silence (its state is cleared after the chunk).
-                m_out = sec.mono[0].run(0.0, m_half).1;
+                m_out = sec.mono[0].run_pair(0.0, m_half).1;
             }
             let (y_l, y_r) = (m_out + s_out, m_out - s_out);
             *l = (x_l + on * (y_l - x_l)) as f32;
@@ -479,7 +479,7 @@ fn pipeline_step<const MONO: bool, const CHECK: bool>(
             (s_out + mono * (hp - s_out), m_ap + mono * (ap - m_ap))
         } else {
             let (s_out, m_half) = latch.s3;
-            (s_out, sec.mono[0].run(0.0, m_half).1)
+            (s_out, sec.mono[0].run_pair(0.0, m_half).1)
         };
         let (x_l, x_r) = (left[n] as f64, right[n] as f64);
         let (y_l, y_r) = (m_out + s_out, m_out - s_out);
@@ -489,43 +489,153 @@ fn pipeline_step<const MONO: bool, const CHECK: bool>(
     if MONO {
         if runs(6) {
             let (hp, ap, s_out, m_ap) = latch.s5;
-            let (hp, ap) = sec.mono[2].run(hp, ap);
+            let (hp, ap) = sec.mono[2].run_pair(hp, ap);
             latch.s6 = (hp, ap, s_out, m_ap);
         }
         if runs(5) {
             let (hp, m_ap, s_out) = latch.s4;
-            let (hp, ap) = sec.mono[1].run(hp, m_ap);
+            let (hp, ap) = sec.mono[1].run_pair(hp, m_ap);
             latch.s5 = (hp, ap, s_out, m_ap);
         }
         if runs(4) {
             let (s_out, m_half) = latch.s3;
-            let (hp, m_ap) = sec.mono[0].run(s_out, m_half);
+            let (hp, m_ap) = sec.mono[0].run_pair(s_out, m_half);
             latch.s4 = (hp, m_ap, s_out);
         }
     }
     if runs(3) {
         let (mid, high, low, m_half) = latch.s2;
-        let (mid, high) = sec.split[3].run(mid, high);
+        let (mid, high) = sec.split[3].run_pair(mid, high);
         latch.s3 = (w[0] * low + w[1] * mid + w[2] * high, m_half);
     }
     if runs(2) {
         let (low, rest, m) = latch.s1;
-        let (mid, high) = sec.split[2].run(rest, rest);
-        let (low, m_half) = sec.tail.run(low, m);
+        let (mid, high) = sec.split[2].run_pair(rest, rest);
+        let (low, m_half) = sec.tail.run_pair(low, m);
         latch.s2 = (mid, high, low, m_half);
     }
     if runs(1) {
         let (low, rest, m) = latch.s0;
-        let (low, rest) = sec.split[1].run(low, rest);
+        let (low, rest) = sec.split[1].run_pair(low, rest);
         latch.s1 = (low, rest, m);
     }
     if runs(0) {
         let (x_l, x_r) = (left[i] as f64, right[i] as f64);
         let m = 0.5 * (x_l + x_r);
         let s = 0.5 * (x_l - x_r);
-        let (low, rest) = sec.split[0].run(s, s);
+        let (low, rest) = sec.split[0].run_pair(s, s);
         latch.s0 = (low, rest, m);
     }
+}
+
+/// The steady iterations `from..len` of the mono-below pipeline (every stage has a
+/// frame: `from` ≥ 7) with two of [`pipeline_step`]'s two-lane passes in each four-lane
+/// AVX register, where one stage feeds the next or both read the same latch:
+///
+/// ```text
+/// a = (split 0 | split 1)    b = (split 2 | split 3)
+/// c = (tail | mono 0)        d = (mono 1 | mono 2)        + the last HP₈ section, scalar
+/// ```
+///
+/// 4 passes and one scalar section per frame instead of 8 and one. Each lane does the
+/// operations [`pipeline_step`] does on the same frame (no FMA), so the output is the
+/// same bit for bit (test `pipelined_chunks_equal_the_per_frame_path`). The latches
+/// are read from and written back to `latch` in [`pipeline_step`]'s layout for the
+/// drain; the sections' state goes back into `sec`.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx")]
+#[allow(clippy::too_many_arguments)]
+fn steady_mono_avx4(
+    sec: &mut Sections,
+    latch: &mut Latch,
+    left: &mut [f32],
+    right: &mut [f32],
+    from: usize,
+    len: usize,
+    w: [f64; 3],
+    on: f64,
+    mono: f64,
+) {
+    let len = len.min(left.len()).min(right.len());
+    let mut pa = QuadSection::load(&sec.split[0], &sec.split[1]);
+    let mut pb = QuadSection::load(&sec.split[2], &sec.split[3]);
+    let mut pc = QuadSection::load(&sec.tail, &sec.mono[0]);
+    let mut pd = QuadSection::load(&sec.mono[1], &sec.mono[2]);
+    let mut last = sec.last;
+    let v = |a: f64, b: f64| F64x2::new(a, b);
+    let l = *latch;
+    // a: stage 0 | stage 1 outputs; b (lanes 0, 1): stage 2 split outputs; c: tail
+    // (stage 2) | mono 0 (stage 4); d: mono 1 (stage 5) | mono 2 (stage 6).
+    let mut a = F64x4::from_halves(v(l.s0.0, l.s0.1), v(l.s1.0, l.s1.1));
+    let mut b_lo = v(l.s2.0, l.s2.1);
+    let mut c = F64x4::from_halves(v(l.s2.2, l.s2.3), v(l.s4.0, l.s4.1));
+    let mut d = F64x4::from_halves(v(l.s5.0, l.s5.1), v(l.s6.0, l.s6.1));
+    // Values carried along with their frame: the mid signal (stages 0, 1), the side sum
+    // (stages 3 … 6), the mid after its allpass (stages 5, 6), the mid half (stage 3).
+    let (mut m0, mut m1) = (l.s0.2, l.s1.2);
+    let (mut so3, mut mh3) = l.s3;
+    let (mut so4, mut so5, mut so6) = (l.s4.2, l.s5.2, l.s6.2);
+    let (mut ma5, mut ma6) = (l.s5.3, l.s6.3);
+    for i in from..len {
+        // Stage 7 on frame i − 7: the last section, the mix, the output.
+        let n = i - 7;
+        let [hp6, ap6] = d.hi().to_array();
+        let hp = last.process_sample(hp6);
+        let s_out = so6 + mono * (hp - so6);
+        let m_out = ma6 + mono * (ap6 - ma6);
+        let (x_l, x_r) = (left[n] as f64, right[n] as f64);
+        let (y_l, y_r) = (m_out + s_out, m_out - s_out);
+        left[n] = (x_l + on * (y_l - x_l)) as f32;
+        right[n] = (x_r + on * (y_r - x_r)) as f32;
+        // Stages 5 and 6.
+        let [_, m_ap4] = c.hi().to_array();
+        d = pd.run(c.hi_then_lo_of(d));
+        (so6, ma6) = (so5, ma5);
+        (so5, ma5) = (so4, m_ap4);
+        // Stage 2's allpasses and stage 4.
+        let [low1, _] = a.hi().to_array();
+        let c_new = pc.run(F64x4::from_halves(v(low1, m1), v(so3, mh3)));
+        so4 = so3;
+        // Stages 2 and 3 of the split; stage 3's side sum.
+        let rest1 = a.splat_lane3().lo();
+        let b = pb.run(F64x4::from_halves(rest1, b_lo));
+        let [low2, m_half2] = c.lo().to_array();
+        let [mid3, high3] = b.hi().to_array();
+        so3 = w[0] * low2 + w[1] * mid3 + w[2] * high3;
+        mh3 = m_half2;
+        b_lo = b.lo();
+        c = c_new;
+        // Stages 0 and 1.
+        let (x_l, x_r) = (left[i] as f64, right[i] as f64);
+        let m = 0.5 * (x_l + x_r);
+        let s = 0.5 * (x_l - x_r);
+        a = pa.run(F64x4::from_halves(F64x2::splat(s), a.lo()));
+        m1 = m0;
+        m0 = m;
+    }
+    let [split0, split1, split2, split3] = &mut sec.split;
+    pa.store(split0, split1);
+    pb.store(split2, split3);
+    let [mono0, mono1, mono2] = &mut sec.mono;
+    pc.store(&mut sec.tail, mono0);
+    pd.store(mono1, mono2);
+    sec.last = last;
+    let [a0, a1] = a.lo().to_array();
+    let [a2, a3] = a.hi().to_array();
+    let [b0, b1] = b_lo.to_array();
+    let [c0, c1] = c.lo().to_array();
+    let [c2, c3] = c.hi().to_array();
+    let [d0, d1] = d.lo().to_array();
+    let [d2, d3] = d.hi().to_array();
+    *latch = Latch {
+        s0: (a0, a1, m0),
+        s1: (a2, a3, m1),
+        s2: (b0, b1, c0, c1),
+        s3: (so3, mh3),
+        s4: (c2, c3, so4),
+        s5: (d0, d1, so5, ma5),
+        s6: (d2, d3, so6, ma6),
+    };
 }
 
 #[cfg(test)]

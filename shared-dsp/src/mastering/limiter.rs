@@ -2,10 +2,8 @@
 //!
 //! # Detection
 //!
-//! Each channel goes through the loudness module's
-//! [`TruePeakInterpolator`](crate::loudness::TruePeakInterpolator) (its taps, evaluated in
-//! the folded form of `super::peak_detector`: half the multiplications) at **twice
-//! the BS.1770 factor** (8× at 44.1/48 kHz, 4× at 88.2/96 kHz, 2× above): its envelope
+//! Each channel goes through the loudness module's [`TruePeakInterpolator`] (the
+//! meter's own oversampler, the same code) at **twice the BS.1770 factor** (8× at 44.1/48 kHz, 4× at 88.2/96 kHz, 2× above): its envelope
 //! is the largest absolute value of the oversampled signal in each input interval. 8×
 //! rather than 4×: between 4× points a band-limited signal can rise by up to
 //! `1/cos(π·f/(4·fs))` (0.17 dB for a tone at fs/4), which a 16× measurement sees; at
@@ -54,7 +52,6 @@
 //! silence); ceiling changes ramp over [`CEILING_RAMP_MS`] and apply to audio entering
 //! the limiter (they reach the output one latency later).
 
-use super::peak_detector::FoldedPeakEnvelope;
 use super::CHUNK;
 use crate::denormal::FlushDenormals;
 use crate::dynamics::fast_math::{fast_db_to_gain, fast_power_to_db};
@@ -63,6 +60,7 @@ use crate::filter::simd::F64x2;
 use crate::filter::svf::DirectCoeffs2;
 use crate::filter::BiquadCoeffs;
 use crate::loudness::true_peak::oversampling_factor_for;
+use crate::loudness::TruePeakInterpolator;
 use crate::sanitize::replace_non_finite;
 use crate::smoother::{Smoother, SmoothingStyle};
 
@@ -416,11 +414,11 @@ pub const MAX_CHANNELS: usize = 2;
 pub struct TruePeakLimiter {
     sample_rate: f32,
     settings: LimiterSettings,
-    detectors: [FoldedPeakEnvelope; MAX_CHANNELS],
+    detectors: [TruePeakInterpolator; MAX_CHANNELS],
     /// Detector pre-emphasis, both channels in SIMD lanes (see the module notes).
     emphasis: Emphasis,
     /// Detectors of the emphasised signal.
-    emphasis_detectors: [FoldedPeakEnvelope; MAX_CHANNELS],
+    emphasis_detectors: [TruePeakInterpolator; MAX_CHANNELS],
     emphasis_envelope: [f32; CHUNK],
     /// The emphasised detector inputs.
     key: [[f32; CHUNK]; MAX_CHANNELS],
@@ -448,7 +446,7 @@ impl TruePeakLimiter {
             48_000.0
         };
         let factor = (DETECTOR_FACTOR_MULTIPLE * oversampling_factor_for(fs as f64)).min(8);
-        let detector = FoldedPeakEnvelope::with_factor(factor);
+        let detector = TruePeakInterpolator::with_factor(factor);
         let max_lookahead = Self::lookahead_samples(MAX_LOOKAHEAD_MS, fs);
         let max_hold = max_lookahead + 2 * FLAT_SAMPLES + 1;
         let max_delay = detector.latency() + max_lookahead + FLAT_SAMPLES;
@@ -466,7 +464,7 @@ impl TruePeakLimiter {
             )),
             key: [[0.0; CHUNK]; MAX_CHANNELS],
             emphasis_detectors: std::array::from_fn(|_| {
-                FoldedPeakEnvelope::with_factor(oversampling_factor_for(fs as f64))
+                TruePeakInterpolator::with_factor(oversampling_factor_for(fs as f64))
             }),
             emphasis_envelope: [0.0; CHUNK],
             paths: std::array::from_fn(|_| {
@@ -656,20 +654,33 @@ impl TruePeakLimiter {
         };
         let [env0, env1] = &self.envelope;
         let [req0, req1] = &mut self.gains;
-        for i in 0..len {
-            if ceiling_moving {
-                target = fast_db_to_gain(self.ceiling.next() - SAFETY_MARGIN_DB);
+        if !ceiling_moving && n_ch == 1 {
+            // The usual cases as straight loops with no branch between frames, which
+            // vectorise (the same values as the general loop).
+            for (r, &e) in req0[..len].iter_mut().zip(&env0[..len]) {
+                *r = required(e, target);
             }
-            if n_ch == 1 {
-                req0[i] = required(env0[i], target);
-            } else if linked {
-                req0[i] = required(env0[i].max(env1[i]), target);
-            } else {
-                let loudest = env0[i].max(env1[i]);
-                let e0 = env0[i] + link * (loudest - env0[i]);
-                let e1 = env1[i] + link * (loudest - env1[i]);
-                req0[i] = required(e0, target);
-                req1[i] = required(e1, target);
+        } else if !ceiling_moving && linked {
+            let envs = env0[..len].iter().zip(&env1[..len]);
+            for (r, (&e0, &e1)) in req0[..len].iter_mut().zip(envs) {
+                *r = required(e0.max(e1), target);
+            }
+        } else {
+            for i in 0..len {
+                if ceiling_moving {
+                    target = fast_db_to_gain(self.ceiling.next() - SAFETY_MARGIN_DB);
+                }
+                if n_ch == 1 {
+                    req0[i] = required(env0[i], target);
+                } else if linked {
+                    req0[i] = required(env0[i].max(env1[i]), target);
+                } else {
+                    let loudest = env0[i].max(env1[i]);
+                    let e0 = env0[i] + link * (loudest - env0[i]);
+                    let e1 = env1[i] + link * (loudest - env1[i]);
+                    req0[i] = required(e0, target);
+                    req1[i] = required(e1, target);
+                }
             }
         }
         let paths = if linked { 1 } else { n_ch };
@@ -696,15 +707,41 @@ impl TruePeakLimiter {
         for c in 0..n_ch {
             let line = &mut self.lines[c];
             let x = &mut channels[c][start..start + len];
-            let mut w = self.write;
-            for (v, &g) in x.iter_mut().zip(&self.gains[c][..len]) {
-                line[w & mask] = *v;
-                *v = g * line[w.wrapping_sub(self.delay) & mask];
-                w = w.wrapping_add(1);
-            }
+            // The whole chunk goes into the line first, then comes out `delay` samples
+            // later: the line is longer than the delay plus a chunk, so no sample is
+            // overwritten before it is read, and frame by frame (write, then read) would
+            // give the same values. Both as at most two contiguous pieces, which
+            // vectorise.
+            ring_write(line, self.write, x);
+            let read = self.write.wrapping_sub(self.delay) & mask;
+            ring_read_scaled(line, read, x, &self.gains[c][..len]);
         }
         self.write = self.write.wrapping_add(len) & mask;
         smallest
+    }
+}
+
+/// Copies `x` into the ring `line` (power-of-two length) from index `at` on, wrapping.
+fn ring_write(line: &mut [f32], at: usize, x: &[f32]) {
+    let at = at & (line.len() - 1);
+    let first = x.len().min(line.len() - at);
+    line[at..at + first].copy_from_slice(&x[..first]);
+    let rest = (x.len() - first).min(at);
+    line[..rest].copy_from_slice(&x[first..first + rest]);
+}
+
+/// `x[k] = gains[k] · line[at + k]` (ring indices, wrapping; `gains` as long as `x`).
+fn ring_read_scaled(line: &[f32], at: usize, x: &mut [f32], gains: &[f32]) {
+    let at = at & (line.len() - 1);
+    let n = x.len().min(gains.len());
+    let first = n.min(line.len() - at);
+    let (x0, x1) = x[..n].split_at_mut(first);
+    let (g0, g1) = gains[..n].split_at(first);
+    for ((v, &g), &d) in x0.iter_mut().zip(g0).zip(&line[at..at + first]) {
+        *v = g * d;
+    }
+    for ((v, &g), &d) in x1.iter_mut().zip(g1).zip(&line[..n - first]) {
+        *v = g * d;
     }
 }
 

@@ -32,7 +32,6 @@ pub mod dither;
 pub mod imager;
 pub mod limiter;
 pub mod multiband;
-mod peak_detector;
 pub mod tonal_eq;
 
 #[cfg(test)]
