@@ -4,19 +4,44 @@
 //! 64-bit PC; hot loops that profit from 256-bit registers and fused multiply-adds
 //! have a second build behind `#[target_feature(enable = "avx2,fma")]`, chosen here.
 
-/// Whether this CPU has AVX2 and FMA (Intel Haswell, AMD Zen and later). The standard
+/// Whether this CPU has AVX (Intel Sandy Bridge, AMD Bulldozer and later). The standard
 /// library caches the answer, so asking costs an atomic load.
-#[cfg(target_arch = "x86_64")]
 #[inline]
-pub fn has_avx2_fma() -> bool {
-    std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma")
+pub fn has_avx() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        std::is_x86_feature_detected!("avx")
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        false
+    }
 }
 
-/// No x86 wide build off x86-64.
-#[cfg(not(target_arch = "x86_64"))]
+/// Whether this CPU has AVX2 (Intel Haswell, AMD Zen and later).
+#[inline]
+pub fn has_avx2() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        std::is_x86_feature_detected!("avx2")
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        false
+    }
+}
+
+/// Whether this CPU has AVX2 and FMA (the two come together on every such CPU).
 #[inline]
 pub fn has_avx2_fma() -> bool {
-    false
+    #[cfg(target_arch = "x86_64")]
+    {
+        std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma")
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        false
+    }
 }
 
 /// Defines a `&mut self` method that runs a second, AVX2 + FMA build of an

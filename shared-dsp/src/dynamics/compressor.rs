@@ -198,7 +198,7 @@ impl Compressor {
             dry: [0.0; CHUNK],
             wet: [1.0; CHUNK],
             gain_reduction_db: 0.0,
-            use_avx2: crate::filter::simd::avx2_available(),
+            use_avx2: crate::cpu::has_avx2(),
         };
         c.update_curve(s.threshold_db, 1.0 / s.ratio, s.knee_db);
         c

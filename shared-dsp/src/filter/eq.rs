@@ -33,12 +33,13 @@
 use super::band::BandCoeffs;
 use super::butterworth::{butterworth, PassKind, Slope, MAX_SECTIONS};
 use super::coeffs::BiquadCoeffs;
+use super::simd::F64x2;
 #[cfg(target_arch = "x86_64")]
 use super::simd::F64x4;
-use super::simd::{avx_available, F64x2};
 use super::svf::{DirectCoeffs2, SvfCoeffs, SvfCoeffs2};
 #[cfg(target_arch = "x86_64")]
 use super::svf::{DirectCoeffs4, SvfCoeffs4};
+use crate::cpu::has_avx;
 use crate::denormal::FlushDenormals;
 use crate::smoother::{Smoother, SmoothingStyle};
 
@@ -369,7 +370,7 @@ impl ChannelEq {
             sections: [Section::default(); NUM_SECTIONS],
             structure: Structure::Svf,
             pending_switch: false,
-            avx: avx_available(),
+            avx: has_avx(),
         };
         eq.set_settings_immediately(&d);
         eq
@@ -868,7 +869,7 @@ fn run_groups_avx<const DIRECT: bool>(sections: &mut [Section], buf: &mut [F64x2
     for g in 0..groups {
         let size = (rest.len()).div_ceil(groups - g);
         let (group, tail) = rest.split_at_mut(size);
-        // SAFETY: `ChannelEq` sets `avx` (the only way here) from `avx_available()`, so
+        // SAFETY: `ChannelEq` sets `avx` (the only way here) from `has_avx()`, so
         // the CPU runs the AVX instructions of `run_group_avx`.
         unsafe {
             match group.len().div_ceil(2) {
@@ -1395,7 +1396,7 @@ mod tests {
         // register AVX path must reproduce the SSE2 path bit for bit, for every number
         // of running sections (1…20: odd and even groups, the placeholder lane) and in
         // both structures (settings move for the first 20 ms, then rest).
-        if !avx_available() {
+        if !has_avx() {
             return;
         }
         let input = noise(4000, 3);

@@ -152,16 +152,6 @@ mod imp {
             Self(_mm256_mul_pd(self.0, o.0))
         }
     }
-
-    /// True when this CPU runs AVX (detected once by `std`, then a cached load).
-    pub fn avx_available() -> bool {
-        std::arch::is_x86_feature_detected!("avx")
-    }
-
-    /// True when this CPU runs AVX2 (as [`avx_available`]).
-    pub fn avx2_available() -> bool {
-        std::arch::is_x86_feature_detected!("avx2")
-    }
 }
 
 #[cfg(not(target_arch = "x86_64"))]
@@ -202,21 +192,11 @@ mod imp {
             Self([self.0[0] * o.0[0], self.0[1] * o.0[1]])
         }
     }
-
-    /// No AVX off x86_64.
-    pub fn avx_available() -> bool {
-        false
-    }
-
-    /// No AVX2 off x86_64.
-    pub fn avx2_available() -> bool {
-        false
-    }
 }
 
+pub(crate) use imp::F64x2;
 #[cfg(target_arch = "x86_64")]
 pub(crate) use imp::F64x4;
-pub(crate) use imp::{avx2_available, avx_available, F64x2};
 
 impl Default for F64x2 {
     fn default() -> Self {

@@ -675,7 +675,7 @@ mod tests {
     #[cfg(target_arch = "x86_64")]
     #[test]
     fn quad_equals_single_bit_for_bit() {
-        if !crate::filter::simd::avx_available() {
+        if !crate::cpu::has_avx() {
             return;
         }
         let inputs: [Vec<f32>; 4] = std::array::from_fn(|c| {

@@ -423,7 +423,7 @@ impl LoudnessMeter {
                 && same_grid(first)
                 && same_grid(second)
                 && allow_quad
-                && crate::filter::simd::avx_available();
+                && crate::cpu::has_avx();
             if fits {
                 let _flush = FlushDenormals::new();
                 first.peaks.process(a);

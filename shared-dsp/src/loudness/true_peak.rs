@@ -152,7 +152,7 @@ impl TruePeakInterpolator {
             coefficients: coefficients.into_boxed_slice(),
             history: vec![0.0; HISTORY + CHUNK].into_boxed_slice(),
             filled: 0,
-            use_fma: detect_fma(),
+            use_fma: crate::cpu::has_avx2_fma(),
         }
     }
 
@@ -265,7 +265,7 @@ impl TruePeakInterpolator {
         #[cfg(target_arch = "x86_64")]
         if self.use_fma {
             // SAFETY: `use_fma` is true only when the CPU reported AVX2 and FMA
-            // (`detect_fma`); the kernel checks its slice invariants itself.
+            // (`crate::cpu::has_avx2_fma`); the kernel checks its slice invariants itself.
             return unsafe { avx::envelope::<PAIRS, G, STORE>(&self.folded, hist, first, out) };
         }
         envelope_portable::<PAIRS, STORE>(&self.folded, hist, first, count, out)
@@ -318,17 +318,6 @@ fn max_abs_lanes(input: &[f32]) -> f32 {
         peak = if a > peak { a } else { peak };
     }
     peak
-}
-
-fn detect_fma() -> bool {
-    #[cfg(target_arch = "x86_64")]
-    {
-        std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma")
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    {
-        false
-    }
 }
 
 /// Half the taps of a phase: the folded length.

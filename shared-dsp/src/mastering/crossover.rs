@@ -312,7 +312,7 @@ impl Crossover3 {
             lanes: [Lanes::default(); MAX_CHANNELS],
             stereo: StereoLanes::default(),
             per_frame_only: false,
-            use_avx: has_avx(),
+            use_avx: crate::cpu::has_avx(),
         };
         x.update_coefficients();
         x
@@ -574,18 +574,6 @@ impl Crossover3 {
     pub fn allpass(&mut self, channel: usize, x: f64) -> f64 {
         let lane = &mut self.lanes[channel.min(MAX_CHANNELS - 1)];
         two(&mut lane.path_ap, x)
-    }
-}
-
-/// Whether the CPU has AVX (for the pipelined loops compiled with it).
-pub(crate) fn has_avx() -> bool {
-    #[cfg(target_arch = "x86_64")]
-    {
-        std::is_x86_feature_detected!("avx")
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    {
-        false
     }
 }
 

@@ -24,7 +24,7 @@
 #[cfg(target_arch = "x86_64")]
 use super::crossover::QuadSection;
 use super::crossover::{
-    has_avx, Crossover3, CrossoverSettings, Lr8Svf, StereoSection, DEFAULT_HIGH_HZ, DEFAULT_LOW_HZ,
+    Crossover3, CrossoverSettings, Lr8Svf, StereoSection, DEFAULT_HIGH_HZ, DEFAULT_LOW_HZ,
 };
 use super::CHUNK;
 use crate::filter::simd::F64x2;
@@ -140,7 +140,7 @@ impl StereoImager {
             sections: Sections::default(),
             idle: false,
             per_frame_only: false,
-            use_avx: has_avx(),
+            use_avx: crate::cpu::has_avx(),
         };
         im.update_mono_filters();
         im
