@@ -59,8 +59,11 @@ pub fn has_avx2_fma() -> bool {
 /// only explicit `mul_add` calls (which a body must not make unless it knows it is in
 /// the wide build) could differ.
 macro_rules! wide_build {
-    ($(#[$meta:meta])* $vis:vis fn $name:ident(&mut self $(, $arg:ident: $ty:ty)* $(,)?) $(-> $ret:ty)?
-        => $wide:ident, $portable:ident) => {
+    (
+        $(#[$meta:meta])*
+        $vis:vis fn $name:ident(&mut self $(, $arg:ident: $ty:ty)* $(,)?) $(-> $ret:ty)?
+        => $wide:ident, $portable:ident
+    ) => {
         $(#[$meta])*
         $vis fn $name(&mut self $(, $arg: $ty)*) $(-> $ret)? {
             #[cfg(target_arch = "x86_64")]

@@ -3,8 +3,9 @@
 //! # Detection
 //!
 //! Each channel goes through the loudness module's [`TruePeakInterpolator`] (the
-//! meter's own oversampler, the same code) at **twice the BS.1770 factor** (8× at 44.1/48 kHz, 4× at 88.2/96 kHz, 2× above): its envelope
-//! is the largest absolute value of the oversampled signal in each input interval. 8×
+//! meter's own oversampler, the same code) at **twice the BS.1770 factor** (8× at
+//! 44.1/48 kHz, 4× at 88.2/96 kHz, 2× above): its envelope is the largest absolute
+//! value of the oversampled signal in each input interval. 8×
 //! rather than 4×: between 4× points a band-limited signal can rise by up to
 //! `1/cos(π·f/(4·fs))` (0.17 dB for a tone at fs/4), which a 16× measurement sees; at
 //! 8× the same is 0.04 dB. The 8× phases at the 4× positions are, to ~1e-5, the
