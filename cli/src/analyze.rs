@@ -1,12 +1,14 @@
 //! `oxide analyze`: loudness and peaks of audio files (ITU-R BS.1770-4 / EBU R 128),
 //! measured by the same meter the mastering plugin runs.
 
+use std::collections::BTreeMap;
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
 use hound::{SampleFormat, WavReader};
 use serde::Serialize;
+use shared_dsp::loudness::streaming::Service;
 use shared_dsp::loudness::{measured, ChannelLayout, LoudnessMeter, LoudnessReading};
 
 /// Frames read and measured at a time: memory stays flat whatever the file's length.
@@ -27,6 +29,9 @@ pub struct FileReport {
     pub true_peak_dbtp: Option<f64>,
     pub sample_peak_dbfs: Option<f64>,
     pub plr_lu: Option<f64>,
+    /// The gain each streaming service's loudness normalisation would apply at
+    /// playback, dB, by service id (`None`: no measured loudness).
+    pub streaming_gain_db: BTreeMap<&'static str, Option<f64>>,
 }
 
 impl FileReport {
@@ -52,6 +57,15 @@ impl FileReport {
             plr_lu: measured(r.integrated_lufs)
                 .and(measured(r.true_peak_dbtp))
                 .map(|_| r.plr_lu),
+            streaming_gain_db: Service::ALL
+                .iter()
+                .map(|s| {
+                    (
+                        s.id(),
+                        s.playback_gain_db(r.integrated_lufs, r.true_peak_dbtp),
+                    )
+                })
+                .collect(),
         }
     }
 }
@@ -168,10 +182,10 @@ pub fn print_table(reports: &[FileReport], album: Option<Option<f64>>) {
         "sample peak",
         "PLR",
     ];
-    let mut rows: Vec<[String; 8]> = reports
+    let mut rows: Vec<Vec<String>> = reports
         .iter()
         .map(|r| {
-            [
+            vec![
                 r.file.display().to_string(),
                 format!("{} LUFS", level(r.integrated_lufs)),
                 format!("{} LUFS", level(r.momentary_max_lufs)),
@@ -185,13 +199,38 @@ pub fn print_table(reports: &[FileReport], album: Option<Option<f64>>) {
         })
         .collect();
     if let Some(album) = album {
-        let mut row: [String; 8] = Default::default();
+        let mut row = vec![String::new(); header.len()];
         row[0] = String::from("album");
         row[1] = format!("{} LUFS", level(album));
         rows.push(row);
     }
-    let mut widths = header.map(str::len);
-    for row in &rows {
+    print_rows(&header, &rows);
+
+    // What each service's loudness normalisation would do at playback.
+    println!();
+    let mut header = vec!["playback gain"];
+    header.extend(Service::ALL.iter().map(|s| s.name()));
+    let rows: Vec<Vec<String>> = reports
+        .iter()
+        .map(|r| {
+            let mut row = vec![r.file.display().to_string()];
+            row.extend(Service::ALL.iter().map(|s| {
+                r.streaming_gain_db
+                    .get(s.id())
+                    .copied()
+                    .flatten()
+                    .map_or_else(|| String::from("-"), |g| format!("{g:+.1} dB"))
+            }));
+            row
+        })
+        .collect();
+    print_rows(&header, &rows);
+}
+
+/// Prints `rows` under `header`, the first column left-aligned, the others right.
+fn print_rows(header: &[&str], rows: &[Vec<String>]) {
+    let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
+    for row in rows {
         for (width, cell) in widths.iter_mut().zip(row) {
             *width = (*width).max(cell.chars().count());
         }
@@ -199,9 +238,9 @@ pub fn print_table(reports: &[FileReport], album: Option<Option<f64>>) {
     let line = |cells: Vec<&str>| {
         let padded: Vec<String> = cells
             .iter()
-            .zip(widths)
+            .zip(&widths)
             .enumerate()
-            .map(|(i, (cell, width))| {
+            .map(|(i, (cell, &width))| {
                 if i == 0 {
                     format!("{cell:<width$}")
                 } else {
@@ -212,7 +251,7 @@ pub fn print_table(reports: &[FileReport], album: Option<Option<f64>>) {
         println!("{}", padded.join("  ").trim_end());
     };
     line(header.to_vec());
-    for row in &rows {
+    for row in rows {
         line(row.iter().map(String::as_str).collect());
     }
 }

@@ -69,6 +69,20 @@ fn ebu_3341_case_1_reads_minus_23_lufs_through_the_command() {
     assert_eq!(report["channels"], 2);
     assert!((number("duration_s") - 20.0).abs() < 1e-9);
     assert!(doc.get("album").is_none(), "one file has no album figure");
+
+    // The streaming preview: at −23 LUFS with 22 dB of headroom, Spotify and Apple
+    // Music raise the track to their references (−14, −16), the others leave it.
+    let gain = |service: &str| {
+        report["streaming_gain_db"][service]
+            .as_f64()
+            .unwrap_or_else(|| panic!("{service}: {report}"))
+    };
+    let integrated = number("integrated_lufs");
+    assert!((gain("spotify") - (-14.0 - integrated)).abs() < 1e-9);
+    assert!((gain("apple_music") - (-16.0 - integrated)).abs() < 1e-9);
+    for service in ["youtube", "amazon_music", "tidal", "deezer"] {
+        assert_eq!(gain(service), 0.0, "{service}");
+    }
 }
 
 #[test]
@@ -104,6 +118,10 @@ fn several_files_give_an_album_loudness_and_a_table() {
         "{text}"
     );
     assert!(text.contains("-20.0 LUFS"), "{text}");
+    assert!(
+        text.contains("playback gain") && text.contains("Apple Music"),
+        "the streaming table follows: {text}"
+    );
 }
 
 #[test]

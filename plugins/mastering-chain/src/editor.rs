@@ -1,6 +1,7 @@
 //! The mastering chain's editor: the loudness history against the target, meters
-//! (loudness, true peak, gain reduction per band and in the limiter, LRA, PLR), the
-//! loudness gain and learn, above every parameter as a slider, resizable.
+//! (loudness, true peak, gain reduction per band and in the limiter, LRA, PLR), what the
+//! streaming services would do to the level at playback, the loudness gain and learn,
+//! above every parameter as a slider, resizable.
 //!
 //! Learn: the audio thread cannot set a host parameter (nice-plug 0.4 has no
 //! process-side parameter output; only the GUI context's `ParamSetter` can). While
@@ -17,6 +18,7 @@ use nice_plug_egui::EguiEditor;
 pub use oxide_plugin_common::editor::EditorState;
 use oxide_plugin_common::editor::{self, meter_row, GenericApp, MeterReading, Panel};
 use shared_dsp::loudness::measured;
+use shared_dsp::loudness::streaming::Service;
 
 use crate::chain::ChainMeters;
 use crate::loudness_view::LoudnessHistory;
@@ -94,6 +96,21 @@ impl Panel for MeterPanel {
             lufs_text(m.input_integrated_lufs.load(Ordering::Relaxed) as f64),
             m.latency_samples.load(Ordering::Relaxed),
         ));
+        // What the streaming services' normalisation would do to this output; wrapped
+        // between services when the editor is narrow.
+        ui.horizontal_wrapped(|ui| {
+            ui.label("Playback gain:").on_hover_text(
+                "What each service's loudness normalisation would do to this output at \
+                 playback (their published defaults; listeners can switch it off)",
+            );
+            for service in Service::ALL {
+                let gain = service.playback_gain_db(r.integrated_lufs, r.true_peak_dbtp);
+                ui.label(match gain {
+                    Some(gain) => format!("{} {gain:+.1} dB", service.name()),
+                    None => format!("{} -", service.name()),
+                });
+            }
+        });
         let applied = m.applied_loud_gain_db.load(Ordering::Relaxed);
         let learning = self.params.learn.value();
         ui.label(format!(

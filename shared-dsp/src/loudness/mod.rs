@@ -45,6 +45,7 @@
 pub mod histogram;
 pub mod kweighting;
 mod shared;
+pub mod streaming;
 pub mod true_peak;
 
 #[cfg(test)]
