@@ -8,6 +8,7 @@
 //! - `process…()` is infallible and never allocates, locks, logs or panics;
 //! - `latency()` reports the delay in samples where there is one.
 pub mod block;
+pub mod correlation;
 pub(crate) mod cpu;
 pub mod db;
 pub mod delay;

@@ -107,6 +107,8 @@ pub enum MeterReading {
     },
     /// A gain reduction in positive dB, on a bar full at `full_scale_db`; shown negative.
     Reduction { value_db: f32, full_scale_db: f32 },
+    /// A stereo correlation, −1 (empty bar) … +1 (full), shown signed.
+    Correlation { value: f32 },
 }
 
 impl MeterReading {
@@ -123,6 +125,10 @@ impl MeterReading {
                 value_db,
                 full_scale_db,
             } => (value_db / full_scale_db).clamp(0.0, 1.0),
+            Self::Correlation { value } if value.is_finite() => {
+                (0.5 * (value + 1.0)).clamp(0.0, 1.0)
+            }
+            Self::Correlation { .. } => 0.5,
         }
     }
 
@@ -145,6 +151,12 @@ impl MeterReading {
             Self::Reduction { value_db, .. } => {
                 let shown = if value_db >= 0.05 { -value_db } else { 0.0 };
                 format!("{shown:.1} dB")
+            }
+            Self::Correlation { value } => {
+                let value = if value.is_finite() { value } else { 0.0 };
+                // No "-0.00": a tiny negative rounds to 0.
+                let value = if value.abs() < 0.005 { 0.0 } else { value };
+                format!("{value:+.2}")
             }
         }
     }
@@ -343,5 +355,14 @@ mod tests {
         assert_eq!(reduction(5.0).text(), "-5.0 dB");
         assert_eq!(reduction(0.0).text(), "0.0 dB");
         assert_eq!(reduction(0.01).text(), "0.0 dB");
+        let correlation = |value| MeterReading::Correlation { value };
+        assert_eq!(correlation(1.0).fraction(), 1.0);
+        assert_eq!(correlation(-1.0).fraction(), 0.0);
+        assert_eq!(correlation(0.0).fraction(), 0.5);
+        assert_eq!(correlation(0.5).text(), "+0.50");
+        assert_eq!(correlation(-0.25).text(), "-0.25");
+        assert_eq!(correlation(-0.001).text(), "+0.00");
+        assert_eq!(correlation(f32::NAN).fraction(), 0.5);
+        assert_eq!(correlation(f32::NAN).text(), "+0.00");
     }
 }

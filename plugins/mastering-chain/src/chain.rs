@@ -22,7 +22,8 @@
 //! measure each chunk at its end, together ([`LoudnessMeter::process_two`]: one pass of
 //! K-weighting for the four channels); the input meter gets the chunk's input, kept.
 //! The matched bypass reads the input meter after that and the output meter as it was
-//! before the chunk, exactly as when the input was measured first.
+//! before the chunk, exactly as when the input was measured first. A correlation meter
+//! ([`CorrelationMeter`]) follows the stereo output.
 //!
 //! **Matched bypass** (`match_bypass`): the bypassed signal is the delayed input scaled
 //! by `processed integrated loudness − input integrated loudness` (both meters count
@@ -47,6 +48,7 @@ use std::sync::Arc;
 
 use atomic_float::AtomicF32;
 use shared_dsp::block::for_each_chunk;
+use shared_dsp::correlation::CorrelationMeter;
 use shared_dsp::delay_line::LatencyDelay;
 use shared_dsp::denormal::FlushDenormals;
 use shared_dsp::gain::{BypassFade, Gain};
@@ -133,6 +135,8 @@ pub struct ChainMeters {
     pub learned_gain_pending: AtomicBool,
     /// The chain's latency, samples.
     pub latency_samples: AtomicU32,
+    /// The output's stereo correlation over about 300 ms, −1 … +1 (1 for mono).
+    pub correlation: AtomicF32,
 }
 
 /// A learned loudness gain held after learning stopped.
@@ -187,6 +191,7 @@ pub struct Chain {
     meter_input: [Vec<f32>; MAX_CHANNELS],
     input_meter: LoudnessMeter,
     output_meter: LoudnessMeter,
+    correlation: CorrelationMeter,
     learn_meters: LearnMeters,
     was_learning: bool,
     /// The learned gain kept after learning stopped, and the `loud_gain` setting at that
@@ -243,6 +248,7 @@ impl Chain {
             meter_input: std::array::from_fn(|_| vec![0.0; max_block]),
             input_meter: loudness_only(sample_rate, layout),
             output_meter: LoudnessMeter::new(sample_rate as f64, layout),
+            correlation: CorrelationMeter::new(sample_rate),
             learn_meters: LearnMeters {
                 pre_gain: loudness_only(sample_rate, layout),
                 into_limiter: loudness_only(sample_rate, layout),
@@ -288,6 +294,7 @@ impl Chain {
         self.dry_delay.reset();
         self.input_meter.reset();
         self.output_meter.reset();
+        self.correlation.reset();
         self.learn_meters.reset();
         self.was_learning = false;
         // A held learned gain is the user's result, not signal state: it survives a
@@ -467,12 +474,15 @@ impl Chain {
         self.dither.process(chunk, &settings.dither);
         if meter_ok {
             match (&self.meter_input, &*chunk) {
-                ([in_l, in_r], [out_l, out_r]) => LoudnessMeter::process_two(
-                    &mut self.input_meter,
-                    &[&in_l[..frames], &in_r[..frames]],
-                    &mut self.output_meter,
-                    &[&**out_l, &**out_r],
-                ),
+                ([in_l, in_r], [out_l, out_r]) => {
+                    LoudnessMeter::process_two(
+                        &mut self.input_meter,
+                        &[&in_l[..frames], &in_r[..frames]],
+                        &mut self.output_meter,
+                        &[&**out_l, &**out_r],
+                    );
+                    self.correlation.process(out_l, out_r);
+                }
                 _ => {
                     measure(&mut self.input_meter, &[&mut self.meter_input[0][..frames]]);
                     measure(&mut self.output_meter, chunk);
@@ -516,6 +526,12 @@ impl Chain {
             .store(self.was_learning || self.held.is_some(), Ordering::Relaxed);
         m.latency_samples
             .store(self.latency_samples(), Ordering::Relaxed);
+        let correlation = if self.channels == 1 {
+            1.0
+        } else {
+            self.correlation.correlation()
+        };
+        m.correlation.store(correlation, Ordering::Relaxed);
     }
 }
 
@@ -645,6 +661,39 @@ mod tests {
         assert!(leak_db < -80.0, "right leak at 2 kHz: {leak_db} dB");
         let level_db = 10.0 * (pl / (tail.len() as f64 * 0.125)).log10();
         assert!(level_db.abs() < 0.01, "left level {level_db} dB");
+    }
+
+    #[test]
+    fn the_correlation_meter_reads_the_output() {
+        // 1 s of a 1 kHz tone: the same on both sides reads +1, one side inverted −1
+        // (the chain at its defaults keeps the image at 1 kHz), two unrelated noises
+        // about 0 (their window holds ~14 000 effective samples: spread ≈ 0.01).
+        let cases: [(Vec<f32>, Vec<f32>, f32); 3] = [
+            (
+                sine(48_000, 1000.0, 0.3, 0.0),
+                sine(48_000, 1000.0, 0.3, 0.0),
+                1.0,
+            ),
+            (
+                sine(48_000, 1000.0, 0.3, 0.0),
+                sine(48_000, 1000.0, -0.3, 0.0),
+                -1.0,
+            ),
+            (noise(48_000, 1), noise(48_000, 2), 0.0),
+        ];
+        for (mut left, mut right, expected) in cases {
+            let settings = Settings::default();
+            let mut chain = Chain::new(FS, 512, &settings);
+            run(&mut chain, &settings, &mut left, &mut right);
+            let read = chain.meters().correlation.load(Ordering::Relaxed);
+            assert!((read - expected).abs() < 0.05, "{read} vs {expected}");
+        }
+        // A mono chain reads +1: one signal on both speakers.
+        let settings = Settings::default();
+        let mut chain = Chain::with_channels(FS, 1, 512, &settings);
+        let mut mono = sine(4800, 1000.0, 0.3, 0.0);
+        chain.process(&mut [&mut mono], &settings);
+        assert_eq!(chain.meters().correlation.load(Ordering::Relaxed), 1.0);
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! The mastering chain's editor: the loudness history against the target, meters
-//! (loudness, true peak, gain reduction per band and in the limiter, LRA, PLR), what the
-//! streaming services would do to the level at playback, the loudness gain and learn,
-//! above every parameter as a slider, resizable.
+//! (loudness, true peak, gain reduction per band and in the limiter, stereo correlation,
+//! LRA, PLR), what the streaming services would do to the level at playback, the
+//! loudness gain and learn, above every parameter as a slider, resizable.
 //!
 //! Learn: the audio thread cannot set a host parameter (nice-plug 0.4 has no
 //! process-side parameter output; only the GUI context's `ParamSetter` can). While
@@ -87,6 +87,13 @@ impl Panel for MeterPanel {
                 ui,
                 "Limiter GR",
                 reduction(&m.limiter_gain_reduction_db, 12.0),
+            );
+            meter_row(
+                ui,
+                "Correlation",
+                MeterReading::Correlation {
+                    value: m.correlation.load(Ordering::Relaxed),
+                },
             );
         });
         ui.label(format!(
