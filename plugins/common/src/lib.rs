@@ -8,4 +8,5 @@ pub mod formatters;
 pub mod latency;
 pub mod param_access;
 pub mod remote_controls;
+pub mod spectrum;
 pub mod vst3_aux;

@@ -23,7 +23,8 @@
 //! K-weighting for the four channels); the input meter gets the chunk's input, kept.
 //! The matched bypass reads the input meter after that and the output meter as it was
 //! before the chunk, exactly as when the input was measured first. A correlation meter
-//! ([`CorrelationMeter`]) follows the stereo output.
+//! ([`CorrelationMeter`]) follows the stereo output, and its samples go to the editor's
+//! spectrum analyser ([`SpectrumTap`]).
 //!
 //! **Matched bypass** (`match_bypass`): the bypassed signal is the delayed input scaled
 //! by `processed integrated loudness − input integrated loudness` (both meters count
@@ -47,6 +48,7 @@ use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::Arc;
 
 use atomic_float::AtomicF32;
+use oxide_plugin_common::spectrum::SpectrumTap;
 use shared_dsp::block::for_each_chunk;
 use shared_dsp::correlation::CorrelationMeter;
 use shared_dsp::delay_line::LatencyDelay;
@@ -137,6 +139,8 @@ pub struct ChainMeters {
     pub latency_samples: AtomicU32,
     /// The output's stereo correlation over about 300 ms, −1 … +1 (1 for mono).
     pub correlation: AtomicF32,
+    /// The output's latest samples, for the editor's spectrum analyser.
+    pub spectrum: SpectrumTap,
 }
 
 /// A learned loudness gain held after learning stopped.
@@ -192,6 +196,7 @@ pub struct Chain {
     input_meter: LoudnessMeter,
     output_meter: LoudnessMeter,
     correlation: CorrelationMeter,
+    sample_rate: f32,
     learn_meters: LearnMeters,
     was_learning: bool,
     /// The learned gain kept after learning stopped, and the `loud_gain` setting at that
@@ -249,6 +254,7 @@ impl Chain {
             input_meter: loudness_only(sample_rate, layout),
             output_meter: LoudnessMeter::new(sample_rate as f64, layout),
             correlation: CorrelationMeter::new(sample_rate),
+            sample_rate,
             learn_meters: LearnMeters {
                 pre_gain: loudness_only(sample_rate, layout),
                 into_limiter: loudness_only(sample_rate, layout),
@@ -260,6 +266,7 @@ impl Chain {
             applied_loud_gain_db: settings.loud_gain_db,
             meters: Arc::new(ChainMeters::default()),
         };
+        chain.meters.spectrum.set_sample_rate(sample_rate);
         chain.reset(settings);
         chain
     }
@@ -272,6 +279,7 @@ impl Chain {
     /// Uses `meters` (kept across re-activations) for publishing.
     pub fn set_meters(&mut self, meters: Arc<ChainMeters>) {
         self.meters = meters;
+        self.meters.spectrum.set_sample_rate(self.sample_rate);
         self.publish();
     }
 
@@ -482,8 +490,12 @@ impl Chain {
                         &[&**out_l, &**out_r],
                     );
                     self.correlation.process(out_l, out_r);
+                    self.meters.spectrum.push(out_l, Some(out_r));
                 }
                 _ => {
+                    if let Some(mono) = chunk.first() {
+                        self.meters.spectrum.push(mono, None);
+                    }
                     measure(&mut self.input_meter, &[&mut self.meter_input[0][..frames]]);
                     measure(&mut self.output_meter, chunk);
                 }

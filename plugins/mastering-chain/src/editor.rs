@@ -1,7 +1,7 @@
-//! The mastering chain's editor: the loudness history against the target, meters
-//! (loudness, true peak, gain reduction per band and in the limiter, stereo correlation,
-//! LRA, PLR), what the streaming services would do to the level at playback, the
-//! loudness gain and learn, above every parameter as a slider, resizable.
+//! The mastering chain's editor: the loudness history against the target, the output's
+//! spectrum, meters (loudness, true peak, gain reduction per band and in the limiter,
+//! stereo correlation, LRA, PLR), what the streaming services would do to the level at
+//! playback, the loudness gain and learn, above every parameter as a slider, resizable.
 //!
 //! Learn: the audio thread cannot set a host parameter (nice-plug 0.4 has no
 //! process-side parameter output; only the GUI context's `ParamSetter` can). While
@@ -17,6 +17,7 @@ use nice_plug::prelude::ParamSetter;
 use nice_plug_egui::EguiEditor;
 pub use oxide_plugin_common::editor::EditorState;
 use oxide_plugin_common::editor::{self, meter_row, GenericApp, MeterReading, Panel};
+use oxide_plugin_common::spectrum::SpectrumView;
 use shared_dsp::loudness::measured;
 use shared_dsp::loudness::streaming::Service;
 
@@ -27,7 +28,7 @@ use crate::params::MasterParams;
 pub type Editor = EguiEditor<GenericApp<MasterParams, MeterPanel>>;
 
 /// The size the editor opens at until the user resizes it, logical pixels.
-pub const DEFAULT_SIZE: (u32, u32) = (560, 720);
+pub const DEFAULT_SIZE: (u32, u32) = (560, 840);
 
 /// The editor state at the default size.
 pub fn default_state() -> Arc<EditorState> {
@@ -39,10 +40,13 @@ pub struct MeterPanel {
     params: Arc<MasterParams>,
     meters: Arc<ChainMeters>,
     history: LoudnessHistory,
+    spectrum: SpectrumView,
 }
 
 /// The loudness history's height, logical pixels.
 const HISTORY_HEIGHT: f32 = 140.0;
+/// The spectrum's height, logical pixels.
+const SPECTRUM_HEIGHT: f32 = 110.0;
 /// The loudness and true-peak bars' floor, dB.
 const LEVEL_FLOOR_DB: f32 = -60.0;
 
@@ -61,6 +65,10 @@ impl Panel for MeterPanel {
             r.short_term_lufs,
         );
         self.history.show(ui, target, HISTORY_HEIGHT);
+        self.spectrum
+            .update(&m.spectrum, ui.input(|input| input.time));
+        self.spectrum
+            .show(ui, m.spectrum.sample_rate(), SPECTRUM_HEIGHT);
 
         let level = |value_db: f64, unit| MeterReading::Level {
             value_db: value_db as f32,
@@ -148,6 +156,7 @@ pub fn create(
         params: params.clone(),
         meters,
         history: LoudnessHistory::default(),
+        spectrum: SpectrumView::default(),
     };
     let saved_size = params.editor_size.clone();
     editor::create("Oxide Mastering Chain", params, state, saved_size, panel)

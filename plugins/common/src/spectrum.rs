@@ -1,0 +1,326 @@
+//! A spectrum analyser for the editors.
+//!
+//! The audio thread copies the mono sum of its output into a lock-free ring
+//! ([`SpectrumTap::push`]: one relaxed atomic store a sample, no allocation, no lock).
+//! The editor reads the latest [`FFT_SIZE`] samples, windows them (Hann), transforms
+//! them with `realfft` and draws the level per frequency on a logarithmic axis
+//! ([`SpectrumView`]), falling back at [`FALL_DB_PER_SECOND`] so peaks stay readable.
+//! Levels are in dBFS of a sine: a full-scale sine reads 0 dB at its frequency (to the
+//! Hann window's scalloping, at most 1.42 dB between bins).
+
+use std::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
+use std::sync::Arc;
+
+use egui::{Align2, Color32, FontId, Pos2, Rect, Sense, Shape, Stroke, Ui, Vec2};
+use realfft::num_complex::Complex;
+use realfft::{RealFftPlanner, RealToComplex};
+
+/// Samples per analysis: 4096, 11.7 Hz per bin at 48 kHz.
+pub const FFT_SIZE: usize = 4096;
+/// The ring holds two analyses' worth, so a read never meets the writer.
+const RING: usize = 2 * FFT_SIZE;
+/// How fast a displayed level falls when the signal drops, dB per second.
+pub const FALL_DB_PER_SECOND: f32 = 40.0;
+/// The displayed range, dBFS.
+const FLOOR_DB: f32 = -96.0;
+const TOP_DB: f32 = 0.0;
+/// The displayed frequency range, Hz.
+const LOW_HZ: f32 = 20.0;
+const HIGH_HZ: f32 = 20_000.0;
+
+const CURVE: Color32 = Color32::from_rgb(120, 200, 140);
+
+/// The audio side: the latest samples of the signal, shared with the editor.
+pub struct SpectrumTap {
+    ring: Box<[AtomicU32]>,
+    /// Samples written since the start (wraps).
+    written: AtomicUsize,
+    sample_rate: AtomicU32,
+}
+
+impl Default for SpectrumTap {
+    fn default() -> Self {
+        Self {
+            ring: (0..RING).map(|_| AtomicU32::new(0)).collect(),
+            written: AtomicUsize::new(0),
+            sample_rate: AtomicU32::new(48_000f32.to_bits()),
+        }
+    }
+}
+
+impl std::fmt::Debug for SpectrumTap {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SpectrumTap")
+            .field("written", &self.written.load(Ordering::Relaxed))
+            .finish()
+    }
+}
+
+impl SpectrumTap {
+    /// Tells the editor the rate of the samples (call from `initialize`).
+    pub fn set_sample_rate(&self, sample_rate: f32) {
+        if sample_rate.is_finite() && sample_rate > 0.0 {
+            self.sample_rate
+                .store(sample_rate.to_bits(), Ordering::Relaxed);
+        }
+    }
+
+    /// The rate of the samples, Hz.
+    pub fn sample_rate(&self) -> f32 {
+        f32::from_bits(self.sample_rate.load(Ordering::Relaxed))
+    }
+
+    /// Audio thread: appends the mono sum (the mean) of one or two equally long
+    /// channels. Non-finite samples go in as silence.
+    pub fn push(&self, left: &[f32], right: Option<&[f32]>) {
+        let start = self.written.load(Ordering::Relaxed);
+        let frames = right.map_or(left.len(), |r| r.len().min(left.len()));
+        for i in 0..frames {
+            let v = match right {
+                Some(r) => 0.5 * (left[i] + r[i]),
+                None => left[i],
+            };
+            let v = if v.is_finite() { v } else { 0.0 };
+            self.ring[(start.wrapping_add(i)) % RING].store(v.to_bits(), Ordering::Relaxed);
+        }
+        self.written
+            .store(start.wrapping_add(frames), Ordering::Release);
+    }
+
+    /// Editor: copies the latest [`FFT_SIZE`] samples, oldest first. A block the audio
+    /// thread writes meanwhile may mix in (harmless for a display).
+    pub fn latest(&self, out: &mut [f32]) {
+        let end = self.written.load(Ordering::Acquire);
+        let n = out.len().min(FFT_SIZE);
+        let first = end.wrapping_sub(n);
+        for (i, v) in out[..n].iter_mut().enumerate() {
+            *v = f32::from_bits(self.ring[first.wrapping_add(i) % RING].load(Ordering::Relaxed));
+        }
+    }
+}
+
+/// The editor side: the analysis and its smoothed display (GUI thread only).
+pub struct SpectrumView {
+    fft: Arc<dyn RealToComplex<f32>>,
+    window: Vec<f32>,
+    /// 2 / Σ window: turns a bin's magnitude into the amplitude of a sine.
+    scale: f32,
+    input: Vec<f32>,
+    output: Vec<Complex<f32>>,
+    scratch: Vec<Complex<f32>>,
+    /// The displayed level per bin, dBFS.
+    shown_db: Vec<f32>,
+    last_time: Option<f64>,
+}
+
+impl Default for SpectrumView {
+    fn default() -> Self {
+        let fft = RealFftPlanner::<f32>::new().plan_fft_forward(FFT_SIZE);
+        let window: Vec<f32> = (0..FFT_SIZE)
+            .map(|n| {
+                let phase = std::f32::consts::TAU * n as f32 / FFT_SIZE as f32;
+                0.5 - 0.5 * phase.cos()
+            })
+            .collect();
+        let scale = 2.0 / window.iter().sum::<f32>();
+        Self {
+            input: fft.make_input_vec(),
+            output: fft.make_output_vec(),
+            scratch: fft.make_scratch_vec(),
+            shown_db: vec![FLOOR_DB; FFT_SIZE / 2 + 1],
+            fft,
+            window,
+            scale,
+            last_time: None,
+        }
+    }
+}
+
+impl SpectrumView {
+    /// The level of each bin of `samples` (the first [`FFT_SIZE`]), dBFS of a sine.
+    pub fn analyse(&mut self, samples: &[f32]) -> Vec<f32> {
+        for ((x, &s), &w) in self.input.iter_mut().zip(samples).zip(&self.window) {
+            *x = s * w;
+        }
+        let transformed =
+            self.fft
+                .process_with_scratch(&mut self.input, &mut self.output, &mut self.scratch);
+        if transformed.is_err() {
+            return vec![FLOOR_DB; self.output.len()];
+        }
+        self.output
+            .iter()
+            .map(|c| {
+                let amplitude = c.norm() * self.scale;
+                (20.0 * amplitude.max(1e-9).log10()).max(FLOOR_DB)
+            })
+            .collect()
+    }
+
+    /// Takes in the tap's latest samples at `time` (seconds, the GUI clock): levels
+    /// rise at once and fall at [`FALL_DB_PER_SECOND`].
+    pub fn update(&mut self, tap: &SpectrumTap, time: f64) {
+        let mut samples = vec![0.0; FFT_SIZE];
+        tap.latest(&mut samples);
+        let levels = self.analyse(&samples);
+        let elapsed = match self.last_time {
+            Some(last) if time >= last => (time - last) as f32,
+            _ => 0.0,
+        };
+        self.last_time = Some(time);
+        let fall = FALL_DB_PER_SECOND * elapsed.min(1.0);
+        for (shown, &level) in self.shown_db.iter_mut().zip(&levels) {
+            *shown = level.max(*shown - fall);
+        }
+    }
+
+    /// Draws the displayed levels, 20 Hz – 20 kHz on a log axis, −96 – 0 dBFS.
+    pub fn show(&self, ui: &mut Ui, sample_rate: f32, height: f32) {
+        let width = ui.available_width();
+        let (rect, _) = ui.allocate_exact_size(Vec2::new(width, height), Sense::hover());
+        let painter = ui.painter_at(rect);
+        painter.rect_filled(rect, 2.0, Color32::from_gray(24));
+        let x_of = |hz: f32| {
+            let t = (hz / LOW_HZ).ln() / (HIGH_HZ / LOW_HZ).ln();
+            rect.left() + t * rect.width()
+        };
+        let y_of = |db: f32| {
+            let t = (TOP_DB - db.clamp(FLOOR_DB, TOP_DB)) / (TOP_DB - FLOOR_DB);
+            rect.top() + t * rect.height()
+        };
+        let grid = Stroke::new(1.0, Color32::from_gray(45));
+        for (hz, label) in [(100.0, "100"), (1000.0, "1k"), (10_000.0, "10k")] {
+            let x = x_of(hz);
+            painter.line_segment(
+                [Pos2::new(x, rect.top()), Pos2::new(x, rect.bottom())],
+                grid,
+            );
+            painter.text(
+                Pos2::new(x + 2.0, rect.bottom() - 2.0),
+                Align2::LEFT_BOTTOM,
+                label,
+                FontId::proportional(10.0),
+                Color32::from_gray(110),
+            );
+        }
+        for db in [-24.0, -48.0, -72.0] {
+            let y = y_of(db);
+            painter.line_segment(
+                [Pos2::new(rect.left(), y), Pos2::new(rect.right(), y)],
+                grid,
+            );
+        }
+        let points = curve_points(&self.shown_db, sample_rate, rect, x_of, y_of);
+        painter.add(Shape::line(points, Stroke::new(1.5, CURVE)));
+    }
+}
+
+/// The curve's points: one per bin where bins are wider than a pixel, the loudest bin
+/// per pixel column where they are narrower (so a peak is never thinned away).
+fn curve_points(
+    levels_db: &[f32],
+    sample_rate: f32,
+    rect: Rect,
+    x_of: impl Fn(f32) -> f32,
+    y_of: impl Fn(f32) -> f32,
+) -> Vec<Pos2> {
+    let bin_hz = sample_rate / FFT_SIZE as f32;
+    let mut points: Vec<Pos2> = Vec::with_capacity(levels_db.len());
+    for (k, &db) in levels_db.iter().enumerate().skip(1) {
+        let hz = k as f32 * bin_hz;
+        if !(LOW_HZ..=HIGH_HZ).contains(&hz) {
+            continue;
+        }
+        let x = x_of(hz).clamp(rect.left(), rect.right());
+        let y = y_of(db);
+        match points.last_mut() {
+            Some(last) if x - last.x < 1.0 => last.y = last.y.min(y),
+            _ => points.push(Pos2::new(x, y)),
+        }
+    }
+    points
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_full_scale_sine_reads_zero_db_at_its_frequency() {
+        let mut view = SpectrumView::default();
+        let fs = 48_000.0;
+        for (freq, amplitude_db) in [(1000.0f32, 0.0f32), (5000.0, -20.0)] {
+            let amplitude = 10f32.powf(amplitude_db / 20.0);
+            let samples: Vec<f32> = (0..FFT_SIZE)
+                .map(|n| amplitude * (std::f32::consts::TAU * freq * n as f32 / fs).sin())
+                .collect();
+            let levels = view.analyse(&samples);
+            let (peak_bin, &peak_db) = levels
+                .iter()
+                .enumerate()
+                .max_by(|a, b| a.1.total_cmp(b.1))
+                .unwrap();
+            let bin_hz = fs / FFT_SIZE as f32;
+            // The loudest bin is one of the two around the tone.
+            assert!(
+                (peak_bin as f32 * bin_hz - freq).abs() <= bin_hz,
+                "{peak_bin}"
+            );
+            // Hann scalloping is at most 1.42 dB between bins.
+            assert!(
+                peak_db <= amplitude_db + 0.01 && peak_db >= amplitude_db - 1.43,
+                "{freq} Hz: {peak_db} dB"
+            );
+            // Far from the tone the Hann window's leakage is 90 dB down (or at the
+            // display's floor).
+            let far = (freq * 2.5 / bin_hz) as usize;
+            assert!(
+                levels[far] <= (amplitude_db - 90.0).max(FLOOR_DB),
+                "{}",
+                levels[far]
+            );
+        }
+    }
+
+    #[test]
+    fn the_tap_hands_over_the_latest_samples_in_order() {
+        let tap = SpectrumTap::default();
+        // Three analyses' worth of a ramp, in odd blocks, through a stereo push whose
+        // mean is the ramp.
+        let ramp: Vec<f32> = (0..3 * FFT_SIZE).map(|n| n as f32).collect();
+        for block in ramp.chunks(777) {
+            let right: Vec<f32> = block.iter().map(|v| v + 2.0).collect();
+            let left: Vec<f32> = block.iter().map(|v| v - 2.0).collect();
+            tap.push(&left, Some(&right));
+        }
+        let mut out = vec![0.0; FFT_SIZE];
+        tap.latest(&mut out);
+        assert_eq!(out, ramp[2 * FFT_SIZE..]);
+        // Non-finite samples go in as silence.
+        tap.push(&[f32::NAN], None);
+        tap.latest(&mut out);
+        assert_eq!(out[FFT_SIZE - 1], 0.0);
+    }
+
+    #[test]
+    fn levels_rise_at_once_and_fall_slowly() {
+        let tap = SpectrumTap::default();
+        let mut view = SpectrumView::default();
+        let tone: Vec<f32> = (0..FFT_SIZE)
+            .map(|n| (std::f32::consts::TAU * 1000.0 * n as f32 / 48_000.0).sin())
+            .collect();
+        tap.push(&tone, None);
+        view.update(&tap, 0.0);
+        let bin = (1000.0 / (48_000.0 / FFT_SIZE as f32)).round() as usize;
+        let loud = view.shown_db[bin];
+        assert!(loud > -2.0, "{loud}");
+        // Silence for half a second: the display falls by 20 dB, not to the floor.
+        tap.push(&vec![0.0; FFT_SIZE], None);
+        view.update(&tap, 0.5);
+        let fallen = view.shown_db[bin];
+        assert!(
+            (loud - fallen - 0.5 * FALL_DB_PER_SECOND).abs() < 1e-3,
+            "{fallen}"
+        );
+    }
+}
