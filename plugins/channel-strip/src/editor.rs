@@ -9,6 +9,7 @@ use std::sync::Arc;
 use nice_plug_egui::EguiEditor;
 pub use oxide_plugin_common::editor::EditorState;
 use oxide_plugin_common::editor::{self, meter_row, GenericApp, MeterReading, Panel, Sections};
+use oxide_plugin_common::spectrum::SpectrumView;
 
 use crate::eq_view;
 use crate::meters::{Meters, METER_FLOOR_DB};
@@ -61,6 +62,7 @@ change, in dB, takes to go from 10 % to 90 % of its way after a step in level.";
 pub struct MeterPanel {
     params: Arc<StripParams>,
     meters: Arc<Meters>,
+    spectrum: SpectrumView,
 }
 
 /// The EQ curve's height, logical pixels.
@@ -69,12 +71,15 @@ const EQ_VIEW_HEIGHT: f32 = 180.0;
 impl Panel for MeterPanel {
     fn ui(&mut self, ui: &mut egui::Ui, setter: &nice_plug::prelude::ParamSetter) {
         let m = &self.meters;
+        self.spectrum
+            .update(&m.spectrum, ui.input(|input| input.time));
         eq_view::show(
             ui,
             &self.params,
             m.sample_rate.load(Ordering::Relaxed),
             setter,
             EQ_VIEW_HEIGHT,
+            &self.spectrum,
         );
         egui::Grid::new("meters").show(ui, |ui| self.meter_rows(ui));
         ui.small(TIMES_HELP);
@@ -113,7 +118,11 @@ pub fn create(
         params.clone(),
         state,
         params.editor_size.clone(),
-        MeterPanel { params, meters },
+        MeterPanel {
+            params,
+            meters,
+            spectrum: SpectrumView::default(),
+        },
         Some(Sections {
             titles: SECTIONS,
             section_of,

@@ -1,12 +1,13 @@
 //! The EQ's response curve in the strip's editor: the magnitude that the pass filters and
 //! the six bands describe, computed from the same designs the audio thread runs
-//! ([`EqSettings::magnitude_db`]), with a handle per band. Drag a handle to move its
+//! ([`EqSettings::magnitude_db`]), with a handle per band, over the output's spectrum. Drag a handle to move its
 //! band's frequency and gain, scroll over it to change its Q, double-click it to switch
 //! the band on or off. Every change goes through the host's parameter gestures, so it is
 //! recorded as automation like a slider move.
 
 use egui::{Align2, Color32, FontId, Pos2, Rect, Sense, Shape, Stroke, Ui, Vec2};
 use nice_plug::prelude::ParamSetter;
+use oxide_plugin_common::spectrum::SpectrumView;
 use shared_dsp::filter::eq::EqSettings;
 
 use crate::params::{BandParams, StripParams};
@@ -26,6 +27,7 @@ const SCROLL_PER_OCTAVE_OF_Q: f32 = 240.0;
 
 const GRID: Color32 = Color32::from_gray(60);
 const CURVE: Color32 = Color32::from_rgb(240, 170, 60);
+const SPECTRUM: Color32 = Color32::from_rgb(70, 110, 90);
 const BAND_COLOURS: [Color32; 6] = [
     Color32::from_rgb(230, 90, 90),
     Color32::from_rgb(230, 160, 70),
@@ -206,13 +208,15 @@ fn band_handle(
     );
 }
 
-/// The curve with its handles, as wide as the panel and `height` tall.
+/// The curve with its handles, as wide as the panel and `height` tall, over the
+/// output's `spectrum` (on its own −96 … 0 dBFS scale, dimmed).
 pub fn show(
     ui: &mut Ui,
     params: &StripParams,
     sample_rate: f32,
     setter: &ParamSetter,
     height: f32,
+    spectrum: &SpectrumView,
 ) {
     let width = ui.available_width().max(120.0);
     let (rect, _) = ui.allocate_exact_size(Vec2::new(width, height), Sense::hover());
@@ -220,6 +224,7 @@ pub fn show(
         rect: rect.shrink(HANDLE_RADIUS),
     };
     draw_grid(ui, &axes);
+    spectrum.paint_curve(&ui.painter_at(axes.rect), axes.rect, sample_rate, SPECTRUM);
     let eq = params.eq_settings();
     let sample_rate = if sample_rate.is_finite() && sample_rate >= 1000.0 {
         sample_rate as f64

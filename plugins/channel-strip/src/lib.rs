@@ -135,6 +135,7 @@ impl Plugin for ChannelStrip {
         self.meters
             .sample_rate
             .store(sample_rate, Ordering::Relaxed);
+        self.meters.spectrum.set_sample_rate(sample_rate);
         self.reported_latency = self.chain.latency_samples();
         context.set_latency_samples(self.reported_latency);
         true
@@ -187,6 +188,11 @@ impl Plugin for ChannelStrip {
             meters
                 .comp_gr_db
                 .store(self.chain.comp_gain_reduction_db(), Ordering::Relaxed);
+            match &*channels {
+                [left, right, ..] => meters.spectrum.push(left, Some(right)),
+                [mono] => meters.spectrum.push(mono, None),
+                [] => {}
+            }
         }
         match self.chain.tail_samples() {
             0 => ProcessStatus::Normal,

@@ -3,6 +3,7 @@
 use std::sync::atomic::Ordering;
 
 use atomic_float::AtomicF32;
+use oxide_plugin_common::spectrum::SpectrumTap;
 
 /// The meter floor, dB.
 pub const METER_FLOOR_DB: f32 = -100.0;
@@ -23,6 +24,8 @@ pub struct Meters {
     pub comp_gr_db: AtomicF32,
     /// The sample rate the plugin runs at (the editor's EQ curve is drawn for it).
     pub sample_rate: AtomicF32,
+    /// The output's latest samples, for the spectrum behind the EQ curve.
+    pub spectrum: SpectrumTap,
 }
 
 impl Default for Meters {
@@ -33,6 +36,7 @@ impl Default for Meters {
             gate_gr_db: AtomicF32::new(0.0),
             comp_gr_db: AtomicF32::new(0.0),
             sample_rate: AtomicF32::new(48_000.0),
+            spectrum: SpectrumTap::default(),
         }
     }
 }

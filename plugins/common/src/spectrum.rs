@@ -11,7 +11,7 @@
 use std::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
 use std::sync::Arc;
 
-use egui::{Align2, Color32, FontId, Pos2, Rect, Sense, Shape, Stroke, Ui, Vec2};
+use egui::{Align2, Color32, FontId, Painter, Pos2, Rect, Sense, Shape, Stroke, Ui, Vec2};
 use realfft::num_complex::Complex;
 use realfft::{RealFftPlanner, RealToComplex};
 
@@ -210,8 +210,25 @@ impl SpectrumView {
                 grid,
             );
         }
+        self.paint_curve(&painter, rect, sample_rate, CURVE);
+    }
+
+    /// Draws only the curve, over `rect` with the same axes as [`Self::show`] (for an
+    /// overlay, such as behind an EQ curve spanning 20 Hz – 20 kHz).
+    pub fn paint_curve(&self, painter: &Painter, rect: Rect, sample_rate: f32, colour: Color32) {
+        if self.shown_db.iter().all(|&db| db <= FLOOR_DB) {
+            return; // silence, or nothing heard yet: no line along the floor
+        }
+        let x_of = |hz: f32| {
+            let t = (hz / LOW_HZ).ln() / (HIGH_HZ / LOW_HZ).ln();
+            rect.left() + t * rect.width()
+        };
+        let y_of = |db: f32| {
+            let t = (TOP_DB - db.clamp(FLOOR_DB, TOP_DB)) / (TOP_DB - FLOOR_DB);
+            rect.top() + t * rect.height()
+        };
         let points = curve_points(&self.shown_db, sample_rate, rect, x_of, y_of);
-        painter.add(Shape::line(points, Stroke::new(1.5, CURVE)));
+        painter.add(Shape::line(points, Stroke::new(1.5, colour)));
     }
 }
 
