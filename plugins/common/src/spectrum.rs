@@ -180,14 +180,7 @@ impl SpectrumView {
         let (rect, _) = ui.allocate_exact_size(Vec2::new(width, height), Sense::hover());
         let painter = ui.painter_at(rect);
         painter.rect_filled(rect, 2.0, Color32::from_gray(24));
-        let x_of = |hz: f32| {
-            let t = (hz / LOW_HZ).ln() / (HIGH_HZ / LOW_HZ).ln();
-            rect.left() + t * rect.width()
-        };
-        let y_of = |db: f32| {
-            let t = (TOP_DB - db.clamp(FLOOR_DB, TOP_DB)) / (TOP_DB - FLOOR_DB);
-            rect.top() + t * rect.height()
-        };
+        let (x_of, y_of) = (|hz| x_of(rect, hz), |db| y_of(rect, db));
         let grid = Stroke::new(1.0, Color32::from_gray(45));
         for (hz, label) in [(100.0, "100"), (1000.0, "1k"), (10_000.0, "10k")] {
             let x = x_of(hz);
@@ -219,28 +212,26 @@ impl SpectrumView {
         if self.shown_db.iter().all(|&db| db <= FLOOR_DB) {
             return; // silence, or nothing heard yet: no line along the floor
         }
-        let x_of = |hz: f32| {
-            let t = (hz / LOW_HZ).ln() / (HIGH_HZ / LOW_HZ).ln();
-            rect.left() + t * rect.width()
-        };
-        let y_of = |db: f32| {
-            let t = (TOP_DB - db.clamp(FLOOR_DB, TOP_DB)) / (TOP_DB - FLOOR_DB);
-            rect.top() + t * rect.height()
-        };
-        let points = curve_points(&self.shown_db, sample_rate, rect, x_of, y_of);
+        let points = curve_points(&self.shown_db, sample_rate, rect);
         painter.add(Shape::line(points, Stroke::new(1.5, colour)));
     }
 }
 
+/// Where `hz` lies across `rect` (20 Hz – 20 kHz, logarithmic).
+fn x_of(rect: Rect, hz: f32) -> f32 {
+    let t = (hz / LOW_HZ).ln() / (HIGH_HZ / LOW_HZ).ln();
+    rect.left() + t * rect.width()
+}
+
+/// Where `db` lies down `rect` (0 dBFS at the top, the floor at the bottom).
+fn y_of(rect: Rect, db: f32) -> f32 {
+    let t = (TOP_DB - db.clamp(FLOOR_DB, TOP_DB)) / (TOP_DB - FLOOR_DB);
+    rect.top() + t * rect.height()
+}
+
 /// The curve's points: one per bin where bins are wider than a pixel, the loudest bin
 /// per pixel column where they are narrower (so a peak is never thinned away).
-fn curve_points(
-    levels_db: &[f32],
-    sample_rate: f32,
-    rect: Rect,
-    x_of: impl Fn(f32) -> f32,
-    y_of: impl Fn(f32) -> f32,
-) -> Vec<Pos2> {
+fn curve_points(levels_db: &[f32], sample_rate: f32, rect: Rect) -> Vec<Pos2> {
     let bin_hz = sample_rate / FFT_SIZE as f32;
     let mut points: Vec<Pos2> = Vec::with_capacity(levels_db.len());
     for (k, &db) in levels_db.iter().enumerate().skip(1) {
@@ -248,8 +239,8 @@ fn curve_points(
         if !(LOW_HZ..=HIGH_HZ).contains(&hz) {
             continue;
         }
-        let x = x_of(hz).clamp(rect.left(), rect.right());
-        let y = y_of(db);
+        let x = x_of(rect, hz).clamp(rect.left(), rect.right());
+        let y = y_of(rect, db);
         match points.last_mut() {
             Some(last) if x - last.x < 1.0 => last.y = last.y.min(y),
             _ => points.push(Pos2::new(x, y)),
