@@ -14,6 +14,7 @@ use std::sync::Arc;
 use egui::{Align2, Color32, FontId, Painter, Pos2, Rect, Sense, Shape, Stroke, Ui, Vec2};
 use realfft::num_complex::Complex;
 use realfft::{RealFftPlanner, RealToComplex};
+use shared_dsp::db::gain_to_db;
 
 /// Samples per analysis: 4096, 11.7 Hz per bin at 48 kHz.
 pub const FFT_SIZE: usize = 4096;
@@ -150,10 +151,7 @@ impl SpectrumView {
         }
         self.output
             .iter()
-            .map(|c| {
-                let amplitude = c.norm() * self.scale;
-                (20.0 * amplitude.max(1e-9).log10()).max(FLOOR_DB)
-            })
+            .map(|c| gain_to_db(c.norm() * self.scale).max(FLOOR_DB))
             .collect()
     }
 

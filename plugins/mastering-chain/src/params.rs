@@ -15,6 +15,7 @@ use oxide_plugin_common::formatters::{
     s2v_db, s2v_number, s2v_switch, v2s_db, v2s_fixed, v2s_switch,
 };
 use shared_dsp::db::MINUS_INFINITY_DB;
+use shared_dsp::loudness::streaming::Service;
 use shared_dsp::mastering::{
     limiter, BandSettings, DitherBits, DitherSettings, EqMode, ImagerSettings, LimiterSettings,
     MultibandSettings, NoiseShape, TonalEqSettings,
@@ -62,15 +63,20 @@ pub enum Target {
 }
 
 impl Target {
-    /// The preset's integrated loudness, LUFS (`None` for custom).
+    /// The preset's integrated loudness, LUFS (`None` for custom). The services' are
+    /// their playback references ([`Service::reference_lufs`], one table for the target
+    /// and the editor's streaming preview).
     pub fn lufs(self) -> Option<f32> {
-        match self {
-            Target::Spotify | Target::YouTube | Target::AmazonMusic => Some(-14.0),
-            Target::AppleMusic => Some(-16.0),
-            Target::Deezer => Some(-15.0),
-            Target::EbuR128 => Some(-23.0),
-            Target::Custom => None,
-        }
+        let service = match self {
+            Target::Spotify => Service::Spotify,
+            Target::AppleMusic => Service::AppleMusic,
+            Target::YouTube => Service::YouTube,
+            Target::AmazonMusic => Service::AmazonMusic,
+            Target::Deezer => Service::Deezer,
+            Target::EbuR128 => return Some(-23.0),
+            Target::Custom => return None,
+        };
+        Some(service.reference_lufs() as f32)
     }
 }
 
