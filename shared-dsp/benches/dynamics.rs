@@ -48,7 +48,7 @@ fn bench(c: &mut Criterion) {
         detector: DetectorMode::Rms,
         auto_release: true,
         makeup_db: 6.0,
-        mix_percent: 70.0,
+        mix: 0.7,
         ..Default::default()
     };
     let variants = [

@@ -7,18 +7,24 @@
 /// signal, yet even +60 dB of gain on it stays finite in f32 (whose limit is 3.4e38).
 pub const MAX_SAMPLE: f32 = 1_048_576.0;
 
-/// Replaces every non-finite sample with `0.0`, holds the others to ±[`MAX_SAMPLE`],
-/// and returns how many samples were non-finite.
+/// The one rule for a sample: itself held to ±[`MAX_SAMPLE`], or silence (`0.0`) when
+/// it is NaN or ±∞. Branch-free, so loops over it vectorise.
+#[inline(always)]
+pub fn finite_sample(x: f32) -> f32 {
+    if x.is_finite() {
+        x.clamp(-MAX_SAMPLE, MAX_SAMPLE)
+    } else {
+        0.0
+    }
+}
+
+/// [`finite_sample`] over a block, in place; returns how many samples were non-finite.
 #[inline]
 pub fn replace_non_finite(samples: &mut [f32]) -> usize {
     let mut replaced = 0;
     for sample in samples.iter_mut() {
-        if sample.is_finite() {
-            *sample = sample.clamp(-MAX_SAMPLE, MAX_SAMPLE);
-        } else {
-            *sample = 0.0;
-            replaced += 1;
-        }
+        replaced += usize::from(!sample.is_finite());
+        *sample = finite_sample(*sample);
     }
     replaced
 }
@@ -34,6 +40,25 @@ pub fn setting_or(value: f32, lo: f32, hi: f32, default: f32) -> f32 {
     }
 }
 
+/// [`setting_or`] for a setting whose range reaches +∞ (a ratio of ∞:1 makes a
+/// compressor a limiter, an expander a gate): `value` held to `lo..=hi`, infinities
+/// included, or `default` when it is NaN.
+#[inline]
+pub fn setting_or_infinite(value: f32, lo: f32, hi: f32, default: f32) -> f32 {
+    if value.is_nan() {
+        default
+    } else {
+        value.clamp(lo, hi)
+    }
+}
+
+/// An optional setting (a filter that may be off): `None` stays off, NaN turns it off,
+/// any other value (±∞ included) is held to `lo..=hi`.
+#[inline]
+pub fn setting_or_off(value: Option<f32>, lo: f32, hi: f32) -> Option<f32> {
+    value.filter(|v| !v.is_nan()).map(|v| v.clamp(lo, hi))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -45,6 +70,15 @@ mod tests {
         assert_eq!(setting_or(0.25, 0.0, 1.0, 0.5), 0.25);
         assert_eq!(setting_or(f32::NAN, 0.0, 1.0, 0.5), 0.5);
         assert_eq!(setting_or(f32::INFINITY, 0.0, 1.0, 0.5), 0.5);
+        let inf = f32::INFINITY;
+        assert_eq!(setting_or_infinite(inf, 1.0, inf, 4.0), inf, "∞:1 is kept");
+        assert_eq!(setting_or_infinite(0.5, 1.0, inf, 4.0), 1.0);
+        assert_eq!(setting_or_infinite(f32::NAN, 1.0, inf, 4.0), 4.0);
+        assert_eq!(setting_or_infinite(-inf, 1.0, inf, 4.0), 1.0);
+        assert_eq!(setting_or_off(Some(f32::NAN), 20.0, 500.0), None);
+        assert_eq!(setting_or_off(Some(inf), 20.0, 500.0), Some(500.0));
+        assert_eq!(setting_or_off(Some(100.0), 20.0, 500.0), Some(100.0));
+        assert_eq!(setting_or_off(None, 20.0, 500.0), None);
     }
 
     #[test]

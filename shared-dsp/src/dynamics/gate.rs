@@ -28,11 +28,11 @@
 
 use super::ballistics::Ballistics;
 use super::fast_math::{fast_db_to_gain, fast_exp2, fast_power_to_db, DB_PER_LOG2_POWER};
+use super::front_end::KeyFrontEnd;
 use super::gain_computer::GainComputer;
-use super::sanitize;
-use super::sidechain::{KeyFilter, KeyFilterKind};
-use super::CHUNK;
+use super::PASS_FRAMES;
 use crate::denormal::FlushDenormals;
+use crate::sanitize::{setting_or, setting_or_infinite, setting_or_off};
 use crate::smoother::{Smoother, SmoothingStyle};
 
 /// Built-in hold (ms) that bridges the zero crossings of tones down to 50 Hz (half a
@@ -93,27 +93,20 @@ impl Default for GateSettings {
     }
 }
 
-fn clamp_or(value: f32, lo: f32, hi: f32, default: f32) -> f32 {
-    if value.is_nan() {
-        default
-    } else {
-        value.clamp(lo, hi)
-    }
-}
-
 impl GateSettings {
-    /// The settings with every value inside its documented range (NaN → default).
+    /// The settings with every value inside its documented range (NaN → default; ±∞ →
+    /// default too, except for the ratio, where ∞:1 is the gate).
     pub fn sanitized(&self) -> Self {
         let d = Self::default();
-        let freq = |f: Option<f32>| f.filter(|f| !f.is_nan()).map(|f| f.clamp(20.0, 20_000.0));
+        let freq = |f: Option<f32>| setting_or_off(f, 20.0, 20_000.0);
         Self {
-            threshold_db: clamp_or(self.threshold_db, -80.0, 0.0, d.threshold_db),
-            range_db: clamp_or(self.range_db, 0.0, 80.0, d.range_db),
-            ratio: clamp_or(self.ratio, 1.0, f32::INFINITY, d.ratio),
-            attack_ms: clamp_or(self.attack_ms, 0.05, 100.0, d.attack_ms),
-            hold_ms: clamp_or(self.hold_ms, 0.0, 2000.0, d.hold_ms),
-            release_ms: clamp_or(self.release_ms, 5.0, 5000.0, d.release_ms),
-            hysteresis_db: clamp_or(self.hysteresis_db, 0.0, 20.0, d.hysteresis_db),
+            threshold_db: setting_or(self.threshold_db, -80.0, 0.0, d.threshold_db),
+            range_db: setting_or(self.range_db, 0.0, 80.0, d.range_db),
+            ratio: setting_or_infinite(self.ratio, 1.0, f32::INFINITY, d.ratio),
+            attack_ms: setting_or(self.attack_ms, 0.05, 100.0, d.attack_ms),
+            hold_ms: setting_or(self.hold_ms, 0.0, 2000.0, d.hold_ms),
+            release_ms: setting_or(self.release_ms, 5.0, 5000.0, d.release_ms),
+            hysteresis_db: setting_or(self.hysteresis_db, 0.0, 20.0, d.hysteresis_db),
             key_hpf_hz: freq(self.key_hpf_hz),
             key_lpf_hz: freq(self.key_lpf_hz),
             ..*self
@@ -137,7 +130,6 @@ fn db_to_power(db: f32) -> f32 {
 #[derive(Debug, Clone)]
 pub struct Gate {
     sample_rate: f32,
-    max_channels: usize,
     applied: GateSettings,
     threshold_db: Smoother,
     hysteresis_db: Smoother,
@@ -155,10 +147,8 @@ pub struct Gate {
     bucket_current: f32,
     bucket_previous: f32,
     ballistics: Ballistics,
-    key_hpf: KeyFilter,
-    key_lpf: KeyFilter,
-    key: Vec<[f32; CHUNK]>,
-    gains: [f32; CHUNK],
+    front: KeyFrontEnd,
+    gains: [f32; PASS_FRAMES],
     gain_reduction_db: f32,
     transitions: u64,
 }
@@ -180,7 +170,6 @@ impl Gate {
         let bucket = (GATE_PEAK_BUCKET_MS * 1e-3 * sample_rate).round().max(1.0) as u32;
         let mut g = Self {
             sample_rate,
-            max_channels,
             applied: s,
             threshold_db: smoother(s.threshold_db),
             hysteresis_db: smoother(s.hysteresis_db),
@@ -197,10 +186,8 @@ impl Gate {
             bucket_current: 0.0,
             bucket_previous: 0.0,
             ballistics: Ballistics::new(sample_rate, s.release_ms, s.attack_ms),
-            key_hpf: KeyFilter::new(KeyFilterKind::Highpass, sample_rate, max_channels),
-            key_lpf: KeyFilter::new(KeyFilterKind::Lowpass, sample_rate, max_channels),
-            key: vec![[0.0; CHUNK]; max_channels],
-            gains: [1.0; CHUNK],
+            front: KeyFrontEnd::new(sample_rate, max_channels),
+            gains: [1.0; PASS_FRAMES],
             gain_reduction_db: 0.0,
             transitions: 0,
         };
@@ -263,8 +250,7 @@ impl Gate {
             self.hysteresis_db.current(),
             self.range_db.current(),
         );
-        self.key_hpf.reset();
-        self.key_lpf.reset();
+        self.front.reset();
         self.open = false;
         self.hold_left = 0;
         self.bucket_count = 0;
@@ -303,8 +289,7 @@ impl Gate {
             self.ballistics
                 .set_times(self.sample_rate, s.release_ms, s.attack_ms);
         }
-        self.key_hpf.set(s.key_hpf_hz);
-        self.key_lpf.set(s.key_lpf_hz);
+        self.front.set_filters(s.key_hpf_hz, s.key_lpf_hz);
         if s.hold_ms != old.hold_ms {
             self.hold_total = self.hold_samples(s.hold_ms);
             self.hold_left = self.hold_left.min(self.hold_total);
@@ -333,44 +318,23 @@ impl Gate {
     ) {
         let _ftz = FlushDenormals::new();
         self.set_settings(settings);
-        let n_ch = channels.len().min(self.max_channels);
-        if n_ch == 0 {
+        let Some((n_ch, frames)) = self.front.begin(channels) else {
             return;
-        }
-        let channels = &mut channels[..n_ch];
-        let frames = channels.iter().map(|c| c.len()).min().unwrap_or(0);
-        for ch in channels.iter_mut() {
-            sanitize(&mut ch[..frames]);
-        }
-        let sidechain = if self.applied.external_sidechain {
-            sidechain.filter(|sc| !sc.is_empty() && sc.iter().all(|c| c.len() >= frames))
-        } else {
-            None
         };
+        let channels = &mut channels[..n_ch];
+        let sidechain = KeyFrontEnd::key_source(sidechain, self.applied.external_sidechain, frames);
         let mut block_gr = 0.0f32;
         let mut start = 0;
         while start < frames {
-            let len = (frames - start).min(CHUNK);
+            let len = (frames - start).min(PASS_FRAMES);
             let end = start + len;
-            for c in 0..n_ch {
-                let key = &mut self.key[c][..len];
-                match sidechain {
-                    Some(sc) => {
-                        let src = &sc[c.min(sc.len() - 1)][start..end];
-                        for (k, &s) in key.iter_mut().zip(src) {
-                            *k = if s.is_finite() { s } else { 0.0 };
-                        }
-                    }
-                    None => key.copy_from_slice(&channels[c][start..end]),
-                }
+            self.front.load(channels, sidechain, start, len);
+            // The peak detector: the loudest channel's squared key keys every channel.
+            for key in &mut self.front.keys[..n_ch] {
+                key[..len].iter_mut().for_each(|k| *k *= *k);
             }
-            KeyFilter::process_chain(
-                &mut [&mut self.key_hpf, &mut self.key_lpf],
-                &mut self.key,
-                n_ch,
-                len,
-            );
-            block_gr = block_gr.max(self.compute_gains(n_ch, len));
+            self.front.find_loudest(n_ch, len);
+            block_gr = block_gr.max(self.compute_gains(len));
             let gains = &self.gains[..len];
             for channel in channels.iter_mut() {
                 for (x, &g) in channel[start..end].iter_mut().zip(gains) {
@@ -382,14 +346,14 @@ impl Gate {
         self.gain_reduction_db = block_gr;
     }
 
-    /// Fills `self.gains[..len]` from `self.key[..n_ch][..len]`; returns the largest gain
+    /// Fills `self.gains[..len]` from the loudest key power; returns the largest gain
     /// reduction. While threshold, hysteresis or range ramp, the chunk is run one frame
     /// at a time through the same passes, so the output does not depend on the block
     /// split.
     #[inline(always)]
-    fn compute_gains(&mut self, n_ch: usize, len: usize) -> f32 {
+    fn compute_gains(&mut self, len: usize) -> f32 {
         if !self.levels_moving {
-            return self.compute_span(n_ch, 0, len);
+            return self.compute_span(0, len);
         }
         let mut max_gr = 0.0f32;
         for i in 0..len {
@@ -402,25 +366,18 @@ impl Gate {
                     || self.hysteresis_db.is_smoothing()
                     || self.range_db.is_smoothing();
             }
-            max_gr = max_gr.max(self.compute_span(n_ch, i, i + 1));
+            max_gr = max_gr.max(self.compute_span(i, i + 1));
         }
         max_gr
     }
 
-    /// The passes over frames `from..to` of the chunk: loudest key power (vectorised),
-    /// the open/close state machine and target (serial but branch-free), the expander
-    /// curve (only at a finite ratio), the ballistics (serial), the exponentials
-    /// (vectorised).
+    /// The passes over frames `from..to` of the chunk, from the loudest key power: the
+    /// open/close state machine and target (serial but branch-free), the expander curve
+    /// (only at a finite ratio), the ballistics (serial), the exponentials (vectorised).
     #[inline(always)]
-    fn compute_span(&mut self, n_ch: usize, from: usize, to: usize) -> f32 {
+    fn compute_span(&mut self, from: usize, to: usize) -> f32 {
         let gains = &mut self.gains[from..to];
-        gains.copy_from_slice(&self.key[0][from..to]);
-        gains.iter_mut().for_each(|g| *g *= *g);
-        for key in &self.key[1..n_ch] {
-            for (g, &k) in gains.iter_mut().zip(&key[from..to]) {
-                *g = g.max(k * k);
-            }
-        }
+        gains.copy_from_slice(&self.front.loudest[from..to]);
         let infinite = !self.applied.ratio.is_finite();
         let closed_target = self.range_db.current();
         let (open_power, close_power, hold_total) =

@@ -13,12 +13,14 @@
 //! - [`fast_math`]: the logarithm and exponential used once per frame.
 //! - [`KeyFilter`]: the smoothed sidechain high-/low-pass (from [`crate::filter`]).
 //! - [`Compressor`] / [`CompressorSettings`] and [`Gate`] / [`GateSettings`]: the two
-//!   processors, no latency.
+//!   processors, no latency. Both take their key through one front end (`front_end`:
+//!   input sanitising, internal or external key, key filters, loudest channel, link).
 
 pub mod ballistics;
 pub mod compressor;
 pub mod detector;
 pub mod fast_math;
+mod front_end;
 pub mod gain_computer;
 pub mod gate;
 pub mod sidechain;
@@ -30,18 +32,9 @@ pub use gain_computer::{CurveKind, GainComputer};
 pub use gate::{Gate, GateSettings};
 pub use sidechain::{KeyFilter, KeyFilterKind};
 
-/// Replaces non-finite samples with silence, branch-free so it vectorises (unlike
-/// [`crate::sanitize::replace_non_finite`], which also counts them).
-#[inline]
-fn sanitize(samples: &mut [f32]) {
-    for x in samples.iter_mut() {
-        *x = if x.is_finite() { *x } else { 0.0 };
-    }
-}
-
-/// Frames processed per inner pass (scratch buffers are this long, so any block size
-/// works without allocation).
-pub const CHUNK: usize = 64;
+/// Frames the gate and compressor process per inner pass (their scratch buffers are
+/// this long, so any block size works without allocation).
+pub const PASS_FRAMES: usize = 64;
 
 /// Signals and measurements shared by the dynamics tests.
 #[cfg(test)]
@@ -114,7 +107,7 @@ mod tests {
                 detector: DetectorMode::Rms,
                 sidechain_hpf_hz: Some(500.0),
                 external_sidechain: true,
-                link_percent: 50.0,
+                link: 0.5,
                 ..Default::default()
             };
             let gs = GateSettings {

@@ -10,7 +10,7 @@
 //! They only shape what the detector hears: nothing here touches the audio path, so no
 //! latency and no phase change in the output.
 
-use super::CHUNK;
+use super::PASS_FRAMES;
 use crate::filter::{Biquad, BiquadCoeffs, BUTTERWORTH_Q};
 use crate::smoother::{Smoother, SmoothingStyle};
 
@@ -97,12 +97,6 @@ impl KeyFilter {
         self.filters.iter_mut().for_each(Biquad::reset);
     }
 
-    /// Filters `len` frames of the first `n_ch` key buffers in place (nothing when off).
-    #[inline]
-    pub fn process(&mut self, keys: &mut [[f32; CHUNK]], n_ch: usize, len: usize) {
-        Self::process_chain(&mut [self], keys, n_ch, len);
-    }
-
     /// Runs several key filters in series (e.g. a gate's HPF then LPF, a band-pass) over
     /// `len` frames of the first `n_ch` key buffers. While no cutoff moves, the frames are
     /// the outer loop and every channel's and filter's state advances in the same loop
@@ -112,11 +106,11 @@ impl KeyFilter {
     #[inline]
     pub fn process_chain(
         filters: &mut [&mut KeyFilter],
-        keys: &mut [[f32; CHUNK]],
+        keys: &mut [[f32; PASS_FRAMES]],
         n_ch: usize,
         len: usize,
     ) {
-        let len = len.min(CHUNK);
+        let len = len.min(PASS_FRAMES);
         let n_ch = filters
             .iter()
             .fold(n_ch.min(keys.len()), |n, f| n.min(f.filters.len()));
@@ -190,7 +184,7 @@ impl KeyFilter {
     }
 
     /// This filter alone, channel by channel (or frame by frame while the cutoff moves).
-    fn process_alone(&mut self, keys: &mut [[f32; CHUNK]], n_ch: usize, len: usize) {
+    fn process_alone(&mut self, keys: &mut [[f32; PASS_FRAMES]], n_ch: usize, len: usize) {
         if self.cutoff_hz.is_smoothing() {
             for i in 0..len {
                 let f = self.cutoff_hz.next();

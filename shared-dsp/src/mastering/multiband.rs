@@ -75,10 +75,10 @@ impl BandSettings {
             detector: DetectorMode::Peak,
             sidechain_hpf_hz: None,
             external_sidechain: false,
-            link_percent: 100.0,
+            link: 1.0,
             makeup_db: self.makeup_db,
             auto_makeup: false,
-            mix_percent: 100.0,
+            mix: 1.0,
         }
     }
 }
