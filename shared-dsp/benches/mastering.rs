@@ -17,7 +17,7 @@ use criterion::measurement::{Measurement, ValueFormatter, WallTime};
 use criterion::{black_box, criterion_group, criterion_main, Criterion, Throughput};
 use shared_dsp::loudness::{ChannelLayout, LoudnessMeter};
 use shared_dsp::mastering::{
-    BandSettings, Dither, DitherBits, DitherSettings, ImagerSettings, LimiterSettings,
+    BandCompressorSettings, Dither, DitherBits, DitherSettings, ImagerSettings, LimiterSettings,
     MultibandCompressor, MultibandSettings, NoiseShape, StereoImager, TonalEq, TonalEqSettings,
     TruePeakLimiter,
 };
@@ -137,7 +137,7 @@ fn bench_mastering(c: &mut Criterion<ThreadCpuTime>) {
         high_gain_db: 1.0,
         ..Default::default()
     };
-    let band = |threshold_db, ratio| BandSettings {
+    let band = |threshold_db, ratio| BandCompressorSettings {
         threshold_db,
         ratio,
         ..Default::default()

@@ -849,7 +849,7 @@ mod tests {
         settings.comp.attack_ms = 1.0;
         let dry = input.clone();
         let (wet, _) = run_stereo(&settings, &input, &input, None, 256);
-        settings.comp.mix_percent = 50.0;
+        settings.comp.mix = 0.5;
         let (half, _) = run_stereo(&settings, &input, &input, None, 256);
         let mut worst = 0.0f32;
         for i in 0..input.len() {

@@ -560,7 +560,7 @@ fn measure(meter: &mut LoudnessMeter, chunk: &[&mut [f32]]) {
 mod tests {
     use super::*;
     use shared_dsp::db::{db_to_gain, gain_to_db};
-    use shared_dsp::mastering::BandSettings;
+    use shared_dsp::mastering::BandCompressorSettings;
 
     const FS: f32 = 48_000.0;
 
@@ -593,10 +593,10 @@ mod tests {
     fn transparent() -> Settings {
         let mut s = Settings::default();
         s.limiter.on = false;
-        s.multiband.bands = [BandSettings {
+        s.multiband.bands = [BandCompressorSettings {
             ratio: 1.0,
             makeup_db: 0.0,
-            ..BandSettings::default()
+            ..BandCompressorSettings::default()
         }; 3];
         s
     }

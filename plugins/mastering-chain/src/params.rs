@@ -17,8 +17,8 @@ use oxide_plugin_common::formatters::{
 use shared_dsp::db::MINUS_INFINITY_DB;
 use shared_dsp::loudness::streaming::Service;
 use shared_dsp::mastering::{
-    limiter, BandSettings, DitherBits, DitherSettings, EqMode, ImagerSettings, LimiterSettings,
-    MultibandSettings, NoiseShape, TonalEqSettings,
+    limiter, BandCompressorSettings, DitherBits, DitherSettings, EqMode, ImagerSettings,
+    LimiterSettings, MultibandSettings, NoiseShape, TonalEqSettings,
 };
 
 use crate::chain::{HeldGain, Settings, LOUD_GAIN_MAX_DB, LOUD_GAIN_MIN_DB};
@@ -309,7 +309,7 @@ fn switch(name: &str, default: bool) -> BoolParam {
 
 impl BandParams {
     fn new(band: &str) -> Self {
-        let d = BandSettings::default();
+        let d = BandCompressorSettings::default();
         Self {
             thresh: db_param(&format!("{band} Threshold"), d.threshold_db, -60.0, 0.0),
             ratio: number_param(
@@ -335,8 +335,8 @@ impl BandParams {
         }
     }
 
-    fn settings(&self) -> BandSettings {
-        BandSettings {
+    fn settings(&self) -> BandCompressorSettings {
+        BandCompressorSettings {
             threshold_db: self.thresh.value(),
             ratio: self.ratio.value(),
             attack_ms: self.attack.value(),

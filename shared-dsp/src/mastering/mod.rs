@@ -41,7 +41,7 @@ pub use crossover::{Crossover3, CrossoverSettings};
 pub use dither::{Dither, DitherBits, DitherSettings, NoiseShape};
 pub use imager::{ImagerSettings, StereoImager};
 pub use limiter::{LimiterSettings, TruePeakLimiter};
-pub use multiband::{BandSettings, MultibandCompressor, MultibandSettings};
+pub use multiband::{BandCompressorSettings, MultibandCompressor, MultibandSettings};
 pub use tonal_eq::{EqMode, TonalEq, TonalEqSettings};
 
 /// Frames per inner pass of the block processors (scratch buffers are this long, so any

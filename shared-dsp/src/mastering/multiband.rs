@@ -30,9 +30,9 @@ pub const KNEE_DB: f32 = 6.0;
 /// Number of bands.
 pub const NUM_BANDS: usize = 3;
 
-/// One band's compressor controls (the issue's `mb_<band>_*`).
+/// One band's compressor controls (the mastering chain's `mb_<band>_*` parameters).
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub struct BandSettings {
+pub struct BandCompressorSettings {
     /// Threshold, −60 … 0 dBFS.
     pub threshold_db: f32,
     /// Ratio, 1 … ∞ (`f32::INFINITY`).
@@ -49,7 +49,7 @@ pub struct BandSettings {
     pub bypass: bool,
 }
 
-impl Default for BandSettings {
+impl Default for BandCompressorSettings {
     fn default() -> Self {
         Self {
             threshold_db: -18.0,
@@ -63,7 +63,7 @@ impl Default for BandSettings {
     }
 }
 
-impl BandSettings {
+impl BandCompressorSettings {
     fn compressor(&self) -> CompressorSettings {
         CompressorSettings {
             threshold_db: self.threshold_db,
@@ -93,7 +93,7 @@ pub struct MultibandSettings {
     /// Mid/high crossover, Hz (default 3000).
     pub high_hz: f32,
     /// Low, mid, high band.
-    pub bands: [BandSettings; NUM_BANDS],
+    pub bands: [BandCompressorSettings; NUM_BANDS],
 }
 
 impl Default for MultibandSettings {
@@ -102,7 +102,7 @@ impl Default for MultibandSettings {
             on: true,
             low_hz: DEFAULT_LOW_HZ,
             high_hz: DEFAULT_HIGH_HZ,
-            bands: [BandSettings::default(); NUM_BANDS],
+            bands: [BandCompressorSettings::default(); NUM_BANDS],
         }
     }
 }
@@ -364,7 +364,7 @@ mod tests {
     #[test]
     fn ratio_one_without_makeup_is_flat_within_a_hundredth_of_a_db() {
         let s = MultibandSettings {
-            bands: [BandSettings {
+            bands: [BandCompressorSettings {
                 threshold_db: -40.0,
                 ratio: 1.0,
                 ..Default::default()
@@ -395,14 +395,14 @@ mod tests {
     fn a_loud_band_is_compressed_and_reports_its_gain_reduction() {
         let s = MultibandSettings {
             bands: [
-                BandSettings {
+                BandCompressorSettings {
                     threshold_db: -20.0,
                     ratio: 4.0,
                     attack_ms: 1.0,
                     ..Default::default()
                 },
-                BandSettings::default(),
-                BandSettings::default(),
+                BandCompressorSettings::default(),
+                BandCompressorSettings::default(),
             ],
             ..Default::default()
         };
@@ -446,7 +446,7 @@ mod tests {
         }
         // Bypass: a compressing band set to bypass is unity again.
         let mut s = MultibandSettings::default();
-        s.bands[1] = BandSettings {
+        s.bands[1] = BandCompressorSettings {
             threshold_db: -40.0,
             ratio: 10.0,
             bypass: true,
