@@ -9,6 +9,8 @@
 //! regrouped (the same values to rounding, whatever the block sizes) and runs as a
 //! vectorised dot product instead of three serial recursions.
 
+use crate::sanitize::finite_sample;
+
 /// The averaging time constant, ms.
 pub const WINDOW_MS: f64 = 300.0;
 /// Below this mean power (−100 dBFS) a channel counts as silent: the reading is 0.
@@ -66,8 +68,7 @@ impl CorrelationMeter {
             let weights = self.powers[..n].iter().rev();
             let (mut lr, mut ll, mut rr) = (0.0f64, 0.0f64, 0.0f64);
             for ((&a, &b), &w) in l.iter().zip(r).zip(weights) {
-                let a = if a.is_finite() { a as f64 } else { 0.0 };
-                let b = if b.is_finite() { b as f64 } else { 0.0 };
+                let (a, b) = (finite_sample(a) as f64, finite_sample(b) as f64);
                 lr += w * (a * b);
                 ll += w * (a * a);
                 rr += w * (b * b);

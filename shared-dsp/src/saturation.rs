@@ -28,7 +28,7 @@
 use crate::db::db_to_gain;
 use crate::denormal::FlushDenormals;
 use crate::oversample::{Lanes, OversampleFactor, Oversampler, MAX_BLOCK_FRAMES};
-use crate::sanitize::replace_non_finite;
+use crate::sanitize::{replace_non_finite, setting_or};
 use crate::smoother::{Smoother, SmoothingStyle};
 
 /// The saturation character.
@@ -220,16 +220,8 @@ impl Saturator {
             return;
         }
         let (lo, hi) = SaturationSettings::DRIVE_DB_RANGE;
-        let drive_db = if settings.drive_db.is_finite() {
-            settings.drive_db.clamp(lo, hi)
-        } else {
-            0.0
-        };
-        let mix = if settings.mix.is_finite() {
-            settings.mix.clamp(0.0, 1.0)
-        } else {
-            1.0
-        };
+        let drive_db = setting_or(settings.drive_db, lo, hi, 0.0);
+        let mix = setting_or(settings.mix, 0.0, 1.0, 1.0);
         let blend = match settings.kind {
             SaturationKind::Tape => 0.0,
             SaturationKind::Tube => 1.0,

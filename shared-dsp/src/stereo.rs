@@ -22,6 +22,7 @@
 //! The left and right gains and the width are smoothed linearly (20 ms), which also
 //! makes a change of law glide instead of jumping.
 
+use crate::sanitize::{finite_sample, setting_or};
 use crate::smoother::{Smoother, SmoothingStyle};
 
 /// The level of a centred mono source.
@@ -49,11 +50,7 @@ impl PanLaw {
 
     /// Left and right gains for a mono source at `pan` (−1 left … 1 right).
     pub fn gains(self, pan: f32) -> (f32, f32) {
-        let pan = if pan.is_finite() {
-            pan.clamp(-1.0, 1.0)
-        } else {
-            0.0
-        };
+        let pan = setting_or(pan, -1.0, 1.0, 0.0);
         let t = 0.5 * (pan as f64 + 1.0);
         let theta = t * std::f64::consts::FRAC_PI_2;
         let (left, right) = match self {
@@ -147,11 +144,7 @@ impl PanWidth {
             PanSource::Mono => settings.law.gains(settings.pan),
             PanSource::Stereo => settings.law.balance_gains(settings.pan),
         };
-        let width = if settings.width.is_finite() {
-            settings.width.clamp(0.0, 2.0)
-        } else {
-            1.0
-        };
+        let width = setting_or(settings.width, 0.0, 2.0, 1.0);
         for (smoother, value) in [
             (&mut self.left, left),
             (&mut self.right, right),
@@ -178,7 +171,7 @@ impl PanWidth {
     /// settings say). All three slices have the same length.
     pub fn process_mono(&mut self, input: &[f32], left: &mut [f32], right: &mut [f32]) {
         for ((x, l), r) in input.iter().zip(left.iter_mut()).zip(right.iter_mut()) {
-            let x = if x.is_finite() { *x } else { 0.0 };
+            let x = finite_sample(*x);
             *l = x * self.left.next();
             *r = x * self.right.next();
             self.width.next();

@@ -10,6 +10,7 @@
 
 use super::coeffs::{analog_butterworth_db, BiquadCoeffs};
 use super::svf::Biquad;
+use crate::sanitize::finite_sample;
 
 /// The most second-order sections a cascade needs (48 dB/oct = 8th order).
 pub const MAX_SECTIONS: usize = 4;
@@ -188,7 +189,7 @@ impl ButterworthFilter {
     /// One `f32` sample; non-finite input counts as silence.
     #[inline]
     pub fn tick(&mut self, x: f32) -> f32 {
-        let mut y = if x.is_finite() { x as f64 } else { 0.0 };
+        let mut y = finite_sample(x) as f64;
         for s in self.sections[..self.len].iter_mut() {
             y = s.process_sample(y);
         }

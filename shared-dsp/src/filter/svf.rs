@@ -29,6 +29,7 @@ use super::coeffs::BiquadCoeffs;
 use super::simd::F64x2;
 #[cfg(target_arch = "x86_64")]
 use super::simd::F64x4;
+use crate::sanitize::finite_sample;
 
 /// The coefficients of one TPT SVF section (see the module notes for the mapping).
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -415,7 +416,7 @@ impl Biquad {
     /// finite.
     #[inline]
     pub fn tick(&mut self, x: f32) -> f32 {
-        let x = if x.is_finite() { x as f64 } else { 0.0 };
+        let x = finite_sample(x) as f64;
         self.process_sample(x) as f32
     }
 
@@ -424,7 +425,7 @@ impl Biquad {
         let (mut ic1, mut ic2) = (self.ic1, self.ic2);
         let c = self.coeffs;
         for s in block.iter_mut() {
-            let x = if s.is_finite() { *s as f64 } else { 0.0 };
+            let x = finite_sample(*s) as f64;
             *s = c.run(x, &mut ic1, &mut ic2) as f32;
         }
         if ic1.is_finite() && ic2.is_finite() {

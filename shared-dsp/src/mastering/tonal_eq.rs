@@ -19,6 +19,7 @@
 //! skipped and stereo mode is exactly the stereo `ChannelEq`.
 
 use crate::filter::{BandKind, BandSettings as EqBand, ChannelEq, EqSettings};
+use crate::sanitize::setting_or;
 
 /// Q of the two tilt shelves: 0.5 gives a gentle, monotonic slope (no shelf bump).
 pub const TILT_Q: f32 = 0.5;
@@ -90,28 +91,20 @@ impl Default for TonalEqSettings {
     }
 }
 
-fn clean(v: f32, lo: f32, hi: f32, default: f32) -> f32 {
-    if v.is_nan() {
-        default
-    } else {
-        v.clamp(lo, hi)
-    }
-}
-
 impl TonalEqSettings {
-    /// Every value inside its documented range (NaN → default).
+    /// Every value inside its documented range (NaN or ±∞ → default).
     pub fn sanitized(&self) -> Self {
         let d = Self::default();
         Self {
-            tilt_db: clean(self.tilt_db, -MAX_TILT_DB, MAX_TILT_DB, 0.0),
-            tilt_freq_hz: clean(self.tilt_freq_hz, 100.0, 10_000.0, d.tilt_freq_hz),
-            low_freq_hz: clean(self.low_freq_hz, 20.0, 1000.0, d.low_freq_hz),
-            low_gain_db: clean(self.low_gain_db, -MAX_GAIN_DB, MAX_GAIN_DB, 0.0),
-            mid_freq_hz: clean(self.mid_freq_hz, 100.0, 10_000.0, d.mid_freq_hz),
-            mid_gain_db: clean(self.mid_gain_db, -MAX_GAIN_DB, MAX_GAIN_DB, 0.0),
-            mid_q: clean(self.mid_q, MIN_MID_Q, MAX_MID_Q, d.mid_q),
-            high_freq_hz: clean(self.high_freq_hz, 1000.0, 20_000.0, d.high_freq_hz),
-            high_gain_db: clean(self.high_gain_db, -MAX_GAIN_DB, MAX_GAIN_DB, 0.0),
+            tilt_db: setting_or(self.tilt_db, -MAX_TILT_DB, MAX_TILT_DB, 0.0),
+            tilt_freq_hz: setting_or(self.tilt_freq_hz, 100.0, 10_000.0, d.tilt_freq_hz),
+            low_freq_hz: setting_or(self.low_freq_hz, 20.0, 1000.0, d.low_freq_hz),
+            low_gain_db: setting_or(self.low_gain_db, -MAX_GAIN_DB, MAX_GAIN_DB, 0.0),
+            mid_freq_hz: setting_or(self.mid_freq_hz, 100.0, 10_000.0, d.mid_freq_hz),
+            mid_gain_db: setting_or(self.mid_gain_db, -MAX_GAIN_DB, MAX_GAIN_DB, 0.0),
+            mid_q: setting_or(self.mid_q, MIN_MID_Q, MAX_MID_Q, d.mid_q),
+            high_freq_hz: setting_or(self.high_freq_hz, 1000.0, 20_000.0, d.high_freq_hz),
+            high_gain_db: setting_or(self.high_gain_db, -MAX_GAIN_DB, MAX_GAIN_DB, 0.0),
             ..*self
         }
     }
