@@ -26,3 +26,5 @@ pub mod sanitize;
 pub mod saturation;
 pub mod smoother;
 pub mod stereo;
+#[cfg(test)]
+pub(crate) mod test_util;

@@ -237,7 +237,7 @@ mod tests {
 
     #[test]
     fn block_and_per_sample_rms_agree_exactly() {
-        let signal = crate::dynamics::test_util::program(3000, 4);
+        let signal = crate::test_util::program(3000, 4);
         let mut a = RmsDetector::new(48_000.0, 7.0);
         let mut b = a.clone();
         let per_sample: Vec<f32> = signal.iter().map(|&x| 2.0 * a.tick(x)).collect();

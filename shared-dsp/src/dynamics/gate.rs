@@ -438,8 +438,11 @@ impl Gate {
 
 #[cfg(test)]
 mod tests {
-    use super::super::test_util::{amp, program, rms_db, sine};
     use super::*;
+    use crate::test_util::{
+        amp, assert_block_size_independent, assert_latency, assert_reset_reproduces, program,
+        rms_db, sine,
+    };
 
     const FS: f32 = 48_000.0;
 
@@ -685,7 +688,7 @@ mod tests {
     fn block_size_does_not_change_the_output_and_reset_reproduces_it() {
         // Per-frame state only: bit-identical for any block split, also while the
         // threshold ramps after a settings change at frame 4800.
-        let input = program(9600, 21);
+        let input = vec![program(9600, 21)];
         let a = GateSettings {
             threshold_db: -30.0,
             ratio: 3.0,
@@ -701,26 +704,34 @@ mod tests {
             key_lpf_hz: Some(5000.0),
             ..a
         };
-        let run_blocks = |g: &mut Gate, sizes: &[usize]| {
-            let mut out = input.clone();
-            let (mut start, mut k) = (0, 0);
-            while start < out.len() {
-                let limit = if start < 4800 { 4800 } else { out.len() };
-                let len = sizes[k % sizes.len()].min(limit - start);
-                k += 1;
-                let s = if start < 4800 { &a } else { &b };
-                g.process(&mut [&mut out[start..start + len]], None, s);
-                start += len;
-            }
-            out
+        let process = |g: &mut Gate, block: &mut [&mut [f32]], start: usize| {
+            g.process(block, None, if start < 4800 { &a } else { &b });
         };
+        assert_block_size_independent(|| gate(&a), &input, &[4800], process);
+        // Reset after the switch to `b` must bring back the closed gate and `a`'s levels.
         let mut g = gate(&a);
-        let whole = run_blocks(&mut g, &[8192]);
-        assert_eq!(run_blocks(&mut gate(&a), &[1]), whole);
-        assert_eq!(run_blocks(&mut gate(&a), &[7, 64, 13, 100, 1, 333]), whole);
-        g.set_settings(&a);
-        g.reset();
-        assert_eq!(run_blocks(&mut g, &[512]), whole, "reset reproduces");
+        assert_reset_reproduces(&mut g, &input, &[4800], process, |g| {
+            g.set_settings(&a);
+            g.reset();
+        });
+    }
+
+    #[test]
+    fn an_open_gate_passes_an_impulse_undelayed() {
+        // Keyed open by a loud external key, the gate is a wire: the click's peak stays
+        // in place.
+        let s = GateSettings {
+            external_sidechain: true,
+            ..Default::default()
+        };
+        let mut g = gate(&s);
+        let key = vec![0.5f32; 4096];
+        let mut warm = vec![0.0f32; 4096];
+        g.process(&mut [&mut warm], Some(&[&key]), &s);
+        assert!(g.is_open());
         assert_eq!(g.latency(), 0);
+        assert_latency(g.latency(), 0.1, |x| {
+            g.process(&mut [x], Some(&[&key[..]]), &s)
+        });
     }
 }

@@ -36,63 +36,10 @@ pub use sidechain::{KeyFilter, KeyFilterKind};
 /// this long, so any block size works without allocation).
 pub const PASS_FRAMES: usize = 64;
 
-/// Signals and measurements shared by the dynamics tests.
-#[cfg(test)]
-pub(crate) mod test_util {
-    /// A sine of `amplitude` at `sample_rate / period` Hz (exact table, no phase drift),
-    /// starting at phase 0.
-    pub fn sine(amplitude: f32, period: usize, frames: usize) -> Vec<f32> {
-        let table: Vec<f32> = (0..period)
-            .map(|n| (std::f64::consts::TAU * n as f64 / period as f64).sin() as f32)
-            .collect();
-        (0..frames).map(|n| amplitude * table[n % period]).collect()
-    }
-
-    /// RMS level in dB of a slice.
-    pub fn rms_db(x: &[f32]) -> f64 {
-        let ms = x.iter().map(|&v| v as f64 * v as f64).sum::<f64>() / x.len() as f64;
-        10.0 * ms.log10()
-    }
-
-    /// dB to amplitude.
-    pub fn amp(db: f32) -> f32 {
-        10f32.powf(db / 20.0)
-    }
-
-    /// A small seedable PRNG (xorshift32) for test noise.
-    pub struct Noise(pub u32);
-
-    impl Noise {
-        /// Uniform in [−1, 1).
-        pub fn next(&mut self) -> f32 {
-            self.0 ^= self.0 << 13;
-            self.0 ^= self.0 >> 17;
-            self.0 ^= self.0 << 5;
-            (self.0 as f32 / u32::MAX as f32) * 2.0 - 1.0
-        }
-    }
-
-    /// Drum-like test material: noise bursts with decaying envelopes over a quiet
-    /// bed, so compressors and gates move through all their states.
-    pub fn program(frames: usize, seed: u32) -> Vec<f32> {
-        let mut noise = Noise(seed);
-        let mut env = 0.0f32;
-        (0..frames)
-            .map(|n| {
-                if n % 4_800 == 0 {
-                    env = 1.0;
-                }
-                env *= 0.9995;
-                noise.next() * (0.002 + 0.9 * env)
-            })
-            .collect()
-    }
-}
-
 #[cfg(test)]
 mod tests {
-    use super::test_util::program;
     use super::*;
+    use crate::test_util::program;
 
     #[test]
     fn any_sample_rate_block_size_and_channel_layout_is_safe() {

@@ -2,8 +2,11 @@
 //! life cycle.
 
 use super::*;
-use crate::dynamics::test_util::{amp, program, rms_db, sine};
 use crate::dynamics::DetectorMode;
+use crate::test_util::{
+    amp, assert_block_size_independent, assert_latency, assert_reset_reproduces, program, rms_db,
+    sine,
+};
 
 const FS: f32 = 48_000.0;
 
@@ -352,42 +355,13 @@ fn hostile_input_stays_finite_and_the_next_clean_block_is_clean() {
     );
 }
 
-/// Processes a stereo signal in blocks of the given sizes (cycled), switching
-/// settings at frame `switch_at`, which every size pattern must land on.
-fn run_blocks(
-    input: &[Vec<f32>; 2],
-    sizes: &[usize],
-    a: &CompressorSettings,
-    b: &CompressorSettings,
-) -> [Vec<f32>; 2] {
-    let mut c = compressor(2, a);
-    let mut out = input.clone();
-    let switch_at = 4800;
-    let (mut start, mut k) = (0, 0);
-    let frames = input[0].len();
-    while start < frames {
-        let limit = if start < switch_at { switch_at } else { frames };
-        let len = sizes[k % sizes.len()].min(limit - start);
-        k += 1;
-        let s = if start < switch_at { a } else { b };
-        let (l, r) = out.split_at_mut(1);
-        let sc = [&input[1][start..start + len]];
-        c.process(
-            &mut [&mut l[0][start..start + len], &mut r[0][start..start + len]],
-            Some(&sc),
-            s,
-        );
-        start += len;
-    }
-    out
-}
-
 #[test]
 fn block_size_does_not_change_the_output() {
     // Everything (detectors, link, smoothers, ballistics) advances per frame and the
-    // 64-frame chunks only lay out scratch memory, so any block split gives
-    // bit-identical output, including across a settings ramp.
-    let input = [
+    // 64-frame passes only lay out scratch memory, so any block split gives
+    // bit-identical output, including across a settings ramp from frame 4800 on (with
+    // the right channel as the external key).
+    let input = vec![
         program(9600, 11),
         program(9600, 12).iter().map(|x| 0.3 * x).collect(),
     ];
@@ -410,13 +384,12 @@ fn block_size_does_not_change_the_output() {
         external_sidechain: true,
         ..a
     };
-    let whole = run_blocks(&input, &[8192], &a, &b);
-    assert_eq!(run_blocks(&input, &[1], &a, &b), whole, "per sample");
-    assert_eq!(
-        run_blocks(&input, &[7, 64, 13, 100, 1, 333], &a, &b),
-        whole,
-        "odd blocks"
-    );
+    let process = |c: &mut Compressor, block: &mut [&mut [f32]], start: usize| {
+        let key = [&input[1][start..start + block[0].len()]];
+        let s = if start < 4800 { &a } else { &b };
+        c.process(block, Some(&key), s);
+    };
+    assert_block_size_independent(|| compressor(2, &a), &input, &[4800], process);
 }
 
 #[test]
@@ -426,12 +399,19 @@ fn reset_reproduces_the_output() {
         auto_release: true,
         ..Default::default()
     };
-    let input = program(4800, 5);
+    let input = vec![program(4800, 5)];
     let mut c = compressor(1, &s);
-    let first = run_mono(&mut c, &input, None, &s);
-    c.reset();
-    assert_eq!(run_mono(&mut c, &input, None, &s), first);
+    let process = |c: &mut Compressor, block: &mut [&mut [f32]], _| c.process(block, None, &s);
+    assert_reset_reproduces(&mut c, &input, &[], process, Compressor::reset);
+}
+
+#[test]
+fn an_impulse_comes_out_undelayed() {
+    // Below the threshold the compressor is a wire: the click's peak stays in place.
+    let s = CompressorSettings::default();
+    let mut c = compressor(1, &s);
     assert_eq!(c.latency(), 0);
+    assert_latency(c.latency(), amp(-40.0), |x| c.process(&mut [x], None, &s));
 }
 
 #[test]
