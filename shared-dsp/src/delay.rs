@@ -655,6 +655,7 @@ impl StereoDelay {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::test_util::{assert_block_size_independent, assert_reset_reproduces, run_blocks};
 
     const FS: f32 = 48_000.0;
 
@@ -870,7 +871,8 @@ mod tests {
     #[test]
     fn block_size_reset_and_nan_recovery() {
         let mut rng = crate::rng::Pcg32::new(9, 9);
-        let input: Vec<f32> = (0..6000).map(|_| rng.next_bipolar()).collect();
+        let left: Vec<f32> = (0..6000).map(|_| rng.next_bipolar()).collect();
+        let input = vec![left.clone(), left.iter().map(|v| v * -0.7).collect()];
         let s = DelaySettings {
             hpf_hz: 300.0,
             lpf_hz: 3000.0,
@@ -878,23 +880,21 @@ mod tests {
             mix: 0.6,
             ..settings(23.7, 0.8)
         };
-        let mut a = StereoDelay::new(FS, 100.0);
-        a.set_settings(&s);
-        let whole = run(&mut a, &input, 512);
+        let fresh = || {
+            let mut d = StereoDelay::new(FS, 100.0);
+            d.set_settings(&s);
+            d
+        };
+        let process = |d: &mut StereoDelay, block: &mut [&mut [f32]], _| d.process(block);
         // Bit-identical: all smoothing and filter updates advance per frame.
-        let mut b = StereoDelay::new(FS, 100.0);
-        b.set_settings(&s);
-        assert!(whole == run(&mut b, &input, 1));
-        let mut c = StereoDelay::new(FS, 100.0);
-        c.set_settings(&s);
-        assert!(whole == run(&mut c, &input, 77));
-        a.reset();
-        assert!(whole == run(&mut a, &input, 512), "reset reproduces");
+        assert_block_size_independent(fresh, &input, &[], process);
+        let mut a = fresh();
+        assert_reset_reproduces(&mut a, &input, &[], process, StereoDelay::reset);
         let mut bad = input.clone();
-        bad[10] = f32::NAN;
-        bad[20] = f32::INFINITY;
-        let out = run(&mut a, &bad, 512);
-        assert!(out.iter().all(|v| v.is_finite()));
+        bad[0][10] = f32::NAN;
+        bad[1][20] = f32::INFINITY;
+        let out = run_blocks(&mut a, &bad, &[512], &[], process);
+        assert!(out.concat().iter().all(|v| v.is_finite()));
     }
 
     #[test]

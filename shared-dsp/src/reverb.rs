@@ -757,6 +757,7 @@ impl PredelayRead {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::test_util::{assert_block_size_independent, assert_reset_reproduces};
 
     fn impulse_response(
         rate: f32,
@@ -928,23 +929,21 @@ mod tests {
 
     #[test]
     fn block_size_and_reset_reproduce_exactly() {
-        let input = noise(6000, 1);
+        let left = noise(6000, 1);
+        let input = vec![left.clone(), left.iter().rev().copied().collect()];
         let settings = ReverbSettings {
             predelay_ms: 13.3,
             ..ReverbSettings::default()
         };
-        let mut a = Reverb::new(48_000.0);
-        a.set_settings(&settings);
-        let whole = run(&mut a, &input, 512);
+        let fresh = || {
+            let mut r = Reverb::new(48_000.0);
+            r.set_settings(&settings);
+            r
+        };
+        let process = |r: &mut Reverb, block: &mut [&mut [f32]], _| r.process(block);
         // Bit-identical: smoothers and updates advance per frame, never per block.
-        let mut b = Reverb::new(48_000.0);
-        b.set_settings(&settings);
-        assert_eq!(first_difference(&whole, &run(&mut b, &input, 1)), None);
-        let mut c = Reverb::new(48_000.0);
-        c.set_settings(&settings);
-        assert_eq!(first_difference(&whole, &run(&mut c, &input, 333)), None);
-        a.reset();
-        assert_eq!(first_difference(&whole, &run(&mut a, &input, 512)), None);
+        assert_block_size_independent(fresh, &input, &[], process);
+        assert_reset_reproduces(&mut fresh(), &input, &[], process, Reverb::reset);
     }
 
     #[test]
