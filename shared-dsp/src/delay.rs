@@ -741,7 +741,7 @@ mod tests {
                 .max_by(|&a, &b| left[a].abs().total_cmp(&left[b].abs()))
                 .unwrap_or(0);
             let expected = 0.5 * rate as f64;
-            // The issue allows ±1 sample; 500 ms is a whole number of samples at these
+            // ±1 sample would be inaudible, but 500 ms is a whole number of samples at these
             // rates and an integer Lagrange read is exact, so the peak is exactly there.
             assert_eq!(peak as f64, expected, "{rate}");
             assert_eq!(left[peak], 1.0);

@@ -77,7 +77,7 @@ pub enum NoiseShape {
     Shaped,
 }
 
-/// Dither settings (the issue's `dither_bits`, `dither_shape`).
+/// Dither settings (the mastering chain's `dither_bits`, `dither_shape` parameters).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct DitherSettings {
     /// Word length (off, 16, 24).
