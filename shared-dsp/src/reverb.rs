@@ -826,9 +826,10 @@ mod tests {
         // both 44.1 and 96 kHz: the decay gain depends on the line lengths in samples,
         // which scale with the rate, so each rate is checked over the whole range.
         // The IR runs for 0.9 × T60 + 0.3 s: the truncated Schroeder integral then
-        // bends by less than 0.1 dB at −35 dB. Tolerance 10 %: twice the 5 % difference
-        // in reverberation time a listener just notices (ISO 3382-1, Annex A), while a
-        // decay gain computed for the wrong rate is off by 2× between 44.1 and 96 kHz.
+        // bends by less than 0.1 dB at −35 dB. Tolerance 10 %: twice the 5 %
+        // just-noticeable difference ISO 3382-1 (Annex A) gives for the early decay
+        // time, while a decay gain computed for the wrong rate is off by 2× between
+        // 44.1 and 96 kHz.
         for (rate, decay) in [
             (44_100.0, 0.5),
             (44_100.0, 2.0),
