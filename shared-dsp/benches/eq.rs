@@ -22,16 +22,13 @@ fn settings() -> EqSettings {
     s
 }
 
-/// CPU time this thread has run, in ns (Linux `schedstat`, first field); `None`
-/// elsewhere. The machine is shared, so wall time overstates the cost; CPU time does
-/// not count the time the thread waited for a core.
+/// CPU time this thread has run, in ns (the `cpu-time` crate's thread clock); `None`
+/// where there is none. The machine is shared, so wall time overstates the cost; CPU
+/// time does not count the time the thread waited for a core.
 fn thread_cpu_ns() -> Option<u64> {
-    std::fs::read_to_string("/proc/thread-self/schedstat")
-        .ok()?
-        .split_whitespace()
-        .next()?
-        .parse()
+    cpu_time::ThreadTime::try_now()
         .ok()
+        .map(|t| t.as_duration().as_nanos() as u64)
 }
 
 /// Prints × real time by CPU time for `iterations` blocks of `run`.

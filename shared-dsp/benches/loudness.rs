@@ -3,7 +3,7 @@
 //!
 //! "× real time" = seconds of audio measured per second = 10 s / the time per iteration.
 //! Each case is measured twice: by wall clock (criterion's default) and by the CPU time
-//! of the benchmarking thread (Linux `/proc/thread-self/schedstat`, nanoseconds), which
+//! of the benchmarking thread (the `cpu-time` crate's thread clock), which
 //! stays meaningful when the machine is shared and the thread waits for a core.
 
 use criterion::{black_box, criterion_group, criterion_main, Criterion, Throughput};
@@ -32,11 +32,11 @@ fn signal() -> (Vec<f32>, Vec<f32>) {
     (left, right)
 }
 
-/// CPU time of this thread so far (None where `/proc/thread-self/schedstat` is missing).
+/// CPU time of this thread so far (`None` where the system has no thread clock).
 fn thread_cpu_time() -> Option<Duration> {
-    let text = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
-    let nanos = text.split_whitespace().next()?.parse::<u64>().ok()?;
-    Some(Duration::from_nanos(nanos))
+    cpu_time::ThreadTime::try_now()
+        .ok()
+        .map(|t| t.as_duration())
 }
 
 fn run(meter: &mut LoudnessMeter, left: &[f32], right: &[f32]) {

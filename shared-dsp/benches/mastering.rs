@@ -9,9 +9,9 @@
 //!
 //! × real time = (512 / 48 000 s) ÷ time per iteration.
 //!
-//! Time is the benchmark thread's **CPU time** (`CLOCK_THREAD_CPUTIME_ID`) on Linux, so
+//! Time is the benchmark thread's **CPU time** (the `cpu-time` crate's thread clock), so
 //! a machine shared with other jobs does not count the time the thread waits for a
-//! core (wall time elsewhere). It still includes cache and SMT contention.
+//! core (wall time where there is no thread clock). It still includes cache and SMT contention.
 
 use criterion::measurement::{Measurement, ValueFormatter, WallTime};
 use criterion::{black_box, criterion_group, criterion_main, Criterion, Throughput};
@@ -52,34 +52,16 @@ fn source() -> (Vec<f32>, Vec<f32>) {
     (l, r)
 }
 
-/// The calling thread's CPU time (Linux), or wall time elsewhere.
+/// The calling thread's CPU time, or wall time where the system has no thread clock.
 struct ThreadCpuTime;
 
-#[cfg(target_os = "linux")]
-fn thread_cpu_time() -> Duration {
-    #[repr(C)]
-    struct Timespec {
-        tv_sec: i64,
-        tv_nsec: i64,
-    }
-    extern "C" {
-        fn clock_gettime(clock: i32, tp: *mut Timespec) -> i32;
-    }
-    const CLOCK_THREAD_CPUTIME_ID: i32 = 3;
-    let mut ts = Timespec {
-        tv_sec: 0,
-        tv_nsec: 0,
-    };
-    // SAFETY: `ts` is a valid, writable timespec (64-bit Linux layout).
-    unsafe { clock_gettime(CLOCK_THREAD_CPUTIME_ID, &mut ts) };
-    Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32)
-}
-
-#[cfg(not(target_os = "linux"))]
 fn thread_cpu_time() -> Duration {
     use std::sync::OnceLock;
     static START: OnceLock<std::time::Instant> = OnceLock::new();
-    START.get_or_init(std::time::Instant::now).elapsed()
+    match cpu_time::ThreadTime::try_now() {
+        Ok(t) => t.as_duration(),
+        Err(_) => START.get_or_init(std::time::Instant::now).elapsed(),
+    }
 }
 
 static WALL: WallTime = WallTime;

@@ -107,12 +107,14 @@ fn benches(c: &mut Criterion) {
     group.finish();
 }
 
-/// This thread's on-CPU time in ns (Linux `schedstat`), or `None` elsewhere. On a
-/// shared, overloaded machine wall-clock figures include time spent waiting for a core;
-/// the on-CPU figure printed next to them is what the code itself costs.
+/// This thread's on-CPU time in ns (the `cpu-time` crate's thread clock), or `None`
+/// where there is none. On a shared, overloaded machine wall-clock figures include time
+/// spent waiting for a core; the on-CPU figure printed next to them is what the code
+/// itself costs.
 fn thread_cpu_ns() -> Option<u64> {
-    let text = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
-    text.split_whitespace().next()?.parse().ok()
+    cpu_time::ThreadTime::try_now()
+        .ok()
+        .map(|t| t.as_duration().as_nanos() as u64)
 }
 
 /// Prints × real time per on-CPU second for `blocks` blocks of `f`.
