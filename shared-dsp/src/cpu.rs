@@ -3,20 +3,16 @@
 //! The crate is compiled for the baseline x86-64 (SSE2) so the plugins load on any
 //! 64-bit PC; hot loops that profit from 256-bit registers and fused multiply-adds
 //! have a second build behind `#[target_feature(enable = "avx2,fma")]`, chosen here.
+//!
+//! One feature level and two forms of the same rule: [`wide_build!`] compiles a
+//! method's portable body a second time with the wide features (the compiler widens
+//! what it can); [`run_widest`] does the same for a kernel written against the
+//! four-lane [`Quad`], which is one AVX register in the wide build and two SSE2
+//! registers in the portable one. Either way, one source, compiled twice.
 
-/// Whether this CPU has AVX (Intel Sandy Bridge, AMD Bulldozer and later). The standard
-/// library caches the answer, so asking costs an atomic load.
-#[inline]
-pub fn has_avx() -> bool {
-    #[cfg(target_arch = "x86_64")]
-    {
-        std::is_x86_feature_detected!("avx")
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    {
-        false
-    }
-}
+#[cfg(target_arch = "x86_64")]
+use crate::filter::simd::F64x4;
+use crate::filter::simd::{F64x2x2, Quad};
 
 /// Whether this CPU has AVX2 (Intel Haswell, AMD Zen and later).
 #[inline]
@@ -44,6 +40,55 @@ pub fn has_avx2_fma() -> bool {
     }
 }
 
+/// Proof that this CPU runs the wide build (AVX2 and FMA): a value exists only where
+/// [`Wide::detect`] found them. Code that holds one may use the wide instructions, so
+/// the types that need them (the AVX [`crate::filter::simd::Quad`]) take it to be made.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Wide(());
+
+impl Wide {
+    /// `Some` on a CPU with AVX2 and FMA (the standard library caches the answer).
+    #[inline]
+    pub(crate) fn detect() -> Option<Self> {
+        has_avx2_fma().then_some(Self(()))
+    }
+}
+
+/// A kernel written once against [`Quad`], for [`run_widest`] to compile twice.
+pub(crate) trait QuadKernel {
+    /// What the kernel returns.
+    type Output;
+    /// The kernel on lanes `Q`; `isa` is what it takes to make a `Q`. Implementations
+    /// are `#[inline(always)]`, so that the whole body is compiled into each build.
+    fn run<Q: Quad>(self, isa: Q::Isa) -> Self::Output;
+}
+
+/// Runs `kernel` on the AVX [`Quad`] in the wide build (AVX2 + FMA enabled) on CPUs
+/// that have it, else on the portable [`F64x2x2`]. Both give the same bits (no FMA in
+/// a kernel; tests compare them). `allow_wide: false` forces the portable build (for
+/// those tests); `true` still asks the CPU.
+#[inline]
+pub(crate) fn run_widest<K: QuadKernel>(kernel: K, allow_wide: bool) -> K::Output {
+    #[cfg(target_arch = "x86_64")]
+    if let Some(wide) = Wide::detect().filter(|_| allow_wide) {
+        // SAFETY: `wide` proves that the CPU has AVX2 and FMA.
+        return unsafe { run_wide(kernel, wide) };
+    }
+    let _ = allow_wide;
+    kernel.run::<F64x2x2>(())
+}
+
+/// The wide build of [`run_widest`].
+///
+/// # Safety
+/// The CPU must support AVX2 and FMA (which `wide` proves; the attribute makes the
+/// call itself unsafe).
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn run_wide<K: QuadKernel>(kernel: K, wide: Wide) -> K::Output {
+    kernel.run::<F64x4>(wide)
+}
+
 /// Defines a `&mut self` method that runs a second, AVX2 + FMA build of an
 /// `#[inline(always)]` method on CPUs that have them, and the portable build elsewhere.
 ///
@@ -67,7 +112,7 @@ macro_rules! wide_build {
         $(#[$meta])*
         $vis fn $name(&mut self $(, $arg: $ty)*) $(-> $ret)? {
             #[cfg(target_arch = "x86_64")]
-            if $crate::cpu::has_avx2_fma() {
+            if $crate::cpu::Wide::detect().is_some() {
                 // SAFETY: the CPU has AVX2 and FMA.
                 return unsafe { self.$wide($($arg),*) };
             }

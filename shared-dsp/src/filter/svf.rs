@@ -26,9 +26,7 @@
 //! half of its mantissa.
 
 use super::coeffs::BiquadCoeffs;
-use super::simd::F64x2;
-#[cfg(target_arch = "x86_64")]
-use super::simd::F64x4;
+use super::simd::{F64x2, Lanes, Quad};
 use crate::sanitize::finite_sample;
 
 /// The coefficients of one TPT SVF section (see the module notes for the mapping).
@@ -191,15 +189,20 @@ impl SvfCoeffs {
     }
 }
 
-/// Transposed direct form II coefficients in both lanes, denominator negated.
+/// Transposed direct form II coefficients, denominator negated, one section per pair
+/// of lanes: the same section in both lanes of an [`F64x2`] ([`DirectCoeffs2`]), or
+/// two sections side by side in a [`Quad`].
 #[derive(Debug, Clone, Copy, Default)]
-pub(crate) struct DirectCoeffs2 {
-    b0: F64x2,
-    b1: F64x2,
-    b2: F64x2,
-    neg_a1: F64x2,
-    neg_a2: F64x2,
+pub(crate) struct DirectLanes<V> {
+    b0: V,
+    b1: V,
+    b2: V,
+    neg_a1: V,
+    neg_a2: V,
 }
+
+/// [`DirectLanes`] of one stereo section.
+pub(crate) type DirectCoeffs2 = DirectLanes<F64x2>;
 
 impl From<&BiquadCoeffs> for DirectCoeffs2 {
     fn from(c: &BiquadCoeffs) -> Self {
@@ -213,8 +216,23 @@ impl From<&BiquadCoeffs> for DirectCoeffs2 {
     }
 }
 
-impl DirectCoeffs2 {
-    /// One stereo frame, transposed direct form II: 5 multiplies and 4 adds against the
+impl<Q: Quad> DirectLanes<Q> {
+    /// `lo` in lanes 0, 1, `hi` in lanes 2, 3.
+    #[inline(always)]
+    pub(crate) fn pair(isa: Q::Isa, lo: &DirectCoeffs2, hi: &DirectCoeffs2) -> Self {
+        let q = |a, b| Q::from_halves(isa, a, b);
+        Self {
+            b0: q(lo.b0, hi.b0),
+            b1: q(lo.b1, hi.b1),
+            b2: q(lo.b2, hi.b2),
+            neg_a1: q(lo.neg_a1, hi.neg_a1),
+            neg_a2: q(lo.neg_a2, hi.neg_a2),
+        }
+    }
+}
+
+impl<V: Lanes> DirectLanes<V> {
+    /// One frame, transposed direct form II: 5 multiplies and 4 adds against the
     /// SVF's 6 and 9. Used only while the coefficients stand still.
     ///
     /// `b1·x + s2` is summed first because it does not wait for `y`: the recursion
@@ -222,7 +240,7 @@ impl DirectCoeffs2 {
     /// current x86 cores) instead of two adds after the multiply (12), and the EQ's
     /// static path is bound by that recursion. Same arithmetic otherwise.
     #[inline(always)]
-    pub(crate) fn run(&self, x: F64x2, s1: &mut F64x2, s2: &mut F64x2) -> F64x2 {
+    pub(crate) fn run(&self, x: V, s1: &mut V, s2: &mut V) -> V {
         let y = self.b0.mul(x).add(*s1);
         *s1 = self.b1.mul(x).add(*s2).add(self.neg_a1.mul(y));
         *s2 = self.b2.mul(x).add(self.neg_a2.mul(y));
@@ -230,27 +248,25 @@ impl DirectCoeffs2 {
     }
 }
 
-/// [`SvfCoeffs`] with every coefficient in both lanes of a stereo register.
+/// [`SvfCoeffs`] one section per pair of lanes: the same section in both lanes of an
+/// [`F64x2`] ([`SvfCoeffs2`], or two sections with [`SvfCoeffs2::pair`]), or two
+/// stereo sections side by side in a [`Quad`].
 #[derive(Debug, Clone, Copy, Default)]
-pub(crate) struct SvfCoeffs2 {
-    a1: F64x2,
-    a2: F64x2,
-    g: F64x2,
-    m0: F64x2,
-    m1: F64x2,
-    m2: F64x2,
+pub(crate) struct SvfLanes<V> {
+    a1: V,
+    a2: V,
+    g: V,
+    m0: V,
+    m1: V,
+    m2: V,
 }
+
+/// [`SvfLanes`] of one stereo section (or two sections of one channel).
+pub(crate) type SvfCoeffs2 = SvfLanes<F64x2>;
 
 impl From<SvfCoeffs> for SvfCoeffs2 {
     fn from(c: SvfCoeffs) -> Self {
-        Self {
-            a1: F64x2::splat(c.a1),
-            a2: F64x2::splat(c.a2),
-            g: F64x2::splat(c.g),
-            m0: F64x2::splat(c.m0),
-            m1: F64x2::splat(c.m1),
-            m2: F64x2::splat(c.m2),
-        }
+        Self::pair(c, c)
     }
 }
 
@@ -266,90 +282,29 @@ impl SvfCoeffs2 {
             m2: F64x2::new(a.m2, b.m2),
         }
     }
+}
 
-    /// One stereo frame through the section (same arithmetic as [`SvfCoeffs::run`]).
+impl<Q: Quad> SvfLanes<Q> {
+    /// `lo` in lanes 0, 1, `hi` in lanes 2, 3.
     #[inline(always)]
-    pub(crate) fn run(&self, x: F64x2, ic1: &mut F64x2, ic2: &mut F64x2) -> F64x2 {
-        let v3 = x.sub(*ic2);
-        let v1 = self.a1.mul(*ic1).add(self.a2.mul(v3));
-        let v2 = ic2.add(self.g.mul(v1));
-        *ic1 = v1.add(v1).sub(*ic1);
-        *ic2 = v2.add(v2).sub(*ic2);
-        self.m0.mul(x).add(self.m1.mul(v1)).add(self.m2.mul(v2))
-    }
-}
-
-/// Two stereo sections in one AVX register: [`DirectCoeffs2`] of section `lo` in lanes
-/// 0, 1 and of section `hi` in lanes 2, 3.
-#[cfg(target_arch = "x86_64")]
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct DirectCoeffs4 {
-    b0: F64x4,
-    b1: F64x4,
-    b2: F64x4,
-    neg_a1: F64x4,
-    neg_a2: F64x4,
-}
-
-#[cfg(target_arch = "x86_64")]
-impl DirectCoeffs4 {
-    /// `lo` in lanes 0, 1, `hi` in lanes 2, 3.
-    #[target_feature(enable = "avx")]
-    #[inline]
-    pub(crate) fn pair(lo: &DirectCoeffs2, hi: &DirectCoeffs2) -> Self {
+    pub(crate) fn quad(isa: Q::Isa, lo: &SvfCoeffs2, hi: &SvfCoeffs2) -> Self {
+        let q = |a, b| Q::from_halves(isa, a, b);
         Self {
-            b0: F64x4::from_halves(lo.b0, hi.b0),
-            b1: F64x4::from_halves(lo.b1, hi.b1),
-            b2: F64x4::from_halves(lo.b2, hi.b2),
-            neg_a1: F64x4::from_halves(lo.neg_a1, hi.neg_a1),
-            neg_a2: F64x4::from_halves(lo.neg_a2, hi.neg_a2),
+            a1: q(lo.a1, hi.a1),
+            a2: q(lo.a2, hi.a2),
+            g: q(lo.g, hi.g),
+            m0: q(lo.m0, hi.m0),
+            m1: q(lo.m1, hi.m1),
+            m2: q(lo.m2, hi.m2),
         }
     }
-
-    /// [`DirectCoeffs2::run`] on both sections, the same operations in the same order.
-    #[target_feature(enable = "avx")]
-    #[inline]
-    pub(crate) fn run(&self, x: F64x4, s1: &mut F64x4, s2: &mut F64x4) -> F64x4 {
-        let y = self.b0.mul(x).add(*s1);
-        *s1 = self.b1.mul(x).add(*s2).add(self.neg_a1.mul(y));
-        *s2 = self.b2.mul(x).add(self.neg_a2.mul(y));
-        y
-    }
 }
 
-/// Two stereo sections in one AVX register: [`SvfCoeffs2`] of section `lo` in lanes
-/// 0, 1 and of section `hi` in lanes 2, 3.
-#[cfg(target_arch = "x86_64")]
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct SvfCoeffs4 {
-    a1: F64x4,
-    a2: F64x4,
-    g: F64x4,
-    m0: F64x4,
-    m1: F64x4,
-    m2: F64x4,
-}
-
-#[cfg(target_arch = "x86_64")]
-impl SvfCoeffs4 {
-    /// `lo` in lanes 0, 1, `hi` in lanes 2, 3.
-    #[target_feature(enable = "avx")]
-    #[inline]
-    pub(crate) fn pair(lo: &SvfCoeffs2, hi: &SvfCoeffs2) -> Self {
-        Self {
-            a1: F64x4::from_halves(lo.a1, hi.a1),
-            a2: F64x4::from_halves(lo.a2, hi.a2),
-            g: F64x4::from_halves(lo.g, hi.g),
-            m0: F64x4::from_halves(lo.m0, hi.m0),
-            m1: F64x4::from_halves(lo.m1, hi.m1),
-            m2: F64x4::from_halves(lo.m2, hi.m2),
-        }
-    }
-
-    /// [`SvfCoeffs2::run`] on both sections, the same operations in the same order.
-    #[target_feature(enable = "avx")]
-    #[inline]
-    pub(crate) fn run(&self, x: F64x4, ic1: &mut F64x4, ic2: &mut F64x4) -> F64x4 {
+impl<V: Lanes> SvfLanes<V> {
+    /// One frame through the section(s) (same arithmetic as [`SvfCoeffs::run`] in
+    /// every lane).
+    #[inline(always)]
+    pub(crate) fn run(&self, x: V, ic1: &mut V, ic2: &mut V) -> V {
         let v3 = x.sub(*ic2);
         let v1 = self.a1.mul(*ic1).add(self.a2.mul(v3));
         let v2 = ic2.add(self.g.mul(v1));

@@ -12,6 +12,8 @@
 //! State and coefficients are `f64`: the high-pass has its poles 0.005 from the unit
 //! circle at 48 kHz (0.0003 at 384 kHz), where `f32` coefficients would move the corner.
 
+use crate::cpu::{run_widest, QuadKernel};
+use crate::filter::simd::{F64x2, Lanes, Quad};
 use std::f64::consts::PI;
 
 /// Centre frequency of the analog high-shelf prototype (BS.1770 pre-filter), Hz.
@@ -227,160 +229,18 @@ impl KWeighting {
         sums_of_squares: (&mut f64, &mut f64),
     ) {
         debug_assert_eq!(a.len(), b.len());
-        #[cfg(target_arch = "x86_64")]
-        {
-            sse2::accumulate_squares_pair(first, second, a, b, sums_of_squares);
-        }
-        #[cfg(not(target_arch = "x86_64"))]
-        {
-            Self::accumulate_squares_pair_portable(first, second, a, b, sums_of_squares);
-        }
-    }
-
-    /// The portable form of [`KWeighting::accumulate_squares_pair`].
-    #[cfg_attr(target_arch = "x86_64", allow(dead_code))]
-    fn accumulate_squares_pair_portable(
-        first: &mut KWeighting,
-        second: &mut KWeighting,
-        a: &[f32],
-        b: &[f32],
-        sums_of_squares: (&mut f64, &mut f64),
-    ) {
-        // Two lanes, one per channel, written so that the compiler can keep each lane pair
-        // in one SIMD register; every lane does exactly the operations of `tick`.
-        let pre = PairStage::new(&first.pre_filter, &second.pre_filter);
-        let high = PairStage::new(&first.high_pass, &second.high_pass);
-        let mut pre_state = pair_state(&first.pre_state, &second.pre_state);
-        let mut high_state = pair_state(&first.high_pass_state, &second.high_pass_state);
-        let mut acc = [*sums_of_squares.0, *sums_of_squares.1];
+        let pack = |[l, r]: [f64; 2]| F64x2::new(l, r);
+        let c = LaneCoeffs::gather([&*first, &*second], pack);
+        let sums = [*sums_of_squares.0, *sums_of_squares.1];
+        let mut s = LaneState::gather([&*first, &*second], sums, pack);
         for (&xa, &xb) in a.iter().zip(b) {
-            let x = [sanitize(xa), sanitize(xb)];
-            let y = high.tick_rlb(pre.tick(x, &mut pre_state), &mut high_state);
-            for lane in 0..2 {
-                acc[lane] += y[lane] * y[lane];
-            }
+            kweight_frame(&c, &mut s, F64x2::new(sanitize(xa), sanitize(xb)));
         }
-        for k in 0..4 {
-            first.pre_state[k] = pre_state[k][0];
-            second.pre_state[k] = pre_state[k][1];
-            first.high_pass_state[k] = high_state[k][0];
-            second.high_pass_state[k] = high_state[k][1];
-        }
-        *sums_of_squares.0 = acc[0];
-        *sums_of_squares.1 = acc[1];
-    }
-}
-
-/// The coefficients of two stages side by side (lane 0: first channel, lane 1: second).
-struct PairStage {
-    b0: [f64; 2],
-    b1: [f64; 2],
-    b2: [f64; 2],
-    a1: [f64; 2],
-    a2: [f64; 2],
-}
-
-fn pair_state(first: &[f64; 4], second: &[f64; 4]) -> [[f64; 2]; 4] {
-    std::array::from_fn(|k| [first[k], second[k]])
-}
-
-impl PairStage {
-    fn new(first: &KWeightingStage, second: &KWeightingStage) -> Self {
-        Self {
-            b0: [first.b0, second.b0],
-            b1: [first.b1, second.b1],
-            b2: [first.b2, second.b2],
-            a1: [first.a1, second.a1],
-            a2: [first.a2, second.a2],
-        }
-    }
-
-    /// [`KWeightingStage::tick`] on both lanes, same operations in the same order.
-    #[inline(always)]
-    fn tick(&self, x: [f64; 2], s: &mut [[f64; 2]; 4]) -> [f64; 2] {
-        let mut y = [0.0; 2];
-        for lane in 0..2 {
-            let feed =
-                self.b0[lane] * x[lane] + self.b1[lane] * s[0][lane] + self.b2[lane] * s[1][lane]
-                    - self.a2[lane] * s[3][lane];
-            y[lane] = feed - self.a1[lane] * s[2][lane];
-        }
-        s[1] = s[0];
-        s[0] = x;
-        s[3] = s[2];
-        s[2] = y;
-        y
-    }
-
-    /// [`KWeightingStage::tick_rlb`] on both lanes.
-    #[inline(always)]
-    fn tick_rlb(&self, x: [f64; 2], s: &mut [[f64; 2]; 4]) -> [f64; 2] {
-        let mut y = [0.0; 2];
-        for lane in 0..2 {
-            let feed =
-                x[lane] - (s[0][lane] + s[0][lane]) + s[1][lane] - self.a2[lane] * s[3][lane];
-            y[lane] = feed - self.a1[lane] * s[2][lane];
-        }
-        s[1] = s[0];
-        s[0] = x;
-        s[3] = s[2];
-        s[2] = y;
-        y
-    }
-}
-
-/// Lane-wise `f64` arithmetic for [`kweight_frame`]: the SSE2 pair (two channels) and
-/// the AVX quad (four).
-///
-/// # Safety
-/// An implementation's methods may only run on a CPU with its instructions: the AVX
-/// one is used only inside [`avx::accumulate_squares_quad`], entered after detection.
-#[cfg(target_arch = "x86_64")]
-unsafe trait Lanes: Copy {
-    fn add(self, o: Self) -> Self;
-    fn sub(self, o: Self) -> Self;
-    fn mul(self, o: Self) -> Self;
-}
-
-#[cfg(target_arch = "x86_64")]
-// SAFETY: SSE2 is part of the x86-64 baseline.
-unsafe impl Lanes for crate::filter::simd::F64x2 {
-    #[inline(always)]
-    fn add(self, o: Self) -> Self {
-        crate::filter::simd::F64x2::add(self, o)
-    }
-    #[inline(always)]
-    fn sub(self, o: Self) -> Self {
-        crate::filter::simd::F64x2::sub(self, o)
-    }
-    #[inline(always)]
-    fn mul(self, o: Self) -> Self {
-        crate::filter::simd::F64x2::mul(self, o)
-    }
-}
-
-#[cfg(target_arch = "x86_64")]
-// SAFETY: used only inside the AVX kernel (see the trait).
-unsafe impl Lanes for crate::filter::simd::F64x4 {
-    #[inline(always)]
-    fn add(self, o: Self) -> Self {
-        // SAFETY: only reached from the AVX kernel, on a CPU with AVX.
-        unsafe { crate::filter::simd::F64x4::add(self, o) }
-    }
-    #[inline(always)]
-    fn sub(self, o: Self) -> Self {
-        // SAFETY: as above.
-        unsafe { crate::filter::simd::F64x4::sub(self, o) }
-    }
-    #[inline(always)]
-    fn mul(self, o: Self) -> Self {
-        // SAFETY: as above.
-        unsafe { crate::filter::simd::F64x4::mul(self, o) }
+        [*sums_of_squares.0, *sums_of_squares.1] = s.scatter([first, second], F64x2::to_array);
     }
 }
 
 /// The coefficients of both stages, one channel per lane.
-#[cfg(target_arch = "x86_64")]
 #[derive(Clone, Copy)]
 struct LaneCoeffs<V> {
     pb0: V,
@@ -394,7 +254,6 @@ struct LaneCoeffs<V> {
 
 /// The state of both stages (`[x1, x2, y1, y2]`, `[u1, u2, z1, z2]`) and the running
 /// sum of squares, one channel per lane.
-#[cfg(target_arch = "x86_64")]
 #[derive(Clone, Copy)]
 struct LaneState<V> {
     pre: [V; 4],
@@ -402,7 +261,6 @@ struct LaneState<V> {
     acc: V,
 }
 
-#[cfg(target_arch = "x86_64")]
 impl<V: Copy> LaneCoeffs<V> {
     /// The coefficients of `filters`, one per lane (`pack` makes the register).
     #[inline(always)]
@@ -420,7 +278,6 @@ impl<V: Copy> LaneCoeffs<V> {
     }
 }
 
-#[cfg(target_arch = "x86_64")]
 impl<V: Copy> LaneState<V> {
     /// The state of `filters` and the sums, one per lane.
     #[inline(always)]
@@ -458,8 +315,8 @@ impl<V: Copy> LaneState<V> {
 }
 
 /// One frame `x` through both stages into the sum of squares: in every lane exactly
-/// the operations of `tick` (so any lane count gives the same values).
-#[cfg(target_arch = "x86_64")]
+/// the operations of `tick` (so any lane count, and either build, gives the same
+/// values).
 #[inline(always)]
 fn kweight_frame<V: Lanes>(c: &LaneCoeffs<V>, s: &mut LaneState<V>, x: V) {
     let [x1, x2, y1, y2] = s.pre;
@@ -480,83 +337,64 @@ fn kweight_frame<V: Lanes>(c: &LaneCoeffs<V>, s: &mut LaneState<V>, x: V) {
     s.acc = s.acc.add(z.mul(z));
 }
 
-/// [`KWeighting::accumulate_squares_pair`] with SSE2 (part of every x86-64 CPU): both
-/// channels in one register ([`kweight_frame`]).
-#[cfg(target_arch = "x86_64")]
-mod sse2 {
-    use super::{kweight_frame, sanitize, KWeighting, LaneCoeffs, LaneState};
-    use crate::filter::simd::F64x2;
-
-    pub(super) fn accumulate_squares_pair(
-        first: &mut KWeighting,
-        second: &mut KWeighting,
-        a: &[f32],
-        b: &[f32],
-        sums_of_squares: (&mut f64, &mut f64),
-    ) {
-        let pack = |[l, r]: [f64; 2]| F64x2::new(l, r);
-        let c = LaneCoeffs::gather([&*first, &*second], pack);
-        let sums = [*sums_of_squares.0, *sums_of_squares.1];
-        let mut s = LaneState::gather([&*first, &*second], sums, pack);
-        for (&xa, &xb) in a.iter().zip(b) {
-            kweight_frame(&c, &mut s, F64x2::new(sanitize(xa), sanitize(xb)));
-        }
-        [*sums_of_squares.0, *sums_of_squares.1] = s.scatter([first, second], F64x2::to_array);
+/// [`KWeighting::accumulate_squares_pair`] for two pairs of channels at once, the four
+/// filters in the lanes of one [`Quad`] (one AVX register in the wide build), running
+/// [`kweight_frame`] in every lane, so the sums are those of two pair calls bit for
+/// bit. Latency-bound like the pair (each lane is one recursion), it does the work of
+/// two pair calls in about the time of one. `f`: the filters; `x`: their inputs
+/// (equally long; extra samples of a longer one are ignored); `allow_wide: false`
+/// forces the portable build (tests).
+pub(crate) fn accumulate_squares_quad(
+    f: [&mut KWeighting; 4],
+    x: [&[f32]; 4],
+    sums_of_squares: [&mut f64; 4],
+    allow_wide: bool,
+) {
+    struct QuadRun<'a> {
+        f: [&'a mut KWeighting; 4],
+        x: [&'a [f32]; 4],
+        sums_of_squares: [&'a mut f64; 4],
     }
-}
-
-/// [`KWeighting::accumulate_squares_pair`] for two pairs of channels in one AVX
-/// register (lanes: the four filters in order), [`kweight_frame`] in every lane (no
-/// FMA), so the sums are those of two pair calls bit for bit. Latency-bound like the
-/// pair (each lane is one recursion), it does the work of two pair calls in about the
-/// time of one.
-#[cfg(target_arch = "x86_64")]
-pub(crate) mod avx {
-    use super::{kweight_frame, sanitize, KWeighting, LaneCoeffs, LaneState};
-    use crate::filter::simd::{F64x2, F64x4};
-
-    #[target_feature(enable = "avx")]
-    #[inline]
-    fn quad(v: [f64; 4]) -> F64x4 {
-        F64x4::from_halves(F64x2::new(v[0], v[1]), F64x2::new(v[2], v[3]))
-    }
-
-    #[target_feature(enable = "avx")]
-    #[inline]
-    fn lanes(v: F64x4) -> [f64; 4] {
-        let ([a, b], [c, d]) = (v.lo().to_array(), v.hi().to_array());
-        [a, b, c, d]
-    }
-
-    /// Four channels' filters (`f`), inputs (equally long; extra samples of a longer
-    /// one are ignored) and sums of squares.
-    ///
-    /// # Safety
-    /// The CPU must support AVX.
-    #[target_feature(enable = "avx")]
-    pub(crate) unsafe fn accumulate_squares_quad(
-        f: [&mut KWeighting; 4],
-        x: [&[f32]; 4],
-        sums_of_squares: [&mut f64; 4],
-    ) {
-        let n = x.iter().map(|c| c.len()).min().unwrap_or(0);
-        let shared = f.each_ref().map(|k| &**k);
-        let c = LaneCoeffs::gather(shared, |v| quad(v));
-        let sums = sums_of_squares.each_ref().map(|v| **v);
-        let mut s = LaneState::gather(shared, sums, |v| quad(v));
-        let frames = x[0][..n]
-            .iter()
-            .zip(&x[1][..n])
-            .zip(x[2][..n].iter().zip(&x[3][..n]));
-        for ((&c0, &c1), (&c2, &c3)) in frames {
-            let xi = quad([sanitize(c0), sanitize(c1), sanitize(c2), sanitize(c3)]);
-            kweight_frame(&c, &mut s, xi);
-        }
-        let sums = s.scatter(f, |v| lanes(v));
-        for (sum, l) in sums_of_squares.into_iter().zip(sums) {
-            *sum = l;
+    impl QuadKernel for QuadRun<'_> {
+        type Output = ();
+        #[inline(always)]
+        fn run<Q: Quad>(self, isa: Q::Isa) {
+            let Self {
+                f,
+                x,
+                sums_of_squares,
+            } = self;
+            let quad =
+                |v: [f64; 4]| Q::from_halves(isa, F64x2::new(v[0], v[1]), F64x2::new(v[2], v[3]));
+            let lanes = |v: Q| {
+                let ([a, b], [c, d]) = (v.lo().to_array(), v.hi().to_array());
+                [a, b, c, d]
+            };
+            let n = x.iter().map(|c| c.len()).min().unwrap_or(0);
+            let shared = f.each_ref().map(|k| &**k);
+            let c = LaneCoeffs::gather(shared, quad);
+            let sums = sums_of_squares.each_ref().map(|v| **v);
+            let mut s = LaneState::gather(shared, sums, quad);
+            let frames = x[0][..n]
+                .iter()
+                .zip(&x[1][..n])
+                .zip(x[2][..n].iter().zip(&x[3][..n]));
+            for ((&c0, &c1), (&c2, &c3)) in frames {
+                let xi = quad([sanitize(c0), sanitize(c1), sanitize(c2), sanitize(c3)]);
+                kweight_frame(&c, &mut s, xi);
+            }
+            let sums = s.scatter(f, lanes);
+            for (sum, l) in sums_of_squares.into_iter().zip(sums) {
+                *sum = l;
+            }
         }
     }
+    let kernel = QuadRun {
+        f,
+        x,
+        sums_of_squares,
+    };
+    run_widest(kernel, allow_wide);
 }
 
 #[cfg(test)]
@@ -651,17 +489,11 @@ mod tests {
         // Identical operations in identical order: bit-exact.
         assert_eq!(s, sa);
         assert_eq!(s, sb);
-        let (mut c, mut d) = (KWeighting::new(48_000.0), KWeighting::new(48_000.0));
-        let (mut sc, mut sd) = (0.0, 0.0);
-        KWeighting::accumulate_squares_pair_portable(
-            &mut c,
-            &mut d,
-            &input,
-            &input,
-            (&mut sc, &mut sd),
+        assert_eq!(
+            a.tick(0.25),
+            single.tick(0.25),
+            "same state after the pair run"
         );
-        assert_eq!((s, s), (sc, sd));
-        assert_eq!(a.tick(0.25), c.tick(0.25), "same state after the pair run");
 
         let mut poisoned = vec![f32::NAN, f32::INFINITY, f32::NEG_INFINITY];
         poisoned.extend_from_slice(&input);
@@ -672,31 +504,30 @@ mod tests {
         assert!(k.tick(0.5).is_finite());
     }
 
-    #[cfg(target_arch = "x86_64")]
     #[test]
-    fn quad_equals_single_bit_for_bit() {
-        if !crate::cpu::has_avx() {
-            return;
-        }
+    fn quad_equals_single_bit_for_bit_in_both_builds() {
+        // The wide build (where the CPU has it) and the forced portable build of the
+        // four-lane kernel against one channel at a time.
         let inputs: [Vec<f32>; 4] = std::array::from_fn(|c| {
             (0..1000)
                 .map(|i| ((i as f32) * (0.21 + 0.13 * c as f32)).sin())
                 .collect()
         });
-        let mut quad: [KWeighting; 4] = std::array::from_fn(|_| KWeighting::new(48_000.0));
-        let mut sums = [0.5f64; 4];
-        let [q0, q1, q2, q3] = &mut quad;
-        let [s0, s1, s2, s3] = &mut sums;
-        let x = [&inputs[0][..], &inputs[1], &inputs[2], &inputs[3]];
-        // SAFETY: checked above that the CPU has AVX.
-        unsafe { avx::accumulate_squares_quad([q0, q1, q2, q3], x, [s0, s1, s2, s3]) };
-        for c in 0..4 {
-            let mut single = KWeighting::new(48_000.0);
-            let mut s = 0.5;
-            single.accumulate_squares(&inputs[c], &mut s);
-            // Identical operations in identical order: bit-exact, state included.
-            assert_eq!(sums[c], s, "channel {c}");
-            assert_eq!(quad[c].tick(0.25), single.tick(0.25), "channel {c}");
+        for allow_wide in [true, false] {
+            let mut quad: [KWeighting; 4] = std::array::from_fn(|_| KWeighting::new(48_000.0));
+            let mut sums = [0.5f64; 4];
+            let [q0, q1, q2, q3] = &mut quad;
+            let [s0, s1, s2, s3] = &mut sums;
+            let x = [&inputs[0][..], &inputs[1], &inputs[2], &inputs[3]];
+            accumulate_squares_quad([q0, q1, q2, q3], x, [s0, s1, s2, s3], allow_wide);
+            for c in 0..4 {
+                let mut single = KWeighting::new(48_000.0);
+                let mut s = 0.5;
+                single.accumulate_squares(&inputs[c], &mut s);
+                // Identical operations in identical order: bit-exact, state included.
+                assert_eq!(sums[c], s, "channel {c}, wide allowed: {allow_wide}");
+                assert_eq!(quad[c].tick(0.25), single.tick(0.25), "channel {c}");
+            }
         }
     }
 }

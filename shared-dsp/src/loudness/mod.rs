@@ -423,8 +423,7 @@ impl LoudnessMeter {
                 && a.iter().chain(b).all(|c| c.len() == frames)
                 && same_grid(first)
                 && same_grid(second)
-                && allow_quad
-                && crate::cpu::has_avx();
+                && allow_quad;
             if fits {
                 let _flush = FlushDenormals::new();
                 first.peaks.process(a);
@@ -449,7 +448,8 @@ impl LoudnessMeter {
         second.process(b);
     }
 
-    /// The four channels of two stereo meters through [`kweighting::avx`].
+    /// The four channels of two stereo meters through
+    /// [`kweighting::accumulate_squares_quad`].
     #[cfg(target_arch = "x86_64")]
     fn filter_quad(
         first: &mut LoudnessMeter,
@@ -474,8 +474,7 @@ impl LoudnessMeter {
             &b[0][r.clone()],
             &b[1][r],
         ];
-        // SAFETY: `process_two` checked that the CPU has AVX.
-        unsafe { kweighting::avx::accumulate_squares_quad([f0, f1, g0, g1], x, [s0, s1, t0, t1]) };
+        kweighting::accumulate_squares_quad([f0, f1, g0, g1], x, [s0, s1, t0, t1], true);
     }
 
     /// K-weights `channels[..][position..end]` into the step sums, two channels at a time

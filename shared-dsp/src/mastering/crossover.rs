@@ -37,13 +37,10 @@
 //! never otherwise. The SVF structure keeps the state meaningful across the changes.
 
 use super::CHUNK;
+use crate::cpu::{run_widest, QuadKernel};
 use crate::filter::butterworth::butterworth_q;
-use crate::filter::simd::F64x2;
-#[cfg(target_arch = "x86_64")]
-use crate::filter::simd::F64x4;
-use crate::filter::svf::SvfCoeffs2;
-#[cfg(target_arch = "x86_64")]
-use crate::filter::svf::SvfCoeffs4;
+use crate::filter::cascade::SvfSection;
+use crate::filter::simd::{F64x2, Quad};
 use crate::filter::{Biquad, BiquadCoeffs, SvfCoeffs, BUTTERWORTH_Q};
 use crate::smoother::{Smoother, SmoothingStyle};
 use std::f64::consts::PI;
@@ -217,39 +214,7 @@ struct Lanes {
 /// Two filter sections in the lanes of one SIMD register, each with its own state
 /// (lane 0, lane 1): the same section on both channels here, two different sections
 /// in the imager. The same arithmetic as two [`Biquad`]s.
-#[derive(Debug, Clone, Copy, Default)]
-pub(crate) struct StereoSection {
-    pub(crate) coeffs: SvfCoeffs2,
-    ic1: F64x2,
-    ic2: F64x2,
-}
-
-impl StereoSection {
-    /// One frame (lane 0, lane 1).
-    #[inline(always)]
-    pub(crate) fn run(&mut self, x: F64x2) -> F64x2 {
-        self.coeffs.run(x, &mut self.ic1, &mut self.ic2)
-    }
-
-    /// [`Self::run`] on two scalars.
-    #[inline(always)]
-    pub(crate) fn run_pair(&mut self, a: f64, b: f64) -> (f64, f64) {
-        let [y0, y1] = self.run(F64x2::new(a, b)).to_array();
-        (y0, y1)
-    }
-
-    /// Clears the state of both lanes.
-    pub(crate) fn reset(&mut self) {
-        self.ic1 = F64x2::default();
-        self.ic2 = F64x2::default();
-    }
-
-    /// Clears lane 0, keeps lane 1.
-    pub(crate) fn reset_lane0(&mut self) {
-        self.ic1 = F64x2::new(0.0, self.ic1.to_array()[1]);
-        self.ic2 = F64x2::new(0.0, self.ic2.to_array()[1]);
-    }
-}
+pub(crate) type StereoSection = SvfSection<F64x2>;
 
 #[inline(always)]
 fn run2(sections: &mut [StereoSection; 2], x: F64x2) -> F64x2 {
@@ -287,8 +252,8 @@ pub struct Crossover3 {
     stereo: StereoLanes,
     /// Tests only: [`Self::split_stereo_chunk`] always takes the per-frame path.
     pub(crate) per_frame_only: bool,
-    /// The CPU has AVX (detected once in `new`).
-    use_avx: bool,
+    /// Tests clear it to force the portable build (the CPU is asked either way).
+    pub(crate) allow_wide: bool,
 }
 
 impl Crossover3 {
@@ -312,7 +277,7 @@ impl Crossover3 {
             lanes: [Lanes::default(); MAX_CHANNELS],
             stereo: StereoLanes::default(),
             per_frame_only: false,
-            use_avx: crate::cpu::has_avx(),
+            allow_wide: true,
         };
         x.update_coefficients();
         x
@@ -503,69 +468,14 @@ impl Crossover3 {
             return;
         }
         self.skip_frames(len);
-        #[cfg(target_arch = "x86_64")]
-        if self.use_avx {
-            // SAFETY: `use_avx` is true only when the CPU reported AVX.
-            unsafe { self.split_pipelined_avx(left, right, bands, len) };
-            return;
-        }
-        self.split_pipelined(left, right, bands, len);
-    }
-
-    /// [`Self::split_pipelined`] with AVX: the pipeline's fill and drain run its
-    /// two-lane stages, the steady iterations [`split_steady_avx4`] (an LP and an HP
-    /// section of both channels in one four-lane register; no FMA, so the same values).
-    /// The loop is bound by instruction throughput, and this halves the passes.
-    #[cfg(target_arch = "x86_64")]
-    #[target_feature(enable = "avx")]
-    fn split_pipelined_avx(
-        &mut self,
-        left: &[f32],
-        right: &[f32],
-        bands: &mut [[[f32; CHUNK]; 2]; 3],
-        len: usize,
-    ) {
-        const DEPTH: usize = 4;
-        let mut latch = [F64x2::default(); 6];
-        let mut st = self.stereo;
-        let head = (DEPTH - 1).min(len);
-        for i in 0..head {
-            split_step::<true>(&mut st, &mut latch, left, right, bands, i, len);
-        }
-        if head < len {
-            split_steady_avx4(&mut st, &mut latch, left, right, bands, head, len);
-        }
-        for i in len.max(head)..len + DEPTH - 1 {
-            split_step::<true>(&mut st, &mut latch, left, right, bands, i, len);
-        }
-        self.stereo = st;
-    }
-
-    /// The steady chunk of [`Self::split_stereo_chunk`], software pipelined.
-    #[inline(always)]
-    fn split_pipelined(
-        &mut self,
-        left: &[f32],
-        right: &[f32],
-        bands: &mut [[[f32; CHUNK]; 2]; 3],
-        len: usize,
-    ) {
-        const DEPTH: usize = 4;
-        let mut latch = [F64x2::default(); 6];
-        // A local copy, so the sections' state can stay in registers (through `self`
-        // it would be stored and reloaded around the stores into `bands`).
-        let mut st = self.stereo;
-        let head = (DEPTH - 1).min(len);
-        for i in 0..head {
-            split_step::<true>(&mut st, &mut latch, left, right, bands, i, len);
-        }
-        for i in head..len {
-            split_step::<false>(&mut st, &mut latch, left, right, bands, i, len);
-        }
-        for i in len.max(head)..len + DEPTH - 1 {
-            split_step::<true>(&mut st, &mut latch, left, right, bands, i, len);
-        }
-        self.stereo = st;
+        let kernel = SplitChunk {
+            st: &mut self.stereo,
+            left,
+            right,
+            bands,
+            len,
+        };
+        run_widest(kernel, self.allow_wide);
     }
 
     /// One sample of channel `channel` through `AP(f1)·AP(f2)`: the phase of the sum of
@@ -577,13 +487,54 @@ impl Crossover3 {
     }
 }
 
-/// One iteration `i` of [`Crossover3::split_stereo_chunk`]'s pipeline: stage `k` runs
-/// on frame `i − k` (with `CHECK`, only if that frame is in `0..len`); stages run last
-/// to first so each reads what the previous iteration latched. `latch`: [0, 1] the
-/// first LP/HP f1 outputs, [2, 3] the second ones (low, rest), [4, 5] the first LP/HP f2
-/// outputs on the rest.
+/// The steady chunk of [`Crossover3::split_stereo_chunk`], software pipelined, for
+/// [`run_widest`]: the pipeline's fill and drain run [`split_step`], its steady
+/// iterations [`split_steady`].
+struct SplitChunk<'a> {
+    st: &'a mut StereoLanes,
+    left: &'a [f32],
+    right: &'a [f32],
+    bands: &'a mut [[[f32; CHUNK]; 2]; 3],
+    len: usize,
+}
+
+impl QuadKernel for SplitChunk<'_> {
+    type Output = ();
+    #[inline(always)]
+    fn run<Q: Quad>(self, isa: Q::Isa) {
+        const DEPTH: usize = 4;
+        let Self {
+            st,
+            left,
+            right,
+            bands,
+            len,
+        } = self;
+        let mut latch = [F64x2::default(); 6];
+        // A local copy, so the sections' state can stay in registers (through `self`
+        // it would be stored and reloaded around the stores into `bands`).
+        let mut local = *st;
+        let head = (DEPTH - 1).min(len);
+        for i in 0..head {
+            split_step(&mut local, &mut latch, left, right, bands, i, len);
+        }
+        if head < len {
+            split_steady::<Q>(isa, &mut local, &mut latch, left, right, bands, head, len);
+        }
+        for i in len.max(head)..len + DEPTH - 1 {
+            split_step(&mut local, &mut latch, left, right, bands, i, len);
+        }
+        *st = local;
+    }
+}
+
+/// One iteration `i` of [`Crossover3::split_stereo_chunk`]'s pipeline, for its fill
+/// and drain: stage `k` runs on frame `i − k` if that frame is in `0..len`; stages run
+/// last to first so each reads what the previous iteration latched. `latch`: [0, 1]
+/// the first LP/HP f1 outputs, [2, 3] the second ones (low, rest), [4, 5] the first
+/// LP/HP f2 outputs on the rest.
 #[inline(always)]
-fn split_step<const CHECK: bool>(
+fn split_step(
     st: &mut StereoLanes,
     latch: &mut [F64x2; 6],
     left: &[f32],
@@ -592,7 +543,7 @@ fn split_step<const CHECK: bool>(
     i: usize,
     len: usize,
 ) {
-    let runs = |k: usize| !CHECK || (i >= k && i - k < len);
+    let runs = |k: usize| i >= k && i - k < len;
     let mut store = |band: usize, n: usize, v: F64x2| {
         let [l, r] = v.to_array();
         bands[band][0][n] = l as f32;
@@ -621,55 +572,19 @@ fn split_step<const CHECK: bool>(
     }
 }
 
-/// Two stereo sections side by side in one AVX register (`lo` in lanes 0, 1, `hi` in
-/// lanes 2, 3), with their state.
-#[cfg(target_arch = "x86_64")]
-#[derive(Clone, Copy)]
-pub(crate) struct QuadSection {
-    coeffs: SvfCoeffs4,
-    ic1: F64x4,
-    ic2: F64x4,
-}
-
-#[cfg(target_arch = "x86_64")]
-impl QuadSection {
-    /// `lo`'s sections and state in lanes 0, 1, `hi`'s in lanes 2, 3.
-    #[target_feature(enable = "avx")]
-    #[inline]
-    pub(crate) fn load(lo: &StereoSection, hi: &StereoSection) -> Self {
-        Self {
-            coeffs: SvfCoeffs4::pair(&lo.coeffs, &hi.coeffs),
-            ic1: F64x4::from_halves(lo.ic1, hi.ic1),
-            ic2: F64x4::from_halves(lo.ic2, hi.ic2),
-        }
-    }
-
-    /// Writes the state back (the inverse of [`Self::load`]).
-    #[target_feature(enable = "avx")]
-    #[inline]
-    pub(crate) fn store(&self, lo: &mut StereoSection, hi: &mut StereoSection) {
-        (lo.ic1, hi.ic1) = (self.ic1.lo(), self.ic1.hi());
-        (lo.ic2, hi.ic2) = (self.ic2.lo(), self.ic2.hi());
-    }
-
-    /// One frame through all four lanes.
-    #[target_feature(enable = "avx")]
-    #[inline]
-    pub(crate) fn run(&mut self, x: F64x4) -> F64x4 {
-        self.coeffs.run(x, &mut self.ic1, &mut self.ic2)
-    }
-}
-
 /// The steady iterations `from..len` of [`Crossover3::split_stereo_chunk`]'s pipeline
 /// (every stage has a frame) with the LP and HP sections of each split point side by
-/// side in one AVX register: `[LP·L, LP·R, HP·L, HP·R]`. Per frame that is four
-/// four-lane passes and the low band's allpass instead of nine two-lane passes; the
-/// operations per lane are those of [`split_step`] (no FMA), so the values are the same
-/// bit for bit (test `pipelined_chunks_equal_the_per_frame_split`). The state and the
-/// latches go back into `st` and `latch` for the pipeline's drain.
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx")]
-fn split_steady_avx4(
+/// side in one [`Quad`]: `[LP·L, LP·R, HP·L, HP·R]`. Iteration `i` runs stage `k` on
+/// frame `i − k`, so the stages of one iteration are independent; only each section's
+/// own recursion is serial. Per frame that is four quad passes and the low band's
+/// allpass; the operations per lane are those of [`split_step`] (no FMA), so the
+/// values are the same bit for bit in either build (test
+/// `pipelined_chunks_equal_the_per_frame_split`). The state and the latches go back
+/// into `st` and `latch` for the pipeline's drain.
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+fn split_steady<Q: Quad>(
+    isa: Q::Isa,
     st: &mut StereoLanes,
     latch: &mut [F64x2; 6],
     left: &[f32],
@@ -679,31 +594,33 @@ fn split_steady_avx4(
     len: usize,
 ) {
     let len = len.min(left.len()).min(right.len()).min(CHUNK);
-    let mut s1 = QuadSection::load(&st.low_lp[0], &st.low_hp[0]);
-    let mut s2 = QuadSection::load(&st.low_lp[1], &st.low_hp[1]);
-    let mut s3 = QuadSection::load(&st.high_lp[0], &st.high_hp[0]);
-    let mut s4 = QuadSection::load(&st.high_lp[1], &st.high_hp[1]);
+    let quad = |lo: F64x2, hi: F64x2| Q::from_halves(isa, lo, hi);
+    let mut s1 = SvfSection::<Q>::load(isa, &st.low_lp[0], &st.low_hp[0]);
+    let mut s2 = SvfSection::<Q>::load(isa, &st.low_lp[1], &st.low_hp[1]);
+    let mut s3 = SvfSection::<Q>::load(isa, &st.high_lp[0], &st.high_hp[0]);
+    let mut s4 = SvfSection::<Q>::load(isa, &st.high_lp[1], &st.high_hp[1]);
     let mut low_ap = st.low_ap;
-    let mut a = F64x4::from_halves(latch[0], latch[1]);
-    let mut b = F64x4::from_halves(latch[2], latch[3]);
-    let mut c = F64x4::from_halves(latch[4], latch[5]);
+    let mut a = quad(latch[0], latch[1]);
+    let mut b = quad(latch[2], latch[3]);
+    let mut c = quad(latch[4], latch[5]);
     for i in from..len {
         // Stage 3 on frame i − 3: mid = lanes 0, 1, high = lanes 2, 3.
-        let [mid_l, mid_r, high_l, high_r] = s4.run(c).to_f32_array();
-        bands[1][0][i - 3] = mid_l;
-        bands[1][1][i - 3] = mid_r;
-        bands[2][0][i - 3] = high_l;
-        bands[2][1][i - 3] = high_r;
+        let d = s4.run(c);
+        let ([mid_l, mid_r], [high_l, high_r]) = (d.lo().to_array(), d.hi().to_array());
+        bands[1][0][i - 3] = mid_l as f32;
+        bands[1][1][i - 3] = mid_r as f32;
+        bands[2][0][i - 3] = high_l as f32;
+        bands[2][1][i - 3] = high_r as f32;
         // Stage 2 on frame i − 2: the low band's allpass, the rest split at f2.
         let [low_l, low_r] = low_ap.run(b.lo()).to_array();
         bands[0][0][i - 2] = low_l as f32;
         bands[0][1][i - 2] = low_r as f32;
         let rest = b.hi();
-        c = s3.run(F64x4::from_halves(rest, rest));
+        c = s3.run(quad(rest, rest));
         // Stages 1 and 0.
         b = s2.run(a);
         let x = F64x2::new(left[i] as f64, right[i] as f64);
-        a = s1.run(F64x4::from_halves(x, x));
+        a = s1.run(quad(x, x));
     }
     s1.store(&mut st.low_lp[0], &mut st.low_hp[0]);
     s2.store(&mut st.low_lp[1], &mut st.low_hp[1]);
@@ -870,35 +787,41 @@ mod tests {
     #[test]
     fn pipelined_chunks_equal_the_per_frame_split() {
         // Steady chunks take the pipelined path, ramps the per-frame one; both must be
-        // `step` + `split_stereo` exactly, for chunks shorter than the pipeline too.
+        // `step` + `split_stereo` exactly, for chunks shorter than the pipeline too, in
+        // the wide build (where the CPU has it) and in the portable one alike.
         let x: Vec<f32> = (0..12_000u32)
             .map(|n| ((n.wrapping_mul(2_654_435_761) >> 8) as f32 / 8_388_608.0) - 1.0)
             .collect();
         let y: Vec<f32> = x.iter().rev().copied().collect();
-        let mut fast = Crossover3::new(FS);
+        let mut wide = Crossover3::new(FS);
+        let mut portable = Crossover3::new(FS);
+        portable.allow_wide = false;
         let mut slow = Crossover3::new(FS);
         slow.per_frame_only = true;
-        let mut a = Box::new([[[0.0f32; CHUNK]; 2]; 3]);
-        let mut b = Box::new([[[0.0f32; CHUNK]; 2]; 3]);
+        let mut out = [(); 3].map(|_| Box::new([[[0.0f32; CHUNK]; 2]; 3]));
         let mut pos = 0;
         for (k, len) in [512usize, 1, 3, 200, 2, 511].iter().cycle().enumerate() {
             if pos >= x.len() {
                 break;
             }
-            if k % 9 == 4 {
-                let s = CrossoverSettings {
-                    low_hz: 100.0 + 20.0 * k as f32,
-                    high_hz: 2_000.0 + 300.0 * k as f32,
-                };
-                fast.set_settings(&s);
-                slow.set_settings(&s);
-            }
             let end = (pos + len).min(x.len());
-            fast.split_stereo_chunk(&x[pos..end], &y[pos..end], &mut a);
-            slow.split_stereo_chunk(&x[pos..end], &y[pos..end], &mut b);
+            for (xo, o) in [&mut wide, &mut portable, &mut slow]
+                .into_iter()
+                .zip(&mut out)
+            {
+                if k % 9 == 4 {
+                    xo.set_settings(&CrossoverSettings {
+                        low_hz: 100.0 + 20.0 * k as f32,
+                        high_hz: 2_000.0 + 300.0 * k as f32,
+                    });
+                }
+                xo.split_stereo_chunk(&x[pos..end], &y[pos..end], o);
+            }
             for band in 0..3 {
                 for c in 0..2 {
-                    assert_eq!(a[band][c][..end - pos], b[band][c][..end - pos]);
+                    let want = &out[2][band][c][..end - pos];
+                    assert_eq!(&out[0][band][c][..end - pos], want, "wide, at {pos}");
+                    assert_eq!(&out[1][band][c][..end - pos], want, "portable, at {pos}");
                 }
             }
             pos = end;

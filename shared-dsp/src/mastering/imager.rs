@@ -21,15 +21,13 @@
 //! mono below on or off, and the imager on or off, cross-fade over [`SWITCH_FADE_MS`].
 //! A mono input passes untouched. No latency.
 
-#[cfg(target_arch = "x86_64")]
-use super::crossover::QuadSection;
 use super::crossover::{
     Crossover3, CrossoverSettings, Lr8Svf, StereoSection, DEFAULT_HIGH_HZ, DEFAULT_LOW_HZ,
 };
 use super::CHUNK;
-use crate::filter::simd::F64x2;
-#[cfg(target_arch = "x86_64")]
-use crate::filter::simd::F64x4;
+use crate::cpu::{run_widest, QuadKernel};
+use crate::filter::cascade::SvfSection;
+use crate::filter::simd::{F64x2, Quad};
 use crate::filter::svf::SvfCoeffs2;
 use crate::filter::Biquad;
 use crate::sanitize::replace_non_finite;
@@ -114,8 +112,8 @@ pub struct StereoImager {
     idle: bool,
     /// Tests only: always take the per-frame path (to compare the pipelined one with it).
     per_frame_only: bool,
-    /// The CPU has AVX (detected once in `new`).
-    use_avx: bool,
+    /// Tests clear it to force the portable build (the CPU is asked either way).
+    allow_wide: bool,
 }
 
 impl StereoImager {
@@ -140,7 +138,7 @@ impl StereoImager {
             sections: Sections::default(),
             idle: false,
             per_frame_only: false,
-            use_avx: crate::cpu::has_avx(),
+            allow_wide: true,
         };
         im.update_mono_filters();
         im
@@ -297,78 +295,17 @@ impl StereoImager {
 
     /// The steady-state chunk (no ramp moves, so every section keeps its coefficients):
     /// the same operations as [`Self::run_chunk_per_frame`] on every frame, software
-    /// pipelined. Per frame the sections form a chain of 5 (8 with mono below) in series
-    /// whose latency, frame after frame, the CPU cannot overlap (the loop body is too long
-    /// for its reorder window); here iteration `i` runs stage `k` on frame `i − k`, so the
-    /// stages of one iteration are independent and only each section's own recursion is
-    /// serial. Values pass between stages in `latch`; the first and last `DEPTH − 1`
-    /// iterations run only the stages that have a frame.
+    /// pipelined (see [`PipelinedChunk`]), in the wide build where the CPU has it.
     fn run_chunk_pipelined<const MONO: bool>(&mut self, left: &mut [f32], right: &mut [f32]) {
-        #[cfg(target_arch = "x86_64")]
-        if self.use_avx {
-            // SAFETY: `use_avx` is true only when the CPU reported AVX.
-            unsafe { self.run_chunk_pipelined_avx::<MONO>(left, right) };
-            return;
-        }
-        self.run_chunk_pipelined_body::<MONO>(left, right);
-    }
-
-    /// The same loop compiled for AVX (no FMA, so the same values). Without mono below,
-    /// the body as it is (the three-operand VEX encoding drops the register copies of
-    /// the SSE2 forms); with it, the steady iterations run [`steady_mono_avx4`], two
-    /// of the body's two-lane passes per four-lane register.
-    #[cfg(target_arch = "x86_64")]
-    #[target_feature(enable = "avx")]
-    fn run_chunk_pipelined_avx<const MONO: bool>(&mut self, left: &mut [f32], right: &mut [f32]) {
-        if !MONO {
-            self.run_chunk_pipelined_body::<MONO>(left, right);
-            return;
-        }
-        // The pipeline's fill and drain as in the body; its steady middle with four lanes.
-        const DEPTH: usize = 8;
-        let len = left.len().min(right.len());
-        let w = self.widths.each_ref().map(|s| s.current() as f64);
-        let on = self.on.current() as f64;
-        let mono = self.mono_mix.current() as f64;
-        let mut latch = Latch::default();
-        let mut sections = self.sections;
-        let sec = &mut sections;
-        let head = (DEPTH - 1).min(len);
-        for i in 0..head {
-            pipeline_step::<true, true>(sec, &mut latch, left, right, i, len, w, on, mono);
-        }
-        if head < len {
-            steady_mono_avx4(sec, &mut latch, left, right, head, len, w, on, mono);
-        }
-        for i in len.max(head)..len + DEPTH - 1 {
-            pipeline_step::<true, true>(sec, &mut latch, left, right, i, len, w, on, mono);
-        }
-        self.sections = sections;
-    }
-
-    #[inline(always)]
-    fn run_chunk_pipelined_body<const MONO: bool>(&mut self, left: &mut [f32], right: &mut [f32]) {
-        let len = left.len().min(right.len());
-        let depth = if MONO { 8 } else { 5 };
-        let w = self.widths.each_ref().map(|s| s.current() as f64);
-        let on = self.on.current() as f64;
-        let mono = self.mono_mix.current() as f64;
-        let mut latch = Latch::default();
-        // A local copy, so the sections' state need not go through memory around the
-        // stores into the channels.
-        let mut sections = self.sections;
-        let sec = &mut sections;
-        let head = (depth - 1).min(len);
-        for i in 0..head {
-            pipeline_step::<MONO, true>(sec, &mut latch, left, right, i, len, w, on, mono);
-        }
-        for i in head..len {
-            pipeline_step::<MONO, false>(sec, &mut latch, left, right, i, len, w, on, mono);
-        }
-        for i in len.max(head)..len + depth - 1 {
-            pipeline_step::<MONO, true>(sec, &mut latch, left, right, i, len, w, on, mono);
-        }
-        self.sections = sections;
+        let kernel = PipelinedChunk::<MONO> {
+            sec: &mut self.sections,
+            left,
+            right,
+            w: self.widths.each_ref().map(|s| s.current() as f64),
+            on: self.on.current() as f64,
+            mono: self.mono_mix.current() as f64,
+        };
+        run_widest(kernel, self.allow_wide);
     }
 
     fn run_chunk_per_frame(
@@ -428,6 +365,60 @@ impl StereoImager {
             // Keep the mono filters clean for the next fade-in.
             self.reset_mono_sections();
         }
+    }
+}
+
+/// A steady chunk, software pipelined. Per frame the sections form a chain of 5 (8
+/// with mono below) in series whose latency, frame after frame, the CPU cannot overlap
+/// (the loop body is too long for its reorder window); here iteration `i` runs stage
+/// `k` on frame `i − k`, so the stages of one iteration are independent and only each
+/// section's own recursion is serial. Values pass between stages in a [`Latch`]; the
+/// first and last `DEPTH − 1` iterations run only the stages that have a frame
+/// ([`pipeline_step`]). With mono below, the steady iterations run [`steady_mono`],
+/// two of the two-lane passes per [`Quad`].
+struct PipelinedChunk<'a, const MONO: bool> {
+    sec: &'a mut Sections,
+    left: &'a mut [f32],
+    right: &'a mut [f32],
+    w: [f64; 3],
+    on: f64,
+    mono: f64,
+}
+
+impl<const MONO: bool> QuadKernel for PipelinedChunk<'_, MONO> {
+    type Output = ();
+    #[inline(always)]
+    fn run<Q: Quad>(self, isa: Q::Isa) {
+        let Self {
+            sec,
+            left,
+            right,
+            w,
+            on,
+            mono,
+        } = self;
+        let len = left.len().min(right.len());
+        let depth = if MONO { 8 } else { 5 };
+        let mut latch = Latch::default();
+        // A local copy, so the sections' state need not go through memory around the
+        // stores into the channels.
+        let mut sections = *sec;
+        let s = &mut sections;
+        let head = (depth - 1).min(len);
+        for i in 0..head {
+            pipeline_step::<MONO, true>(s, &mut latch, left, right, i, len, w, on, mono);
+        }
+        if MONO && head < len {
+            steady_mono::<Q>(isa, s, &mut latch, left, right, head, len, w, on, mono);
+        } else {
+            for i in head..len {
+                pipeline_step::<MONO, false>(s, &mut latch, left, right, i, len, w, on, mono);
+            }
+        }
+        for i in len.max(head)..len + depth - 1 {
+            pipeline_step::<MONO, true>(s, &mut latch, left, right, i, len, w, on, mono);
+        }
+        *sec = sections;
     }
 }
 
@@ -529,23 +520,24 @@ fn pipeline_step<const MONO: bool, const CHECK: bool>(
 }
 
 /// The steady iterations `from..len` of the mono-below pipeline (every stage has a
-/// frame: `from` ≥ 7) with two of [`pipeline_step`]'s two-lane passes in each four-lane
-/// AVX register, where one stage feeds the next or both read the same latch:
+/// frame: `from` ≥ 7) with two of [`pipeline_step`]'s two-lane passes in each
+/// [`Quad`], where one stage feeds the next or both read the same latch:
 ///
 /// ```text
 /// a = (split 0 | split 1)    b = (split 2 | split 3)
 /// c = (tail | mono 0)        d = (mono 1 | mono 2)        + the last HP₈ section, scalar
 /// ```
 ///
-/// 4 passes and one scalar section per frame instead of 8 and one. Each lane does the
-/// operations [`pipeline_step`] does on the same frame (no FMA), so the output is the
-/// same bit for bit (test `pipelined_chunks_equal_the_per_frame_path`). The latches
+/// 4 quad passes and one scalar section per frame (in the wide build, 4 AVX passes
+/// instead of 8 SSE2 ones). Each lane does the operations [`pipeline_step`] does on
+/// the same frame (no FMA), so the output is the same bit for bit in either build
+/// (test `pipelined_chunks_equal_the_per_frame_path`). The latches
 /// are read from and written back to `latch` in [`pipeline_step`]'s layout for the
 /// drain; the sections' state goes back into `sec`.
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx")]
 #[allow(clippy::too_many_arguments)]
-fn steady_mono_avx4(
+#[inline(always)]
+fn steady_mono<Q: Quad>(
+    isa: Q::Isa,
     sec: &mut Sections,
     latch: &mut Latch,
     left: &mut [f32],
@@ -557,19 +549,19 @@ fn steady_mono_avx4(
     mono: f64,
 ) {
     let len = len.min(left.len()).min(right.len());
-    let mut pa = QuadSection::load(&sec.split[0], &sec.split[1]);
-    let mut pb = QuadSection::load(&sec.split[2], &sec.split[3]);
-    let mut pc = QuadSection::load(&sec.tail, &sec.mono[0]);
-    let mut pd = QuadSection::load(&sec.mono[1], &sec.mono[2]);
+    let mut pa = SvfSection::<Q>::load(isa, &sec.split[0], &sec.split[1]);
+    let mut pb = SvfSection::<Q>::load(isa, &sec.split[2], &sec.split[3]);
+    let mut pc = SvfSection::<Q>::load(isa, &sec.tail, &sec.mono[0]);
+    let mut pd = SvfSection::<Q>::load(isa, &sec.mono[1], &sec.mono[2]);
     let mut last = sec.last;
     let v = |a: f64, b: f64| F64x2::new(a, b);
     let l = *latch;
     // a: stage 0 | stage 1 outputs; b (lanes 0, 1): stage 2 split outputs; c: tail
     // (stage 2) | mono 0 (stage 4); d: mono 1 (stage 5) | mono 2 (stage 6).
-    let mut a = F64x4::from_halves(v(l.s0.0, l.s0.1), v(l.s1.0, l.s1.1));
+    let mut a = Q::from_halves(isa, v(l.s0.0, l.s0.1), v(l.s1.0, l.s1.1));
     let mut b_lo = v(l.s2.0, l.s2.1);
-    let mut c = F64x4::from_halves(v(l.s2.2, l.s2.3), v(l.s4.0, l.s4.1));
-    let mut d = F64x4::from_halves(v(l.s5.0, l.s5.1), v(l.s6.0, l.s6.1));
+    let mut c = Q::from_halves(isa, v(l.s2.2, l.s2.3), v(l.s4.0, l.s4.1));
+    let mut d = Q::from_halves(isa, v(l.s5.0, l.s5.1), v(l.s6.0, l.s6.1));
     // Values carried along with their frame: the mid signal (stages 0, 1), the side sum
     // (stages 3 … 6), the mid after its allpass (stages 5, 6), the mid half (stage 3).
     let (mut m0, mut m1) = (l.s0.2, l.s1.2);
@@ -594,11 +586,11 @@ fn steady_mono_avx4(
         (so5, ma5) = (so4, m_ap4);
         // Stage 2's allpasses and stage 4.
         let [low1, _] = a.hi().to_array();
-        let c_new = pc.run(F64x4::from_halves(v(low1, m1), v(so3, mh3)));
+        let c_new = pc.run(Q::from_halves(isa, v(low1, m1), v(so3, mh3)));
         so4 = so3;
         // Stages 2 and 3 of the split; stage 3's side sum.
         let rest1 = a.splat_lane3().lo();
-        let b = pb.run(F64x4::from_halves(rest1, b_lo));
+        let b = pb.run(Q::from_halves(isa, rest1, b_lo));
         let [low2, m_half2] = c.lo().to_array();
         let [mid3, high3] = b.hi().to_array();
         so3 = w[0] * low2 + w[1] * mid3 + w[2] * high3;
@@ -609,7 +601,7 @@ fn steady_mono_avx4(
         let (x_l, x_r) = (left[i] as f64, right[i] as f64);
         let m = 0.5 * (x_l + x_r);
         let s = 0.5 * (x_l - x_r);
-        a = pa.run(F64x4::from_halves(F64x2::splat(s), a.lo()));
+        a = pa.run(Q::from_halves(isa, F64x2::splat(s), a.lo()));
         m1 = m0;
         m0 = m;
     }
@@ -777,24 +769,26 @@ mod tests {
         };
         let x = noise(20_000, 0.5, 7);
         let y = noise(20_000, 0.5, 8);
-        let mut fast = settled(&a);
-        let mut slow = settled(&a);
-        slow.per_frame_only = true;
-        let (mut l1, mut r1) = (x.clone(), y.clone());
-        let (mut l2, mut r2) = (x, y);
-        let mut pos = 0;
-        for (k, len) in [512usize, 3, 700, 1, 5, 2048].iter().cycle().enumerate() {
-            if pos >= l1.len() {
-                break;
+        // The pipelined path in the wide build (where the CPU has it), in the portable
+        // build, and the per-frame path.
+        let mut imagers = [settled(&a), settled(&a), settled(&a)];
+        imagers[1].allow_wide = false;
+        imagers[2].per_frame_only = true;
+        let mut outs = [(); 3].map(|_| (x.clone(), y.clone()));
+        for (im, (l, r)) in imagers.iter_mut().zip(outs.iter_mut()) {
+            let mut pos = 0;
+            for (k, len) in [512usize, 3, 700, 1, 5, 2048].iter().cycle().enumerate() {
+                if pos >= l.len() {
+                    break;
+                }
+                let s = if (k / 6) % 2 == 0 { &a } else { &b };
+                let end = (pos + len).min(l.len());
+                im.process(&mut [&mut l[pos..end], &mut r[pos..end]], s);
+                pos = end;
             }
-            let s = if (k / 6) % 2 == 0 { &a } else { &b };
-            let end = (pos + len).min(l1.len());
-            fast.process(&mut [&mut l1[pos..end], &mut r1[pos..end]], s);
-            slow.process(&mut [&mut l2[pos..end], &mut r2[pos..end]], s);
-            pos = end;
         }
-        assert_eq!(l1, l2);
-        assert_eq!(r1, r2);
+        assert!(outs[0] == outs[2], "wide build vs per frame");
+        assert!(outs[1] == outs[2], "portable build vs per frame");
     }
 
     #[test]
