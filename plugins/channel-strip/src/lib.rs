@@ -107,7 +107,7 @@ impl Plugin for ChannelStrip {
     fn editor(&mut self, _async_executor: AsyncExecutor<Self>) -> Option<Self::Editor> {
         // Opens at the size the project saved (the meters follow this state's `is_open`).
         self.editor_state =
-            oxide_plugin_common::editor::state_for(&self.params.editor_size, editor::DEFAULT_SIZE);
+            oxide_plugin_common::editor::state_for(&self.params.editor_size, params::DEFAULT_SIZE);
         editor::create(
             self.params.clone(),
             self.editor_state.clone(),

@@ -23,12 +23,9 @@ use shared_dsp::loudness::streaming::Service;
 
 use crate::chain::ChainMeters;
 use crate::loudness_view::LoudnessHistory;
-use crate::params::MasterParams;
+use crate::params::{MasterParams, DEFAULT_SIZE};
 
 pub type Editor = EguiEditor<GenericApp<MasterParams, MeterPanel>>;
-
-/// The size the editor opens at until the user resizes it, logical pixels.
-pub const DEFAULT_SIZE: (u32, u32) = (560, 840);
 
 /// The editor state at the default size.
 pub fn default_state() -> Arc<EditorState> {
