@@ -6,17 +6,18 @@
 //!
 //! ```text
 //! input trim, polarity → high-pass / low-pass
-//!   → dyn_pre_eq on (default):  gate → EQ bands → compressor
+//!   → dyn_pre_eq on (default):  gate → compressor → EQ bands
 //!     dyn_pre_eq off:           EQ bands → gate → compressor
 //!   → saturation (4× oversampled) → delay → reverb → pan / width → output fader
 //! ```
 //!
-//! The default follows an SSL channel with its dynamics in the "pre-EQ" position for
-//! the gate: the gate keys on the filtered but unequalised signal (so an EQ boost cannot
-//! open it), the EQ shapes what passes, and the compressor sits after the EQ so it
-//! reacts to the tone the engineer dialled in. `dyn_pre_eq` off moves the gate after
-//! the EQ too (dynamics entirely post-EQ). The pass filters always come first: rumble
-//! should never drive a detector.
+//! Dynamics before or after the EQ is one switch for the whole dynamics section, as on
+//! an SSL console. Pre-EQ (the default), the gate and the compressor key on the filtered
+//! but unequalised signal, so an EQ boost neither opens the gate nor drives the
+//! compressor, and the EQ shapes the controlled result. Post-EQ, both react to the tone
+//! the engineer dialled in. The gate always comes before the compressor (a gate after a
+//! compressor would key on a squashed signal), and the pass filters always come first:
+//! rumble should never drive a detector.
 //!
 //! # Latency
 //!
@@ -92,7 +93,8 @@ pub struct Settings {
     pub comp_on: bool,
     /// Compressor settings (`external_sidechain` keys it from the sidechain input).
     pub comp: CompressorSettings,
-    /// Dynamics (gate) before the EQ bands (default) or after them; see the module doc.
+    /// Dynamics (gate and compressor) before the EQ bands (default) or after them; see
+    /// the module doc.
     pub dyn_pre_eq: bool,
     /// Saturation (`on` adds the oversampler latency).
     pub sat: SaturationSettings,
@@ -495,19 +497,12 @@ impl Chain {
         self.pass_filters.process(channels, pass_filters);
         if settings.dyn_pre_eq {
             self.run_gate(channels, &settings.gate);
+            self.run_comp(channels, sidechain, &settings.comp);
             self.eq.process(channels, bands);
         } else {
             self.eq.process(channels, bands);
             self.run_gate(channels, &settings.gate);
-        }
-        match self.comp_switch.begin(channels) {
-            SwitchState::Idle => {}
-            state => {
-                self.comp.process(channels, sidechain, &settings.comp);
-                if state == SwitchState::Fading {
-                    self.comp_switch.end(channels);
-                }
-            }
+            self.run_comp(channels, sidechain, &settings.comp);
         }
         match self.sat_switch.begin(channels) {
             SwitchState::Idle => {}
@@ -525,6 +520,23 @@ impl Chain {
         self.out_gain.process(channels);
 
         self.bypass.apply(channels);
+    }
+
+    fn run_comp(
+        &mut self,
+        channels: &mut [&mut [f32]],
+        sidechain: Option<&[&[f32]]>,
+        comp: &CompressorSettings,
+    ) {
+        match self.comp_switch.begin(channels) {
+            SwitchState::Idle => {}
+            state => {
+                self.comp.process(channels, sidechain, comp);
+                if state == SwitchState::Fading {
+                    self.comp_switch.end(channels);
+                }
+            }
+        }
     }
 
     fn run_gate(&mut self, channels: &mut [&mut [f32]], gate: &GateSettings) {
@@ -823,6 +835,54 @@ mod tests {
                     );
                 }
             }
+        }
+    }
+
+    #[test]
+    fn dyn_pre_eq_moves_the_compressor_around_the_eq() {
+        // A 1 kHz tone at −20 dBFS, a +12 dB bell at 1 kHz (Q 1) and a fast peak compressor
+        // (threshold −30, 4:1, hard knee). Pre-EQ the compressor sees −20 dBFS and the EQ
+        // adds its gain after: out = −20 + G(−20) + B. Post-EQ it sees −20 + B:
+        // out = −20 + B + G(−20 + B). With G the static curve and B the bell's analytic gain
+        // at 1 kHz the two differ by B·(1 − 1/4) ≈ 9 dB. Tolerance 0.1 dB: the static-curve
+        // accuracy of the compressor through the chain (0.05 ms attack, 5 s release: the
+        // gain droops ~0.01 dB between peaks) plus the bell's settled steady state.
+        let mut settings = Settings {
+            comp_on: true,
+            ..Settings::default()
+        };
+        settings.comp = CompressorSettings {
+            threshold_db: -30.0,
+            ratio: 4.0,
+            knee_db: 0.0,
+            attack_ms: 0.05,
+            release_ms: 5000.0,
+            detector: DetectorMode::Peak,
+            ..CompressorSettings::default()
+        };
+        settings.eq.bands[2].gain_db = 12.0;
+        settings.eq.bands[2].freq_hz = 1000.0;
+        settings.eq.bands[2].q = 1.0;
+        let bell_db = settings.eq.magnitude_db(1000.0, FS as f64);
+        assert!((bell_db - 12.0).abs() < 0.1, "{bell_db}");
+        let curve = settings.comp.gain_computer();
+        let level = -20.0f32;
+        let input = table_sine(db_to_gain(level), 48, 4800);
+        for (pre_eq, expected) in [
+            (true, level as f64 + curve.static_gain_db(level) as f64 + bell_db),
+            (
+                false,
+                level as f64 + bell_db + curve.static_gain_db(level + bell_db as f32) as f64,
+            ),
+        ] {
+            settings.dyn_pre_eq = pre_eq;
+            let (out, _) = run_stereo(&settings, &input, &input, None, 256);
+            // 2880 samples (60 ms) in: the bell and the attack have settled.
+            let measured = rms_db(&out[2880..]) + 3.0103;
+            assert!(
+                (measured - expected).abs() < 0.1,
+                "dyn_pre_eq {pre_eq}: {measured:.2} dBFS, expected {expected:.2} dBFS"
+            );
         }
     }
 

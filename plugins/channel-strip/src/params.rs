@@ -86,7 +86,7 @@ pub struct StripParams {
     #[nested(id_prefix = "eq6", group = "EQ 6")]
     pub eq6: BandParams,
 
-    /// Dynamics before the EQ bands (default: gate → EQ → compressor) or after them
+    /// Dynamics before the EQ bands (default: gate → compressor → EQ) or after them
     /// (EQ → gate → compressor).
     #[id = "dyn_pre_eq"]
     pub dyn_pre_eq: BoolParam,
