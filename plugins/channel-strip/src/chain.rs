@@ -21,13 +21,13 @@
 //!
 //! # Latency
 //!
-//! Only the saturation adds delay (its oversampler, 4–5 samples). The chain's latency
-//! is that delay while `sat_on` is set and **zero** otherwise: with saturation off the
-//! oversampler is not in the path at all, so a strip that does not use it costs the
-//! host no delay compensation. The plugin reports the value whenever it changes.
-//! Switching `sat_on` cross-fades (20 ms) between the undelayed signal and the
-//! saturator's delayed output, so the change is click-free; during those 20 ms the two
-//! paths are 4–5 samples apart (a brief comb, as in any plugin whose latency changes).
+//! Only the saturation adds delay (its oversampler, 4–5 samples), and the chain reports
+//! that delay **whether saturation is on or off**: while it is off, a plain delay line
+//! of the same length stands in for the oversampler. A latency that came and went with
+//! `sat_on` made a CLAP host restart the plugin on every automated toggle; a constant
+//! one never does (only a new sample rate changes it, and that is an activation anyway).
+//! Switching `sat_on` cross-fades (20 ms) between the delayed dry signal and the
+//! saturator's output, which are aligned, so the switch is click-free and has no comb.
 //!
 //! The host-bypass dry path is delayed by the current latency, so a bypass cross-fade
 //! mixes aligned signals. The internal dry/wet mixes are aligned by construction: the
@@ -67,7 +67,8 @@ pub const MAX_DELAY_MS: f32 = 2000.0;
 /// Module on/off cross-fade time.
 pub const SWITCH_FADE_MS: f32 = 20.0;
 
-/// The longest chain latency the bypass dry path can hold (the oversampler's is 4–5).
+/// The longest chain latency the bypass dry path and the saturation's stand-in delay can
+/// hold (the oversampler's is 4–5).
 const MAX_LATENCY: usize = 16;
 
 /// Every setting of the strip, in plain units. The plugin maps host parameters to this.
@@ -211,15 +212,16 @@ impl ModuleSwitch {
         waking
     }
 
-    /// Prepares a chunk: keeps the input while fading.
-    fn begin(&mut self, channels: &[&mut [f32]]) -> SwitchState {
+    /// Prepares a chunk: keeps `dry` (the module's input, or what stands in for it when
+    /// the module has latency) while fading.
+    fn begin(&mut self, dry: &[&mut [f32]]) -> SwitchState {
         if self.is_idle() {
             return SwitchState::Idle;
         }
         if self.fade.is_fully_processed() {
             return SwitchState::On;
         }
-        self.fade.capture_dry(channels);
+        self.fade.capture_dry(dry);
         SwitchState::Fading
     }
 
@@ -242,6 +244,10 @@ pub struct Chain {
     comp_switch: ModuleSwitch,
     saturator: Saturator,
     sat_switch: ModuleSwitch,
+    /// Delays the signal by the saturator's latency while saturation is off (and feeds
+    /// the switch's cross-fade), so the latency does not depend on `sat_on`.
+    sat_line: LatencyDelay,
+    sat_dry: [Vec<f32>; MAX_CHANNELS],
     delay: StereoDelay,
     reverb: Reverb,
     pan: PanWidth,
@@ -289,6 +295,8 @@ impl Chain {
             comp_switch: switch(settings.comp_on),
             saturator: Saturator::new(sample_rate, OversampleFactor::X4),
             sat_switch: switch(settings.sat.on),
+            sat_line: LatencyDelay::new(MAX_CHANNELS, MAX_LATENCY - 1),
+            sat_dry: [vec![0.0; max_block], vec![0.0; max_block]],
             delay: StereoDelay::new(sample_rate, MAX_DELAY_MS),
             reverb: Reverb::new(sample_rate),
             pan: PanWidth::new(sample_rate),
@@ -300,6 +308,7 @@ impl Chain {
             delay_on: settings.delay.on,
             reverb_on: settings.reverb.on,
         };
+        chain.latency = chain.saturator.latency() as u32;
         chain.reset(settings);
         chain
     }
@@ -323,6 +332,7 @@ impl Chain {
         self.saturator.set_settings(&settings.saturator());
         self.saturator.reset();
         self.sat_switch.reset_to(settings.sat.on);
+        self.sat_line.reset();
         self.delay.set_settings(&settings.delay);
         self.delay.reset();
         self.reverb.set_settings(&settings.reverb);
@@ -332,29 +342,14 @@ impl Chain {
         self.out_gain.reset_to_db(settings.out_gain_db);
         self.bypass.reset_to(settings.bypass);
         self.bypass_line.reset();
-        self.latency = Self::latency_for(settings, &self.saturator);
         self.delay_on = settings.delay.on;
         self.reverb_on = settings.reverb.on;
     }
 
-    fn latency_for(settings: &Settings, saturator: &Saturator) -> u32 {
-        if settings.sat.on {
-            saturator.latency() as u32
-        } else {
-            0
-        }
-    }
-
-    /// The delay the chain adds, in samples, for the settings of the last `new`, `reset`
-    /// or `process`: the oversampler's latency while saturation is on, else 0.
+    /// The delay the chain adds, in samples: the saturation oversampler's latency, with
+    /// saturation on or off (see the module doc). It depends only on the sample rate.
     pub fn latency_samples(&self) -> u32 {
         self.latency
-    }
-
-    /// The saturation oversampler's latency (what [`Self::latency_samples`] is while
-    /// saturation is on).
-    pub fn saturation_latency_samples(&self) -> u32 {
-        self.saturator.latency() as u32
     }
 
     /// How long the output goes on after the input stops, in samples: the latency plus
@@ -441,7 +436,6 @@ impl Chain {
         self.pan.set_settings(&settings.pan);
         self.delay_on = settings.delay.on;
         self.reverb_on = settings.reverb.on;
-        self.latency = Self::latency_for(settings, &self.saturator);
 
         let pass_filters = settings.pass_filters();
         let bands = settings.bands();
@@ -504,8 +498,32 @@ impl Chain {
             self.run_gate(channels, &settings.gate);
             self.run_comp(channels, sidechain, &settings.comp);
         }
-        match self.sat_switch.begin(channels) {
-            SwitchState::Idle => {}
+        self.run_saturation(channels, saturator);
+        self.delay.process(channels);
+        self.reverb.process(channels);
+        self.pan.process(channels);
+        self.out_gain.process(channels);
+
+        self.bypass.apply(channels);
+    }
+
+    /// The saturation stage: the saturator while on, the input delayed by the
+    /// saturator's latency while off, a cross-fade between the two while switching. The
+    /// delay line runs always, so it holds the recent input when saturation turns off.
+    fn run_saturation(&mut self, channels: &mut [&mut [f32]], saturator: &SaturationSettings) {
+        let frames = channels.first().map_or(0, |c| c.len());
+        let n_ch = channels.len();
+        let [a, b] = &mut self.sat_dry;
+        let mut delayed: [&mut [f32]; MAX_CHANNELS] = [&mut a[..frames], &mut b[..frames]];
+        let delayed = &mut delayed[..n_ch];
+        self.sat_line
+            .process(channels, delayed, self.latency as usize);
+        match self.sat_switch.begin(delayed) {
+            SwitchState::Idle => {
+                for (channel, delayed) in channels.iter_mut().zip(delayed.iter()) {
+                    channel.copy_from_slice(delayed);
+                }
+            }
             state => {
                 self.saturator.set_settings(saturator);
                 self.saturator.process(channels);
@@ -514,12 +532,6 @@ impl Chain {
                 }
             }
         }
-        self.delay.process(channels);
-        self.reverb.process(channels);
-        self.pan.process(channels);
-        self.out_gain.process(channels);
-
-        self.bypass.apply(channels);
     }
 
     fn run_comp(
@@ -563,18 +575,28 @@ mod tests {
             .collect()
     }
 
+    /// Runs `input` on both channels through a fresh chain at 48 kHz in blocks of `block`
+    /// and returns the output advanced by the chain's latency (the last `latency` frames
+    /// are the delayed tail of the input and are dropped), as a host's delay
+    /// compensation lines it up.
     fn run(settings: &Settings, input: &[f32], block: usize) -> (Vec<f32>, Vec<f32>) {
         let mut chain = Chain::new(48_000.0, 512, settings);
+        let latency = chain.latency_samples() as usize;
         let mut left = input.to_vec();
-        let mut right = input.to_vec();
+        left.resize(input.len() + latency, 0.0);
+        let mut right = left.clone();
         for (l, r) in left.chunks_mut(block).zip(right.chunks_mut(block)) {
             chain.process(&mut [l, r], settings);
         }
+        left.drain(..latency);
+        right.drain(..latency);
         (left, right)
     }
 
     #[test]
     fn default_settings_are_transparent() {
+        // Bit-exact: at the defaults every stage is off or unity, and the saturation's
+        // stand-in delay is an integer delay.
         let input = sine(4800, 997.0, 48_000.0);
         let (left, right) = run(&Settings::default(), &input, 256);
         assert_eq!(left, input);
@@ -649,11 +671,12 @@ mod tests {
             ..processed
         };
         let mut chain = Chain::new(48_000.0, 512, &processed);
+        let latency = chain.latency_samples() as usize;
         let mut block = input.clone();
         chain.process(&mut [&mut block], &bypassed);
         // 10 ms at 48 kHz: 480 samples of fade, no jump bigger than the sine's own slope
-        // plus the fade's step.
-        assert_eq!(&block[480..], &input[480..]);
+        // plus the fade's step; then the input, delayed by the latency.
+        assert_eq!(&block[480 + latency..], &input[480..input.len() - latency]);
         let max_jump = block
             .windows(2)
             .map(|w| (w[1] - w[0]).abs())
@@ -677,7 +700,9 @@ mod tests {
         assert!(block.iter().all(|s| s.is_finite()));
         let mut clean = vec![0.25f32; 128];
         chain.process(&mut [&mut clean], &settings);
-        assert!(clean
+        // After the latency, only the clean input is left in the output.
+        let latency = chain.latency_samples() as usize;
+        assert!(clean[latency..]
             .iter()
             .all(|s| (s - 0.25 * db_to_gain(36.0)).abs() < 1e-3));
     }
@@ -907,7 +932,8 @@ mod tests {
         settings.comp.threshold_db = -24.0;
         settings.comp.ratio = 6.0;
         settings.comp.attack_ms = 1.0;
-        let dry = input.clone();
+        // The compressor off: the input, delayed by the chain's (constant) latency.
+        let (dry, _) = run_stereo(&Settings::default(), &input, &input, None, 256);
         let (wet, _) = run_stereo(&settings, &input, &input, None, 256);
         settings.comp.mix_percent = 50.0;
         let (half, _) = run_stereo(&settings, &input, &input, None, 256);
@@ -1008,7 +1034,6 @@ mod tests {
         let settings = everything_on();
         let chain = Chain::new(FS, 512, &settings);
         let latency = chain.latency_samples() as usize;
-        assert_eq!(latency, chain.saturation_latency_samples() as usize);
         assert!(
             latency > 0,
             "saturation on must add the oversampler latency"
@@ -1022,13 +1047,16 @@ mod tests {
             let lag = best_lag(&input, out, 980..1020, 32);
             assert_eq!(lag, latency, "the click lands {lag} samples late");
         }
-        // Saturation off: no latency at all.
+        // Saturation off: the same latency (a delay line stands in for the oversampler),
+        // and the click lands at it too.
         let mut off = settings;
         off.sat.on = false;
         let chain = Chain::new(FS, 512, &off);
-        assert_eq!(chain.latency_samples(), 0);
-        let (left, _) = run_stereo(&off, &input, &input, None, 512);
-        assert_eq!(best_lag(&input, &left, 980..1020, 32), 0);
+        assert_eq!(chain.latency_samples() as usize, latency);
+        let (left, right) = run_stereo(&off, &input, &input, None, 512);
+        for out in [&left, &right] {
+            assert_eq!(best_lag(&input, out, 980..1020, 32), latency);
+        }
     }
 
     #[test]
@@ -1143,20 +1171,21 @@ mod tests {
     }
 
     #[test]
-    fn sat_switch_changes_latency_without_a_click() {
-        // Switching saturation on mid-stream cross-fades the undelayed path into the
-        // delayed saturated one: the step between samples never exceeds what a 200 Hz
-        // sine and the drive's level change explain (3× the sine's own largest step).
+    fn sat_switch_keeps_the_latency_and_does_not_click() {
+        // Switching saturation on and off mid-stream leaves the latency where it was (a
+        // host restarts a plugin whose latency changes) and cross-fades between aligned
+        // paths: the step between samples never exceeds what a 200 Hz sine and the
+        // drive's level change explain (3× the sine's own largest step).
         let mut settings = Settings::default();
-        let input = table_sine(0.5, 240, 9600);
+        let input = table_sine(0.5, 240, 14_400);
         let mut chain = Chain::new(FS, 512, &settings);
+        let latency = chain.latency_samples();
+        assert!(latency > 0);
         let mut out = input.clone();
         for (i, block) in out.chunks_mut(480).enumerate() {
-            settings.sat.on = i >= 5;
+            settings.sat.on = (5..20).contains(&i);
             chain.process(&mut [block], &settings);
-            if i == 5 {
-                assert_eq!(chain.latency_samples(), chain.saturation_latency_samples());
-            }
+            assert_eq!(chain.latency_samples(), latency, "block {i}");
         }
         let steepest = |x: &[f32]| {
             x.windows(2)
@@ -1168,5 +1197,13 @@ mod tests {
             "{}",
             steepest(&out)
         );
+        // Off again after the 20 ms (two-block) fade: exactly the input, delayed by the
+        // latency.
+        let l = latency as usize;
+        let settled = 22 * 480;
+        let mismatches = (settled..out.len())
+            .filter(|&n| out[n] != input[n - l])
+            .count();
+        assert_eq!(mismatches, 0, "samples after the fade that are not the delayed input");
     }
 }

@@ -165,7 +165,8 @@ pub struct StripParams {
     #[id = "comp_mix"]
     pub comp_mix: FloatParam,
 
-    /// Saturation on (adds the 4× oversampler's latency, reported to the host).
+    /// Saturation on. The 4× oversampler's latency is reported whether saturation is on
+    /// or off (a delay stands in for it), so automating this never restarts the plugin.
     #[id = "sat_on"]
     pub sat_on: BoolParam,
     #[id = "sat_drive"]
