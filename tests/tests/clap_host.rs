@@ -1429,7 +1429,7 @@ fn strip_sat_toggles_keep_the_latency_and_ask_for_no_restart() {
     let latency = instance.latency().unwrap();
     assert!(latency > 0);
     let frames = 4096;
-    for (block, on) in [0.0f32, 1.0, 0.0, 1.0].into_iter().enumerate() {
+    for (block, on) in [0.0f64, 1.0, 0.0, 1.0].into_iter().enumerate() {
         let (id, value) = host_value(Plugin::ChannelStrip, "sat_on", on).unwrap();
         // A −26 dBFS band-limited click (17-sample Hann; the saturation's drive stays on
         // its linear part) well after the 20 ms switch fade.
