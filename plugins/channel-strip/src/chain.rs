@@ -894,7 +894,10 @@ mod tests {
         let level = -20.0f32;
         let input = table_sine(db_to_gain(level), 48, 4800);
         for (pre_eq, expected) in [
-            (true, level as f64 + curve.static_gain_db(level) as f64 + bell_db),
+            (
+                true,
+                level as f64 + curve.static_gain_db(level) as f64 + bell_db,
+            ),
             (
                 false,
                 level as f64 + bell_db + curve.static_gain_db(level + bell_db as f32) as f64,
@@ -1204,6 +1207,9 @@ mod tests {
         let mismatches = (settled..out.len())
             .filter(|&n| out[n] != input[n - l])
             .count();
-        assert_eq!(mismatches, 0, "samples after the fade that are not the delayed input");
+        assert_eq!(
+            mismatches, 0,
+            "samples after the fade that are not the delayed input"
+        );
     }
 }

@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use nice_plug::prelude::*;
 
-use crate::meters::{peak_db, PEAK_FALL_DB_PER_S};
+use shared_dsp::peak_meter::{peak_db, peak_fall_db};
 
 pub mod chain;
 pub mod editor;
@@ -156,7 +156,7 @@ impl Plugin for ChannelStrip {
         let metering = self.editor_state.is_open();
         let channels = buffer.as_slice();
         let frames = channels.first().map_or(0, |c| c.len());
-        let fall_db = PEAK_FALL_DB_PER_S * frames as f32 / self.sample_rate;
+        let fall_db = peak_fall_db(frames, self.sample_rate);
         if metering {
             Meters::hold_peak(&self.meters.input_peak_db, peak_db(channels), fall_db);
         }

@@ -5,6 +5,7 @@
 //! GUI. Data flows one way: host parameter → `Settings` → chain → audio.
 
 use std::num::NonZeroU32;
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 use nice_plug::prelude::*;
@@ -133,6 +134,11 @@ impl Plugin for MasteringChain {
         context: &mut impl ProcessContext<Self>,
     ) -> ProcessStatus {
         let settings = self.params.settings();
+        // The spectrum and the correlation are computed only while the editor is open
+        // (nice-plug-egui sets its state's flag while the window exists).
+        self.meters
+            .editor_open
+            .store(self.editor_state.is_open(), Ordering::Relaxed);
         // A lookahead change changes the latency: tell the host before the block that
         // has it.
         let latency = self.chain.update_latency(&settings);
