@@ -1462,7 +1462,10 @@ fn strip_sat_toggles_keep_the_latency_and_ask_for_no_restart() {
         let lag = (0..32)
             .max_by(|&a, &b| corr(a).total_cmp(&corr(b)))
             .unwrap();
-        assert_eq!(lag as u32, latency, "sat_on = {on}: the click lands {lag} late");
+        assert_eq!(
+            lag as u32, latency,
+            "sat_on = {on}: the click lands {lag} late"
+        );
     }
 }
 
