@@ -7,11 +7,12 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 use nice_plug_egui::EguiEditor;
+pub mod eq_view;
+
 pub use oxide_plugin_common::editor::EditorState;
 use oxide_plugin_common::editor::{self, meter_row, GenericApp, MeterReading, Panel, Sections};
 use oxide_plugin_common::spectrum::SpectrumView;
 
-use crate::eq_view;
 use crate::meters::{Meters, METER_FLOOR_DB};
 use crate::params::{StripParams, DEFAULT_SIZE};
 

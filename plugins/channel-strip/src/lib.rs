@@ -14,7 +14,6 @@ use shared_dsp::peak_meter::{peak_db, peak_fall_db};
 
 pub mod chain;
 pub mod editor;
-pub mod eq_view;
 pub mod meters;
 pub mod params;
 

@@ -12,7 +12,6 @@ use nice_plug::prelude::*;
 
 pub mod chain;
 pub mod editor;
-pub mod loudness_view;
 pub mod params;
 
 pub use chain::{Chain, ChainMeters, Settings};
