@@ -233,6 +233,7 @@ impl Vst3Plugin for ChannelStrip {
 nice_export_clap!(ChannelStrip);
 // Through Oxide's VST3 export rather than `nice_export_vst3!`: nice-plug 0.4.2's VST3
 // wrapper crashes on a sidechain bus the host leaves inactive (see
-// `oxide_plugin_common::vst3_aux`).
+// `oxide_plugin_common::vst3_aux`), and drops a parameter value the host sets while the
+// plugin processes from the next save (`oxide_plugin_common::vst3_state`).
 #[cfg(feature = "export")]
 oxide_plugin_common::oxide_export_vst3!(ChannelStrip);

@@ -11,3 +11,4 @@ pub mod param_builders;
 pub mod remote_controls;
 pub mod spectrum;
 pub mod vst3_aux;
+pub mod vst3_state;

@@ -181,5 +181,8 @@ impl Vst3Plugin for MasteringChain {
 
 #[cfg(feature = "export")]
 nice_export_clap!(MasteringChain);
+// Through Oxide's VST3 export rather than `nice_export_vst3!`: it keeps a parameter
+// value the host sets while the plugin processes for the next save (see
+// `oxide_plugin_common::vst3_state`).
 #[cfg(feature = "export")]
-nice_export_vst3!(MasteringChain);
+oxide_plugin_common::oxide_export_vst3!(MasteringChain);
