@@ -20,11 +20,13 @@ pub mod gain;
 pub mod loudness;
 pub mod mastering;
 pub mod oversample;
+pub mod peak_meter;
 pub mod reverb;
 pub mod rng;
 pub mod sanitize;
 pub mod saturation;
 pub mod smoother;
+pub mod spectrum_tap;
 pub mod stereo;
 #[cfg(test)]
 pub(crate) mod test_util;

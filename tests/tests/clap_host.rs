@@ -441,7 +441,7 @@ fn strip_fader_floor_is_silence() {
 // Activation, block sizes, levels
 
 #[test]
-fn activates_at_44_1_48_and_96_khz_with_zero_latency_and_the_set_gain() {
+fn activates_at_44_1_48_and_96_khz_with_the_chains_latency_and_the_set_gain() {
     for plugin in Plugin::ALL {
         for sample_rate in [44_100.0, 48_000.0, 96_000.0] {
             let what = format!("{} at {sample_rate} Hz", plugin.display_name());
@@ -453,8 +453,14 @@ fn activates_at_44_1_48_and_96_khz_with_zero_latency_and_the_set_gain() {
             );
             // The mastering chain's latency is its limiter's (detector, lookahead, hold),
             // present even with the limiter off so switching it never moves the audio.
+            // The strip's is its saturation oversampler's, present with saturation off.
             let expected = match plugin {
-                Plugin::ChannelStrip => 0,
+                Plugin::ChannelStrip => channel_strip::Chain::new(
+                    sample_rate as f32,
+                    512,
+                    &channel_strip::Settings::default(),
+                )
+                .latency_samples(),
                 Plugin::MasteringChain => mastering_chain::Chain::new(
                     sample_rate as f32,
                     512,
@@ -1407,10 +1413,60 @@ fn strip_reports_the_saturation_latency_and_every_module_runs() {
         .max_by(|&a, &b| corr(a).total_cmp(&corr(b)))
         .unwrap();
     assert_eq!(lag as u32, expected);
-    // Saturation off: zero latency again.
+    // Saturation off: the same latency (a delay stands in for the oversampler).
     drop(instance);
     let instance = &mut active(Plugin::ChannelStrip, &[("sat_on", 0.0)], sample_rate, 512);
-    assert_eq!(instance.latency().unwrap(), 0);
+    assert_eq!(instance.latency().unwrap(), expected);
+}
+
+#[test]
+fn strip_sat_toggles_keep_the_latency_and_ask_for_no_restart() {
+    // Automating `sat_on` used to move the latency with it, so the plugin asked the CLAP
+    // host for a restart on every toggle. Now the latency stays and no restart is asked
+    // for; a click through each state lands at that latency.
+    let sample_rate = 48_000.0;
+    let mut instance = active(Plugin::ChannelStrip, &[("sat_on", 0.0)], sample_rate, 512);
+    let latency = instance.latency().unwrap();
+    assert!(latency > 0);
+    let frames = 4096;
+    for (block, on) in [0.0f64, 1.0, 0.0, 1.0].into_iter().enumerate() {
+        let (id, value) = host_value(Plugin::ChannelStrip, "sat_on", on).unwrap();
+        // A −26 dBFS band-limited click (17-sample Hann; the saturation's drive stays on
+        // its linear part) well after the 20 ms switch fade.
+        let mut click = vec![0.0f32; frames];
+        for k in 0..17 {
+            let w = 0.5 - 0.5 * (std::f32::consts::TAU * (k + 1) as f32 / 18.0).cos();
+            click[2992 + k] = 0.05 * w;
+        }
+        let output = instance
+            .process(
+                &[click.clone(), click.clone()],
+                &[512],
+                &[ParamEvent {
+                    sample: 0,
+                    param_id: id,
+                    value,
+                }],
+            )
+            .unwrap();
+        assert!(
+            !instance.restart_requested(),
+            "toggle {block} (sat_on = {on}) asked for a restart"
+        );
+        assert_eq!(instance.latency().unwrap(), latency, "toggle {block}");
+        let corr = |lag: usize| -> f64 {
+            (2980..3020)
+                .map(|n| click[n] as f64 * output[0][n + lag] as f64)
+                .sum()
+        };
+        let lag = (0..32)
+            .max_by(|&a, &b| corr(a).total_cmp(&corr(b)))
+            .unwrap();
+        assert_eq!(
+            lag as u32, latency,
+            "sat_on = {on}: the click lands {lag} late"
+        );
+    }
 }
 
 // ---------------------------------------------------------------------------------------

@@ -6,27 +6,28 @@
 //!
 //! ```text
 //! input trim, polarity → high-pass / low-pass
-//!   → dyn_pre_eq on (default):  gate → EQ bands → compressor
+//!   → dyn_pre_eq on (default):  gate → compressor → EQ bands
 //!     dyn_pre_eq off:           EQ bands → gate → compressor
 //!   → saturation (4× oversampled) → delay → reverb → pan / width → output fader
 //! ```
 //!
-//! The default follows an SSL channel with its dynamics in the "pre-EQ" position for
-//! the gate: the gate keys on the filtered but unequalised signal (so an EQ boost cannot
-//! open it), the EQ shapes what passes, and the compressor sits after the EQ so it
-//! reacts to the tone the engineer dialled in. `dyn_pre_eq` off moves the gate after
-//! the EQ too (dynamics entirely post-EQ). The pass filters always come first: rumble
-//! should never drive a detector.
+//! Dynamics before or after the EQ is one switch for the whole dynamics section, as on
+//! an SSL console. Pre-EQ (the default), the gate and the compressor key on the filtered
+//! but unequalised signal, so an EQ boost neither opens the gate nor drives the
+//! compressor, and the EQ shapes the controlled result. Post-EQ, both react to the tone
+//! the engineer dialled in. The gate always comes before the compressor (a gate after a
+//! compressor would key on a squashed signal), and the pass filters always come first:
+//! rumble should never drive a detector.
 //!
 //! # Latency
 //!
-//! Only the saturation adds delay (its oversampler, 4–5 samples). The chain's latency
-//! is that delay while `sat_on` is set and **zero** otherwise: with saturation off the
-//! oversampler is not in the path at all, so a strip that does not use it costs the
-//! host no delay compensation. The plugin reports the value whenever it changes.
-//! Switching `sat_on` cross-fades (20 ms) between the undelayed signal and the
-//! saturator's delayed output, so the change is click-free; during those 20 ms the two
-//! paths are 4–5 samples apart (a brief comb, as in any plugin whose latency changes).
+//! Only the saturation adds delay (its oversampler, 4–5 samples), and the chain reports
+//! that delay **whether saturation is on or off**: while it is off, a plain delay line
+//! of the same length stands in for the oversampler. A latency that came and went with
+//! `sat_on` made a CLAP host restart the plugin on every automated toggle; a constant
+//! one never does (only a new sample rate changes it, and that is an activation anyway).
+//! Switching `sat_on` cross-fades (20 ms) between the delayed dry signal and the
+//! saturator's output, which are aligned, so the switch is click-free and has no comb.
 //!
 //! The host-bypass dry path is delayed by the current latency, so a bypass cross-fade
 //! mixes aligned signals. The internal dry/wet mixes are aligned by construction: the
@@ -66,7 +67,8 @@ pub const MAX_DELAY_MS: f32 = 2000.0;
 /// Module on/off cross-fade time.
 pub const SWITCH_FADE_MS: f32 = 20.0;
 
-/// The longest chain latency the bypass dry path can hold (the oversampler's is 4–5).
+/// The longest chain latency the bypass dry path and the saturation's stand-in delay can
+/// hold (the oversampler's is 4–5).
 const MAX_LATENCY: usize = 16;
 
 /// Every setting of the strip, in plain units. The plugin maps host parameters to this.
@@ -92,7 +94,8 @@ pub struct Settings {
     pub comp_on: bool,
     /// Compressor settings (`external_sidechain` keys it from the sidechain input).
     pub comp: CompressorSettings,
-    /// Dynamics (gate) before the EQ bands (default) or after them; see the module doc.
+    /// Dynamics (gate and compressor) before the EQ bands (default) or after them; see
+    /// the module doc.
     pub dyn_pre_eq: bool,
     /// Saturation (`on` adds the oversampler latency).
     pub sat: SaturationSettings,
@@ -209,15 +212,16 @@ impl ModuleSwitch {
         waking
     }
 
-    /// Prepares a chunk: keeps the input while fading.
-    fn begin(&mut self, channels: &[&mut [f32]]) -> SwitchState {
+    /// Prepares a chunk: keeps `dry` (the module's input, or what stands in for it when
+    /// the module has latency) while fading.
+    fn begin(&mut self, dry: &[&mut [f32]]) -> SwitchState {
         if self.is_idle() {
             return SwitchState::Idle;
         }
         if self.fade.is_fully_processed() {
             return SwitchState::On;
         }
-        self.fade.capture_dry(channels);
+        self.fade.capture_dry(dry);
         SwitchState::Fading
     }
 
@@ -240,6 +244,10 @@ pub struct Chain {
     comp_switch: ModuleSwitch,
     saturator: Saturator,
     sat_switch: ModuleSwitch,
+    /// Delays the signal by the saturator's latency while saturation is off (and feeds
+    /// the switch's cross-fade), so the latency does not depend on `sat_on`.
+    sat_line: LatencyDelay,
+    sat_dry: [Vec<f32>; MAX_CHANNELS],
     delay: StereoDelay,
     reverb: Reverb,
     pan: PanWidth,
@@ -287,6 +295,8 @@ impl Chain {
             comp_switch: switch(settings.comp_on),
             saturator: Saturator::new(sample_rate, OversampleFactor::X4),
             sat_switch: switch(settings.sat.on),
+            sat_line: LatencyDelay::new(MAX_CHANNELS, MAX_LATENCY - 1),
+            sat_dry: [vec![0.0; max_block], vec![0.0; max_block]],
             delay: StereoDelay::new(sample_rate, MAX_DELAY_MS),
             reverb: Reverb::new(sample_rate),
             pan: PanWidth::new(sample_rate),
@@ -298,6 +308,7 @@ impl Chain {
             delay_on: settings.delay.on,
             reverb_on: settings.reverb.on,
         };
+        chain.latency = chain.saturator.latency() as u32;
         chain.reset(settings);
         chain
     }
@@ -321,6 +332,7 @@ impl Chain {
         self.saturator.set_settings(&settings.saturator());
         self.saturator.reset();
         self.sat_switch.reset_to(settings.sat.on);
+        self.sat_line.reset();
         self.delay.set_settings(&settings.delay);
         self.delay.reset();
         self.reverb.set_settings(&settings.reverb);
@@ -330,29 +342,14 @@ impl Chain {
         self.out_gain.reset_to_db(settings.out_gain_db);
         self.bypass.reset_to(settings.bypass);
         self.bypass_line.reset();
-        self.latency = Self::latency_for(settings, &self.saturator);
         self.delay_on = settings.delay.on;
         self.reverb_on = settings.reverb.on;
     }
 
-    fn latency_for(settings: &Settings, saturator: &Saturator) -> u32 {
-        if settings.sat.on {
-            saturator.latency() as u32
-        } else {
-            0
-        }
-    }
-
-    /// The delay the chain adds, in samples, for the settings of the last `new`, `reset`
-    /// or `process`: the oversampler's latency while saturation is on, else 0.
+    /// The delay the chain adds, in samples: the saturation oversampler's latency, with
+    /// saturation on or off (see the module doc). It depends only on the sample rate.
     pub fn latency_samples(&self) -> u32 {
         self.latency
-    }
-
-    /// The saturation oversampler's latency (what [`Self::latency_samples`] is while
-    /// saturation is on).
-    pub fn saturation_latency_samples(&self) -> u32 {
-        self.saturator.latency() as u32
     }
 
     /// How long the output goes on after the input stops, in samples: the latency plus
@@ -439,7 +436,6 @@ impl Chain {
         self.pan.set_settings(&settings.pan);
         self.delay_on = settings.delay.on;
         self.reverb_on = settings.reverb.on;
-        self.latency = Self::latency_for(settings, &self.saturator);
 
         let pass_filters = settings.pass_filters();
         let bands = settings.bands();
@@ -495,22 +491,39 @@ impl Chain {
         self.pass_filters.process(channels, pass_filters);
         if settings.dyn_pre_eq {
             self.run_gate(channels, &settings.gate);
+            self.run_comp(channels, sidechain, &settings.comp);
             self.eq.process(channels, bands);
         } else {
             self.eq.process(channels, bands);
             self.run_gate(channels, &settings.gate);
+            self.run_comp(channels, sidechain, &settings.comp);
         }
-        match self.comp_switch.begin(channels) {
-            SwitchState::Idle => {}
-            state => {
-                self.comp.process(channels, sidechain, &settings.comp);
-                if state == SwitchState::Fading {
-                    self.comp_switch.end(channels);
+        self.run_saturation(channels, saturator);
+        self.delay.process(channels);
+        self.reverb.process(channels);
+        self.pan.process(channels);
+        self.out_gain.process(channels);
+
+        self.bypass.apply(channels);
+    }
+
+    /// The saturation stage: the saturator while on, the input delayed by the
+    /// saturator's latency while off, a cross-fade between the two while switching. The
+    /// delay line runs always, so it holds the recent input when saturation turns off.
+    fn run_saturation(&mut self, channels: &mut [&mut [f32]], saturator: &SaturationSettings) {
+        let frames = channels.first().map_or(0, |c| c.len());
+        let n_ch = channels.len();
+        let [a, b] = &mut self.sat_dry;
+        let mut delayed: [&mut [f32]; MAX_CHANNELS] = [&mut a[..frames], &mut b[..frames]];
+        let delayed = &mut delayed[..n_ch];
+        self.sat_line
+            .process(channels, delayed, self.latency as usize);
+        match self.sat_switch.begin(delayed) {
+            SwitchState::Idle => {
+                for (channel, delayed) in channels.iter_mut().zip(delayed.iter()) {
+                    channel.copy_from_slice(delayed);
                 }
             }
-        }
-        match self.sat_switch.begin(channels) {
-            SwitchState::Idle => {}
             state => {
                 self.saturator.set_settings(saturator);
                 self.saturator.process(channels);
@@ -519,12 +532,23 @@ impl Chain {
                 }
             }
         }
-        self.delay.process(channels);
-        self.reverb.process(channels);
-        self.pan.process(channels);
-        self.out_gain.process(channels);
+    }
 
-        self.bypass.apply(channels);
+    fn run_comp(
+        &mut self,
+        channels: &mut [&mut [f32]],
+        sidechain: Option<&[&[f32]]>,
+        comp: &CompressorSettings,
+    ) {
+        match self.comp_switch.begin(channels) {
+            SwitchState::Idle => {}
+            state => {
+                self.comp.process(channels, sidechain, comp);
+                if state == SwitchState::Fading {
+                    self.comp_switch.end(channels);
+                }
+            }
+        }
     }
 
     fn run_gate(&mut self, channels: &mut [&mut [f32]], gate: &GateSettings) {
@@ -551,18 +575,28 @@ mod tests {
             .collect()
     }
 
+    /// Runs `input` on both channels through a fresh chain at 48 kHz in blocks of `block`
+    /// and returns the output advanced by the chain's latency (the last `latency` frames
+    /// are the delayed tail of the input and are dropped), as a host's delay
+    /// compensation lines it up.
     fn run(settings: &Settings, input: &[f32], block: usize) -> (Vec<f32>, Vec<f32>) {
         let mut chain = Chain::new(48_000.0, 512, settings);
+        let latency = chain.latency_samples() as usize;
         let mut left = input.to_vec();
-        let mut right = input.to_vec();
+        left.resize(input.len() + latency, 0.0);
+        let mut right = left.clone();
         for (l, r) in left.chunks_mut(block).zip(right.chunks_mut(block)) {
             chain.process(&mut [l, r], settings);
         }
+        left.drain(..latency);
+        right.drain(..latency);
         (left, right)
     }
 
     #[test]
     fn default_settings_are_transparent() {
+        // Bit-exact: at the defaults every stage is off or unity, and the saturation's
+        // stand-in delay is an integer delay.
         let input = sine(4800, 997.0, 48_000.0);
         let (left, right) = run(&Settings::default(), &input, 256);
         assert_eq!(left, input);
@@ -637,11 +671,12 @@ mod tests {
             ..processed
         };
         let mut chain = Chain::new(48_000.0, 512, &processed);
+        let latency = chain.latency_samples() as usize;
         let mut block = input.clone();
         chain.process(&mut [&mut block], &bypassed);
         // 10 ms at 48 kHz: 480 samples of fade, no jump bigger than the sine's own slope
-        // plus the fade's step.
-        assert_eq!(&block[480..], &input[480..]);
+        // plus the fade's step; then the input, delayed by the latency.
+        assert_eq!(&block[480 + latency..], &input[480..input.len() - latency]);
         let max_jump = block
             .windows(2)
             .map(|w| (w[1] - w[0]).abs())
@@ -665,7 +700,9 @@ mod tests {
         assert!(block.iter().all(|s| s.is_finite()));
         let mut clean = vec![0.25f32; 128];
         chain.process(&mut [&mut clean], &settings);
-        assert!(clean
+        // After the latency, only the clean input is left in the output.
+        let latency = chain.latency_samples() as usize;
+        assert!(clean[latency..]
             .iter()
             .all(|s| (s - 0.25 * db_to_gain(36.0)).abs() < 1e-3));
     }
@@ -827,6 +864,57 @@ mod tests {
     }
 
     #[test]
+    fn dyn_pre_eq_moves_the_compressor_around_the_eq() {
+        // A 1 kHz tone at −20 dBFS, a +12 dB bell at 1 kHz (Q 1) and a fast peak compressor
+        // (threshold −30, 4:1, hard knee). Pre-EQ the compressor sees −20 dBFS and the EQ
+        // adds its gain after: out = −20 + G(−20) + B. Post-EQ it sees −20 + B:
+        // out = −20 + B + G(−20 + B). With G the static curve and B the bell's analytic gain
+        // at 1 kHz the two differ by B·(1 − 1/4) ≈ 9 dB. Tolerance 0.1 dB: the static-curve
+        // accuracy of the compressor through the chain (0.05 ms attack, 5 s release: the
+        // gain droops ~0.01 dB between peaks) plus the bell's settled steady state.
+        let mut settings = Settings {
+            comp_on: true,
+            ..Settings::default()
+        };
+        settings.comp = CompressorSettings {
+            threshold_db: -30.0,
+            ratio: 4.0,
+            knee_db: 0.0,
+            attack_ms: 0.05,
+            release_ms: 5000.0,
+            detector: DetectorMode::Peak,
+            ..CompressorSettings::default()
+        };
+        settings.eq.bands[2].gain_db = 12.0;
+        settings.eq.bands[2].freq_hz = 1000.0;
+        settings.eq.bands[2].q = 1.0;
+        let bell_db = settings.eq.magnitude_db(1000.0, FS as f64);
+        assert!((bell_db - 12.0).abs() < 0.1, "{bell_db}");
+        let curve = settings.comp.gain_computer();
+        let level = -20.0f32;
+        let input = table_sine(db_to_gain(level), 48, 4800);
+        for (pre_eq, expected) in [
+            (
+                true,
+                level as f64 + curve.static_gain_db(level) as f64 + bell_db,
+            ),
+            (
+                false,
+                level as f64 + bell_db + curve.static_gain_db(level + bell_db as f32) as f64,
+            ),
+        ] {
+            settings.dyn_pre_eq = pre_eq;
+            let (out, _) = run_stereo(&settings, &input, &input, None, 256);
+            // 2880 samples (60 ms) in: the bell and the attack have settled.
+            let measured = rms_db(&out[2880..]) + 3.0103;
+            assert!(
+                (measured - expected).abs() < 0.1,
+                "dyn_pre_eq {pre_eq}: {measured:.2} dBFS, expected {expected:.2} dBFS"
+            );
+        }
+    }
+
+    #[test]
     fn comp_mix_half_is_the_average_of_dry_and_compressed() {
         // The compressor has no latency and mixes sample-aligned dry and wet, so 50 % is
         // the average of the dry chain and the 100 % chain sample by sample: no comb
@@ -847,7 +935,8 @@ mod tests {
         settings.comp.threshold_db = -24.0;
         settings.comp.ratio = 6.0;
         settings.comp.attack_ms = 1.0;
-        let dry = input.clone();
+        // The compressor off: the input, delayed by the chain's (constant) latency.
+        let (dry, _) = run_stereo(&Settings::default(), &input, &input, None, 256);
         let (wet, _) = run_stereo(&settings, &input, &input, None, 256);
         settings.comp.mix = 0.5;
         let (half, _) = run_stereo(&settings, &input, &input, None, 256);
@@ -948,7 +1037,6 @@ mod tests {
         let settings = everything_on();
         let chain = Chain::new(FS, 512, &settings);
         let latency = chain.latency_samples() as usize;
-        assert_eq!(latency, chain.saturation_latency_samples() as usize);
         assert!(
             latency > 0,
             "saturation on must add the oversampler latency"
@@ -962,13 +1050,16 @@ mod tests {
             let lag = best_lag(&input, out, 980..1020, 32);
             assert_eq!(lag, latency, "the click lands {lag} samples late");
         }
-        // Saturation off: no latency at all.
+        // Saturation off: the same latency (a delay line stands in for the oversampler),
+        // and the click lands at it too.
         let mut off = settings;
         off.sat.on = false;
         let chain = Chain::new(FS, 512, &off);
-        assert_eq!(chain.latency_samples(), 0);
-        let (left, _) = run_stereo(&off, &input, &input, None, 512);
-        assert_eq!(best_lag(&input, &left, 980..1020, 32), 0);
+        assert_eq!(chain.latency_samples() as usize, latency);
+        let (left, right) = run_stereo(&off, &input, &input, None, 512);
+        for out in [&left, &right] {
+            assert_eq!(best_lag(&input, out, 980..1020, 32), latency);
+        }
     }
 
     #[test]
@@ -1083,20 +1174,21 @@ mod tests {
     }
 
     #[test]
-    fn sat_switch_changes_latency_without_a_click() {
-        // Switching saturation on mid-stream cross-fades the undelayed path into the
-        // delayed saturated one: the step between samples never exceeds what a 200 Hz
-        // sine and the drive's level change explain (3× the sine's own largest step).
+    fn sat_switch_keeps_the_latency_and_does_not_click() {
+        // Switching saturation on and off mid-stream leaves the latency where it was (a
+        // host restarts a plugin whose latency changes) and cross-fades between aligned
+        // paths: the step between samples never exceeds what a 200 Hz sine and the
+        // drive's level change explain (3× the sine's own largest step).
         let mut settings = Settings::default();
-        let input = table_sine(0.5, 240, 9600);
+        let input = table_sine(0.5, 240, 14_400);
         let mut chain = Chain::new(FS, 512, &settings);
+        let latency = chain.latency_samples();
+        assert!(latency > 0);
         let mut out = input.clone();
         for (i, block) in out.chunks_mut(480).enumerate() {
-            settings.sat.on = i >= 5;
+            settings.sat.on = (5..20).contains(&i);
             chain.process(&mut [block], &settings);
-            if i == 5 {
-                assert_eq!(chain.latency_samples(), chain.saturation_latency_samples());
-            }
+            assert_eq!(chain.latency_samples(), latency, "block {i}");
         }
         let steepest = |x: &[f32]| {
             x.windows(2)
@@ -1107,6 +1199,17 @@ mod tests {
             steepest(&out) < 3.0 * steepest(&input),
             "{}",
             steepest(&out)
+        );
+        // Off again after the 20 ms (two-block) fade: exactly the input, delayed by the
+        // latency.
+        let l = latency as usize;
+        let settled = 22 * 480;
+        let mismatches = (settled..out.len())
+            .filter(|&n| out[n] != input[n - l])
+            .count();
+        assert_eq!(
+            mismatches, 0,
+            "samples after the fade that are not the delayed input"
         );
     }
 }

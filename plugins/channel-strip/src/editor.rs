@@ -7,18 +7,16 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 use nice_plug_egui::EguiEditor;
+pub mod eq_view;
+
 pub use oxide_plugin_common::editor::EditorState;
 use oxide_plugin_common::editor::{self, meter_row, GenericApp, MeterReading, Panel, Sections};
 use oxide_plugin_common::spectrum::SpectrumView;
 
-use crate::eq_view;
 use crate::meters::{Meters, METER_FLOOR_DB};
-use crate::params::StripParams;
+use crate::params::{StripParams, DEFAULT_SIZE};
 
 pub type Editor = EguiEditor<GenericApp<StripParams, MeterPanel>>;
-
-/// The size the editor opens at until the user resizes it, logical pixels.
-pub const DEFAULT_SIZE: (u32, u32) = (560, 820);
 
 /// The editor state at the default size.
 pub fn default_state() -> Arc<EditorState> {

@@ -10,11 +10,10 @@ use std::sync::Arc;
 
 use nice_plug::prelude::*;
 
-use crate::meters::{peak_db, PEAK_FALL_DB_PER_S};
+use shared_dsp::peak_meter::{peak_db, peak_fall_db};
 
 pub mod chain;
 pub mod editor;
-pub mod eq_view;
 pub mod meters;
 pub mod params;
 
@@ -107,7 +106,7 @@ impl Plugin for ChannelStrip {
     fn editor(&mut self, _async_executor: AsyncExecutor<Self>) -> Option<Self::Editor> {
         // Opens at the size the project saved (the meters follow this state's `is_open`).
         self.editor_state =
-            oxide_plugin_common::editor::state_for(&self.params.editor_size, editor::DEFAULT_SIZE);
+            oxide_plugin_common::editor::state_for(&self.params.editor_size, params::DEFAULT_SIZE);
         editor::create(
             self.params.clone(),
             self.editor_state.clone(),
@@ -156,7 +155,7 @@ impl Plugin for ChannelStrip {
         let metering = self.editor_state.is_open();
         let channels = buffer.as_slice();
         let frames = channels.first().map_or(0, |c| c.len());
-        let fall_db = PEAK_FALL_DB_PER_S * frames as f32 / self.sample_rate;
+        let fall_db = peak_fall_db(frames, self.sample_rate);
         if metering {
             Meters::hold_peak(&self.meters.input_peak_db, peak_db(channels), fall_db);
         }
@@ -234,6 +233,7 @@ impl Vst3Plugin for ChannelStrip {
 nice_export_clap!(ChannelStrip);
 // Through Oxide's VST3 export rather than `nice_export_vst3!`: nice-plug 0.4.2's VST3
 // wrapper crashes on a sidechain bus the host leaves inactive (see
-// `oxide_plugin_common::vst3_aux`).
+// `oxide_plugin_common::vst3_aux`), and drops a parameter value the host sets while the
+// plugin processes from the next save (`oxide_plugin_common::vst3_state`).
 #[cfg(feature = "export")]
 oxide_plugin_common::oxide_export_vst3!(ChannelStrip);

@@ -1,15 +1,12 @@
 //! Audio-thread measurements the editor shows, published through atomics (never a lock).
+//! The measuring itself (peaks, the spectrum's ring) is `shared-dsp`'s.
 
 use std::sync::atomic::Ordering;
 
 use atomic_float::AtomicF32;
-use oxide_plugin_common::spectrum::SpectrumTap;
-
-/// The meter floor, dB.
-pub const METER_FLOOR_DB: f32 = -100.0;
-
-/// How fast a peak meter falls back, dB per second.
-pub const PEAK_FALL_DB_PER_S: f32 = 20.0;
+use shared_dsp::peak_meter::held_peak_db;
+pub use shared_dsp::peak_meter::PEAK_FLOOR_DB as METER_FLOOR_DB;
+use shared_dsp::spectrum_tap::SpectrumTap;
 
 /// The strip's meters. The audio thread writes them only while the editor is open.
 #[derive(Debug)]
@@ -41,28 +38,12 @@ impl Default for Meters {
     }
 }
 
-/// The peak of a block of channels in dBFS (at least [`METER_FLOOR_DB`]).
-pub fn peak_db(channels: &[&mut [f32]]) -> f32 {
-    let peak = channels
-        .iter()
-        .flat_map(|c| c.iter())
-        .fold(0.0f32, |m, s| m.max(s.abs()));
-    if peak > 0.0 {
-        (20.0 * peak.log10()).max(METER_FLOOR_DB)
-    } else {
-        METER_FLOOR_DB
-    }
-}
-
 impl Meters {
-    /// Updates a held peak: the new block's peak, or the old value fallen by
-    /// `fall_db`, whichever is higher.
+    /// Updates a held peak meter with a block's peak, falling by `fall_db`
+    /// ([`held_peak_db`]).
     pub fn hold_peak(meter: &AtomicF32, block_peak_db: f32, fall_db: f32) {
-        let held = meter.load(Ordering::Relaxed) - fall_db;
-        meter.store(
-            block_peak_db.max(held).max(METER_FLOOR_DB),
-            Ordering::Relaxed,
-        );
+        let held = held_peak_db(meter.load(Ordering::Relaxed), block_peak_db, fall_db);
+        meter.store(held, Ordering::Relaxed);
     }
 
     /// Everything back to rest (editor closed, or reset).

@@ -32,9 +32,20 @@ pub fn v2s_db(minus_infinity_db: f32) -> ValueToString {
         if value <= minus_infinity_db {
             String::from("-inf")
         } else {
-            format!("{value:.2}")
+            fixed(value, 2)
         }
     })
+}
+
+/// `value` with `decimals` decimals; a value that rounds to zero shows as `0.00`, never
+/// `-0.00`.
+fn fixed(value: f32, decimals: usize) -> String {
+    let scale = 10f32.powi(decimals as i32);
+    if (value * scale).round() == 0.0 {
+        format!("{:.decimals$}", 0.0)
+    } else {
+        format!("{value:.decimals$}")
+    }
 }
 
 /// Units a host may append to a displayed value (the parameter's own unit), longest
@@ -72,20 +83,16 @@ pub fn s2v_db(minus_infinity_db: f32) -> StringToValue {
 
 /// Formats a plain number with `decimals` decimals (the unit is added by the host).
 pub fn v2s_fixed(decimals: usize) -> ValueToString {
-    Arc::new(move |value| format!("{value:.decimals$}"))
+    Arc::new(move |value| fixed(value, decimals))
 }
 
 /// Parses a number followed by an optional unit (`150`, `150 Hz`, `1.5k`, `1.5 kHz`,
 /// `4:1`, `50 %`, `10 ms`): the leading number, times 1000 with a `k` right after it.
 pub fn s2v_number() -> StringToValue {
     Arc::new(|text| {
-        let text = text.trim();
-        let end = text
-            .char_indices()
-            .find(|&(i, c)| !(c.is_ascii_digit() || c == '.' || ((c == '-' || c == '+') && i == 0)))
-            .map_or(text.len(), |(i, _)| i);
-        let value: f32 = text[..end].parse().ok().filter(|v: &f32| v.is_finite())?;
-        let rest = text[end..].trim_start();
+        let (value, rest) = leading_number(text)?;
+        let value = value as f32;
+        let rest = rest.trim_start();
         let scale = if rest.starts_with('k') || rest.starts_with('K') {
             1000.0
         } else {
@@ -93,6 +100,18 @@ pub fn s2v_number() -> StringToValue {
         };
         Some(value * scale)
     })
+}
+
+/// The finite number `text` starts with (after leading spaces) and the text right after
+/// it, untrimmed: `("16", " bit")` for `16 bit`, `("1", "/4")` for `1/4`.
+pub fn leading_number(text: &str) -> Option<(f64, &str)> {
+    let text = text.trim_start();
+    let end = text
+        .char_indices()
+        .find(|&(i, c)| !(c.is_ascii_digit() || c == '.' || ((c == '-' || c == '+') && i == 0)))
+        .map_or(text.len(), |(i, _)| i);
+    let value: f64 = text[..end].parse().ok().filter(|v: &f64| v.is_finite())?;
+    Some((value, &text[end..]))
 }
 
 /// Shows a switch with its own two words (`on_text` for true).
@@ -151,6 +170,7 @@ mod tests {
         assert_eq!(s2v("-3.25"), Some(-3.25));
         assert_eq!(s2v("loud"), None);
         assert_eq!(v2s_fixed(1)(12.345), "12.3");
+        assert_eq!(v2s_fixed(2)(-0.001), "0.00");
         let (v2s, s2v) = (v2s_switch("Solo", "Off"), s2v_switch("Solo", "Off"));
         assert_eq!(s2v(&v2s(true)), Some(true));
         assert_eq!(s2v(&v2s(false)), Some(false));

@@ -7,6 +7,8 @@ pub mod editor;
 pub mod formatters;
 pub mod latency;
 pub mod param_access;
+pub mod param_builders;
 pub mod remote_controls;
 pub mod spectrum;
 pub mod vst3_aux;
+pub mod vst3_state;

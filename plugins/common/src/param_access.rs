@@ -9,6 +9,8 @@ use std::fmt;
 use nice_plug::plugin::ParamValue;
 use nice_plug::prelude::{ParamPtr, Params, PluginState};
 
+use crate::formatters::{leading_number, without_unit};
+
 /// What kind of value a parameter holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ParamKind {
@@ -119,6 +121,43 @@ fn fold_name(name: &str) -> String {
         .filter(|c| !matches!(c, ' ' | '_' | '-'))
         .flat_map(char::to_lowercase)
         .collect()
+}
+
+/// The index of the choice `text` names, as a user types it: the displayed name in any
+/// case (spaces, dashes and underscores ignored: `low shelf`, `Low-Shelf`), else the bare
+/// number of a numbered choice (`16` for `16 bit`, `-3` for `-3 dB`; only when the
+/// number is followed by a unit, not by more of a name such as the `/4` of `1/4`), else
+/// the start of exactly one name (`noise` for `Noise-shaped`). `None` when nothing
+/// matches or a start fits several names.
+pub fn match_choice(choices: &[String], text: &str) -> Option<usize> {
+    let wanted = fold_name(text);
+    if wanted.is_empty() {
+        return None;
+    }
+    let folded: Vec<String> = choices.iter().map(|c| fold_name(c)).collect();
+    if let Some(index) = folded.iter().position(|c| *c == wanted) {
+        return Some(index);
+    }
+    if let Ok(number) = text.trim().parse::<f64>() {
+        // The number is the whole name or is followed by a space (and a unit).
+        let numbered: Vec<usize> = (0..choices.len())
+            .filter(|&i| {
+                leading_number(&choices[i]).is_some_and(|(value, rest)| {
+                    value == number && (rest.is_empty() || rest.starts_with(' '))
+                })
+            })
+            .collect();
+        if let [index] = numbered[..] {
+            return Some(index);
+        }
+    }
+    let starts: Vec<usize> = (0..folded.len())
+        .filter(|&i| folded[i].starts_with(&wanted))
+        .collect();
+    match starts[..] {
+        [index] => Some(index),
+        _ => None,
+    }
 }
 
 /// Reads a pointer's description. The pointer must come from `params.param_map()` of a
@@ -240,12 +279,13 @@ pub fn set_from_text(params: &dyn Params, id: &str, text: &str) -> Result<(), Pa
             }
         }
         ParamKind::Choice => {
-            let wanted = fold_name(text);
-            let index = info
-                .choices
-                .iter()
-                .position(|choice| fold_name(choice) == wanted)
-                .ok_or_else(|| bad(format!("one of: {}", info.choices.join(", "))))?;
+            let index = match_choice(&info.choices, text).ok_or_else(|| {
+                bad(format!(
+                    "one of: {} (any case, an unambiguous start of a name, or the bare \
+                     number of a numbered choice)",
+                    info.choices.join(", ")
+                ))
+            })?;
             index as f32 / info.max.max(1.0) as f32
         }
         ParamKind::Float | ParamKind::Int => {
@@ -257,7 +297,12 @@ pub fn set_from_text(params: &dyn Params, id: &str, text: &str) -> Result<(), Pa
                 .filter(|_| !unit.is_empty())
                 .unwrap_or(&lower)
                 .trim();
-            let value: f64 = match number.parse::<f64>() {
+            // A parameter whose formatter writes the unit itself (an "Off" end) has no
+            // unit of its own: strip whatever unit follows the number.
+            let parsed = number
+                .parse::<f64>()
+                .or_else(|_| without_unit(number).parse::<f64>());
+            let value: f64 = match parsed {
                 Ok(v) if v.is_finite() => v,
                 _ => {
                     // The parameter's own parser knows words like `-inf`.
@@ -455,4 +500,50 @@ pub fn text_round_trip_failures(params: &dyn Params) -> Vec<String> {
         }
     }
     failures
+}
+
+#[cfg(test)]
+mod tests {
+    use super::match_choice;
+
+    fn names(list: &[&str]) -> Vec<String> {
+        list.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn choices_accept_what_a_user_types() {
+        let bits = names(&["Off", "16 bit", "24 bit"]);
+        // `--set dither_bits=16` failed with "expected one of: Off, 16 bit, 24 bit".
+        assert_eq!(match_choice(&bits, "16"), Some(1));
+        assert_eq!(match_choice(&bits, "24"), Some(2));
+        assert_eq!(match_choice(&bits, "24.0"), Some(2));
+        assert_eq!(match_choice(&bits, "16 BIT"), Some(1));
+        assert_eq!(match_choice(&bits, "OFF"), Some(0));
+        assert_eq!(match_choice(&bits, "o"), Some(0));
+        assert_eq!(match_choice(&bits, "8"), None);
+        assert_eq!(match_choice(&bits, ""), None);
+
+        let shapes = names(&["TPDF flat", "Noise-shaped"]);
+        assert_eq!(match_choice(&shapes, "noise"), Some(1));
+        assert_eq!(match_choice(&shapes, "noise shaped"), Some(1));
+        assert_eq!(match_choice(&shapes, "tpdf"), Some(0));
+
+        let laws = names(&["0 dB", "-3 dB", "-4.5 dB", "-6 dB"]);
+        assert_eq!(match_choice(&laws, "-3"), Some(1));
+        assert_eq!(match_choice(&laws, "-4.5"), Some(2));
+        assert_eq!(match_choice(&laws, "0"), Some(0));
+
+        let targets = names(&["Spotify (-14 LUFS)", "Apple Music (-16 LUFS)", "Amazon"]);
+        assert_eq!(match_choice(&targets, "spot"), Some(0));
+        assert_eq!(match_choice(&targets, "apple music"), Some(1));
+        // A start that fits two names is ambiguous.
+        assert_eq!(match_choice(&targets, "a"), None);
+
+        // Note values: "1/4" is exact; a bare "1" is a start of many names and matches
+        // none of them as a number (the name goes on after the number).
+        let notes = names(&["Off", "1/4T", "1/4", "1/4.", "1/1"]);
+        assert_eq!(match_choice(&notes, "1/4"), Some(2));
+        assert_eq!(match_choice(&notes, "1/4t"), Some(1));
+        assert_eq!(match_choice(&notes, "1"), None);
+    }
 }

@@ -22,6 +22,11 @@
 //! of the plugin's layouts. Every other call goes straight to nice-plug's wrapper. [`oxide_export_vst3!`] exports a
 //! plugin through it in place of `nice_export_vst3!`.
 //!
+//! It also keeps a parameter value the host sets while the plugin processes, which
+//! nice-plug's wrapper ignores, until it reaches the plugin, so a save in between stores
+//! it (see `vst3_state`). [`oxide_export_vst3!`] suits a plugin without an auxiliary
+//! input as well.
+//!
 //! When nice-plug fixes the bounds (upstream: `wrapper/vst3/wrapper.rs`, the aux input
 //! loop in `process`), this module can go and the plugin can use `nice_export_vst3!`.
 
@@ -48,12 +53,14 @@ use nice_plug::wrapper::vst3::vst3::Steinberg::Vst::{
 };
 use nice_plug::wrapper::vst3::vst3::Steinberg::{
     int16, int32, kInvalidArgument, kResultFalse, kResultOk, tresult, uint32, FIDString, FUnknown,
-    IBStream, IPlugView, IPluginBaseTrait, IPluginFactory, IPluginFactory2, IPluginFactory2Trait,
-    IPluginFactory3, IPluginFactory3Trait, IPluginFactoryTrait, PClassInfo, PClassInfo2,
-    PClassInfoW, PFactoryInfo, TBool, TUID,
+    IBStream, IBStreamTrait, IPlugView, IPluginBaseTrait, IPluginFactory, IPluginFactory2,
+    IPluginFactory2Trait, IPluginFactory3, IPluginFactory3Trait, IPluginFactoryTrait, PClassInfo,
+    PClassInfo2, PClassInfoW, PFactoryInfo, TBool, TUID,
 };
-use nice_plug::wrapper::vst3::vst3::{Class, ComWrapper};
+use nice_plug::wrapper::vst3::vst3::{Class, ComRef, ComWrapper};
 use nice_plug::wrapper::vst3::{PluginInfo, Wrapper};
+
+use crate::vst3_state::{patch_state, MemoryStream, PendingParams};
 
 /// The most input buses, and channels per bus, the repaired `ProcessData` carries; a
 /// plugin declaring more is passed through unrepaired.
@@ -67,6 +74,8 @@ pub struct SafeAuxWrapper<P: Vst3Plugin> {
     /// Silence as long as the host's largest block, read in place of a missing channel.
     /// Sized in `setupProcessing`, which the host never calls while processing.
     silence: AtomicRefCell<Vec<f32>>,
+    /// Parameter values the host set while the plugin processed (see `vst3_state`).
+    pending: PendingParams,
 }
 
 impl<P: Vst3Plugin> Class for SafeAuxWrapper<P> {
@@ -88,6 +97,7 @@ impl<P: Vst3Plugin> Default for SafeAuxWrapper<P> {
         Self {
             inner: Wrapper::new(),
             silence: AtomicRefCell::new(Vec::new()),
+            pending: PendingParams::default(),
         }
     }
 }
@@ -322,7 +332,16 @@ impl<P: Vst3Plugin> IAudioProcessorTrait for SafeAuxWrapper<P> {
     }
 
     unsafe fn setProcessing(&self, state: TBool) -> tresult {
-        unsafe { self.inner.setProcessing(state) }
+        let result = unsafe { self.inner.setProcessing(state) };
+        if state == 0 {
+            // No longer processing: the wrapper takes a set value now.
+            let live = |id| unsafe { self.inner.getParamNormalized(id) };
+            for (id, value) in self.pending.take(live) {
+                // SAFETY: an id and value the host gave `setParamNormalized`.
+                unsafe { self.inner.setParamNormalized(id, value) };
+            }
+        }
+        result
     }
 
     unsafe fn getTailSamples(&self) -> uint32 {
@@ -330,16 +349,18 @@ impl<P: Vst3Plugin> IAudioProcessorTrait for SafeAuxWrapper<P> {
     }
 }
 
-/// Implements interface traits on [`SafeAuxWrapper`] by calling nice-plug's wrapper.
+/// Implements interface traits on [`SafeAuxWrapper`] by calling nice-plug's wrapper,
+/// with the methods written out after a trait's list (`+ { … }`) added as they are.
 macro_rules! forward {
     ($($trait:ident {
         $(fn $name:ident(&self $(, $arg:ident: $ty:ty)*) -> $ret:ty;)*
-    })*) => {
+    } $(+ { $($own:tt)* })?)*) => {
         $(impl<P: Vst3Plugin> $trait for SafeAuxWrapper<P> {
             $(unsafe fn $name(&self $(, $arg: $ty)*) -> $ret {
                 // SAFETY: the host's arguments go unchanged to the wrapper that expects them.
                 unsafe { $trait::$name(&self.inner $(, $arg)*) }
             })*
+            $($($own)*)?
         })*
     };
 }
@@ -358,7 +379,11 @@ forward! {
         fn activateBus(&self, media: MediaType, dir: BusDirection, index: int32, state: TBool) -> tresult;
         fn setActive(&self, state: TBool) -> tresult;
         fn setState(&self, state: *mut IBStream) -> tresult;
-        fn getState(&self, state: *mut IBStream) -> tresult;
+    } + {
+        unsafe fn getState(&self, state: *mut IBStream) -> tresult {
+            // SAFETY: the host's stream, as nice-plug's wrapper expects it.
+            unsafe { self.state_with_pending(state) }
+        }
     }
     IEditControllerTrait {
         fn setComponentState(&self, state: *mut IBStream) -> tresult;
@@ -370,10 +395,25 @@ forward! {
         fn getParamValueByString(&self, id: ParamID, string: *mut TChar, normalized: *mut ParamValue) -> tresult;
         fn normalizedParamToPlain(&self, id: ParamID, normalized: ParamValue) -> ParamValue;
         fn plainParamToNormalized(&self, id: ParamID, plain: ParamValue) -> ParamValue;
-        fn getParamNormalized(&self, id: ParamID) -> ParamValue;
-        fn setParamNormalized(&self, id: ParamID, value: ParamValue) -> tresult;
         fn setComponentHandler(&self, handler: *mut IComponentHandler) -> tresult;
         fn createView(&self, name: FIDString) -> *mut IPlugView;
+    } + {
+        unsafe fn getParamNormalized(&self, id: ParamID) -> ParamValue {
+            // SAFETY: forwarded unchanged.
+            let live = unsafe { self.inner.getParamNormalized(id) };
+            self.pending.value_of(id, live).unwrap_or(live)
+        }
+
+        unsafe fn setParamNormalized(&self, id: ParamID, value: ParamValue) -> tresult {
+            // SAFETY (the three calls): forwarded unchanged.
+            let before = unsafe { self.inner.getParamNormalized(id) };
+            let result = unsafe { self.inner.setParamNormalized(id, value) };
+            let after = unsafe { self.inner.getParamNormalized(id) };
+            if result == kResultOk {
+                self.pending.record(id, value, before, after);
+            }
+            result
+        }
     }
     IMidiMappingTrait {
         fn getMidiControllerAssignment(&self, bus: int32, channel: int16, controller: CtrlNumber, id: *mut ParamID) -> tresult;
@@ -403,6 +443,44 @@ forward! {
     }
     IInfoListenerTrait {
         fn setChannelContextInfos(&self, list: *mut IAttributeList) -> tresult;
+    }
+}
+
+/// `getState` with the values set while processing written in (see `vst3_state`).
+impl<P: Vst3Plugin> SafeAuxWrapper<P> {
+    unsafe fn state_with_pending(&self, state: *mut IBStream) -> tresult {
+        let live = |id| unsafe { self.inner.getParamNormalized(id) };
+        let changes = self.pending.current(live);
+        if changes.is_empty() || state.is_null() {
+            // SAFETY: forwarded unchanged.
+            return unsafe { IComponentTrait::getState(&self.inner, state) };
+        }
+        let buffer = ComWrapper::new(MemoryStream::default());
+        let Some(buffer_ptr) = buffer.to_com_ptr::<IBStream>() else {
+            return kResultFalse;
+        };
+        // SAFETY: a live stream of ours.
+        let result = unsafe { IComponentTrait::getState(&self.inner, buffer_ptr.as_ptr()) };
+        if result != kResultOk {
+            return result;
+        }
+        let saved = buffer.bytes();
+        let bytes = patch_state::<P>(&saved, &changes).unwrap_or(saved);
+        let Ok(len) = int32::try_from(bytes.len()) else {
+            return kResultFalse;
+        };
+        // SAFETY: the host's non-null stream.
+        let Some(host) = (unsafe { ComRef::<IBStream>::from_raw(state) }) else {
+            return kInvalidArgument;
+        };
+        let mut written = 0;
+        // SAFETY: `bytes` holds `len` bytes; the stream only reads them.
+        let result = unsafe { host.write(bytes.as_ptr() as *mut c_void, len, &mut written) };
+        if result == kResultOk && written == len {
+            kResultOk
+        } else {
+            kResultFalse
+        }
     }
 }
 

@@ -24,7 +24,9 @@
 //! The matched bypass reads the input meter after that and the output meter as it was
 //! before the chunk, exactly as when the input was measured first. A correlation meter
 //! ([`CorrelationMeter`]) follows the stereo output, and its samples go to the editor's
-//! spectrum analyser ([`SpectrumTap`]).
+//! spectrum analyser ([`SpectrumTap`]): those two only while an editor is open
+//! ([`ChainMeters::editor_open`]), since nothing else reads them. The correlation
+//! restarts from its reset state each time an editor opens.
 //!
 //! **Matched bypass** (`match_bypass`): the bypassed signal is the delayed input scaled
 //! by `processed integrated loudness − input integrated loudness` (both meters count
@@ -48,7 +50,6 @@ use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::Arc;
 
 use atomic_float::AtomicF32;
-use oxide_plugin_common::spectrum::SpectrumTap;
 use shared_dsp::block::for_each_chunk;
 use shared_dsp::correlation::CorrelationMeter;
 use shared_dsp::delay_line::LatencyDelay;
@@ -62,6 +63,7 @@ use shared_dsp::mastering::{
     MultibandSettings, StereoImager, TonalEq, TonalEqSettings, TruePeakLimiter,
 };
 use shared_dsp::sanitize::replace_non_finite;
+use shared_dsp::spectrum_tap::SpectrumTap;
 
 /// The channel counts the chain supports (mono and stereo).
 pub const MAX_CHANNELS: usize = 2;
@@ -141,6 +143,9 @@ pub struct ChainMeters {
     pub correlation: AtomicF32,
     /// The output's latest samples, for the editor's spectrum analyser.
     pub spectrum: SpectrumTap,
+    /// Set while an editor is open (the plugin relays its editor's open state here):
+    /// only then does the chain feed `correlation` and `spectrum`.
+    pub editor_open: AtomicBool,
 }
 
 /// A learned loudness gain held after learning stopped.
@@ -196,6 +201,8 @@ pub struct Chain {
     input_meter: LoudnessMeter,
     output_meter: LoudnessMeter,
     correlation: CorrelationMeter,
+    /// Whether the last `process` fed the correlation meter and the spectrum tap.
+    analysing: bool,
     sample_rate: f32,
     learn_meters: LearnMeters,
     was_learning: bool,
@@ -254,6 +261,7 @@ impl Chain {
             input_meter: loudness_only(sample_rate, layout),
             output_meter: LoudnessMeter::new(sample_rate as f64, layout),
             correlation: CorrelationMeter::new(sample_rate),
+            analysing: false,
             sample_rate,
             learn_meters: LearnMeters {
                 pre_gain: loudness_only(sample_rate, layout),
@@ -393,6 +401,11 @@ impl Chain {
             self.held = Some((self.learned_gain_db, settings.loud_gain_db));
         }
         self.was_learning = settings.learn;
+        let analyse = self.meters.editor_open.load(Ordering::Relaxed);
+        if analyse && !self.analysing {
+            self.correlation.reset();
+        }
+        self.analysing = analyse;
 
         let max_block = self.max_block;
         for_each_chunk(channels, max_block, |chunk| {
@@ -489,11 +502,13 @@ impl Chain {
                         &mut self.output_meter,
                         &[&**out_l, &**out_r],
                     );
-                    self.correlation.process(out_l, out_r);
-                    self.meters.spectrum.push(out_l, Some(out_r));
+                    if self.analysing {
+                        self.correlation.process(out_l, out_r);
+                        self.meters.spectrum.push(out_l, Some(out_r));
+                    }
                 }
                 _ => {
-                    if let Some(mono) = chunk.first() {
+                    if let (true, Some(mono)) = (self.analysing, chunk.first()) {
                         self.meters.spectrum.push(mono, None);
                     }
                     measure(&mut self.input_meter, &[&mut self.meter_input[0][..frames]]);
@@ -538,12 +553,14 @@ impl Chain {
             .store(self.was_learning || self.held.is_some(), Ordering::Relaxed);
         m.latency_samples
             .store(self.latency_samples(), Ordering::Relaxed);
-        let correlation = if self.channels == 1 {
-            1.0
-        } else {
-            self.correlation.correlation()
-        };
-        m.correlation.store(correlation, Ordering::Relaxed);
+        if self.analysing {
+            let correlation = if self.channels == 1 {
+                1.0
+            } else {
+                self.correlation.correlation()
+            };
+            m.correlation.store(correlation, Ordering::Relaxed);
+        }
     }
 }
 
@@ -696,6 +713,7 @@ mod tests {
         for (mut left, mut right, expected) in cases {
             let settings = Settings::default();
             let mut chain = Chain::new(FS, 512, &settings);
+            chain.meters().editor_open.store(true, Ordering::Relaxed);
             run(&mut chain, &settings, &mut left, &mut right);
             let read = chain.meters().correlation.load(Ordering::Relaxed);
             assert!((read - expected).abs() < 0.05, "{read} vs {expected}");
@@ -703,9 +721,41 @@ mod tests {
         // A mono chain reads +1: one signal on both speakers.
         let settings = Settings::default();
         let mut chain = Chain::with_channels(FS, 1, 512, &settings);
+        chain.meters().editor_open.store(true, Ordering::Relaxed);
         let mut mono = sine(4800, 1000.0, 0.3, 0.0);
         chain.process(&mut [&mut mono], &settings);
         assert_eq!(chain.meters().correlation.load(Ordering::Relaxed), 1.0);
+    }
+
+    #[test]
+    fn no_analysis_without_an_editor_and_the_same_audio() {
+        // With no editor open the spectrum tap gets nothing and the correlation stays at
+        // its reset value (0, the meters' default), while the loudness meters, which
+        // learn and the matched bypass use, still run; the audio is bit-identical either
+        // way. Then an editor opens: both start.
+        let settings = Settings::default();
+        let input_l = sine(24_000, 1000.0, 0.3, 0.0);
+        let input_r = sine(24_000, 1000.0, -0.3, 0.0);
+        let mut outputs = Vec::new();
+        for open in [false, true] {
+            let mut chain = Chain::new(FS, 512, &settings);
+            let meters = chain.meters();
+            meters.editor_open.store(open, Ordering::Relaxed);
+            let (mut left, mut right) = (input_l.clone(), input_r.clone());
+            run(&mut chain, &settings, &mut left, &mut right);
+            let fed = meters.spectrum.written();
+            let correlation = meters.correlation.load(Ordering::Relaxed);
+            if open {
+                assert_eq!(fed, 24_000);
+                assert!((correlation + 1.0).abs() < 0.05, "{correlation}");
+            } else {
+                assert_eq!(fed, 0, "the spectrum tap was fed with no editor open");
+                assert_eq!(correlation, 0.0);
+            }
+            assert!(chain.output_reading().momentary_lufs > -20.0);
+            outputs.push((left, right));
+        }
+        assert!(outputs[0] == outputs[1], "the audio depends on the editor");
     }
 
     #[test]

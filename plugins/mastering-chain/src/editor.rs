@@ -10,6 +10,8 @@
 //! host records it). With the editor closed the held gain keeps playing and is saved
 //! with the project (persisted fields of `MasterParams`), so a reload plays it too.
 
+pub mod loudness_view;
+
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
@@ -22,13 +24,10 @@ use shared_dsp::loudness::measured;
 use shared_dsp::loudness::streaming::Service;
 
 use crate::chain::ChainMeters;
-use crate::loudness_view::LoudnessHistory;
-use crate::params::MasterParams;
+use crate::params::{MasterParams, DEFAULT_SIZE};
+use loudness_view::LoudnessHistory;
 
 pub type Editor = EguiEditor<GenericApp<MasterParams, MeterPanel>>;
-
-/// The size the editor opens at until the user resizes it, logical pixels.
-pub const DEFAULT_SIZE: (u32, u32) = (560, 840);
 
 /// The editor state at the default size.
 pub fn default_state() -> Arc<EditorState> {

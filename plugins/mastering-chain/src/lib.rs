@@ -5,13 +5,13 @@
 //! GUI. Data flows one way: host parameter → `Settings` → chain → audio.
 
 use std::num::NonZeroU32;
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 use nice_plug::prelude::*;
 
 pub mod chain;
 pub mod editor;
-pub mod loudness_view;
 pub mod params;
 
 pub use chain::{Chain, ChainMeters, Settings};
@@ -84,7 +84,7 @@ impl Plugin for MasteringChain {
     fn editor(&mut self, _async_executor: AsyncExecutor<Self>) -> Option<Self::Editor> {
         // Opens at the size the project saved (the meters follow this state's `is_open`).
         self.editor_state =
-            oxide_plugin_common::editor::state_for(&self.params.editor_size, editor::DEFAULT_SIZE);
+            oxide_plugin_common::editor::state_for(&self.params.editor_size, params::DEFAULT_SIZE);
         editor::create(
             self.params.clone(),
             self.meters.clone(),
@@ -133,6 +133,11 @@ impl Plugin for MasteringChain {
         context: &mut impl ProcessContext<Self>,
     ) -> ProcessStatus {
         let settings = self.params.settings();
+        // The spectrum and the correlation are computed only while the editor is open
+        // (nice-plug-egui sets its state's flag while the window exists).
+        self.meters
+            .editor_open
+            .store(self.editor_state.is_open(), Ordering::Relaxed);
         // A lookahead change changes the latency: tell the host before the block that
         // has it.
         let latency = self.chain.update_latency(&settings);
@@ -176,5 +181,8 @@ impl Vst3Plugin for MasteringChain {
 
 #[cfg(feature = "export")]
 nice_export_clap!(MasteringChain);
+// Through Oxide's VST3 export rather than `nice_export_vst3!`: it keeps a parameter
+// value the host sets while the plugin processes for the next save (see
+// `oxide_plugin_common::vst3_state`).
 #[cfg(feature = "export")]
-nice_export_vst3!(MasteringChain);
+oxide_plugin_common::oxide_export_vst3!(MasteringChain);

@@ -11,10 +11,11 @@ use atomic_float::AtomicF32;
 use oxide_plugin_common::editor::{saved_size, SavedSize};
 
 use nice_plug::prelude::*;
-use oxide_plugin_common::formatters::{
-    s2v_db, s2v_number, s2v_switch, v2s_db, v2s_fixed, v2s_switch,
+use oxide_plugin_common::formatters::{s2v_switch, v2s_switch};
+use oxide_plugin_common::param_builders::{
+    db_param, freq_param, ms_param, number_param, off_freq_param, off_freq_value, percent_param,
+    OffEnd,
 };
-use shared_dsp::db::MINUS_INFINITY_DB;
 use shared_dsp::loudness::streaming::Service;
 use shared_dsp::mastering::{
     limiter, BandCompressorSettings, DitherBits, DitherSettings, EqMode, ImagerSettings,
@@ -23,6 +24,9 @@ use shared_dsp::mastering::{
 
 use crate::chain::{HeldGain, Settings, LOUD_GAIN_MAX_DB, LOUD_GAIN_MIN_DB};
 
+/// The editor's default window size, logical pixels: saved with the project (the
+/// `editor-size` state), so it lives with the parameters.
+pub const DEFAULT_SIZE: (u32, u32) = (560, 840);
 /// The input gain's range, ± dB.
 pub const IN_GAIN_RANGE_DB: f32 = 24.0;
 /// The output gain's lowest value, dB; the highest is 0 dB.
@@ -240,69 +244,6 @@ pub struct MasterParams {
     pub bypass: BoolParam,
 }
 
-/// A gain in dB, 0.01 dB steps.
-fn db_param(name: &str, default: f32, min_db: f32, max_db: f32) -> FloatParam {
-    FloatParam::new(
-        name,
-        default,
-        FloatRange::Linear {
-            min: min_db,
-            max: max_db,
-        },
-    )
-    .with_unit(" dB")
-    .with_step_size(0.01)
-    .with_value_to_string(v2s_db(MINUS_INFINITY_DB))
-    .with_string_to_value(s2v_db(MINUS_INFINITY_DB))
-}
-
-/// A plain number with `decimals` decimals and a unit; skewed ranges for frequencies
-/// and times.
-fn number_param(
-    name: &str,
-    default: f32,
-    range: FloatRange,
-    unit: &'static str,
-    decimals: usize,
-) -> FloatParam {
-    FloatParam::new(name, default, range)
-        .with_unit(unit)
-        .with_value_to_string(v2s_fixed(decimals))
-        .with_string_to_value(s2v_number())
-}
-
-fn freq_param(name: &str, default: f32, min: f32, max: f32) -> FloatParam {
-    number_param(
-        name,
-        default,
-        FloatRange::Skewed {
-            min,
-            max,
-            factor: FloatRange::skew_factor(-2.0),
-        },
-        " Hz",
-        1,
-    )
-}
-
-fn ms_param(name: &str, default: f32, min: f32, max: f32) -> FloatParam {
-    number_param(
-        name,
-        default,
-        FloatRange::Skewed {
-            min,
-            max,
-            factor: FloatRange::skew_factor(-2.0),
-        },
-        " ms",
-        2,
-    )
-}
-
-fn percent_param(name: &str, default: f32, max: f32) -> FloatParam {
-    number_param(name, default, FloatRange::Linear { min: 0.0, max }, " %", 1)
-}
-
 fn switch(name: &str, default: bool) -> BoolParam {
     BoolParam::new(name, default)
 }
@@ -353,19 +294,11 @@ impl Default for MasterParams {
         let eq = TonalEqSettings::default();
         let mb = MultibandSettings::default();
         let lim = LimiterSettings::default();
-        let mono_off = Arc::new(|v: f32| {
-            if v < shared_dsp::mastering::imager::MIN_MONO_HZ {
-                String::from("Off")
-            } else {
-                format!("{v:.1}")
-            }
-        });
-        let mono_parse = s2v_number();
         Self {
             held_gain_on: Arc::new(AtomicBool::new(false)),
             held_gain_db: Arc::new(AtomicF32::new(0.0)),
             held_gain_setting_db: Arc::new(AtomicF32::new(0.0)),
-            editor_size: saved_size(crate::editor::DEFAULT_SIZE.0, crate::editor::DEFAULT_SIZE.1),
+            editor_size: saved_size(DEFAULT_SIZE.0, DEFAULT_SIZE.1),
             in_gain: db_param("Input Gain", 0.0, -IN_GAIN_RANGE_DB, IN_GAIN_RANGE_DB),
 
             eq_on: switch("EQ", eq.on),
@@ -411,23 +344,15 @@ impl Default for MasterParams {
             img_low_width: percent_param("Low Width", 100.0, 200.0),
             img_mid_width: percent_param("Mid Width", 100.0, 200.0),
             img_high_width: percent_param("High Width", 100.0, 200.0),
-            img_mono_below: FloatParam::new(
+            img_mono_below: off_freq_param(
                 "Mono Below",
                 MONO_BELOW_OFF_HZ,
                 FloatRange::Linear {
                     min: MONO_BELOW_OFF_HZ,
                     max: shared_dsp::mastering::imager::MAX_MONO_HZ,
                 },
-            )
-            .with_unit(" Hz")
-            .with_value_to_string(mono_off)
-            .with_string_to_value(Arc::new(move |text| {
-                if oxide_plugin_common::formatters::without_unit(text) == "off" {
-                    Some(MONO_BELOW_OFF_HZ)
-                } else {
-                    mono_parse(text)
-                }
-            })),
+                OffEnd::Bottom,
+            ),
 
             target: EnumParam::new("Target", Target::Spotify),
             target_lufs: number_param(
@@ -583,7 +508,6 @@ impl MasterParams {
     pub fn settings(&self) -> Settings {
         let low_hz = self.mb_xover_low.value();
         let high_hz = self.mb_xover_high.value();
-        let mono = self.img_mono_below.value();
         Settings {
             in_gain_db: self.in_gain.value(),
             eq: TonalEqSettings {
@@ -622,7 +546,7 @@ impl MasterParams {
                     self.img_mid_width.value(),
                     self.img_high_width.value(),
                 ],
-                mono_below_hz: (mono >= shared_dsp::mastering::imager::MIN_MONO_HZ).then_some(mono),
+                mono_below_hz: off_freq_value(&self.img_mono_below, OffEnd::Bottom),
             },
             target_lufs: self.target_lufs(),
             loud_gain_db: self.loud_gain.value(),
@@ -739,6 +663,27 @@ mod tests {
         sorted.sort();
         expected.sort();
         assert_eq!(sorted, expected);
+    }
+
+    #[test]
+    fn choices_are_set_from_what_a_user_types() {
+        use oxide_plugin_common::param_access::set_from_text;
+        let params = MasterParams::default();
+        set_from_text(&params, "dither_bits", "16").unwrap();
+        assert_eq!(params.dither_bits.value(), DitherBitsParam::Bits16);
+        set_from_text(&params, "dither_bits", "24 BIT").unwrap();
+        assert_eq!(params.dither_bits.value(), DitherBitsParam::Bits24);
+        set_from_text(&params, "dither_shape", "noise").unwrap();
+        assert_eq!(params.dither_shape.value(), DitherShapeParam::Shaped);
+        set_from_text(&params, "target", "apple").unwrap();
+        assert_eq!(params.target.value(), Target::AppleMusic);
+        let error = set_from_text(&params, "dither_bits", "8").unwrap_err();
+        assert!(error.to_string().contains("Off, 16 bit, 24 bit"), "{error}");
+        // The off end of a frequency reads "Off"; a number with a unit still sets it.
+        assert_eq!(params.img_mono_below.to_string(), "Off");
+        set_from_text(&params, "img_mono_below", "120 Hz").unwrap();
+        assert_eq!(params.img_mono_below.value(), 120.0);
+        assert!(set_from_text(&params, "img_mono_below", "1000 Hz").is_err());
     }
 
     #[test]
