@@ -84,7 +84,7 @@ const FADE_MS: f32 = 20.0;
 /// Corner of the DC blocker on the distortion.
 const DC_BLOCK_HZ: f32 = 5.0;
 /// Frames per parameter chunk (stack buffers, no allocation).
-const CHUNK: usize = 64;
+const PARAM_FRAMES: usize = 64;
 /// Longest dry delay line (the oversampler latency is 4 or 5 samples).
 const MAX_DRY_DELAY: usize = 16;
 
@@ -115,12 +115,12 @@ fn tube(x: f32, tanh_bias: f32, slope_inv: f32) -> f32 {
 
 /// Per-frame parameters of one chunk.
 struct ChunkParams {
-    drive: [f32; CHUNK],
-    tape_out: [f32; CHUNK],
-    tube_out: [f32; CHUNK],
-    tube_blend: [f32; CHUNK],
-    mix: [f32; CHUNK],
-    on: [f32; CHUNK],
+    drive: [f32; PARAM_FRAMES],
+    tape_out: [f32; PARAM_FRAMES],
+    tube_out: [f32; PARAM_FRAMES],
+    tube_blend: [f32; PARAM_FRAMES],
+    mix: [f32; PARAM_FRAMES],
+    on: [f32; PARAM_FRAMES],
 }
 
 /// Oversampled tape/tube saturation for one or two channels.
@@ -282,22 +282,22 @@ impl Saturator {
         let frames = channels.iter().map(|c| c.len()).min().unwrap_or(0);
         let stereo = channels.len() >= 2;
         let mut params = ChunkParams {
-            drive: [0.0; CHUNK],
-            tape_out: [0.0; CHUNK],
-            tube_out: [0.0; CHUNK],
-            tube_blend: [0.0; CHUNK],
-            mix: [0.0; CHUNK],
-            on: [0.0; CHUNK],
+            drive: [0.0; PARAM_FRAMES],
+            tape_out: [0.0; PARAM_FRAMES],
+            tube_out: [0.0; PARAM_FRAMES],
+            tube_blend: [0.0; PARAM_FRAMES],
+            mix: [0.0; PARAM_FRAMES],
+            on: [0.0; PARAM_FRAMES],
         };
         let mut start = 0;
         while start < frames {
-            let n = (frames - start).min(CHUNK);
+            let n = (frames - start).min(PARAM_FRAMES);
             self.fill_params(&mut params, n);
             let fully_off = params.on[..n].iter().all(|&a| a == 0.0);
             let latency = self.oversampler.latency();
             // The input frames, and the dry path delayed by `latency` frames.
-            let mut io = [[0.0f32; 2]; CHUNK];
-            let mut delayed = [[0.0f32; 2]; CHUNK];
+            let mut io = [[0.0f32; 2]; PARAM_FRAMES];
+            let mut delayed = [[0.0f32; 2]; PARAM_FRAMES];
             let io = &mut io[..n];
             let delayed = &mut delayed[..n];
             if let Some(c) = channels.first() {
@@ -396,7 +396,7 @@ impl Saturator {
         }
     }
 
-    /// Saturates the frames of one chunk (at most [`CHUNK`]) through the oversampler.
+    /// Saturates the frames of one chunk (at most [`PARAM_FRAMES`]) through the oversampler.
     fn saturate_block(&mut self, io: &mut [Lanes], p: &ChunkParams) {
         let (tanh_bias, slope_inv, dc_coef) = (self.tanh_bias, self.tube_slope_inv, self.dc_coef);
         let dc_powers = [

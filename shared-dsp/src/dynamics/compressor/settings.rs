@@ -44,8 +44,7 @@ pub struct CompressorSettings {
     pub makeup_db: f32,
     /// Adds [`auto_makeup_db`] to the make-up gain.
     pub auto_makeup: bool,
-    /// Dry/wet mix for parallel compression as a fraction, 0 (dry) to 1 (fully
-    /// compressed).
+    /// Wet share, 0–1 (0 = dry, 1 = fully compressed; between: parallel compression).
     pub mix: f32,
 }
 
