@@ -66,7 +66,7 @@ pub struct GateSettings {
     pub release_ms: f32,
     /// The gate closes at `threshold − hysteresis`, 0 to 20 dB.
     pub hysteresis_db: f32,
-    /// Key filter high-pass (12 dB/oct Butterworth, see [`KeyFilter`]), 20 Hz to 20 kHz
+    /// Key filter high-pass (12 dB/oct Butterworth, see [`crate::dynamics::KeyFilter`]), 20 Hz to 20 kHz
     /// (and below 0.49 × the sample rate); `None` = off.
     pub key_hpf_hz: Option<f32>,
     /// Key filter low-pass (12 dB/oct), 20 Hz to 20 kHz; `None` = off. With both on,

@@ -11,13 +11,13 @@
 //! ```
 //!
 //! Everything up to the detector powers and the stereo link is the front end it shares
-//! with the gate ([`super::front_end`]).
+//! with the gate (`front_end.rs`).
 //!
 //! Nothing is delayed, so the dry and wet paths of the mix are sample-aligned and
 //! `mix = 0.5` is exactly the average of dry and fully compressed output.
 //!
-//! Files: the settings ([`settings`]), the multiband path that runs several compressors
-//! in one pass ([`group`]), and the tests (`tests.rs`).
+//! Files: the settings (`settings.rs`), the multiband path that runs several compressors
+//! in one pass (`group.rs`), and the tests (`tests.rs`).
 
 mod group;
 mod settings;
