@@ -615,13 +615,7 @@ pub(crate) mod tests {
         // 12 288 = 3 · 2^12 frames: 5 kHz is bin 1280 exactly at 48 kHz.
         let n = 12_288;
         let warmup = 4096;
-        let mut sat = Saturator::new(48_000.0, OversampleFactor::X4);
-        sat.set_settings(&SaturationSettings {
-            on: true,
-            drive_db: 12.0,
-            kind,
-            mix: 1.0,
-        });
+        let mut sat = saturator(kind, 12.0);
         let mut left = sine(5000.0, 48_000.0, 1.0, warmup + n);
         let mut right = left.clone();
         sat.process(&mut [&mut left, &mut right]);
@@ -646,6 +640,18 @@ pub(crate) mod tests {
         (worst, second)
     }
 
+    /// A 4× oversampled saturator at 48 kHz, on, fully wet.
+    fn saturator(kind: SaturationKind, drive_db: f32) -> Saturator {
+        let mut sat = Saturator::new(48_000.0, OversampleFactor::X4);
+        sat.set_settings(&SaturationSettings {
+            on: true,
+            drive_db,
+            kind,
+            mix: 1.0,
+        });
+        sat
+    }
+
     /// Level in dB, relative to the fundamental, of harmonic `k` of the curve `f` driven
     /// by a sine of peak `x`: its Fourier series computed numerically in f64 (4096 points
     /// over a period, exact to rounding for a smooth periodic function), with the
@@ -668,13 +674,7 @@ pub(crate) mod tests {
     /// The same, measured: harmonic `k` of a 1 kHz sine of peak `amplitude` through the
     /// saturator at 48 kHz, from a DFT over 100 whole periods after 100 ms to settle.
     fn measured_harmonic_db(kind: SaturationKind, drive_db: f32, amplitude: f64, k: usize) -> f64 {
-        let mut sat = Saturator::new(48_000.0, OversampleFactor::X4);
-        sat.set_settings(&SaturationSettings {
-            on: true,
-            drive_db,
-            kind,
-            mix: 1.0,
-        });
+        let mut sat = saturator(kind, drive_db);
         let mut x = sine(1000.0, 48_000.0, amplitude, 9600);
         sat.process(&mut [&mut x]);
         let tail = &x[4800..];
@@ -764,13 +764,7 @@ pub(crate) mod tests {
         // the DC blocker's settling).
         for kind in [SaturationKind::Tape, SaturationKind::Tube] {
             for drive_db in [0.0, 6.0, 12.0, 17.3, 24.0] {
-                let mut sat = Saturator::new(48_000.0, OversampleFactor::X4);
-                sat.set_settings(&SaturationSettings {
-                    on: true,
-                    drive_db,
-                    kind,
-                    mix: 1.0,
-                });
+                let mut sat = saturator(kind, drive_db);
                 let mut x = sine(1000.0, 48_000.0, 0.25, 9600);
                 let reference: f64 = x[4800..].iter().map(|v| (*v as f64).powi(2)).sum();
                 sat.process(&mut [&mut x]);
@@ -819,13 +813,7 @@ pub(crate) mod tests {
     #[test]
     fn switching_kind_and_drive_does_not_click() {
         let input = sine(200.0, 48_000.0, 0.5, 9600);
-        let mut sat = Saturator::new(48_000.0, OversampleFactor::X4);
-        sat.set_settings(&SaturationSettings {
-            on: true,
-            drive_db: 0.0,
-            kind: SaturationKind::Tape,
-            mix: 1.0,
-        });
+        let mut sat = saturator(SaturationKind::Tape, 0.0);
         let mut out = input.clone();
         for (i, block) in out.chunks_mut(480).enumerate() {
             let s = SaturationSettings {
