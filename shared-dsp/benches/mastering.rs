@@ -13,7 +13,6 @@
 //! a machine shared with other jobs does not count the time the thread waits for a
 //! core (wall time where there is no thread clock). It still includes cache and SMT contention.
 
-use criterion::measurement::{Measurement, ValueFormatter, WallTime};
 use criterion::{black_box, criterion_group, criterion_main, Criterion, Throughput};
 use shared_dsp::loudness::{ChannelLayout, LoudnessMeter};
 use shared_dsp::mastering::{
@@ -21,7 +20,10 @@ use shared_dsp::mastering::{
     MultibandCompressor, MultibandSettings, NoiseShape, StereoImager, TonalEq, TonalEqSettings,
     TruePeakLimiter,
 };
-use std::time::Duration;
+
+#[path = "common/thread_cpu.rs"]
+mod thread_cpu;
+use thread_cpu::ThreadCpuTime;
 
 const SAMPLE_RATE: f32 = 48_000.0;
 const FRAMES: usize = 512;
@@ -50,43 +52,6 @@ fn source() -> (Vec<f32>, Vec<f32>) {
         r.push(bass - chord + 0.8 * env * noise());
     }
     (l, r)
-}
-
-/// The calling thread's CPU time, or wall time where the system has no thread clock.
-struct ThreadCpuTime;
-
-fn thread_cpu_time() -> Duration {
-    use std::sync::OnceLock;
-    static START: OnceLock<std::time::Instant> = OnceLock::new();
-    match cpu_time::ThreadTime::try_now() {
-        Ok(t) => t.as_duration(),
-        Err(_) => START.get_or_init(std::time::Instant::now).elapsed(),
-    }
-}
-
-static WALL: WallTime = WallTime;
-
-impl Measurement for ThreadCpuTime {
-    type Intermediate = Duration;
-    type Value = Duration;
-    fn start(&self) -> Duration {
-        thread_cpu_time()
-    }
-    fn end(&self, start: Duration) -> Duration {
-        thread_cpu_time().saturating_sub(start)
-    }
-    fn add(&self, a: &Duration, b: &Duration) -> Duration {
-        *a + *b
-    }
-    fn zero(&self) -> Duration {
-        Duration::ZERO
-    }
-    fn to_f64(&self, value: &Duration) -> f64 {
-        value.as_nanos() as f64
-    }
-    fn formatter(&self) -> &dyn ValueFormatter {
-        WALL.formatter()
-    }
 }
 
 fn bench_mastering(c: &mut Criterion<ThreadCpuTime>) {

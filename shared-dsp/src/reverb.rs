@@ -84,7 +84,7 @@ const MOD_SEGMENT_MS: f32 = 45.0;
 /// Parameters (decay gains, line lengths) are updated every this many frames.
 const UPDATE_FRAMES: usize = 32;
 /// Most frames the network runs stage by stage (see `Reverb::network`).
-const CHUNK: usize = UPDATE_FRAMES;
+const NETWORK_FRAMES: usize = UPDATE_FRAMES;
 /// Line-length glide per update (2 samples per 32 frames = 1/16 sample per sample).
 const GLIDE_PER_UPDATE: usize = 2;
 /// 2^23: adding it to an f32 in [0, 2^22) rounds it to an integer (see `network`).
@@ -370,9 +370,9 @@ impl Reverb {
                 let predelay = PredelayRead::new(self.predelay.current());
                 let (mix, width) = (self.mix.current(), self.width.current());
                 let end = frame + n;
-                let mut input_l = [0.0f32; CHUNK];
-                let mut input_r = [0.0f32; CHUNK];
-                let (mut wet_l, mut wet_r) = ([0.0f32; CHUNK], [0.0f32; CHUNK]);
+                let mut input_l = [0.0f32; NETWORK_FRAMES];
+                let mut input_r = [0.0f32; NETWORK_FRAMES];
+                let (mut wet_l, mut wet_r) = ([0.0f32; NETWORK_FRAMES], [0.0f32; NETWORK_FRAMES]);
                 match right.as_deref_mut() {
                     Some(right) => {
                         let right = &mut right[frame..end];
@@ -468,7 +468,7 @@ impl Reverb {
         // Draws a new modulation segment if the current one has ended (one frame is
         // always within the limit).
         self.chunk_limit();
-        let (mut wet_l, mut wet_r) = ([0.0f32; CHUNK], [0.0f32; CHUNK]);
+        let (mut wet_l, mut wet_r) = ([0.0f32; NETWORK_FRAMES], [0.0f32; NETWORK_FRAMES]);
         self.network(&input_l, &input_r, &mut wet_l, &mut wet_r);
         let (wet_l, wet_r) = (wet_l[0], wet_r[0]);
         // Width on the wet signal: mid/side with the side scaled.
@@ -488,8 +488,8 @@ impl Reverb {
         let [line_l, line_r] = &mut self.predelay_lines;
         if let PredelayRead::Whole(d) = predelay {
             // The settled case, block-wise (bit for bit the same samples).
-            let n = left.len().min(right.len()).min(CHUNK);
-            let (mut input_l, mut input_r) = ([0.0f32; CHUNK], [0.0f32; CHUNK]);
+            let n = left.len().min(right.len()).min(NETWORK_FRAMES);
+            let (mut input_l, mut input_r) = ([0.0f32; NETWORK_FRAMES], [0.0f32; NETWORK_FRAMES]);
             input_l[..n].copy_from_slice(&left[..n]);
             input_r[..n].copy_from_slice(&right[..n]);
             line_l.delay_block(&input_l[..n], left, d);
@@ -508,7 +508,7 @@ impl Reverb {
     }
 
     /// Starts a new modulation segment if the current one has ended, and returns how
-    /// many frames [`Self::network`] may run at once: up to [`CHUNK`], within the
+    /// many frames [`Self::network`] may run at once: up to [`NETWORK_FRAMES`], within the
     /// current modulation segment, and fewer than the shortest line minus the
     /// interpolator's reach, so no read in a chunk can see a sample written in it.
     #[inline(always)]
@@ -520,7 +520,7 @@ impl Reverb {
         // A modulated read reaches one sample newer than its whole delay, and the
         // offset may round a hair below zero: hence − 2.
         self.mod_left
-            .min(CHUNK)
+            .min(NETWORK_FRAMES)
             .min(shortest.saturating_sub(2))
             .max(1)
     }
@@ -538,17 +538,17 @@ impl Reverb {
         &mut self,
         input_l: &[f32],
         input_r: &[f32],
-        wet_l: &mut [f32; CHUNK],
-        wet_r: &mut [f32; CHUNK],
+        wet_l: &mut [f32; NETWORK_FRAMES],
+        wet_r: &mut [f32; NETWORK_FRAMES],
     ) {
-        let n = input_l.len().min(input_r.len()).min(CHUNK);
+        let n = input_l.len().min(input_r.len()).min(NETWORK_FRAMES);
         if n == 0 {
             return;
         }
         debug_assert!(n <= self.mod_left);
         let w0 = self.write;
         // Line outputs, line by line (the mixing stages run across frames).
-        let mut y = [[0.0f32; CHUNK]; LINES];
+        let mut y = [[0.0f32; NETWORK_FRAMES]; LINES];
 
         // The modulated lines (0, 2, 4, 6): third-order Lagrange between p0 and p1 (see
         // `delay_line`). The delays of the whole chunk come first (the offsets advance
@@ -562,7 +562,7 @@ impl Reverb {
             let step = self.mod_step;
             let mut offset = self.mod_offset;
             let lengths = [0, 2, 4, 6].map(|i| self.lengths_f32[i]);
-            let mut delay = [[0.0f32; CHUNK]; LINES / 2];
+            let mut delay = [[0.0f32; NETWORK_FRAMES]; LINES / 2];
             // `k` is a column across the four rows of `delay`.
             #[allow(clippy::needless_range_loop)]
             for k in 0..n {
@@ -627,7 +627,7 @@ impl Reverb {
         // output sums 8 lines of unit-gain input: scale to about unity loudness.
         // Over the whole chunk (the rows are zero past `n`): a fixed trip count without
         // bounds checks lets the compiler vectorise across frames.
-        for k in 0..CHUNK {
+        for k in 0..NETWORK_FRAMES {
             let out_l =
                 y[0][k] - y[1][k] + y[2][k] - y[3][k] + y[4][k] - y[5][k] + y[6][k] - y[7][k];
             let out_r =
@@ -659,7 +659,7 @@ impl Reverb {
                 for j in i..i + h {
                     let (top, bottom) = y.split_at_mut(j + h);
                     let (a, b) = (&mut top[j], &mut bottom[0]);
-                    for k in 0..CHUNK {
+                    for k in 0..NETWORK_FRAMES {
                         let (x, z) = (a[k], b[k]);
                         a[k] = x + z;
                         b[k] = x - z;

@@ -131,6 +131,73 @@ impl KeyFrontEnd {
     }
 }
 
+/// A processor behind the front end: what it does with each pass of at most
+/// [`PASS_FRAMES`] frames.
+pub(super) trait KeyedProcessor {
+    /// Its front end.
+    fn front_end(&mut self) -> &mut KeyFrontEnd;
+
+    /// Turns the first `n_ch` keys (`len` frames, filtered) into detector powers, in
+    /// place.
+    fn detect(&mut self, n_ch: usize, len: usize);
+
+    /// From the detector powers and the loudest one, computes the gains of the pass and
+    /// applies them to frames `start..start + len` of `channels`; returns the largest
+    /// gain reduction (dB, ≥ 0) of the pass.
+    fn apply_pass(&mut self, channels: &mut [&mut [f32]], start: usize, len: usize) -> f32;
+}
+
+/// Processes a block in place through the front end and `p`: sanitises it, picks the key
+/// (`sidechain` when `external` is on and it is usable), and runs the passes. Returns
+/// the largest gain reduction over the block, or `None` when there is no channel.
+#[inline(always)]
+pub(super) fn process_keyed<P: KeyedProcessor>(
+    p: &mut P,
+    channels: &mut [&mut [f32]],
+    sidechain: Option<&[&[f32]]>,
+    external: bool,
+) -> Option<f32> {
+    let (n_ch, frames) = p.front_end().begin(channels)?;
+    let sidechain = KeyFrontEnd::key_source(sidechain, external, frames);
+    Some(run_passes(p, &mut channels[..n_ch], sidechain, frames))
+}
+
+/// The passes over `frames` frames of `channels` (already sanitised; all of them are
+/// processed); returns the largest gain reduction.
+#[inline(always)]
+pub(super) fn run_passes<P: KeyedProcessor>(
+    p: &mut P,
+    channels: &mut [&mut [f32]],
+    sidechain: Option<&[&[f32]]>,
+    frames: usize,
+) -> f32 {
+    let mut block_gr = 0.0f32;
+    let mut start = 0;
+    while start < frames {
+        let len = (frames - start).min(PASS_FRAMES);
+        detect_pass(p, channels, sidechain, start, len);
+        block_gr = block_gr.max(p.apply_pass(channels, start, len));
+        start += len;
+    }
+    block_gr
+}
+
+/// The front half of a pass: the key of frames `start..start + len` loaded and
+/// filtered, turned into powers by `p`, and the loudest channel's found.
+#[inline(always)]
+pub(super) fn detect_pass<P: KeyedProcessor>(
+    p: &mut P,
+    channels: &[&mut [f32]],
+    sidechain: Option<&[&[f32]]>,
+    start: usize,
+    len: usize,
+) {
+    let n_ch = channels.len();
+    p.front_end().load(channels, sidechain, start, len);
+    p.detect(n_ch, len);
+    p.front_end().find_loudest(n_ch, len);
+}
+
 /// The power a channel's gain computer sees under a stereo link of `link` (0 = its own
 /// power, 1 = the loudest channel's, exactly, so fully linked channels share one gain).
 #[inline(always)]

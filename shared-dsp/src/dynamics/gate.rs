@@ -28,7 +28,7 @@
 
 use super::ballistics::Ballistics;
 use super::fast_math::{fast_db_to_gain, fast_exp2, fast_power_to_db, DB_PER_LOG2_POWER};
-use super::front_end::KeyFrontEnd;
+use super::front_end::{process_keyed, KeyFrontEnd, KeyedProcessor};
 use super::gain_computer::GainComputer;
 use super::PASS_FRAMES;
 use crate::denormal::FlushDenormals;
@@ -66,7 +66,7 @@ pub struct GateSettings {
     pub release_ms: f32,
     /// The gate closes at `threshold − hysteresis`, 0 to 20 dB.
     pub hysteresis_db: f32,
-    /// Key filter high-pass (12 dB/oct Butterworth, see [`KeyFilter`]), 20 Hz to 20 kHz
+    /// Key filter high-pass (12 dB/oct Butterworth, see [`crate::dynamics::KeyFilter`]), 20 Hz to 20 kHz
     /// (and below 0.49 × the sample rate); `None` = off.
     pub key_hpf_hz: Option<f32>,
     /// Key filter low-pass (12 dB/oct), 20 Hz to 20 kHz; `None` = off. With both on,
@@ -318,32 +318,10 @@ impl Gate {
     ) {
         let _ftz = FlushDenormals::new();
         self.set_settings(settings);
-        let Some((n_ch, frames)) = self.front.begin(channels) else {
-            return;
-        };
-        let channels = &mut channels[..n_ch];
-        let sidechain = KeyFrontEnd::key_source(sidechain, self.applied.external_sidechain, frames);
-        let mut block_gr = 0.0f32;
-        let mut start = 0;
-        while start < frames {
-            let len = (frames - start).min(PASS_FRAMES);
-            let end = start + len;
-            self.front.load(channels, sidechain, start, len);
-            // The peak detector: the loudest channel's squared key keys every channel.
-            for key in &mut self.front.keys[..n_ch] {
-                key[..len].iter_mut().for_each(|k| *k *= *k);
-            }
-            self.front.find_loudest(n_ch, len);
-            block_gr = block_gr.max(self.compute_gains(len));
-            let gains = &self.gains[..len];
-            for channel in channels.iter_mut() {
-                for (x, &g) in channel[start..end].iter_mut().zip(gains) {
-                    *x *= g;
-                }
-            }
-            start = end;
+        let external = self.applied.external_sidechain;
+        if let Some(gr) = process_keyed(self, channels, sidechain, external) {
+            self.gain_reduction_db = gr;
         }
-        self.gain_reduction_db = block_gr;
     }
 
     /// Fills `self.gains[..len]` from the loudest key power; returns the largest gain
@@ -433,6 +411,33 @@ impl Gate {
             *g = fast_db_to_gain(-*g);
         }
         max_gr
+    }
+}
+
+impl KeyedProcessor for Gate {
+    #[inline(always)]
+    fn front_end(&mut self) -> &mut KeyFrontEnd {
+        &mut self.front
+    }
+
+    /// The peak detector: the squared key (the loudest channel's then keys every channel).
+    #[inline(always)]
+    fn detect(&mut self, n_ch: usize, len: usize) {
+        for key in &mut self.front.keys[..n_ch] {
+            key[..len].iter_mut().for_each(|k| *k *= *k);
+        }
+    }
+
+    #[inline(always)]
+    fn apply_pass(&mut self, channels: &mut [&mut [f32]], start: usize, len: usize) -> f32 {
+        let gr = self.compute_gains(len);
+        let gains = &self.gains[..len];
+        for channel in channels.iter_mut() {
+            for (x, &g) in channel[start..start + len].iter_mut().zip(gains) {
+                *x *= g;
+            }
+        }
+        gr
     }
 }
 

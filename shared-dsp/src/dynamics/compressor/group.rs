@@ -4,6 +4,7 @@
 use super::{smooth_block, Compressor, CompressorSettings};
 use crate::denormal::FlushDenormals;
 use crate::dynamics::ballistics::Ballistics;
+use crate::dynamics::front_end::{detect_pass, run_passes};
 use crate::dynamics::PASS_FRAMES;
 
 impl Compressor {
@@ -65,7 +66,7 @@ impl Compressor {
             let len = (frames - start).min(PASS_FRAMES);
             let mut pending = [false; N];
             for (k, c) in compressors.iter_mut().enumerate() {
-                c.detect_chunk(&blocks[k][..n_ch], None, start, len);
+                detect_pass(c, &blocks[k][..n_ch], None, start, len);
                 match c.prepare_gains(n_ch, len) {
                     Some(gr) => block_gr[k] = block_gr[k].max(gr),
                     None => pending[k] = true,
@@ -112,8 +113,24 @@ impl Compressor {
     ) {
         for ((c, block), shape) in compressors.iter_mut().zip(blocks).zip(shapes) {
             if let Some((n_ch, frames)) = shape {
-                c.run_chunks(&mut block[..n_ch], None, frames);
+                c.gain_reduction_db = run_passes(c, &mut block[..n_ch], None, frames);
             }
         }
+    }
+
+    /// Applies `settings` and sanitises the block; returns the channels and frames to
+    /// process, or `None` (and no gain reduction) when there is no channel.
+    #[inline]
+    fn begin(
+        &mut self,
+        channels: &mut [&mut [f32]],
+        settings: &CompressorSettings,
+    ) -> Option<(usize, usize)> {
+        self.set_settings(settings);
+        let shape = self.front.begin(channels);
+        if shape.is_none() {
+            self.gain_reduction_db = 0.0;
+        }
+        shape
     }
 }

@@ -11,13 +11,13 @@
 //! ```
 //!
 //! Everything up to the detector powers and the stereo link is the front end it shares
-//! with the gate ([`super::front_end`]).
+//! with the gate (`front_end.rs`).
 //!
 //! Nothing is delayed, so the dry and wet paths of the mix are sample-aligned and
 //! `mix = 0.5` is exactly the average of dry and fully compressed output.
 //!
-//! Files: the settings ([`settings`]), the multiband path that runs several compressors
-//! in one pass ([`group`]), and the tests (`tests.rs`).
+//! Files: the settings (`settings.rs`), the multiband path that runs several compressors
+//! in one pass (`group.rs`), and the tests (`tests.rs`).
 
 mod group;
 mod settings;
@@ -29,7 +29,7 @@ pub use settings::{
 use super::ballistics::{AutoReleaseBallistics, Ballistics};
 use super::detector::LevelDetector;
 use super::fast_math::{fast_db_to_gain, fast_power_to_db};
-use super::front_end::{linked_power, KeyFrontEnd};
+use super::front_end::{linked_power, process_keyed, KeyFrontEnd, KeyedProcessor};
 use super::gain_computer::GainComputer;
 use super::PASS_FRAMES;
 use crate::db::db_to_gain;
@@ -235,67 +235,9 @@ impl Compressor {
         settings: &CompressorSettings,
     ) {
         let _ftz = FlushDenormals::new();
-        let Some((n_ch, frames)) = self.begin(channels, settings) else {
-            return;
-        };
-        let sidechain = KeyFrontEnd::key_source(sidechain, self.applied.external_sidechain, frames);
-        self.run_chunks(&mut channels[..n_ch], sidechain, frames);
-    }
-
-    /// Applies `settings` and sanitises the block; returns the channels and frames to
-    /// process, or `None` (and no gain reduction) when there is no channel.
-    #[inline]
-    fn begin(
-        &mut self,
-        channels: &mut [&mut [f32]],
-        settings: &CompressorSettings,
-    ) -> Option<(usize, usize)> {
         self.set_settings(settings);
-        let shape = self.front.begin(channels);
-        if shape.is_none() {
-            self.gain_reduction_db = 0.0;
-        }
-        shape
-    }
-
-    /// Compresses `frames` frames of `channels` (already begun) chunk by chunk.
-    #[inline(always)]
-    fn run_chunks(
-        &mut self,
-        channels: &mut [&mut [f32]],
-        sidechain: Option<&[&[f32]]>,
-        frames: usize,
-    ) {
-        let n_ch = channels.len();
-        let mut block_gr = 0.0f32;
-        let mut start = 0;
-        while start < frames {
-            let len = (frames - start).min(PASS_FRAMES);
-            self.detect_chunk(channels, sidechain, start, len);
-            block_gr = block_gr.max(self.compute_gains(n_ch, len));
-            self.apply_gains(channels, start, len);
-            start += len;
-        }
-        self.gain_reduction_db = block_gr;
-    }
-
-    /// Fills the front end's keys with the detector powers of frames `start..start + len`
-    /// (keyed by `sidechain` when given, after the sidechain filter) and finds the
-    /// loudest channel's.
-    #[inline(always)]
-    fn detect_chunk(
-        &mut self,
-        channels: &[&mut [f32]],
-        sidechain: Option<&[&[f32]]>,
-        start: usize,
-        len: usize,
-    ) {
-        let n_ch = channels.len();
-        self.front.load(channels, sidechain, start, len);
-        for (key, state) in self.front.keys.iter_mut().zip(&mut self.channels[..n_ch]) {
-            state.detector.process_in_place(&mut key[..len]);
-        }
-        self.front.find_loudest(n_ch, len);
+        let external = self.applied.external_sidechain;
+        self.gain_reduction_db = process_keyed(self, channels, sidechain, external).unwrap_or(0.0);
     }
 
     /// Fills `self.gains[c][..len]` from the front end's detector powers; returns
@@ -433,6 +375,28 @@ impl Compressor {
                 }
             }
         }
+    }
+}
+
+impl KeyedProcessor for Compressor {
+    #[inline(always)]
+    fn front_end(&mut self) -> &mut KeyFrontEnd {
+        &mut self.front
+    }
+
+    /// Each channel's own detector (peak or RMS).
+    #[inline(always)]
+    fn detect(&mut self, n_ch: usize, len: usize) {
+        for (key, state) in self.front.keys.iter_mut().zip(&mut self.channels[..n_ch]) {
+            state.detector.process_in_place(&mut key[..len]);
+        }
+    }
+
+    #[inline(always)]
+    fn apply_pass(&mut self, channels: &mut [&mut [f32]], start: usize, len: usize) -> f32 {
+        let gr = self.compute_gains(channels.len(), len);
+        self.apply_gains(channels, start, len);
+        gr
     }
 }
 

@@ -28,11 +28,11 @@ pub struct CompressorSettings {
     /// Release: the 10 %–90 % time of the gain recovery on a step down, 5 to 5000 ms.
     /// With `auto_release` it is the release after sustained gain reduction.
     pub release_ms: f32,
-    /// Program-dependent release (see [`AutoReleaseBallistics`]).
+    /// Program-dependent release (see [`crate::dynamics::AutoReleaseBallistics`]).
     pub auto_release: bool,
     /// Peak or RMS (10 ms window) detection.
     pub detector: DetectorMode,
-    /// High-pass on the detector's input (12 dB/oct Butterworth, see [`KeyFilter`]),
+    /// High-pass on the detector's input (12 dB/oct Butterworth, see [`crate::dynamics::KeyFilter`]),
     /// 20 to 500 Hz; `None` = off.
     pub sidechain_hpf_hz: Option<f32>,
     /// Detect from the external sidechain block passed to `process` (when one is given).
@@ -44,8 +44,7 @@ pub struct CompressorSettings {
     pub makeup_db: f32,
     /// Adds [`auto_makeup_db`] to the make-up gain.
     pub auto_makeup: bool,
-    /// Dry/wet mix for parallel compression as a fraction, 0 (dry) to 1 (fully
-    /// compressed).
+    /// Wet share, 0–1 (0 = dry, 1 = fully compressed; between: parallel compression).
     pub mix: f32,
 }
 
