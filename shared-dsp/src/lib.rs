@@ -20,6 +20,7 @@ pub mod gain;
 pub mod loudness;
 pub mod mastering;
 pub mod oversample;
+pub mod repair;
 pub mod reverb;
 pub mod rng;
 pub mod sanitize;
