@@ -12,6 +12,7 @@
 //! ```
 //!
 //! which keeps every `|k_m| ≤ 1` (a stable, minimum-phase model) even on short blocks.
+//! [`Burg::fit`] computes these sums the fast way (K. Vos, 2013; see there).
 //! With several segments (the good samples on either side of a damaged span) the sums
 //! run over every segment and no error term ever straddles a gap, as in Godsill &
 //! Rayner, "Digital Audio Restoration" (1998), §5.2.
@@ -25,145 +26,190 @@ pub const MAX_ORDER: usize = 128;
 /// click removal at 44.1 kHz), scaled with the rate so the model spans the same ~0.7 ms,
 /// between 8 and 64.
 pub fn ar_order(sample_rate: f64) -> usize {
-    ((32.0 * sample_rate / 44_100.0).round() as usize).clamp(8, MAX_ORDER / 2)
+    ((24.0 * sample_rate / 44_100.0).round() as usize).clamp(8, MAX_ORDER / 4)
 }
 
-/// Burg's method with its work buffers, allocated once for the longest input.
+/// Burg's method with its work buffers, allocated once.
+///
+/// This is the fast formulation of K. Vos, "A Fast Implementation of Burg's Method"
+/// (2013): the sums over the forward and backward errors of each stage are written in
+/// terms of the autocorrelation of the input and the first and last `p` samples of each
+/// segment, so a fit costs one autocorrelation (`N·p` multiply-adds) plus `O(p²)` per
+/// segment, instead of updating `2N` error samples at every stage. The reflection
+/// coefficients are the same as the textbook recursion's, up to rounding.
 #[derive(Debug, Clone)]
 pub struct Burg {
-    /// Forward errors `F[i] = f_{m−1}[i+m]` of every segment, back to back.
-    forward: Vec<f64>,
-    /// Backward errors `B[i] = b_{m−1}[i+m−1]`, laid out as `forward`.
-    backward: Vec<f64>,
-    /// (offset into the buffers, length at the current stage) per segment.
-    segments: Vec<(usize, usize)>,
-    /// The previous stage's coefficients during the Levinson update.
-    previous: Vec<f64>,
+    /// Autocorrelation lags 1..=p minus what the stages have peeled off the front
+    /// (`first`) and the back (`last`) of every segment.
+    first: Vec<f64>,
+    last: Vec<f64>,
+    /// `C·a` and `C·flip(a)` (Vos's CAf and CAb), lags 0..=p+1.
+    ca_forward: Vec<f64>,
+    ca_backward: Vec<f64>,
+    /// The segments kept (longer than the order).
+    segments: Vec<Range<usize>>,
 }
 
 impl Burg {
-    /// Work buffers for up to `max_samples` samples in up to `max_segments` segments.
-    pub fn new(max_samples: usize, max_segments: usize) -> Self {
+    /// Work buffers for up to `max_segments` segments (more reallocate).
+    pub fn new(max_segments: usize) -> Self {
         Self {
-            forward: Vec::with_capacity(max_samples),
-            backward: Vec::with_capacity(max_samples),
+            first: vec![0.0; MAX_ORDER + 1],
+            last: vec![0.0; MAX_ORDER + 1],
+            ca_forward: vec![0.0; MAX_ORDER + 2],
+            ca_backward: vec![0.0; MAX_ORDER + 2],
             segments: Vec::with_capacity(max_segments),
-            previous: vec![0.0; MAX_ORDER + 1],
         }
     }
 
     /// Fits an AR model of `order` (at most [`MAX_ORDER`]) to the samples of `x` in
     /// `segments`, writing `a[0..=order]` (with `a[0] = 1`) into `coeffs`. Segments no
-    /// longer than the order carry no full error term and are skipped. Returns the
-    /// final forward-and-backward error power per term (0 when there was nothing to
-    /// fit, and then `coeffs` is `[1, 0, 0, …]`).
+    /// longer than the order carry no full error term and are skipped; with nothing to
+    /// fit (or silence) the remaining coefficients are 0.
     ///
-    /// Allocates nothing while the inputs fit the sizes given to [`Burg::new`].
+    /// Allocates nothing while the segments fit the count given to [`Burg::new`].
     pub fn fit(
         &mut self,
         x: &[f64],
         segments: impl IntoIterator<Item = Range<usize>>,
         order: usize,
         coeffs: &mut [f64],
-    ) -> f64 {
-        let order = order.min(MAX_ORDER).min(coeffs.len().saturating_sub(1));
+    ) {
+        let p = order.min(MAX_ORDER).min(coeffs.len().saturating_sub(1));
         coeffs.iter_mut().for_each(|c| *c = 0.0);
         coeffs[0] = 1.0;
-        self.forward.clear();
-        self.backward.clear();
         self.segments.clear();
-        for range in segments {
-            let range = range.start.min(x.len())..range.end.min(x.len());
-            if range.len() <= order {
-                continue;
-            }
-            let seg = &x[range];
-            // Stage 1 inputs: F[i] = x[i+1], B[i] = x[i].
-            self.segments.push((self.forward.len(), seg.len() - 1));
-            self.forward.extend_from_slice(&seg[1..]);
-            self.backward.extend_from_slice(&seg[..seg.len() - 1]);
+        self.segments.extend(
+            segments
+                .into_iter()
+                .map(|r| r.start.min(x.len())..r.end.min(x.len()))
+                .filter(|r| r.len() > p),
+        );
+        if self.segments.is_empty() || p == 0 {
+            return;
         }
-        let mut power = 0.0;
-        for m in 1..=order {
-            let (mut num, mut den) = (0.0f64, 0.0f64);
-            for &(offset, len) in &self.segments {
-                let (n, d) = cross_and_energy(
-                    &self.forward[offset..offset + len],
-                    &self.backward[offset..offset + len],
-                );
-                num += n;
-                den += d;
-            }
-            if den <= f64::MIN_POSITIVE {
-                break; // silence: the remaining coefficients stay 0
-            }
-            let k = -2.0 * num / den;
-            power = den * (1.0 - k * k);
-            // Levinson update of the direct-form coefficients.
-            self.previous[..m].copy_from_slice(&coeffs[..m]);
-            for i in 1..m {
-                coeffs[i] = self.previous[i] + k * self.previous[m - i];
-            }
-            coeffs[m] = k;
-            // Next stage's errors, one shorter: F'[i] = F[i+1] + k·B[i+1],
-            // B'[i] = B[i] + k·F[i].
-            for seg in &mut self.segments {
-                let (offset, len) = *seg;
-                if len == 0 {
-                    continue;
-                }
-                let f = &mut self.forward[offset..offset + len];
-                let b = &mut self.backward[offset..offset + len];
-                for i in 0..len - 1 {
-                    b[i] += k * f[i];
-                    f[i] = f[i + 1] + k * b[i + 1];
-                }
-                seg.1 = len - 1;
+        // Autocorrelation over the segments, lags 0..=p.
+        let mut c0 = 0.0;
+        self.first[..p].iter_mut().for_each(|v| *v = 0.0);
+        for seg in &self.segments {
+            let y = &x[seg.clone()];
+            c0 += dot(y, y);
+            for lag in 1..=p {
+                self.first[lag - 1] += dot(&y[..y.len() - lag], &y[lag..]);
             }
         }
-        let terms: usize = self.segments.iter().map(|s| 2 * s.1).sum();
-        if terms == 0 {
-            0.0
-        } else {
-            power / terms as f64
+        self.last[..p].copy_from_slice(&self.first[..p]);
+        self.ca_forward[..p + 2].iter_mut().for_each(|v| *v = 0.0);
+        self.ca_backward[..p + 2].iter_mut().for_each(|v| *v = 0.0);
+        self.ca_forward[0] = c0;
+        self.ca_backward[0] = c0;
+        // `af[k]` is `a[k + 1]`.
+        let af = &mut coeffs[1..];
+        for n in 0..p {
+            // Peel sample n off the front and back of each segment, and correct C·a.
+            for seg in &self.segments {
+                let y = &x[seg.clone()];
+                let end = y.len();
+                let (front, back) = (y[n], y[end - n - 1]);
+                let (mut err_f, mut err_b) = (front, back);
+                for k in 0..n {
+                    self.first[k] -= front * y[n - k - 1];
+                    self.last[k] -= back * y[end - n + k];
+                    err_f += y[n - k - 1] * af[k];
+                    err_b += y[end - n + k] * af[k];
+                }
+                for k in 0..=n {
+                    self.ca_forward[k] -= err_f * y[n - k];
+                    self.ca_backward[k] -= err_b * y[end - n + k - 1];
+                }
+            }
+            let (mut t_f, mut t_b) = (self.first[n], self.last[n]);
+            for k in 0..n {
+                t_f += self.last[n - k - 1] * af[k];
+                t_b += self.first[n - k - 1] * af[k];
+            }
+            self.ca_forward[n + 1] = t_f;
+            self.ca_backward[n + 1] = t_b;
+            // Numerator and the forward and backward error energies of stage n+1.
+            let mut num = self.ca_backward[n + 1];
+            let mut energy_b = self.ca_backward[0];
+            let mut energy_f = self.ca_forward[0];
+            for k in 0..n {
+                num += self.ca_backward[n - k] * af[k];
+                energy_b += self.ca_backward[k + 1] * af[k];
+                energy_f += self.ca_forward[k + 1] * af[k];
+            }
+            let den = energy_f + energy_b;
+            if den <= f64::MIN_POSITIVE * 1e10 || !den.is_finite() {
+                break; // silence or exhausted: the higher coefficients stay 0
+            }
+            // |k| ≤ 1 holds exactly; rounding may overshoot, which would make the
+            // model unstable.
+            let rc = (-2.0 * num / den).clamp(-0.999_999, 0.999_999);
+            for k in 0..(n + 1) / 2 {
+                let (lo, hi) = (af[k], af[n - k - 1]);
+                af[k] = lo + rc * hi;
+                af[n - k - 1] = hi + rc * lo;
+            }
+            af[n] = rc;
+            for k in 0..=n + 1 {
+                let (f, b) = (self.ca_forward[k], self.ca_backward[n + 1 - k]);
+                self.ca_forward[k] = f + rc * b;
+                self.ca_backward[n + 1 - k] = b + rc * f;
+            }
         }
     }
 }
 
-/// `(Σ f·b, Σ f² + b²)`, with four partial sums so the loop pipelines.
+/// `Σ a·b`, with eight partial sums so the loop vectorises and the additions'
+/// latency overlaps.
 #[inline]
-fn cross_and_energy(f: &[f64], b: &[f64]) -> (f64, f64) {
-    let mut num = [0.0f64; 4];
-    let mut den = [0.0f64; 4];
-    let chunks = f.len() / 4;
-    for c in 0..chunks {
-        for l in 0..4 {
-            let (fv, bv) = (f[4 * c + l], b[4 * c + l]);
-            num[l] += fv * bv;
-            den[l] += fv * fv + bv * bv;
+pub(crate) fn dot(a: &[f64], b: &[f64]) -> f64 {
+    const LANES: usize = 8;
+    let n = a.len().min(b.len());
+    let (a, b) = (&a[..n], &b[..n]);
+    let mut acc = [0.0f64; LANES];
+    let mut chunks_a = a.chunks_exact(LANES);
+    let mut chunks_b = b.chunks_exact(LANES);
+    for (ca, cb) in (&mut chunks_a).zip(&mut chunks_b) {
+        for l in 0..LANES {
+            acc[l] += ca[l] * cb[l];
         }
     }
-    for i in 4 * chunks..f.len() {
-        num[0] += f[i] * b[i];
-        den[0] += f[i] * f[i] + b[i] * b[i];
+    for (x, y) in chunks_a.remainder().iter().zip(chunks_b.remainder()) {
+        acc[0] += x * y;
     }
-    (
-        (num[0] + num[1]) + (num[2] + num[3]),
-        (den[0] + den[1]) + (den[2] + den[3]),
-    )
+    ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]))
 }
 
-/// The forward prediction error `e[n] = Σ_{i=0}^{p} a[i]·x[n−i]` at `n` (needs
-/// `n ≥ p`).
-#[inline]
-pub fn forward_error(x: &[f64], n: usize, coeffs: &[f64]) -> f64 {
-    let p = coeffs.len() - 1;
-    let window = &x[n - p..=n];
-    let mut acc = [0.0f64; 4];
-    for (i, &a) in coeffs.iter().enumerate() {
-        acc[i & 3] += a * window[p - i];
+/// The forward prediction errors `e[n] = Σ_{i=0}^{p} a[i]·x[n−i]` for `n` in `range`
+/// (needs `range.start ≥ p`) into `out` (as long as the range), computed tap by tap so
+/// the inner loop runs over contiguous samples and vectorises.
+pub fn forward_errors(x: &[f64], range: Range<usize>, coeffs: &[f64], out: &mut [f64]) {
+    let len = range.len();
+    let out = &mut out[..len];
+    out.iter_mut().for_each(|e| *e = 0.0);
+    // Four taps per pass over `out`, so each output is loaded and stored once per four
+    // multiply-adds.
+    let mut taps = coeffs.chunks_exact(4);
+    let mut k = 0;
+    for quad in &mut taps {
+        let x0 = &x[range.start - k..range.end - k];
+        let x1 = &x[range.start - k - 1..range.end - k - 1];
+        let x2 = &x[range.start - k - 2..range.end - k - 2];
+        let x3 = &x[range.start - k - 3..range.end - k - 3];
+        for n in 0..len {
+            out[n] += (quad[0] * x0[n] + quad[1] * x1[n]) + (quad[2] * x2[n] + quad[3] * x3[n]);
+        }
+        k += 4;
     }
-    (acc[0] + acc[1]) + (acc[2] + acc[3])
+    for &a in taps.remainder() {
+        let input = &x[range.start - k..range.end - k];
+        for (e, &v) in out.iter_mut().zip(input) {
+            *e += a * v;
+        }
+        k += 1;
+    }
 }
 
 /// The backward prediction error `b[n] = Σ_{i=0}^{p} a[i]·x[n+i]` at `n` (needs

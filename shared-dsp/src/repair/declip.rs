@@ -99,13 +99,17 @@ pub fn declip(
         let runs: Vec<Range<usize>> = clipped_runs(channel, floor).collect();
         let before: Vec<f32> = runs.iter().map(|r| peak(&channel[r.clone()])).collect();
         restorer.restore(channel, &runs, settings.refits);
-        out.extend(runs.iter().zip(before).map(|(r, peak_before)| RepairedSpan {
-            channel: index,
-            start: r.start,
-            end: r.end,
-            peak_before,
-            peak_after: peak(&channel[r.clone()]),
-        }));
+        out.extend(
+            runs.iter()
+                .zip(before)
+                .map(|(r, peak_before)| RepairedSpan {
+                    channel: index,
+                    start: r.start,
+                    end: r.end,
+                    peak_before,
+                    peak_after: peak(&channel[r.clone()]),
+                }),
+        );
     }
     out
 }
@@ -138,7 +142,7 @@ impl ClipRestorer {
             order,
             hop,
             context,
-            burg: Burg::new(len, len / 2),
+            burg: Burg::new(len / 2),
             interpolator: Interpolator::new(len, len),
             coeffs: vec![0.0; order + 1],
             original: Vec::with_capacity(len),
@@ -160,8 +164,8 @@ impl ClipRestorer {
                 last += 1;
             }
             let hop = start..runs[last].end;
-            let window = hop.start.saturating_sub(self.context)
-                ..(hop.end + self.context).min(x.len());
+            let window =
+                hop.start.saturating_sub(self.context)..(hop.end + self.context).min(x.len());
             self.original.clear();
             self.original
                 .extend(x[window.clone()].iter().map(|&v| v as f64));
@@ -193,11 +197,19 @@ impl ClipRestorer {
             // The good segments suffice when they hold at least four terms per
             // coefficient; otherwise start from the whole (clipped) window.
             if good >= 4 * self.order {
-                self.burg
-                    .fit(&self.original, self.segments.iter().cloned(), self.order, &mut self.coeffs);
+                self.burg.fit(
+                    &self.original,
+                    self.segments.iter().cloned(),
+                    self.order,
+                    &mut self.coeffs,
+                );
             } else {
-                self.burg
-                    .fit(&self.original, [0..window.len()], self.order, &mut self.coeffs);
+                self.burg.fit(
+                    &self.original,
+                    [0..window.len()],
+                    self.order,
+                    &mut self.coeffs,
+                );
             }
             self.buffer.clear();
             self.buffer.extend_from_slice(&self.original);
@@ -211,8 +223,12 @@ impl ClipRestorer {
                 if !ok {
                     break;
                 }
-                self.burg
-                    .fit(&self.buffer, [0..window.len()], self.order, &mut self.coeffs);
+                self.burg.fit(
+                    &self.buffer,
+                    [0..window.len()],
+                    self.order,
+                    &mut self.coeffs,
+                );
                 self.buffer.copy_from_slice(&self.original);
                 ok = self.interpolator.interpolate_beyond(
                     &mut self.buffer,

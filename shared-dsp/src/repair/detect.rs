@@ -16,7 +16,7 @@
 //! flag above the full threshold becomes a span from its first forward flag to its
 //! last backward flag, widened by a guard.
 
-use super::burg::{backward_error, forward_error, Burg};
+use super::burg::{backward_error, forward_errors, Burg};
 use std::ops::Range;
 
 /// `σ = MAD_TO_SIGMA · median|e|` for Gaussian noise (1 / Φ⁻¹(3/4)).
@@ -36,6 +36,9 @@ const WEAK_SHARE: f64 = 0.375;
 /// Weak flags join a cluster within the AR order over this; strong flags within
 /// the whole order.
 const WEAK_GAP_SHARE: usize = 4;
+
+/// Power ratio (after / before, 10 dB) above which a detection is a note onset.
+const ONSET_RATIO: f64 = 10.0;
 
 /// What the detector needs from the settings, in samples.
 #[derive(Debug, Clone, Copy)]
@@ -98,14 +101,14 @@ pub struct Detector {
     coeffs: Vec<f64>,
     /// The samples the hop needs, in f64.
     buffer: Vec<f64>,
-    /// |forward error| and |backward error| over the hop and one sub-block either side.
+    /// |forward error| over the hop and one sub-block either side.
     forward: Vec<f64>,
-    backward: Vec<f64>,
-    /// Robust scales per sub-block.
-    scale_forward: Vec<f64>,
-    scale_backward: Vec<f64>,
-    /// Scratch for the medians.
-    sorted: Vec<f64>,
+    /// Robust scales of the errors per sub-block.
+    scale: Vec<f64>,
+    /// Positions in `forward` above the weak threshold.
+    flagged: Vec<usize>,
+    /// Scratch for the medians (bit patterns of non-negative floats).
+    sorted: Vec<u64>,
     /// Buffer ranges around strong flags, left out of the second fit.
     excluded: Vec<Range<usize>>,
     /// The second fit's segments.
@@ -120,13 +123,12 @@ impl Detector {
         let subs = config.hop / config.sub_block.max(1) + 4;
         Self {
             config,
-            burg: Burg::new(span, span / 2),
+            burg: Burg::new(span / 2),
             coeffs: vec![0.0; config.order + 1],
             buffer: Vec::with_capacity(span),
             forward: Vec::with_capacity(span),
-            backward: Vec::with_capacity(span),
-            scale_forward: Vec::with_capacity(subs),
-            scale_backward: Vec::with_capacity(subs),
+            scale: Vec::with_capacity(subs),
+            flagged: Vec::with_capacity(span),
             sorted: Vec::with_capacity(config.sub_block),
             excluded: Vec::with_capacity(span / 2),
             segments: Vec::with_capacity(span / 2),
@@ -145,7 +147,7 @@ impl Detector {
             start = end;
         }
         if let Some(cluster) = self.cluster.take() {
-            self.close(cluster, x.len(), &mut spans);
+            self.close(cluster, x, &mut spans);
         }
         spans
     }
@@ -160,20 +162,23 @@ impl Detector {
         let fit = hop.start.saturating_sub(c.fit_margin)..(hop.end + c.fit_margin).min(len);
         let copy = ext.start.min(fit.start).saturating_sub(p)..(ext.end.max(fit.end) + p).min(len);
         self.buffer.clear();
-        self.buffer.extend(x[copy.clone()].iter().map(|&v| v as f64));
+        self.buffer
+            .extend(x[copy.clone()].iter().map(|&v| v as f64));
         let fit_local = fit.start - copy.start..fit.end - copy.start;
-        self.burg.fit(&self.buffer, [fit_local.clone()], p, &mut self.coeffs);
-        self.analyse(ext.clone(), copy.start, len);
+        self.burg
+            .fit(&self.buffer, [fit_local.clone()], p, &mut self.coeffs);
+        self.analyse(ext.clone(), copy.start);
         // A loud click pulls the model towards itself and hides its own tail; if the
         // hop holds one, fit again without the samples around every strong flag
         // (G&R's iterated detection) and analyse once more.
         self.excluded.clear();
-        for (i, (&f, &b)) in self.forward.iter().zip(&self.backward).enumerate() {
-            let j = i / c.sub_block;
-            let strong = f > c.threshold * local_scale(&self.scale_forward, j)
-                || b > c.threshold * local_scale(&self.scale_backward, j);
-            if strong {
-                let n = ext.start + i - copy.start;
+        for (j, chunk) in self.forward.chunks(c.sub_block).enumerate() {
+            let level = c.threshold * self.scale[j];
+            for (i, &f) in chunk.iter().enumerate() {
+                if f <= level {
+                    continue;
+                }
+                let n = ext.start + j * c.sub_block + i - copy.start;
                 let around = n.saturating_sub(p)..n + p + 1;
                 match self.excluded.last_mut() {
                     Some(last) if around.start <= last.end => last.end = around.end,
@@ -193,30 +198,64 @@ impl Detector {
             if cursor < fit_local.end {
                 self.segments.push(cursor..fit_local.end);
             }
-            self.burg
-                .fit(&self.buffer, self.segments.iter().cloned(), p, &mut self.coeffs);
-            self.analyse(ext.clone(), copy.start, len);
+            self.burg.fit(
+                &self.buffer,
+                self.segments.iter().cloned(),
+                p,
+                &mut self.coeffs,
+            );
+            self.analyse(ext.clone(), copy.start);
         }
         let weak = c.threshold * WEAK_SHARE;
         let weak_gap = p / WEAK_GAP_SHARE;
+        // The backward error is needed only within the order of a forward flag (a
+        // click's backward flags run from p before its onset to its end), so it is
+        // computed only there, against the forward error's scale (the same model's
+        // errors in either direction have the same variance).
+        self.flagged.clear();
+        for (j, chunk) in self.forward.chunks(c.sub_block).enumerate() {
+            let level = weak * self.scale[j];
+            let base = j * c.sub_block;
+            for (i, &f) in chunk.iter().enumerate() {
+                if f > level {
+                    self.flagged.push(base + i);
+                }
+            }
+        }
+        let mut next_flag = 0;
         for n in hop {
             let i = n - ext.start;
-            let j = i / c.sub_block;
-            let scale_f = local_scale(&self.scale_forward, j);
-            let scale_b = local_scale(&self.scale_backward, j);
-            let fwd = self.forward[i] > weak * scale_f;
-            let bwd = self.backward[i] > weak * scale_b;
+            while next_flag < self.flagged.len() && self.flagged[next_flag] + p < i {
+                next_flag += 1;
+            }
+            let near = next_flag < self.flagged.len() && self.flagged[next_flag] <= i + p;
+            if !near {
+                continue;
+            }
+            let scale = self.scale[i / c.sub_block];
+            let forward = self.forward[i];
+            let backward = if n + p < len {
+                backward_error(&self.buffer, n - copy.start, &self.coeffs).abs()
+            } else {
+                0.0
+            };
+            let fwd = forward > weak * scale;
+            let bwd = backward > weak * scale;
             if !(fwd || bwd) {
                 continue;
             }
-            let fwd_strong = self.forward[i] > c.threshold * scale_f;
-            let bwd_strong = self.backward[i] > c.threshold * scale_b;
-            let reach = if fwd_strong || bwd_strong { p } else { weak_gap };
+            let fwd_strong = forward > c.threshold * scale;
+            let bwd_strong = backward > c.threshold * scale;
+            let reach = if fwd_strong || bwd_strong {
+                p
+            } else {
+                weak_gap
+            };
             let mut cluster = match self.cluster {
                 Some(open) if n - open.last <= reach => open,
                 other => {
                     if let Some(done) = other {
-                        self.close(done, len, spans);
+                        self.close(done, x, spans);
                     }
                     Cluster::new(n)
                 }
@@ -248,34 +287,31 @@ impl Detector {
         }
     }
 
-    /// The |forward| and |backward| errors over `ext` (the buffer starting at sample
-    /// `offset` of a channel of `len`) and their robust scales, from `self.coeffs`.
-    fn analyse(&mut self, ext: Range<usize>, offset: usize, len: usize) {
+    /// The |forward error| over `ext` (the buffer starting at sample `offset`) and the
+    /// robust scale each sample is judged by, per sub-block, from `self.coeffs`.
+    fn analyse(&mut self, ext: Range<usize>, offset: usize) {
         let p = self.config.order;
+        // The first p samples of a channel have no full history: no error there.
+        let from = ext.start.max(p).min(ext.end);
         self.forward.clear();
-        self.backward.clear();
-        for n in ext {
-            let i = n - offset;
-            self.forward.push(if n >= p {
-                forward_error(&self.buffer, i, &self.coeffs).abs()
-            } else {
-                0.0
-            });
-            self.backward.push(if n + p < len {
-                backward_error(&self.buffer, i, &self.coeffs).abs()
-            } else {
-                0.0
-            });
-        }
+        self.forward.resize(ext.len(), 0.0);
+        forward_errors(
+            &self.buffer,
+            from - offset..ext.end - offset,
+            &self.coeffs,
+            &mut self.forward[from - ext.start..],
+        );
+        self.forward.iter_mut().for_each(|e| *e = e.abs());
         let sub = self.config.sub_block;
-        robust_scales(&self.forward, sub, &mut self.sorted, &mut self.scale_forward);
-        robust_scales(&self.backward, sub, &mut self.sorted, &mut self.scale_backward);
+        robust_scales(&self.forward, sub, &mut self.sorted, &mut self.scale);
+        local_scales(&mut self.scale);
     }
 
     /// Turns a finished cluster into a span (merging it into the previous one when they
     /// touch), unless it is too long to be a click or holds no strong flag.
-    fn close(&self, cluster: Cluster, len: usize, spans: &mut Vec<Range<usize>>) {
+    fn close(&self, cluster: Cluster, x: &[f32], spans: &mut Vec<Range<usize>>) {
         let c = self.config;
+        let len = x.len();
         if cluster.start.is_none() && cluster.end.is_none() {
             return;
         }
@@ -285,7 +321,7 @@ impl Detector {
             (start, end) = (cluster.first, cluster.last + 1);
         }
         let span = start.saturating_sub(c.guard)..(end + c.guard).min(len);
-        if span.len() > c.max_span {
+        if span.len() > c.max_span || is_onset(x, &span, c.sub_block) {
             return;
         }
         match spans.last_mut() {
@@ -295,22 +331,44 @@ impl Detector {
     }
 }
 
-/// `scales[j] = 1.4826 · median(|e|)` over sub-block `j` of `magnitudes`.
-fn robust_scales(magnitudes: &[f64], sub_block: usize, sorted: &mut Vec<f64>, scales: &mut Vec<f64>) {
+/// Whether `span` of `x` is the onset of a note rather than a click: the sub-block after
+/// it carries more than [`ONSET_RATIO`] times the power of the sub-block before it. A
+/// click leaves the music as it found it; an onset is new sound that stays, and
+/// interpolating it away would remove the attack.
+fn is_onset(x: &[f32], span: &Range<usize>, window: usize) -> bool {
+    let power =
+        |s: &[f32]| s.iter().map(|&v| v as f64 * v as f64).sum::<f64>() / s.len().max(1) as f64;
+    let before = power(&x[span.start.saturating_sub(window)..span.start]);
+    let after = power(&x[span.end..(span.end + window).min(x.len())]);
+    after > ONSET_RATIO * before
+}
+
+/// `scales[j] = 1.4826 · median(|e|)` over sub-block `j` of `magnitudes` (which are
+/// all ≥ 0, so their IEEE bit patterns sort as the numbers do, and the selection runs
+/// on integers).
+fn robust_scales(
+    magnitudes: &[f64],
+    sub_block: usize,
+    sorted: &mut Vec<u64>,
+    scales: &mut Vec<f64>,
+) {
     scales.clear();
     for chunk in magnitudes.chunks(sub_block) {
         sorted.clear();
-        sorted.extend_from_slice(chunk);
+        sorted.extend(chunk.iter().map(|m| m.to_bits()));
         let mid = sorted.len() / 2;
-        let (_, median, _) = sorted.select_nth_unstable_by(mid, f64::total_cmp);
-        scales.push((MAD_TO_SIGMA * *median).max(SCALE_FLOOR));
+        let (_, median, _) = sorted.select_nth_unstable(mid);
+        scales.push((MAD_TO_SIGMA * f64::from_bits(*median)).max(SCALE_FLOOR));
     }
 }
 
-/// The largest scale of sub-block `j` and its neighbours.
-#[inline]
-fn local_scale(scales: &[f64], j: usize) -> f64 {
-    let lo = j.saturating_sub(1);
-    let hi = (j + 2).min(scales.len());
-    scales[lo..hi].iter().fold(0.0, |m, &s| m.max(s))
+/// Replaces each sub-block's scale by the largest of its own and its neighbours'.
+fn local_scales(scales: &mut [f64]) {
+    let mut previous = 0.0f64;
+    for j in 0..scales.len() {
+        let own = scales[j];
+        let next = scales.get(j + 1).copied().unwrap_or(0.0);
+        scales[j] = previous.max(own).max(next);
+        previous = own;
+    }
 }

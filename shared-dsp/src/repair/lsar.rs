@@ -59,8 +59,7 @@ impl Interpolator {
     /// singular (a degenerate model); the unknowns of `x` are then meaningless.
     pub fn interpolate(&mut self, x: &mut [f64], unknown: &[bool], coeffs: &[f64]) -> bool {
         self.unknown.clear();
-        self.unknown
-            .extend((0..x.len()).filter(|&i| unknown[i]));
+        self.unknown.extend((0..x.len()).filter(|&i| unknown[i]));
         self.solve(x, coeffs)
     }
 
@@ -77,8 +76,7 @@ impl Interpolator {
         coeffs: &[f64],
     ) -> bool {
         self.unknown.clear();
-        self.unknown
-            .extend((0..x.len()).filter(|&i| unknown[i]));
+        self.unknown.extend((0..x.len()).filter(|&i| unknown[i]));
         for &t in &self.unknown {
             x[t] = floor[t];
         }
@@ -112,9 +110,8 @@ impl Interpolator {
         let len = x.len();
         let width = p + 1;
         self.autocorr.clear();
-        self.autocorr.extend(
-            (0..=p).map(|d| (0..=p - d).map(|k| coeffs[k] * coeffs[k + d]).sum::<f64>()),
-        );
+        self.autocorr
+            .extend((0..=p).map(|d| (0..=p - d).map(|k| coeffs[k] * coeffs[k + d]).sum::<f64>()));
         // A_k x_k: the residual with the unknowns at zero, on the rows that touch an
         // unknown (rows need their whole stencil inside the block: n ≥ p).
         for &t in &self.unknown {
@@ -124,9 +121,9 @@ impl Interpolator {
         let row_hi = (self.unknown[count - 1] + p).min(len - 1);
         self.residual.clear();
         if row_lo <= row_hi {
-            self.residual.extend((row_lo..=row_hi).map(|n| {
-                (0..=p).map(|k| coeffs[k] * x[n - k]).sum::<f64>()
-            }));
+            self.residual.extend(
+                (row_lo..=row_hi).map(|n| (0..=p).map(|k| coeffs[k] * x[n - k]).sum::<f64>()),
+            );
         }
         // rhs_i = −Σ_k a[k]·e0[t_i + k] over the valid rows.
         self.rhs.clear();

@@ -12,6 +12,11 @@ use std::f64::consts::PI;
 /// level, and louder drums would measure the drums, not the repair. `seed` varies the noise so
 /// two channels differ.
 pub fn music(frames: usize, fs: f64, peak: f32, seed: u64) -> Vec<f32> {
+    music_with(frames, fs, peak, seed, 1.0)
+}
+
+/// [`music`] with the drums scaled by `drums` (0 leaves the tonal parts and hiss).
+pub fn music_with(frames: usize, fs: f64, peak: f32, seed: u64, drums: f64) -> Vec<f32> {
     let mut rng = Pcg32::new(seed, 7);
     let notes = [110.0, 130.8, 146.8, 98.0];
     let beat = 0.5; // 120 bpm
@@ -28,8 +33,8 @@ pub fn music(frames: usize, fs: f64, peak: f32, seed: u64) -> Vec<f32> {
             let edge = (tb.min(bar - tb) / 0.02).min(1.0);
             let env = (0.5 * PI * edge).sin().powi(2);
             let vibrato = 0.003 / (2.0 * PI * 5.0) * (1.0 - (2.0 * PI * 5.0 * tb).cos());
-            let bass = 0.4 * (2.0 * PI * f0 / 2.0 * tb).sin()
-                + 0.15 * (2.0 * PI * f0 * tb + 0.3).sin();
+            let bass =
+                0.4 * (2.0 * PI * f0 / 2.0 * tb).sin() + 0.15 * (2.0 * PI * f0 * tb + 0.3).sin();
             let mut chord = 0.0;
             for (v, ratio) in [1.0, 1.26, 1.5, 2.0].iter().enumerate() {
                 for h in 1..=8 {
@@ -57,7 +62,7 @@ pub fn music(frames: usize, fs: f64, peak: f32, seed: u64) -> Vec<f32> {
             let hp = white - hp_prev;
             hp_prev = white;
             let hat = rise(ph) * (-ph * 60.0).exp() * 0.03 * hp;
-            env * (bass + chord) + 0.8 * kick + snare + hat
+            env * (bass + chord) + drums * (0.8 * kick + snare + hat)
         })
         .collect();
     normalise(&mut out, peak);
@@ -148,12 +153,20 @@ pub fn add_clicks(channels: &mut [Vec<f32>], fs: f64, per_minute: f64, seed: u64
             .map(|i| {
                 let decay = (-3.0 * i as f64 / len as f64).exp();
                 let sign = if rng.next_u32() & 1 == 0 { 1.0 } else { -1.0 };
-                let size = if i == 0 { 1.0 } else { 0.5 + 0.5 * rng.next_f32() as f64 };
+                let size = if i == 0 {
+                    1.0
+                } else {
+                    0.5 + 0.5 * rng.next_f32() as f64
+                };
                 decay * sign * size
             })
             .collect();
         for (k, &c) in on.iter().enumerate() {
-            let gain = if k == 0 { 1.0 } else { 0.5 + 0.5 * rng.next_f32() as f64 };
+            let gain = if k == 0 {
+                1.0
+            } else {
+                0.5 + 0.5 * rng.next_f32() as f64
+            };
             for (i, &s) in shape.iter().enumerate() {
                 if start + i < frames {
                     channels[c][start + i] += (amplitude * gain * s) as f32;
