@@ -68,6 +68,9 @@ impl Burg {
     /// fit (or silence) the remaining coefficients are 0.
     ///
     /// Allocates nothing while the segments fit the count given to [`Burg::new`].
+    // The loops index several arrays at mirrored offsets (`k`, `n − k − 1`), as in
+    // Vos's equations; iterator zips of reversed sub-slices would hide that.
+    #[allow(clippy::needless_range_loop)]
     pub fn fit(
         &mut self,
         x: &[f64],
@@ -146,7 +149,7 @@ impl Burg {
             // |k| ≤ 1 holds exactly; rounding may overshoot, which would make the
             // model unstable.
             let rc = (-2.0 * num / den).clamp(-0.999_999, 0.999_999);
-            for k in 0..(n + 1) / 2 {
+            for k in 0..n.div_ceil(2) {
                 let (lo, hi) = (af[k], af[n - k - 1]);
                 af[k] = lo + rc * hi;
                 af[n - k - 1] = hi + rc * lo;

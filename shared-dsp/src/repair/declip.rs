@@ -206,7 +206,7 @@ impl ClipRestorer {
             } else {
                 self.burg.fit(
                     &self.original,
-                    [0..window.len()],
+                    std::iter::once(0..window.len()),
                     self.order,
                     &mut self.coeffs,
                 );
@@ -225,7 +225,7 @@ impl ClipRestorer {
                 }
                 self.burg.fit(
                     &self.buffer,
-                    [0..window.len()],
+                    std::iter::once(0..window.len()),
                     self.order,
                     &mut self.coeffs,
                 );

@@ -152,9 +152,34 @@ impl Detector {
         spans
     }
 
-    /// Analyses the samples `hop` of `x` (which must hold the context around it) and
-    /// pushes the spans that it completes.
-    fn hop(&mut self, x: &[f32], hop: Range<usize>, spans: &mut Vec<Range<usize>>) {
+    /// Moves every position the detector holds `by` samples earlier (a streaming
+    /// buffer shifted its contents left).
+    pub fn shift(&mut self, by: usize) {
+        if let Some(c) = &mut self.cluster {
+            c.first = c.first.saturating_sub(by);
+            c.last = c.last.saturating_sub(by);
+            c.fwd_chain_start = c.fwd_chain_start.saturating_sub(by);
+            c.fwd_last = c.fwd_last.map(|v| v.saturating_sub(by));
+            c.start = c.start.map(|v| v.saturating_sub(by));
+            c.bwd_last = c.bwd_last.map(|v| v.saturating_sub(by));
+            c.end = c.end.map(|v| v.saturating_sub(by));
+        }
+    }
+
+    /// Forgets any open detection.
+    pub fn reset(&mut self) {
+        self.cluster = None;
+    }
+
+    /// Sets the threshold (in robust standard deviations).
+    pub fn set_threshold(&mut self, threshold: f64) {
+        self.config.threshold = threshold.max(1.0);
+    }
+
+    /// Analyses the samples `hop` of `x` (which must hold the context around it: the
+    /// sub-block, fit margin and order either side) and pushes the spans that it
+    /// completes. Allocates nothing once the buffers have grown to a hop's needs.
+    pub fn hop(&mut self, x: &[f32], hop: Range<usize>, spans: &mut Vec<Range<usize>>) {
         let c = self.config;
         let p = c.order;
         let len = x.len();
@@ -208,6 +233,7 @@ impl Detector {
         }
         let weak = c.threshold * WEAK_SHARE;
         let weak_gap = p / WEAK_GAP_SHARE;
+        let hop_end = hop.end;
         // The backward error is needed only within the order of a forward flag (a
         // click's backward flags run from p before its onset to its end), so it is
         // computed only there, against the forward error's scale (the same model's
@@ -284,6 +310,14 @@ impl Detector {
                 }
             }
             self.cluster = Some(cluster);
+        }
+        // A cluster that no later flag can reach is complete: close it now, so a
+        // stream repairs it while its samples are still in the buffer.
+        if let Some(open) = self.cluster {
+            if hop_end - open.last > p {
+                self.cluster = None;
+                self.close(open, x, spans);
+            }
         }
     }
 

@@ -8,11 +8,14 @@
 //!   and restores them by the same interpolation, constrained to go beyond the clip
 //!   level with the same sign.
 //! - [`repair_region`]: interpolates exactly the span given, detected or not.
+//! - [`Declicker`]: the same detection and repair as a streaming processor with a
+//!   fixed latency, allocation-free after `new`, for a stage of the mastering chain.
 //!
 //! Each function leaves every sample outside the spans it reports bit-identical, and
 //! returns the spans it repaired, with their peak level before and after, for a
 //! report. Channels are repaired independently. The functions allocate their work
-//! buffers once per call; none of them is meant for the audio thread.
+//! buffers once per call and are meant for offline use; [`Declicker`] is the one for
+//! the audio thread.
 //!
 //! References: S. J. Godsill and P. J. W. Rayner, "Digital Audio Restoration",
 //! Springer, 1998, chapter 5; A. J. E. M. Janssen, R. N. J. Veldhuis and L. B. Vries,
@@ -22,6 +25,7 @@ pub mod burg;
 pub mod declip;
 pub mod detect;
 pub mod lsar;
+pub mod stream;
 
 #[cfg(test)]
 mod test_signals;
@@ -29,6 +33,7 @@ mod test_signals;
 mod tests;
 
 pub use declip::{declip, DeclipSettings};
+pub use stream::Declicker;
 
 use burg::{ar_order, Burg};
 use detect::{Detector, DetectorConfig};
@@ -113,20 +118,7 @@ pub fn declick(
     sample_rate: f64,
     settings: &DeclickSettings,
 ) -> Vec<RepairedSpan> {
-    let order = ar_order(sample_rate);
-    // A 46 ms hop (2048 samples at 44.1 kHz), fitted with an eighth-hop overlap either
-    // side; 6 ms sub-blocks (256 samples) for the robust scale.
-    let hop = (sample_rate * 0.0464).round().max(256.0) as usize;
-    let sub_block = (sample_rate * 0.0058).round().max(64.0) as usize;
-    let config = DetectorConfig {
-        order,
-        hop,
-        fit_margin: hop / 16,
-        sub_block,
-        threshold: settings.threshold.max(1.0),
-        guard: settings.guard_samples,
-        max_span: (settings.max_span_ms * 1e-3 * sample_rate).round().max(1.0) as usize,
-    };
+    let config = detector_config(sample_rate, settings);
     let mut detector = Detector::new(config);
     let mut repairer = Repairer::new(sample_rate, config.max_span);
     let mut repaired = Vec::new();
@@ -135,6 +127,22 @@ pub fn declick(
         repairer.repair_spans(channel, index, &spans, settings.refine, &mut repaired);
     }
     repaired
+}
+
+/// The detector's configuration for a rate and settings.
+pub(crate) fn detector_config(sample_rate: f64, settings: &DeclickSettings) -> DetectorConfig {
+    // A 46 ms hop (2048 samples at 44.1 kHz), fitted with a sixteenth-hop overlap
+    // either side; 6 ms sub-blocks (256 samples) for the robust scale.
+    let hop = (sample_rate * 0.0464).round().max(256.0) as usize;
+    DetectorConfig {
+        order: ar_order(sample_rate),
+        hop,
+        fit_margin: hop / 16,
+        sub_block: (sample_rate * 0.0058).round().max(64.0) as usize,
+        threshold: settings.threshold.max(1.0),
+        guard: settings.guard_samples,
+        max_span: (settings.max_span_ms * 1e-3 * sample_rate).round().max(1.0) as usize,
+    }
 }
 
 /// Repairs exactly `start..end` of `channel` (the pencil) by AR interpolation from the
@@ -164,11 +172,11 @@ pub fn repair_region(
 /// Interpolates given spans of a channel, each from an AR model of the good samples
 /// around it.
 pub(crate) struct Repairer {
-    pub(crate) order: usize,
-    pub(crate) context: usize,
+    order: usize,
+    context: usize,
     burg: Burg,
     interpolator: Interpolator,
-    pub(crate) coeffs: Vec<f64>,
+    coeffs: Vec<f64>,
     buffer: Vec<f64>,
     unknown: Vec<bool>,
     segments: Vec<Range<usize>>,
@@ -183,17 +191,17 @@ impl Repairer {
         Self {
             order,
             context,
-            burg: Burg::new(8),
+            burg: Burg::new(64),
             interpolator: Interpolator::new(len, max_span),
             coeffs: vec![0.0; order + 1],
             buffer: Vec::with_capacity(len),
             unknown: Vec::with_capacity(len),
-            segments: Vec::with_capacity(8),
+            segments: Vec::with_capacity(64),
         }
     }
 
     /// Repairs `spans` (sorted, non-overlapping) of `x`, pushing a [`RepairedSpan`]
-    /// for each span it changed. Spans closer than the AR order are solved together,
+    /// for each span it changed (allocating nothing while `out` has room). Spans closer than the AR order are solved together,
     /// since each one's interpolation needs the samples next to the other.
     pub(crate) fn repair_spans(
         &mut self,
@@ -209,20 +217,23 @@ impl Repairer {
             while j < spans.len() && spans[j].start < spans[j - 1].end + self.order {
                 j += 1;
             }
-            let group = &spans[i..j];
-            let peaks_before: Vec<f32> = group.iter().map(|s| peak(&x[s.clone()])).collect();
+            // Entries first (with the level before), completed or dropped after.
+            let first_entry = out.len();
+            for span in spans[i..j].iter().filter(|s| !s.is_empty()) {
+                out.push(RepairedSpan {
+                    channel,
+                    start: span.start,
+                    end: span.end,
+                    peak_before: peak(&x[span.clone()]),
+                    peak_after: 0.0,
+                });
+            }
             if self.repair_group(x, i..j, spans, refine) {
-                for (span, before) in group.iter().zip(peaks_before) {
-                    if !span.is_empty() {
-                        out.push(RepairedSpan {
-                            channel,
-                            start: span.start,
-                            end: span.end,
-                            peak_before: before,
-                            peak_after: peak(&x[span.clone()]),
-                        });
-                    }
+                for entry in &mut out[first_entry..] {
+                    entry.peak_after = peak(&x[entry.start..entry.end]);
                 }
+            } else {
+                out.truncate(first_entry);
             }
             i = j;
         }
@@ -250,23 +261,11 @@ impl Repairer {
         for span in group {
             self.unknown[span.start - window.start..span.end - window.start].fill(true);
         }
-        good_segments(&window, all, None, &mut self.segments);
-        self.burg.fit(
-            &self.buffer,
-            self.segments.iter().cloned(),
-            self.order,
-            &mut self.coeffs,
-        );
-        if !self
-            .interpolator
-            .interpolate(&mut self.buffer, &self.unknown, &self.coeffs)
-        {
-            return false;
-        }
-        if refine {
-            // Re-fit with the first estimate in place (other spans still excluded), and
-            // solve again from the same known samples.
-            good_segments(&window, all, Some(members), &mut self.segments);
+        // The second pass (with `refine`) re-fits with the first estimate in place
+        // (other spans still excluded) and solves again from the same known samples.
+        for pass in 0..1 + refine as usize {
+            let keep = (pass > 0).then(|| members.clone());
+            good_segments(&window, all, keep, &mut self.segments);
             self.burg.fit(
                 &self.buffer,
                 self.segments.iter().cloned(),

@@ -65,11 +65,7 @@ pub fn music_with(frames: usize, fs: f64, peak: f32, seed: u64, drums: f64) -> V
             env * (bass + chord) + drums * (0.8 * kick + snare + hat)
         })
         .collect();
-    normalise(&mut out, peak);
-    let hiss = peak as f64 * 10f64.powf(-70.0 / 20.0);
-    out.iter()
-        .map(|&v| (v + hiss * rng.next_bipolar() as f64) as f32)
-        .collect()
+    with_hiss(&mut out, peak, -70.0, &mut rng)
 }
 
 /// A piano-like tone: notes struck every 1.5 s, each a set of slightly inharmonic
@@ -102,18 +98,17 @@ pub fn piano(frames: usize, fs: f64, peak: f32, seed: u64) -> Vec<f32> {
             note(k, dt) + previous
         })
         .collect();
-    normalise(&mut out, peak);
-    let hiss = peak as f64 * 10f64.powf(-90.0 / 20.0);
-    out.iter()
-        .map(|&v| (v + hiss * rng.next_bipolar() as f64) as f32)
-        .collect()
+    with_hiss(&mut out, peak, -90.0, &mut rng)
 }
 
-fn normalise(x: &mut [f64], peak: f32) {
+/// Scales `x` to `peak` and adds uniform hiss `hiss_db` below the peak, in f32.
+fn with_hiss(x: &mut [f64], peak: f32, hiss_db: f64, rng: &mut Pcg32) -> Vec<f32> {
     let max = x.iter().fold(0.0f64, |m, &v| m.max(v.abs()));
-    if max > 0.0 {
-        x.iter_mut().for_each(|v| *v *= peak as f64 / max);
-    }
+    let gain = if max > 0.0 { peak as f64 / max } else { 0.0 };
+    let hiss = peak as f64 * 10f64.powf(hiss_db / 20.0);
+    x.iter()
+        .map(|&v| (v * gain + hiss * rng.next_bipolar() as f64) as f32)
+        .collect()
 }
 
 /// One inserted click.
