@@ -388,8 +388,10 @@ fn robust_scales(
 ) {
     scales.clear();
     for chunk in magnitudes.chunks(sub_block) {
+        // Every other sample: the median of 128 is as robust (a 45-sample click still
+        // holds under half of them) at half the selection cost.
         sorted.clear();
-        sorted.extend(chunk.iter().map(|m| m.to_bits()));
+        sorted.extend(chunk.iter().step_by(2).map(|m| m.to_bits()));
         let mid = sorted.len() / 2;
         let (_, median, _) = sorted.select_nth_unstable(mid);
         scales.push((MAD_TO_SIGMA * f64::from_bits(*median)).max(SCALE_FLOOR));

@@ -396,3 +396,67 @@ fn streaming_removes_clicks_from_piano() {
     // and repair, on hops aligned differently.
     assert!(after - before >= 20.0, "SNR {before:.1} → {after:.1} dB");
 }
+
+/// Counts the allocations made on the current thread while `COUNTING` is set, so a
+/// test can check that a processing call allocates nothing (other tests' threads are
+/// not counted).
+mod alloc_counter {
+    use std::alloc::{GlobalAlloc, Layout, System};
+    use std::cell::Cell;
+
+    thread_local! {
+        pub static COUNTING: Cell<bool> = const { Cell::new(false) };
+        pub static COUNT: Cell<usize> = const { Cell::new(0) };
+    }
+
+    pub struct Counter;
+
+    unsafe impl GlobalAlloc for Counter {
+        unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+            if COUNTING.with(|c| c.get()) {
+                COUNT.with(|c| c.set(c.get() + 1));
+            }
+            unsafe { System.alloc(layout) }
+        }
+        unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+            unsafe { System.dealloc(ptr, layout) }
+        }
+        unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+            if COUNTING.with(|c| c.get()) {
+                COUNT.with(|c| c.set(c.get() + 1));
+            }
+            unsafe { System.realloc(ptr, layout, new_size) }
+        }
+    }
+
+    #[global_allocator]
+    static GLOBAL: Counter = Counter;
+
+    /// Allocations made by `f` on this thread.
+    pub fn count(f: impl FnOnce()) -> usize {
+        COUNT.with(|c| c.set(0));
+        COUNTING.with(|c| c.set(true));
+        f();
+        COUNTING.with(|c| c.set(false));
+        COUNT.with(|c| c.get())
+    }
+}
+
+#[test]
+fn streaming_process_allocates_nothing() {
+    let frames = (FS * 3.0) as usize;
+    let mut damaged = vec![music(frames, FS, 0.7, 1), music(frames, FS, 0.7, 2)];
+    add_clicks(&mut damaged, FS, 240.0, 3);
+    let mut declicker = Declicker::new(FS, 2, &DeclickSettings::default());
+    let (left, right) = damaged.split_at_mut(1);
+    let mut repaired = 0;
+    let allocations = alloc_counter::count(|| {
+        for (l, r) in left[0].chunks_mut(333).zip(right[0].chunks_mut(333)) {
+            declicker.process(&mut [l, r]);
+            repaired += declicker.take_repaired_count();
+        }
+    });
+    // The clicks were found and repaired (so the repair path ran), without allocating.
+    assert!(repaired >= 10, "{repaired} spans repaired");
+    assert_eq!(allocations, 0);
+}
