@@ -46,7 +46,7 @@ impl Default for DeclipSettings {
 /// count as clipped: an unclipped channel can have a single flat peak by chance.
 const MIN_RUNS: usize = 3;
 
-/// The clip level of a channel: its peak magnitude, if at least [`MIN_RUNS`] runs of
+/// The clip level of a channel: its peak magnitude, if at least 3 runs of
 /// two or more consecutive samples sit within `tolerance_db` of it; otherwise `None`.
 pub fn detect_clip_level(x: &[f32], tolerance_db: f32) -> Option<f32> {
     let level = x.iter().fold(0.0f32, |m, &v| m.max(v.abs()));

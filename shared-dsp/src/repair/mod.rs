@@ -4,7 +4,7 @@
 //! - [`declick`]: finds clicks in the residual of an AR model fitted by Burg's method
 //!   ([`burg`], [`detect`]) and replaces each damaged span by least-squares AR
 //!   interpolation from the good samples on both sides ([`lsar`]).
-//! - [`declip`]: finds runs of samples at the clipping level ([`declip`](mod@declip))
+//! - [`declip()`]: finds runs of samples at the clipping level ([`mod@declip`])
 //!   and restores them by the same interpolation, constrained to go beyond the clip
 //!   level with the same sign.
 //! - [`repair_region`]: interpolates exactly the span given, detected or not.
@@ -131,7 +131,7 @@ pub fn declick(
 
 /// The detector's configuration for a rate and settings.
 pub(crate) fn detector_config(sample_rate: f64, settings: &DeclickSettings) -> DetectorConfig {
-    // A 46 ms hop (2048 samples at 44.1 kHz), fitted with a sixteenth-hop overlap
+    // A 46 ms hop (2046 samples at 44.1 kHz), fitted with a sixteenth-hop overlap
     // either side; 6 ms sub-blocks (256 samples) for the robust scale.
     let hop = (sample_rate * 0.0464).round().max(256.0) as usize;
     DetectorConfig {
@@ -278,6 +278,12 @@ impl Repairer {
             {
                 return false;
             }
+        }
+        // A non-finite sample in the context (the input's own) would spread into the
+        // span: leave the span as it was then.
+        let solved = self.unknown.iter().zip(&self.buffer).filter(|(&u, _)| u);
+        if !solved.clone().all(|(_, v)| v.is_finite()) {
+            return false;
         }
         for (i, (&u, &v)) in self.unknown.iter().zip(&self.buffer).enumerate() {
             if u {

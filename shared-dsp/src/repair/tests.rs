@@ -460,3 +460,20 @@ fn streaming_process_allocates_nothing() {
     assert!(repaired >= 10, "{repaired} spans repaired");
     assert_eq!(allocations, 0);
 }
+
+#[test]
+fn a_non_finite_sample_near_a_click_is_not_spread_into_the_repair() {
+    let frames = (FS * 1.0) as usize;
+    let mut x = piano(frames, FS, 0.7, 2);
+    for n in 20_000..20_010 {
+        x[n] += 0.5;
+    }
+    x[19_900] = f32::NAN;
+    let mut out = x.clone();
+    declick(&mut [out.as_mut_slice()], FS, &DeclickSettings::default());
+    // Only the input's own NaN is non-finite.
+    assert_eq!(out.iter().filter(|v| !v.is_finite()).count(), 1);
+    let mut pencil = x.clone();
+    repair_region(&mut pencil, FS, 20_000, 20_010);
+    assert_eq!(pencil.iter().filter(|v| !v.is_finite()).count(), 1);
+}
