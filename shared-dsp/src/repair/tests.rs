@@ -465,9 +465,7 @@ fn streaming_process_allocates_nothing() {
 fn a_non_finite_sample_near_a_click_is_not_spread_into_the_repair() {
     let frames = (FS * 1.0) as usize;
     let mut x = piano(frames, FS, 0.7, 2);
-    for n in 20_000..20_010 {
-        x[n] += 0.5;
-    }
+    x[20_000..20_010].iter_mut().for_each(|v| *v += 0.5);
     x[19_900] = f32::NAN;
     let mut out = x.clone();
     declick(&mut [out.as_mut_slice()], FS, &DeclickSettings::default());
