@@ -21,6 +21,7 @@ pub mod loudness;
 pub mod mastering;
 pub mod oversample;
 pub mod peak_meter;
+pub mod repair;
 pub mod reverb;
 pub mod rng;
 pub mod sanitize;

@@ -1,0 +1,250 @@
+//! Declipping: runs of samples at the clipping level, restored by AR interpolation
+//! constrained to lie beyond the clip level with the clipped sample's sign (Godsill &
+//! Rayner, "Digital Audio Restoration", 1998, §5.7; the constraint by an active set:
+//! see [`super::lsar::Interpolator::interpolate_beyond`]).
+//!
+//! The clip level is found from the peaks: a hard-clipped channel has many samples,
+//! in runs, at the same extreme magnitude, where an unclipped one has a lone peak. A
+//! sample is clipped when its magnitude is within `tolerance_db` of that level; a
+//! larger tolerance takes in flattened soft-clip tops, which the constraint then only
+//! lets grow (each restored sample is at least as far out as the sample it replaces).
+//!
+//! A clipped passage can leave too few good samples between its runs to fit a model
+//! (a sine clipped 6 dB down keeps a third of each period), so the model is fitted on
+//! the good segments when they suffice, otherwise on the whole window, and re-fitted
+//! on the restored window a few times (each round starting again from the clipped
+//! samples, so only the model improves).
+
+use super::burg::{ar_order, Burg};
+use super::lsar::Interpolator;
+use super::{peak, RepairedSpan};
+use std::ops::Range;
+
+/// Settings of [`declip`].
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct DeclipSettings {
+    /// The clipping level (linear, positive), or `None` to detect it per channel.
+    pub clip_level: Option<f32>,
+    /// Samples within this many dB below the clip level count as clipped (0.1 dB takes
+    /// a hard clip after dither or a gain change; about 1 dB takes soft-clip tops).
+    pub tolerance_db: f32,
+    /// Rounds of re-fitting the model on the restored signal.
+    pub refits: usize,
+}
+
+impl Default for DeclipSettings {
+    fn default() -> Self {
+        Self {
+            clip_level: None,
+            tolerance_db: 0.1,
+            refits: 3,
+        }
+    }
+}
+
+/// The fewest clipped runs (of two or more samples at the level) that make a channel
+/// count as clipped: an unclipped channel can have a single flat peak by chance.
+const MIN_RUNS: usize = 3;
+
+/// The clip level of a channel: its peak magnitude, if at least 3 runs of
+/// two or more consecutive samples sit within `tolerance_db` of it; otherwise `None`.
+pub fn detect_clip_level(x: &[f32], tolerance_db: f32) -> Option<f32> {
+    let level = x.iter().fold(0.0f32, |m, &v| m.max(v.abs()));
+    if level <= 0.0 {
+        return None;
+    }
+    let floor = level * 10f32.powf(-tolerance_db.max(0.0) / 20.0);
+    let runs = clipped_runs(x, floor).filter(|r| r.len() >= 2).count();
+    (runs >= MIN_RUNS).then_some(level)
+}
+
+/// The maximal runs of samples with |x| ≥ `floor`.
+fn clipped_runs(x: &[f32], floor: f32) -> impl Iterator<Item = Range<usize>> + '_ {
+    let mut n = 0;
+    std::iter::from_fn(move || {
+        while n < x.len() && x[n].abs() < floor {
+            n += 1;
+        }
+        if n >= x.len() {
+            return None;
+        }
+        let start = n;
+        while n < x.len() && x[n].abs() >= floor && x[n].signum() == x[start].signum() {
+            n += 1;
+        }
+        Some(start..n)
+    })
+}
+
+/// Restores the clipped runs of every channel, in place. A channel with no clip level
+/// (given or detected) is left alone. Returns the repaired runs, ordered by channel
+/// then time.
+pub fn declip(
+    channels: &mut [&mut [f32]],
+    sample_rate: f64,
+    settings: &DeclipSettings,
+) -> Vec<RepairedSpan> {
+    let mut out = Vec::new();
+    let mut restorer = ClipRestorer::new(sample_rate);
+    for (index, channel) in channels.iter_mut().enumerate() {
+        let level = match settings.clip_level {
+            Some(level) if level > 0.0 => level,
+            Some(_) => continue,
+            None => match detect_clip_level(channel, settings.tolerance_db) {
+                Some(level) => level,
+                None => continue,
+            },
+        };
+        let floor = level * 10f32.powf(-settings.tolerance_db.max(0.0) / 20.0);
+        let runs: Vec<Range<usize>> = clipped_runs(channel, floor).collect();
+        let before: Vec<f32> = runs.iter().map(|r| peak(&channel[r.clone()])).collect();
+        restorer.restore(channel, &runs, settings.refits);
+        out.extend(
+            runs.iter()
+                .zip(before)
+                .map(|(r, peak_before)| RepairedSpan {
+                    channel: index,
+                    start: r.start,
+                    end: r.end,
+                    peak_before,
+                    peak_after: peak(&channel[r.clone()]),
+                }),
+        );
+    }
+    out
+}
+
+/// Restores clipped runs window by window.
+struct ClipRestorer {
+    order: usize,
+    /// Samples from the first run of a window to the last run starting in it.
+    hop: usize,
+    /// Samples of context either side of the hop (its clipped samples are solved for
+    /// too, so the hop's runs see a consistent neighbourhood, but not written back).
+    context: usize,
+    burg: Burg,
+    interpolator: Interpolator,
+    coeffs: Vec<f64>,
+    original: Vec<f64>,
+    buffer: Vec<f64>,
+    unknown: Vec<bool>,
+    segments: Vec<Range<usize>>,
+}
+
+impl ClipRestorer {
+    fn new(sample_rate: f64) -> Self {
+        let order = ar_order(sample_rate);
+        // 23 ms hops with 6 ms of context either side.
+        let hop = (sample_rate * 0.023).round().max(256.0) as usize;
+        let context = (sample_rate * 0.006).round().max(2.0 * order as f64) as usize;
+        let len = hop + 2 * context;
+        Self {
+            order,
+            hop,
+            context,
+            burg: Burg::new(len / 2),
+            interpolator: Interpolator::new(len, len),
+            coeffs: vec![0.0; order + 1],
+            original: Vec::with_capacity(len),
+            buffer: Vec::with_capacity(len),
+            unknown: Vec::with_capacity(len),
+            segments: Vec::with_capacity(len / 2),
+        }
+    }
+
+    /// Restores `runs` (sorted) of `x`.
+    fn restore(&mut self, x: &mut [f32], runs: &[Range<usize>], refits: usize) {
+        let mut next = 0;
+        while next < runs.len() {
+            // A hop from the next run to the end of the last run starting within
+            // `self.hop` of it: whole runs are written, each once.
+            let start = runs[next].start;
+            let mut last = next;
+            while last + 1 < runs.len() && runs[last + 1].start < start + self.hop {
+                last += 1;
+            }
+            let hop = start..runs[last].end;
+            let window =
+                hop.start.saturating_sub(self.context)..(hop.end + self.context).min(x.len());
+            self.original.clear();
+            self.original
+                .extend(x[window.clone()].iter().map(|&v| v as f64));
+            self.unknown.clear();
+            self.unknown.resize(window.len(), false);
+            let first = runs.partition_point(|r| r.end <= window.start);
+            for r in runs[first..].iter().take_while(|r| r.start < window.end) {
+                let lo = r.start.max(window.start) - window.start;
+                let hi = r.end.min(window.end) - window.start;
+                self.unknown[lo..hi].fill(true);
+            }
+            self.segments.clear();
+            let mut start = 0;
+            for (i, &u) in self.unknown.iter().enumerate() {
+                if u {
+                    if i > start {
+                        self.segments.push(start..i);
+                    }
+                    start = i + 1;
+                }
+            }
+            self.segments.push(start..self.unknown.len());
+            let good: usize = self
+                .segments
+                .iter()
+                .filter(|s| s.len() > 2 * self.order)
+                .map(|s| s.len())
+                .sum();
+            // The good segments suffice when they hold at least four terms per
+            // coefficient; otherwise start from the whole (clipped) window.
+            if good >= 4 * self.order {
+                self.burg.fit(
+                    &self.original,
+                    self.segments.iter().cloned(),
+                    self.order,
+                    &mut self.coeffs,
+                );
+            } else {
+                self.burg.fit(
+                    &self.original,
+                    std::iter::once(0..window.len()),
+                    self.order,
+                    &mut self.coeffs,
+                );
+            }
+            self.buffer.clear();
+            self.buffer.extend_from_slice(&self.original);
+            let mut ok = self.interpolator.interpolate_beyond(
+                &mut self.buffer,
+                &self.unknown,
+                &self.original,
+                &self.coeffs,
+            );
+            for _ in 0..refits {
+                if !ok {
+                    break;
+                }
+                self.burg.fit(
+                    &self.buffer,
+                    std::iter::once(0..window.len()),
+                    self.order,
+                    &mut self.coeffs,
+                );
+                self.buffer.copy_from_slice(&self.original);
+                ok = self.interpolator.interpolate_beyond(
+                    &mut self.buffer,
+                    &self.unknown,
+                    &self.original,
+                    &self.coeffs,
+                );
+            }
+            if ok {
+                for run in &runs[next..=last] {
+                    for n in run.clone() {
+                        x[n] = self.buffer[n - window.start] as f32;
+                    }
+                }
+            }
+            next = last + 1;
+        }
+    }
+}

@@ -1,0 +1,199 @@
+//! Least-squares AR interpolation of missing samples (Janssen, Veldhuis & Vries, "Adaptive
+//! interpolation of discrete-time signals that can be modeled as autoregressive
+//! processes", IEEE Trans. ASSP 34(2), 1986; Godsill & Rayner, "Digital Audio
+//! Restoration", 1998, §5.2.2).
+//!
+//! With the AR coefficients `a` (`a[0] = 1`, order `p`) the excitation of the block is
+//! `e = A·x`, `A` the Toeplitz matrix whose row `n` holds `a` reversed under
+//! `x[n−p..=n]`. Splitting the samples into unknown ones `x_u` and known ones `x_k`,
+//! `e = A_u·x_u + A_k·x_k`, and the interpolant minimises the excitation energy `eᵀe`:
+//!
+//! ```text
+//! x_u = −(A_uᵀ A_u)⁻¹ · A_uᵀ A_k x_k                     (G&R eq. 5.15)
+//! ```
+//!
+//! `(A_uᵀ A_u)_{ij} = Σ_n a[n−t_i]·a[n−t_j]`, which away from the block's edges is the
+//! autocorrelation of the coefficients `R_a(|t_i − t_j|)`: a symmetric positive-definite
+//! matrix, Toeplitz for a contiguous gap, zero beyond a distance `p`, so its Cholesky
+//! factor is banded (`O(L·p²)` for `L` unknowns). `A_k x_k` is the residual of the block
+//! with the unknowns set to zero.
+//!
+//! For declipping, each unknown may carry a floor: the restored sample must lie at
+//! least as far from zero as the clipped one, with the same sign. The constraint is
+//! met with an active-set iteration: solve, fix every sample that fell short at its
+//! floor (it becomes known), and solve again for the rest, until none falls short.
+
+/// The least-squares AR interpolator with its work buffers (allocated in [`new`] for a
+/// worst case, so solving allocates nothing while it fits).
+///
+/// [`new`]: Interpolator::new
+#[derive(Debug, Clone)]
+pub struct Interpolator {
+    /// Positions of the unknown samples still being solved for.
+    unknown: Vec<usize>,
+    /// Lower-triangular band of the Cholesky factor, `(p+1)` entries per row.
+    band: Vec<f64>,
+    /// Right-hand side, then the solution.
+    rhs: Vec<f64>,
+    /// Residual of the block with the unknowns at zero.
+    residual: Vec<f64>,
+    /// Autocorrelation of the coefficients, `R_a(0..=p)`.
+    autocorr: Vec<f64>,
+}
+
+impl Interpolator {
+    /// Work buffers for blocks of up to `max_len` samples with up to `max_unknown`
+    /// unknowns.
+    pub fn new(max_len: usize, max_unknown: usize) -> Self {
+        Self {
+            unknown: Vec::with_capacity(max_unknown),
+            band: Vec::with_capacity(max_unknown * (super::burg::MAX_ORDER + 1)),
+            rhs: Vec::with_capacity(max_unknown),
+            residual: Vec::with_capacity(max_len),
+            autocorr: Vec::with_capacity(super::burg::MAX_ORDER + 1),
+        }
+    }
+
+    /// Replaces the samples of `x` where `unknown` is true by their least-squares AR
+    /// interpolant. Known samples are never written. Returns false if the system is
+    /// singular (a degenerate model); the unknowns of `x` are then meaningless.
+    pub fn interpolate(&mut self, x: &mut [f64], unknown: &[bool], coeffs: &[f64]) -> bool {
+        self.unknown.clear();
+        self.unknown.extend((0..x.len()).filter(|&i| unknown[i]));
+        self.solve(x, coeffs)
+    }
+
+    /// As [`interpolate`](Self::interpolate), with every unknown sample `i` constrained
+    /// to `x[i]·sign(floor[i]) ≥ |floor[i]|` (at least as far out as its floor, on the
+    /// floor's side of zero). Samples that the free solution leaves short of their floor
+    /// are set to it and the rest solved again. Returns false if a solve failed (the
+    /// unknowns then hold their floors or the last solution).
+    pub fn interpolate_beyond(
+        &mut self,
+        x: &mut [f64],
+        unknown: &[bool],
+        floor: &[f64],
+        coeffs: &[f64],
+    ) -> bool {
+        self.unknown.clear();
+        self.unknown.extend((0..x.len()).filter(|&i| unknown[i]));
+        for &t in &self.unknown {
+            x[t] = floor[t];
+        }
+        // Each round fixes at least one sample, so at most `L` rounds.
+        while !self.unknown.is_empty() {
+            if !self.solve(x, coeffs) {
+                return false;
+            }
+            let before = self.unknown.len();
+            self.unknown.retain(|&t| {
+                let short = x[t] * floor[t].signum() < floor[t].abs();
+                if short {
+                    x[t] = floor[t];
+                }
+                !short
+            });
+            if self.unknown.len() == before {
+                break;
+            }
+        }
+        true
+    }
+
+    /// Solves for `self.unknown` (sorted positions) given every other sample of `x`.
+    fn solve(&mut self, x: &mut [f64], coeffs: &[f64]) -> bool {
+        let count = self.unknown.len();
+        if count == 0 {
+            return true;
+        }
+        let p = coeffs.len() - 1;
+        let len = x.len();
+        let width = p + 1;
+        self.autocorr.clear();
+        self.autocorr
+            .extend((0..=p).map(|d| (0..=p - d).map(|k| coeffs[k] * coeffs[k + d]).sum::<f64>()));
+        // A_k x_k: the residual with the unknowns at zero, on the rows that touch an
+        // unknown (rows need their whole stencil inside the block: n ≥ p).
+        for &t in &self.unknown {
+            x[t] = 0.0;
+        }
+        let row_lo = self.unknown[0].max(p);
+        let row_hi = (self.unknown[count - 1] + p).min(len - 1);
+        self.residual.clear();
+        if row_lo <= row_hi {
+            self.residual.extend(
+                (row_lo..=row_hi).map(|n| (0..=p).map(|k| coeffs[k] * x[n - k]).sum::<f64>()),
+            );
+        }
+        // rhs_i = −Σ_k a[k]·e0[t_i + k] over the valid rows.
+        self.rhs.clear();
+        for &t in &self.unknown {
+            let mut acc = 0.0;
+            for (k, &a) in coeffs.iter().enumerate() {
+                let n = t + k;
+                if n >= row_lo && n <= row_hi {
+                    acc += a * self.residual[n - row_lo];
+                }
+            }
+            self.rhs.push(-acc);
+        }
+        // Banded Cholesky of A_uᵀA_u. A column that lost rows at the block's edge gets
+        // a tiny ridge (1e-12 of the full diagonal) so it stays invertible; interior
+        // columns get none, since a tonal model makes the matrix ill-conditioned and
+        // any ridge would bias the solution towards zero.
+        self.band.clear();
+        self.band.resize(count * width, 0.0);
+        let ridge = 1e-12 * self.autocorr[0];
+        let interior = |t: usize| t >= p && t + p < len;
+        for i in 0..count {
+            let ti = self.unknown[i];
+            for j in i.saturating_sub(p)..=i {
+                let tj = self.unknown[j];
+                let d = ti - tj;
+                let mut m = if d > p {
+                    0.0
+                } else if interior(ti) && interior(tj) {
+                    self.autocorr[d]
+                } else {
+                    // Rows n with both stencils inside: ti ≤ n ≤ tj + p, p ≤ n < len.
+                    let rows = ti.max(p)..(tj + p + 1).min(len);
+                    rows.map(|n| coeffs[n - ti] * coeffs[n - tj]).sum()
+                };
+                if i == j && !interior(ti) {
+                    m += ridge;
+                }
+                let k_lo = i.saturating_sub(p);
+                for k in k_lo.max(j.saturating_sub(p))..j {
+                    m -= self.band[i * width + (i - k)] * self.band[j * width + (j - k)];
+                }
+                if i == j {
+                    if m <= 0.0 || !m.is_finite() {
+                        return false;
+                    }
+                    self.band[i * width] = m.sqrt();
+                } else {
+                    self.band[i * width + (i - j)] = m / self.band[j * width];
+                }
+            }
+        }
+        // L y = rhs, then Lᵀ x = y.
+        for i in 0..count {
+            let mut s = self.rhs[i];
+            for k in i.saturating_sub(p)..i {
+                s -= self.band[i * width + (i - k)] * self.rhs[k];
+            }
+            self.rhs[i] = s / self.band[i * width];
+        }
+        for i in (0..count).rev() {
+            let mut s = self.rhs[i];
+            for k in i + 1..(i + width).min(count) {
+                s -= self.band[k * width + (k - i)] * self.rhs[k];
+            }
+            self.rhs[i] = s / self.band[i * width];
+        }
+        for (&t, &v) in self.unknown.iter().zip(&self.rhs) {
+            x[t] = v;
+        }
+        true
+    }
+}
