@@ -134,13 +134,15 @@ fn aligned(
         return instance.process(input, block_sizes, events);
     }
     // Events move with the audio they act on: everything the tests automate acts after
-    // the mastering chain's delay (out_gain, bypass) except in_gain, which acts before
-    // it, so in_gain events stay where they are and the others move by the latency.
-    let in_gain = clap_param_id("in_gain");
+    // the chains' delays (the mastering chain's limiter, the strip's saturation stage:
+    // out_gain, bypass) except the input stage (in_gain, the strip's polarity), which
+    // acts before them, so input-stage events stay where they are and the others move by
+    // the latency.
+    let before_the_delay = ["in_gain", "phase_l", "phase_r"].map(clap_param_id);
     let events: Vec<ParamEvent> = events
         .iter()
         .map(|e| ParamEvent {
-            sample: if e.param_id == in_gain {
+            sample: if before_the_delay.contains(&e.param_id) {
                 e.sample
             } else {
                 e.sample + latency
