@@ -920,6 +920,32 @@ impl ClapInstance {
         self.process_with_sidechain(input, None, block_sizes, events)
     }
 
+    /// [`Self::process`] with the plugin's reported latency compensated the way a host
+    /// does: the input is followed by `latency` samples of silence and the first
+    /// `latency` output samples are dropped, so output sample `n` lines up with input
+    /// sample `n`. `events` are delivered where they are given (in the padded timeline).
+    pub fn process_compensated(
+        &mut self,
+        input: &[Vec<f32>],
+        block_sizes: &[usize],
+        events: &[ParamEvent],
+    ) -> Result<Vec<Vec<f32>>> {
+        let latency = self.latency().unwrap_or(0) as usize;
+        let padded: Vec<Vec<f32>> = input
+            .iter()
+            .map(|c| {
+                let mut c = c.clone();
+                c.resize(c.len() + latency, 0.0);
+                c
+            })
+            .collect();
+        let mut out = self.process(&padded, block_sizes, events)?;
+        for c in out.iter_mut() {
+            c.drain(..latency);
+        }
+        Ok(out)
+    }
+
     /// [`Self::process`] with `sidechain` (one `Vec` per channel of the first sidechain
     /// port, as long as `input`) played into the plugin's first sidechain input port.
     pub fn process_with_sidechain(

@@ -131,6 +131,30 @@ fn build_plugins() -> Built {
     Built { bundle_dir }
 }
 
+/// The `oxide` command, built (debug) once per test process into its own target
+/// directory (`target/host-tests/cli`): the plugins' build turns on their `export`
+/// feature, and a binary that links both plugins with their entry points exported would
+/// not link, so the two builds never share a target directory.
+pub fn oxide_cli() -> &'static Path {
+    static CLI: OnceLock<PathBuf> = OnceLock::new();
+    CLI.get_or_init(|| {
+        let target_dir = host_test_dir().join("cli");
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
+        let status = Command::new(cargo)
+            .current_dir(workspace_root())
+            .arg("build")
+            .arg("--target-dir")
+            .arg(&target_dir)
+            .args(["-p", "oxide-cli", "--bin", "oxide"])
+            .status()
+            .expect("could not run cargo to build the oxide command");
+        assert!(status.success(), "building the oxide command failed");
+        target_dir
+            .join("debug")
+            .join(format!("oxide{}", std::env::consts::EXE_SUFFIX))
+    })
+}
+
 fn library_file_name(package: &str) -> String {
     let stem = package.replace('-', "_");
     if cfg!(target_os = "windows") {

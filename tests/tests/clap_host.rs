@@ -134,13 +134,15 @@ fn aligned(
         return instance.process(input, block_sizes, events);
     }
     // Events move with the audio they act on: everything the tests automate acts after
-    // the mastering chain's delay (out_gain, bypass) except in_gain, which acts before
-    // it, so in_gain events stay where they are and the others move by the latency.
-    let in_gain = clap_param_id("in_gain");
+    // the chains' delays (the mastering chain's limiter, the strip's saturation stage:
+    // out_gain, bypass) except the input stage (in_gain, the strip's polarity), which
+    // acts before them, so input-stage events stay where they are and the others move by
+    // the latency.
+    let before_the_delay = ["in_gain", "phase_l", "phase_r"].map(clap_param_id);
     let events: Vec<ParamEvent> = events
         .iter()
         .map(|e| ParamEvent {
-            sample: if e.param_id == in_gain {
+            sample: if before_the_delay.contains(&e.param_id) {
                 e.sample
             } else {
                 e.sample + latency
@@ -148,19 +150,7 @@ fn aligned(
             ..*e
         })
         .collect();
-    let padded: Vec<Vec<f32>> = input
-        .iter()
-        .map(|c| {
-            let mut c = c.clone();
-            c.resize(c.len() + latency, 0.0);
-            c
-        })
-        .collect();
-    let mut out = instance.process(&padded, block_sizes, &events)?;
-    for c in out.iter_mut() {
-        c.drain(..latency);
-    }
-    Ok(out)
+    instance.process_compensated(input, block_sizes, &events)
 }
 
 /// An instance activated at `sample_rate` for blocks up to `max_block`, with `settings`
@@ -1361,6 +1351,30 @@ fn strip_external_sidechain_ducks_the_bass_through_clap() {
     assert_eq!(mono.len(), 1);
 }
 
+/// A −26 dBFS 17-sample Hann click centred on `centre`: band-limited, so the strip's
+/// oversampler delays it by exactly its latency (see the chain test), and quiet enough
+/// that the saturation's drive stays on the curve's linear part.
+fn hann_click(frames: usize, centre: usize) -> Vec<f32> {
+    let mut click = vec![0.0f32; frames];
+    for k in 0..17 {
+        let w = 0.5 - 0.5 * (std::f32::consts::TAU * (k + 1) as f32 / 18.0).cos();
+        click[centre - 8 + k] = 0.05 * w;
+    }
+    click
+}
+
+/// The lag (0..32) at which `output` correlates best with a [`hann_click`] at `centre`.
+fn lag_of_click(click: &[f32], output: &[f32], centre: usize) -> usize {
+    let corr = |lag: usize| -> f64 {
+        (centre - 20..centre + 20)
+            .map(|n| click[n] as f64 * output[n + lag] as f64)
+            .sum()
+    };
+    (0..32)
+        .max_by(|&a, &b| corr(a).total_cmp(&corr(b)))
+        .unwrap()
+}
+
 #[test]
 fn strip_reports_the_saturation_latency_and_every_module_runs() {
     // Saturation on: the plugin reports the oversampler's latency through CLAP (the
@@ -1394,25 +1408,11 @@ fn strip_reports_the_saturation_latency_and_every_module_runs() {
     ];
     let mut instance = active(Plugin::ChannelStrip, &all_on, sample_rate, 512);
     assert_eq!(instance.latency().unwrap(), expected);
-    // A 17-sample Hann click (band-limited, so the oversampler delays it by exactly the
-    // latency; see the chain test) at −26 dBFS.
-    let mut click = vec![0.0f32; 4096];
-    for k in 0..17 {
-        let w = 0.5 - 0.5 * (std::f32::consts::TAU * (k + 1) as f32 / 18.0).cos();
-        click[992 + k] = 0.05 * w;
-    }
+    let click = hann_click(4096, 1000);
     let output = instance
         .process(&[click.clone(), click.clone()], &[512], &[])
         .unwrap();
-    let corr = |lag: usize| -> f64 {
-        (980..1020)
-            .map(|n| click[n] as f64 * output[0][n + lag] as f64)
-            .sum()
-    };
-    let lag = (0..32)
-        .max_by(|&a, &b| corr(a).total_cmp(&corr(b)))
-        .unwrap();
-    assert_eq!(lag as u32, expected);
+    assert_eq!(lag_of_click(&click, &output[0], 1000) as u32, expected);
     // Saturation off: the same latency (a delay stands in for the oversampler).
     drop(instance);
     let instance = &mut active(Plugin::ChannelStrip, &[("sat_on", 0.0)], sample_rate, 512);
@@ -1431,13 +1431,8 @@ fn strip_sat_toggles_keep_the_latency_and_ask_for_no_restart() {
     let frames = 4096;
     for (block, on) in [0.0f64, 1.0, 0.0, 1.0].into_iter().enumerate() {
         let (id, value) = host_value(Plugin::ChannelStrip, "sat_on", on).unwrap();
-        // A −26 dBFS band-limited click (17-sample Hann; the saturation's drive stays on
-        // its linear part) well after the 20 ms switch fade.
-        let mut click = vec![0.0f32; frames];
-        for k in 0..17 {
-            let w = 0.5 - 0.5 * (std::f32::consts::TAU * (k + 1) as f32 / 18.0).cos();
-            click[2992 + k] = 0.05 * w;
-        }
+        // The click well after the 20 ms switch fade.
+        let click = hann_click(frames, 3000);
         let output = instance
             .process(
                 &[click.clone(), click.clone()],
@@ -1454,14 +1449,7 @@ fn strip_sat_toggles_keep_the_latency_and_ask_for_no_restart() {
             "toggle {block} (sat_on = {on}) asked for a restart"
         );
         assert_eq!(instance.latency().unwrap(), latency, "toggle {block}");
-        let corr = |lag: usize| -> f64 {
-            (2980..3020)
-                .map(|n| click[n] as f64 * output[0][n + lag] as f64)
-                .sum()
-        };
-        let lag = (0..32)
-            .max_by(|&a, &b| corr(a).total_cmp(&corr(b)))
-            .unwrap();
+        let lag = lag_of_click(&click, &output[0], 3000);
         assert_eq!(
             lag as u32, latency,
             "sat_on = {on}: the click lands {lag} late"

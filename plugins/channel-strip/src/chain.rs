@@ -838,13 +838,8 @@ mod tests {
                     ..Settings::default()
                 };
                 settings.comp = CompressorSettings {
-                    threshold_db: -30.0,
-                    ratio,
                     knee_db: knee,
-                    attack_ms: 0.05,
-                    release_ms: 5000.0,
-                    detector: DetectorMode::Peak,
-                    ..CompressorSettings::default()
+                    ..steady_compressor(ratio)
                 };
                 let curve = settings.comp.gain_computer();
                 for step in 0..=12 {
@@ -863,6 +858,21 @@ mod tests {
         }
     }
 
+    /// A hard-knee peak compressor at −30 dB and `ratio` whose gain holds between the
+    /// peaks of a steady tone (0.05 ms attack, 5 s release), so a tone's level through it
+    /// follows the static curve.
+    fn steady_compressor(ratio: f32) -> CompressorSettings {
+        CompressorSettings {
+            threshold_db: -30.0,
+            ratio,
+            knee_db: 0.0,
+            attack_ms: 0.05,
+            release_ms: 5000.0,
+            detector: DetectorMode::Peak,
+            ..CompressorSettings::default()
+        }
+    }
+
     #[test]
     fn dyn_pre_eq_moves_the_compressor_around_the_eq() {
         // A 1 kHz tone at −20 dBFS, a +12 dB bell at 1 kHz (Q 1) and a fast peak compressor
@@ -874,16 +884,8 @@ mod tests {
         // gain droops ~0.01 dB between peaks) plus the bell's settled steady state.
         let mut settings = Settings {
             comp_on: true,
+            comp: steady_compressor(4.0),
             ..Settings::default()
-        };
-        settings.comp = CompressorSettings {
-            threshold_db: -30.0,
-            ratio: 4.0,
-            knee_db: 0.0,
-            attack_ms: 0.05,
-            release_ms: 5000.0,
-            detector: DetectorMode::Peak,
-            ..CompressorSettings::default()
         };
         settings.eq.bands[2].gain_db = 12.0;
         settings.eq.bands[2].freq_hz = 1000.0;
@@ -971,13 +973,8 @@ mod tests {
             ..Settings::default()
         };
         settings.comp = CompressorSettings {
-            threshold_db: -30.0,
-            ratio: 4.0,
-            knee_db: 0.0,
-            attack_ms: 0.05,
-            release_ms: 5000.0,
             external_sidechain: true,
-            ..CompressorSettings::default()
+            ..steady_compressor(4.0)
         };
         let sidechain = vec![kick.clone(), kick.clone()];
         let (ducked, _) = run_stereo(&settings, &bass, &bass, Some(&sidechain), 256);
