@@ -605,12 +605,11 @@ fn split_steady<Q: Quad>(
     let mut c = quad(latch[4], latch[5]);
     for i in from..len {
         // Stage 3 on frame i − 3: mid = lanes 0, 1, high = lanes 2, 3.
-        let d = s4.run(c);
-        let ([mid_l, mid_r], [high_l, high_r]) = (d.lo().to_array(), d.hi().to_array());
-        bands[1][0][i - 3] = mid_l as f32;
-        bands[1][1][i - 3] = mid_r as f32;
-        bands[2][0][i - 3] = high_l as f32;
-        bands[2][1][i - 3] = high_r as f32;
+        let [mid_l, mid_r, high_l, high_r] = s4.run(c).to_f32_array();
+        bands[1][0][i - 3] = mid_l;
+        bands[1][1][i - 3] = mid_r;
+        bands[2][0][i - 3] = high_l;
+        bands[2][1][i - 3] = high_r;
         // Stage 2 on frame i − 2: the low band's allpass, the rest split at f2.
         let [low_l, low_r] = low_ap.run(b.lo()).to_array();
         bands[0][0][i - 2] = low_l as f32;
