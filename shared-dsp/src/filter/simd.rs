@@ -223,6 +223,22 @@ impl Lanes for F64x2 {
     }
 }
 
+/// One lane: the scalar operations themselves.
+impl Lanes for f64 {
+    #[inline(always)]
+    fn add(self, o: Self) -> Self {
+        self + o
+    }
+    #[inline(always)]
+    fn sub(self, o: Self) -> Self {
+        self - o
+    }
+    #[inline(always)]
+    fn mul(self, o: Self) -> Self {
+        self * o
+    }
+}
+
 /// Four `f64` lanes: two [`F64x2`] pairs, `lo` (lanes 0, 1) and `hi` (lanes 2, 3).
 pub(crate) trait Quad: Lanes {
     /// What it takes to make a value: nothing for the portable [`F64x2x2`], the
