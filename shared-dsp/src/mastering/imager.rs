@@ -297,36 +297,15 @@ impl StereoImager {
     /// the same operations as [`Self::run_chunk_per_frame`] on every frame, software
     /// pipelined (see [`PipelinedChunk`]), in the wide build where the CPU has it.
     fn run_chunk_pipelined<const MONO: bool>(&mut self, left: &mut [f32], right: &mut [f32]) {
-        let len = left.len().min(right.len());
-        let depth = if MONO { 8 } else { 5 };
-        let w = self.widths.each_ref().map(|s| s.current() as f64);
-        let on = self.on.current() as f64;
-        let mono = self.mono_mix.current() as f64;
-        let mut latch = Latch::default();
-        // A local copy, so the sections' state need not go through memory around the
-        // stores into the channels.
-        let mut sections = self.sections;
-        let sec = &mut sections;
-        let head = (depth - 1).min(len);
-        for i in 0..head {
-            pipeline_step::<MONO, true>(sec, &mut latch, left, right, i, len, w, on, mono);
-        }
-        if head < len {
-            let kernel = SteadyChunk::<MONO> {
-                sec: &mut *sec,
-                latch: &mut latch,
-                left: &mut *left,
-                right: &mut *right,
-                from: head,
-                len,
-                mix: (w, on, mono),
-            };
-            run_widest(kernel, self.allow_wide);
-        }
-        for i in len.max(head)..len + depth - 1 {
-            pipeline_step::<MONO, true>(sec, &mut latch, left, right, i, len, w, on, mono);
-        }
-        self.sections = sections;
+        let kernel = PipelinedChunk::<MONO> {
+            sec: &mut self.sections,
+            left,
+            right,
+            w: self.widths.each_ref().map(|s| s.current() as f64),
+            on: self.on.current() as f64,
+            mono: self.mono_mix.current() as f64,
+        };
+        run_widest(kernel, self.allow_wide);
     }
 
     fn run_chunk_per_frame(
@@ -387,46 +366,57 @@ impl StereoImager {
     }
 }
 
-/// The steady iterations of [`StereoImager::run_chunk_pipelined`], for
-/// [`run_widest`]. Per frame the sections form a chain of 5 (8 with mono below) in
-/// series whose latency, frame after frame, the CPU cannot overlap (the loop body is
-/// too long for its reorder window); iteration `i` runs stage `k` on frame `i − k`, so
-/// the stages of one iteration are independent and only each section's own recursion
-/// is serial. Values pass between stages in a [`Latch`]; the first and last
-/// `DEPTH − 1` iterations, which run only the stages that have a frame, are the
-/// caller's. With mono below, [`steady_mono`] runs two of the two-lane passes per
-/// [`Quad`]; without, [`pipeline_step`] (compiled into both builds).
-struct SteadyChunk<'a, const MONO: bool> {
+/// A steady chunk, software pipelined. Per frame the sections form a chain of 5 (8
+/// with mono below) in series whose latency, frame after frame, the CPU cannot overlap
+/// (the loop body is too long for its reorder window); here iteration `i` runs stage
+/// `k` on frame `i − k`, so the stages of one iteration are independent and only each
+/// section's own recursion is serial. Values pass between stages in a [`Latch`]; the
+/// first and last `DEPTH − 1` iterations run only the stages that have a frame
+/// ([`pipeline_step`]). With mono below, the steady iterations run [`steady_mono`],
+/// two of the two-lane passes per [`Quad`].
+struct PipelinedChunk<'a, const MONO: bool> {
     sec: &'a mut Sections,
-    latch: &'a mut Latch,
     left: &'a mut [f32],
     right: &'a mut [f32],
-    from: usize,
-    len: usize,
-    /// Widths, on and mono-below mix.
-    mix: ([f64; 3], f64, f64),
+    w: [f64; 3],
+    on: f64,
+    mono: f64,
 }
 
-impl<const MONO: bool> QuadKernel for SteadyChunk<'_, MONO> {
+impl<const MONO: bool> QuadKernel for PipelinedChunk<'_, MONO> {
     type Output = ();
     #[inline(always)]
     fn run<Q: Quad>(self, isa: Q::Isa) {
         let Self {
             sec,
-            latch,
             left,
             right,
-            from,
-            len,
-            mix: (w, on, mono),
+            w,
+            on,
+            mono,
         } = self;
-        if MONO {
-            steady_mono::<Q>(isa, sec, latch, left, right, from, len, w, on, mono);
+        let len = left.len().min(right.len());
+        let depth = if MONO { 8 } else { 5 };
+        let mut latch = Latch::default();
+        // A local copy, so the sections' state need not go through memory around the
+        // stores into the channels.
+        let mut sections = *sec;
+        let s = &mut sections;
+        let head = (depth - 1).min(len);
+        for i in 0..head {
+            pipeline_step::<MONO, true>(s, &mut latch, left, right, i, len, w, on, mono);
+        }
+        if MONO && head < len {
+            steady_mono::<Q>(isa, s, &mut latch, left, right, head, len, w, on, mono);
         } else {
-            for i in from..len {
-                pipeline_step::<MONO, false>(sec, latch, left, right, i, len, w, on, mono);
+            for i in head..len {
+                pipeline_step::<MONO, false>(s, &mut latch, left, right, i, len, w, on, mono);
             }
         }
+        for i in len.max(head)..len + depth - 1 {
+            pipeline_step::<MONO, true>(s, &mut latch, left, right, i, len, w, on, mono);
+        }
+        *sec = sections;
     }
 }
 
