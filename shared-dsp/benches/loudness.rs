@@ -84,6 +84,22 @@ fn bench(c: &mut Criterion) {
             });
         }
     }
+    // Two stereo meters on the same grid (a chain's input and output meters): the
+    // four channels' K-weighting in one four-lane pass (`process_two`).
+    let (mut first, mut second) = (
+        LoudnessMeter::new(RATE, ChannelLayout::Stereo),
+        LoudnessMeter::new(RATE, ChannelLayout::Stereo),
+    );
+    group.bench_function("two_meters_48k_stereo_10s/wall", |b| {
+        b.iter(|| {
+            first.reset();
+            second.reset();
+            for (l, r) in left.chunks(BLOCK).zip(right.chunks(BLOCK)) {
+                LoudnessMeter::process_two(&mut first, &[l, r], &mut second, &[r, l]);
+            }
+            black_box((first.reading(), second.reading()));
+        })
+    });
     group.finish();
 }
 

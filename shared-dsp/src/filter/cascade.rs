@@ -188,40 +188,24 @@ const WAVEFRONT_FRAMES: usize = 512;
 pub(crate) fn run_wavefront<const DIRECT: bool>(
     sections: &mut [Section],
     left: &mut [f32],
-    right: Option<&mut [f32]>,
+    mut right: Option<&mut [f32]>,
     allow_wide: bool,
 ) {
-    struct Wavefront<'a, const DIRECT: bool> {
+    /// [`run_groups`] for [`run_widest`].
+    struct Groups<'a, const DIRECT: bool> {
         sections: &'a mut [Section],
-        left: &'a mut [f32],
-        right: Option<&'a mut [f32]>,
+        buf: &'a mut [F64x2],
     }
-    impl<const DIRECT: bool> QuadKernel for Wavefront<'_, DIRECT> {
+    impl<const DIRECT: bool> QuadKernel for Groups<'_, DIRECT> {
         type Output = ();
         #[inline(always)]
         fn run<Q: Quad>(self, isa: Q::Isa) {
-            wavefront::<Q, DIRECT>(isa, self.sections, self.left, self.right);
+            run_groups::<Q, DIRECT>(isa, self.sections, self.buf);
         }
     }
     if sections.is_empty() {
         return;
     }
-    let kernel = Wavefront::<DIRECT> {
-        sections,
-        left,
-        right,
-    };
-    run_widest(kernel, allow_wide);
-}
-
-/// The body of [`run_wavefront`].
-#[inline(always)]
-fn wavefront<Q: Quad, const DIRECT: bool>(
-    isa: Q::Isa,
-    sections: &mut [Section],
-    left: &mut [f32],
-    mut right: Option<&mut [f32]>,
-) {
     let mut buf = [F64x2::default(); WAVEFRONT_FRAMES];
     let mut start = 0;
     while start < left.len() {
@@ -240,7 +224,11 @@ fn wavefront<Q: Quad, const DIRECT: bool>(
             }
         }
         let buf = &mut buf[..frames];
-        run_groups::<Q, DIRECT>(isa, sections, buf);
+        let kernel = Groups::<DIRECT> {
+            sections: &mut *sections,
+            buf: &mut *buf,
+        };
+        run_widest(kernel, allow_wide);
         match right.as_deref_mut() {
             Some(r) => {
                 for ((v, a), b) in buf

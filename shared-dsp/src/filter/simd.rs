@@ -17,9 +17,9 @@ mod imp {
     use crate::cpu::Wide;
     use std::arch::x86_64::{
         __m128d, __m256d, _mm256_add_pd, _mm256_castpd128_pd256, _mm256_castpd256_pd128,
-        _mm256_extractf128_pd, _mm256_insertf128_pd, _mm256_mul_pd, _mm256_permute2f128_pd,
-        _mm256_permute_pd, _mm256_sub_pd, _mm_add_pd, _mm_cvtsd_f64, _mm_mul_pd, _mm_set1_pd,
-        _mm_set_pd, _mm_sub_pd, _mm_unpackhi_pd,
+        _mm256_cvtpd_ps, _mm256_extractf128_pd, _mm256_insertf128_pd, _mm256_mul_pd,
+        _mm256_permute2f128_pd, _mm256_permute_pd, _mm256_sub_pd, _mm_add_pd, _mm_cvtsd_f64,
+        _mm_mul_pd, _mm_set1_pd, _mm_set_pd, _mm_storeu_ps, _mm_sub_pd, _mm_unpackhi_pd,
     };
 
     /// Two `f64` lanes.
@@ -136,6 +136,14 @@ mod imp {
             // SAFETY: as above.
             Self(unsafe { _mm256_permute2f128_pd::<0x21>(self.0, o.0) })
         }
+        #[inline(always)]
+        fn to_f32_array(self) -> [f32; 4] {
+            let mut out = [0.0f32; 4];
+            // SAFETY: as above; `out` has room for the four floats the unaligned store
+            // writes.
+            unsafe { _mm_storeu_ps(out.as_mut_ptr(), _mm256_cvtpd_ps(self.0)) };
+            out
+        }
     }
 }
 
@@ -215,6 +223,22 @@ impl Lanes for F64x2 {
     }
 }
 
+/// One lane: the scalar operations themselves.
+impl Lanes for f64 {
+    #[inline(always)]
+    fn add(self, o: Self) -> Self {
+        self + o
+    }
+    #[inline(always)]
+    fn sub(self, o: Self) -> Self {
+        self - o
+    }
+    #[inline(always)]
+    fn mul(self, o: Self) -> Self {
+        self * o
+    }
+}
+
 /// Four `f64` lanes: two [`F64x2`] pairs, `lo` (lanes 0, 1) and `hi` (lanes 2, 3).
 pub(crate) trait Quad: Lanes {
     /// What it takes to make a value: nothing for the portable [`F64x2x2`], the
@@ -235,6 +259,8 @@ pub(crate) trait Quad: Lanes {
     fn splat_lane3(self) -> Self;
     /// `[self₂, self₃, o₀, o₁]`: the high pair of `self`, then the low pair of `o`.
     fn hi_then_lo_of(self, o: Self) -> Self;
+    /// The lanes rounded to `f32` (round to nearest, as `as f32` on each lane).
+    fn to_f32_array(self) -> [f32; 4];
 }
 
 /// The portable [`Quad`]: two [`F64x2`] registers.
@@ -283,5 +309,10 @@ impl Quad for F64x2x2 {
     #[inline(always)]
     fn hi_then_lo_of(self, o: Self) -> Self {
         Self(self.1, o.0)
+    }
+    #[inline(always)]
+    fn to_f32_array(self) -> [f32; 4] {
+        let ([a, b], [c, d]) = (self.0.to_array(), self.1.to_array());
+        [a as f32, b as f32, c as f32, d as f32]
     }
 }

@@ -99,38 +99,6 @@ impl KWeightingStage {
     pub fn is_stable(&self) -> bool {
         self.a2.abs() < 1.0 && self.a1.abs() < 1.0 + self.a2
     }
-
-    /// One sample through a direct form I stage with state `s = [x₁, x₂, y₁, y₂]`.
-    ///
-    /// Direct form I in `f64`: everything but `a1·y₁` is computed off the recursion, so the
-    /// loop-carried dependency is one multiply and one subtraction per sample (transposed
-    /// form II has three operations in its loop), and its state is the plain signal, which
-    /// cannot overflow internally.
-    #[inline(always)]
-    fn tick(&self, x: f64, s: &mut [f64; 4]) -> f64 {
-        let feed = self.b0 * x + self.b1 * s[0] + self.b2 * s[1] - self.a2 * s[3];
-        let y = feed - self.a1 * s[2];
-        s[1] = s[0];
-        s[0] = x;
-        s[3] = s[2];
-        s[2] = y;
-        y
-    }
-
-    /// [`KWeightingStage::tick`] for the RLB stage, whose numerator is exactly
-    /// `1, −2, 1`: the products by 1 and −2 are exact, so skipping them gives the same
-    /// result bit for bit, three multiplications cheaper.
-    #[inline(always)]
-    fn tick_rlb(&self, x: f64, s: &mut [f64; 4]) -> f64 {
-        debug_assert!(self.b0 == 1.0 && self.b1 == -2.0 && self.b2 == 1.0);
-        let feed = x - (s[0] + s[0]) + s[1] - self.a2 * s[3];
-        let y = feed - self.a1 * s[2];
-        s[1] = s[0];
-        s[0] = x;
-        s[3] = s[2];
-        s[2] = y;
-        y
-    }
 }
 
 /// A non-finite input sample is measured as silence, so the filter state stays finite.
@@ -201,20 +169,23 @@ impl KWeighting {
     /// One sample in, one K-weighted sample out.
     #[inline]
     pub fn tick(&mut self, x: f64) -> f64 {
-        let y = self.pre_filter.tick(x, &mut self.pre_state);
-        self.high_pass.tick_rlb(y, &mut self.high_pass_state)
+        let c = LaneCoeffs::gather([&*self], |[v]| v);
+        let mut s = LaneState::gather([&*self], [0.0], |[v]| v);
+        let y = kweight_frame(&c, &mut s, x);
+        s.scatter([self], |v| [v]);
+        y
     }
 
     /// Filters `input` and adds the square of every K-weighted sample to `sum_of_squares`,
     /// one sample at a time (so the sum does not depend on how the signal is split into
     /// blocks). Non-finite samples count as zero.
     pub fn accumulate_squares(&mut self, input: &[f32], sum_of_squares: &mut f64) {
-        let mut acc = *sum_of_squares;
+        let c = LaneCoeffs::gather([&*self], |[v]| v);
+        let mut s = LaneState::gather([&*self], [*sum_of_squares], |[v]| v);
         for &x in input {
-            let y = self.tick(sanitize(x));
-            acc += y * y;
+            kweight_frame(&c, &mut s, sanitize(x));
         }
-        *sum_of_squares = acc;
+        [*sum_of_squares] = s.scatter([self], |v| [v]);
     }
 
     /// [`KWeighting::accumulate_squares`] for two channels at once. The two recursions are
@@ -240,7 +211,8 @@ impl KWeighting {
     }
 }
 
-/// The coefficients of both stages, one channel per lane.
+/// The coefficients of both stages, one channel per lane (the RLB numerator is
+/// `1, −2, 1` in every lane; see [`kweight_frame`]).
 #[derive(Clone, Copy)]
 struct LaneCoeffs<V> {
     pb0: V,
@@ -265,6 +237,10 @@ impl<V: Copy> LaneCoeffs<V> {
     /// The coefficients of `filters`, one per lane (`pack` makes the register).
     #[inline(always)]
     fn gather<const N: usize>(filters: [&KWeighting; N], pack: impl Fn([f64; N]) -> V) -> Self {
+        debug_assert!(filters.iter().all(|k| {
+            let h = &k.high_pass;
+            (h.b0, h.b1, h.b2) == (1.0, -2.0, 1.0)
+        }));
         let v = |g: fn(&KWeighting) -> f64| pack(filters.map(g));
         Self {
             pb0: v(|k| k.pre_filter.b0),
@@ -314,11 +290,18 @@ impl<V: Copy> LaneState<V> {
     }
 }
 
-/// One frame `x` through both stages into the sum of squares: in every lane exactly
-/// the operations of `tick` (so any lane count, and either build, gives the same
-/// values).
+/// One frame `x` through both stages (returned) and into the sum of squares, one
+/// channel per lane: the one kernel of the scalar, pair and quad paths, so any lane
+/// count, and either build, gives the same values.
+///
+/// Direct form I in `f64`: everything but `a1·y₁` is computed off the recursion, so the
+/// loop-carried dependency is one multiply and one subtraction per sample (transposed
+/// form II has three operations in its loop), and its state is the plain signal, which
+/// cannot overflow internally. The RLB numerator is exactly `1, −2, 1`: the products by
+/// 1 and −2 are exact, so they are left out (same result bit for bit, three
+/// multiplications cheaper).
 #[inline(always)]
-fn kweight_frame<V: Lanes>(c: &LaneCoeffs<V>, s: &mut LaneState<V>, x: V) {
+fn kweight_frame<V: Lanes>(c: &LaneCoeffs<V>, s: &mut LaneState<V>, x: V) -> V {
     let [x1, x2, y1, y2] = s.pre;
     // Pre-filter: ((b0·x + b1·x1) + b2·x2) − a2·y2, then − a1·y1.
     let feed = c
@@ -335,6 +318,7 @@ fn kweight_frame<V: Lanes>(c: &LaneCoeffs<V>, s: &mut LaneState<V>, x: V) {
     let z = feed.sub(c.ha1.mul(z1));
     s.high = [y, u1, z, z1];
     s.acc = s.acc.add(z.mul(z));
+    z
 }
 
 /// [`KWeighting::accumulate_squares_pair`] for two pairs of channels at once, the four

@@ -388,9 +388,10 @@ impl LoudnessMeter {
     /// Measures a block on each of two stereo meters: the same as `first.process(a)`
     /// then `second.process(b)`, value for value. When both are stereo, at the same
     /// rate and on the same step grid (e.g. reset together and fed equally long blocks,
-    /// as a chain's input and output meters are) and the CPU has AVX, the four channels'
-    /// K-weighting runs in one register ([`kweighting::avx`]), about the cost of one
-    /// meter's; otherwise the meters run one after the other.
+    /// as a chain's input and output meters are), the four channels' K-weighting runs
+    /// as one four-lane kernel ([`kweighting::accumulate_squares_quad`]; one AVX
+    /// register in the wide build), about the cost of one meter's; otherwise the meters
+    /// run one after the other.
     pub fn process_two(
         first: &mut LoudnessMeter,
         a: &[&[f32]],

@@ -468,14 +468,33 @@ impl Crossover3 {
             return;
         }
         self.skip_frames(len);
-        let kernel = SplitChunk {
-            st: &mut self.stereo,
-            left,
-            right,
-            bands,
-            len,
-        };
-        run_widest(kernel, self.allow_wide);
+        // The pipeline's fill and drain run `split_step`; its steady iterations
+        // `split_steady`, in the wide build where the CPU has it. A local copy of the
+        // sections, so their state can stay in registers (through `self` it would be
+        // stored and reloaded around the stores into `bands`).
+        const DEPTH: usize = 4;
+        let mut latch = [F64x2::default(); 6];
+        let mut st = self.stereo;
+        let head = (DEPTH - 1).min(len);
+        for i in 0..head {
+            split_step(&mut st, &mut latch, left, right, bands, i, len);
+        }
+        if head < len {
+            let kernel = SplitSteady {
+                st: &mut st,
+                latch: &mut latch,
+                left,
+                right,
+                bands,
+                from: head,
+                len,
+            };
+            run_widest(kernel, self.allow_wide);
+        }
+        for i in len.max(head)..len + DEPTH - 1 {
+            split_step(&mut st, &mut latch, left, right, bands, i, len);
+        }
+        self.stereo = st;
     }
 
     /// One sample of channel `channel` through `AP(f1)·AP(f2)`: the phase of the sum of
@@ -487,44 +506,31 @@ impl Crossover3 {
     }
 }
 
-/// The steady chunk of [`Crossover3::split_stereo_chunk`], software pipelined, for
-/// [`run_widest`]: the pipeline's fill and drain run [`split_step`], its steady
-/// iterations [`split_steady`].
-struct SplitChunk<'a> {
+/// [`split_steady`] for [`run_widest`].
+struct SplitSteady<'a> {
     st: &'a mut StereoLanes,
+    latch: &'a mut [F64x2; 6],
     left: &'a [f32],
     right: &'a [f32],
     bands: &'a mut [[[f32; CHUNK]; 2]; 3],
+    from: usize,
     len: usize,
 }
 
-impl QuadKernel for SplitChunk<'_> {
+impl QuadKernel for SplitSteady<'_> {
     type Output = ();
     #[inline(always)]
     fn run<Q: Quad>(self, isa: Q::Isa) {
-        const DEPTH: usize = 4;
         let Self {
             st,
+            latch,
             left,
             right,
             bands,
+            from,
             len,
         } = self;
-        let mut latch = [F64x2::default(); 6];
-        // A local copy, so the sections' state can stay in registers (through `self`
-        // it would be stored and reloaded around the stores into `bands`).
-        let mut local = *st;
-        let head = (DEPTH - 1).min(len);
-        for i in 0..head {
-            split_step(&mut local, &mut latch, left, right, bands, i, len);
-        }
-        if head < len {
-            split_steady::<Q>(isa, &mut local, &mut latch, left, right, bands, head, len);
-        }
-        for i in len.max(head)..len + DEPTH - 1 {
-            split_step(&mut local, &mut latch, left, right, bands, i, len);
-        }
-        *st = local;
+        split_steady::<Q>(isa, st, latch, left, right, bands, from, len);
     }
 }
 
@@ -605,12 +611,11 @@ fn split_steady<Q: Quad>(
     let mut c = quad(latch[4], latch[5]);
     for i in from..len {
         // Stage 3 on frame i − 3: mid = lanes 0, 1, high = lanes 2, 3.
-        let d = s4.run(c);
-        let ([mid_l, mid_r], [high_l, high_r]) = (d.lo().to_array(), d.hi().to_array());
-        bands[1][0][i - 3] = mid_l as f32;
-        bands[1][1][i - 3] = mid_r as f32;
-        bands[2][0][i - 3] = high_l as f32;
-        bands[2][1][i - 3] = high_r as f32;
+        let [mid_l, mid_r, high_l, high_r] = s4.run(c).to_f32_array();
+        bands[1][0][i - 3] = mid_l;
+        bands[1][1][i - 3] = mid_r;
+        bands[2][0][i - 3] = high_l;
+        bands[2][1][i - 3] = high_r;
         // Stage 2 on frame i − 2: the low band's allpass, the rest split at f2.
         let [low_l, low_r] = low_ap.run(b.lo()).to_array();
         bands[0][0][i - 2] = low_l as f32;

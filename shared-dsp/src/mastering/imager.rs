@@ -357,9 +357,7 @@ impl StereoImager {
                 // Lane 0 idles on silence (its state is cleared after the chunk).
                 m_out = sec.mono[0].run_pair(0.0, m_half).1;
             }
-            let (y_l, y_r) = (m_out + s_out, m_out - s_out);
-            *l = (x_l + on * (y_l - x_l)) as f32;
-            *r = (x_r + on * (y_r - x_r)) as f32;
+            (*l, *r) = to_left_right(x_l, x_r, m_out, s_out, on);
         }
         if !mono_on {
             // Keep the mono filters clean for the next fade-in.
@@ -422,6 +420,17 @@ impl<const MONO: bool> QuadKernel for PipelinedChunk<'_, MONO> {
     }
 }
 
+/// The output frame: mid and side back to left and right, cross-faded with the input
+/// `(x_l, x_r)` by `on`.
+#[inline(always)]
+fn to_left_right(x_l: f64, x_r: f64, m_out: f64, s_out: f64, on: f64) -> (f32, f32) {
+    let (y_l, y_r) = (m_out + s_out, m_out - s_out);
+    (
+        (x_l + on * (y_l - x_l)) as f32,
+        (x_r + on * (y_r - x_r)) as f32,
+    )
+}
+
 /// The values one pipeline stage hands to the next (see
 /// [`StereoImager::run_chunk_pipelined`]); `[x]` is the stage that wrote it.
 #[derive(Debug, Clone, Copy, Default)]
@@ -473,9 +482,7 @@ fn pipeline_step<const MONO: bool, const CHECK: bool>(
             (s_out, sec.mono[0].run_pair(0.0, m_half).1)
         };
         let (x_l, x_r) = (left[n] as f64, right[n] as f64);
-        let (y_l, y_r) = (m_out + s_out, m_out - s_out);
-        left[n] = (x_l + on * (y_l - x_l)) as f32;
-        right[n] = (x_r + on * (y_r - x_r)) as f32;
+        (left[n], right[n]) = to_left_right(x_l, x_r, m_out, s_out, on);
     }
     if MONO {
         if runs(6) {
@@ -576,9 +583,7 @@ fn steady_mono<Q: Quad>(
         let s_out = so6 + mono * (hp - so6);
         let m_out = ma6 + mono * (ap6 - ma6);
         let (x_l, x_r) = (left[n] as f64, right[n] as f64);
-        let (y_l, y_r) = (m_out + s_out, m_out - s_out);
-        left[n] = (x_l + on * (y_l - x_l)) as f32;
-        right[n] = (x_r + on * (y_r - x_r)) as f32;
+        (left[n], right[n]) = to_left_right(x_l, x_r, m_out, s_out, on);
         // Stages 5 and 6.
         let [_, m_ap4] = c.hi().to_array();
         d = pd.run(c.hi_then_lo_of(d));

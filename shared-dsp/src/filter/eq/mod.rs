@@ -3,8 +3,10 @@
 //!
 //! Signal path per channel: `HPF (0…4 sections) → LPF (0…4 sections) → bands 1…6`.
 //! Every section is a [`BiquadCoeffs`] design with `f64` state; both channels share
-//! coefficients and run as the two lanes of one SSE2 register (on CPUs with AVX, two
-//! sections share one AVX register; bit-identical output). While any parameter
+//! coefficients and run as the two lanes of one `f64` pair, two sections side by side
+//! in the pipelined cascade of [`super::cascade`] (one AVX register in the wide build
+//! on CPUs with AVX2 and FMA, two SSE2 registers elsewhere; bit-identical output).
+//! While any parameter
 //! moves, the sections run as TPT SVFs ([`super::svf`]), the structure that stays
 //! well-behaved under modulation; once everything rests, each section's state is
 //! converted exactly (a 2×2 map) to transposed direct form II, which computes the same

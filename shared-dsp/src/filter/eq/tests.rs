@@ -234,29 +234,43 @@ fn full_scale_noise_through_bands_sweeping_20_hz_to_20_khz_every_10_ms_stays_bou
     }
 }
 
-#[test]
-fn a_gain_change_does_not_click() {
-    // A 1 kHz sine through band 3 whose gain jumps 0 → +12 dB: the output may move
-    // no faster than a sine of the largest amplitude reached, i.e. the sample-to-
-    // sample step stays ≤ 2·A_max·sin(π·f/fs) (5 % margin for the ramp itself).
-    let fs = 48_000.0;
-    let f = 1000.0;
-    let mut eq = ChannelEq::new(fs, 1);
-    let mut s = EqSettings::default();
-    let mut x: Vec<f32> = (0..9600)
-        .map(|n| (2.0 * PI * f * n as f64 / fs as f64).sin() as f32 * 0.25)
+/// A 1 kHz sine of `amplitude` and `len` samples through a mono EQ at 48 kHz, with
+/// `before` for 50 ms and `after` from then on. Returns the output, its peak and the
+/// bound of a click-free output: a sine of that peak moves at most
+/// `2·A_max·sin(π·f/fs)` from one sample to the next (5 % margin for the ramp itself);
+/// the largest step is checked against it here.
+fn switched_sine(
+    amplitude: f32,
+    len: usize,
+    before: &EqSettings,
+    after: &EqSettings,
+) -> (Vec<f32>, f64) {
+    let (fs, f) = (48_000.0, 1000.0);
+    let mut eq = ChannelEq::new(fs as f32, 1);
+    let mut x: Vec<f32> = (0..len)
+        .map(|n| (2.0 * PI * f * n as f64 / fs).sin() as f32 * amplitude)
         .collect();
     let (first, second) = x.split_at_mut(2400);
-    eq.process(&mut [first], &s);
-    s.bands[2].gain_db = 12.0;
-    eq.process(&mut [second], &s);
+    eq.process(&mut [first], before);
+    eq.process(&mut [second], after);
     let a_max = x.iter().fold(0.0f32, |m, v| m.max(v.abs())) as f64;
-    let limit = 2.0 * a_max * (PI * f / fs as f64).sin() * 1.05;
+    let limit = 2.0 * a_max * (PI * f / fs).sin() * 1.05;
     let worst = x
         .windows(2)
         .map(|w| (w[1] - w[0]).abs() as f64)
         .fold(0.0, f64::max);
     assert!(worst <= limit, "step {worst} > {limit}");
+    (x, a_max)
+}
+
+#[test]
+fn a_gain_change_does_not_click() {
+    // A 1 kHz sine through band 3 whose gain jumps 0 → +12 dB: the output may move
+    // no faster than a sine of the largest amplitude reached (see `switched_sine`).
+    let s = EqSettings::default();
+    let mut t = s;
+    t.bands[2].gain_db = 12.0;
+    let (_, a_max) = switched_sine(0.25, 9600, &s, &t);
     // And the gain did arrive: +12 dB on a 0.25 sine is about 1.0.
     assert!((a_max - 0.25 * 10f64.powf(0.6)).abs() < 0.01, "{a_max}");
 }
@@ -586,32 +600,18 @@ fn switching_type_and_slope_is_clean_and_ends_in_the_new_response() {
 fn switching_a_filter_on_cross_fades_without_a_click() {
     // A 1 kHz sine, then the 12 dB/oct low-pass at 500 Hz switched on: during the
     // 10 ms fade the output moves no faster than a sine of the largest amplitude
-    // reached (the bound of `a_gain_change_does_not_click`), and it ends at the
-    // filter's steady-state level (analog −12.3 dB at one octave; ±0.3 dB for the
-    // matched design and the 20 ms window's phase).
-    let fs = 48_000.0;
-    let f = 1000.0;
-    let mut eq = ChannelEq::new(fs, 1);
+    // reached (see `switched_sine`), and it ends at the filter's steady-state level
+    // (analog −12.3 dB at one octave; ±0.3 dB for the matched design and the 20 ms
+    // window's phase).
     let mut s = EqSettings::default();
     s.lpf.freq_hz = 500.0;
-    let mut x: Vec<f32> = (0..14_400)
-        .map(|n| (2.0 * PI * f * n as f64 / fs as f64).sin() as f32 * 0.5)
-        .collect();
-    let (first, second) = x.split_at_mut(2400);
-    eq.process(&mut [first], &s);
-    s.lpf.on = true;
-    eq.process(&mut [second], &s);
-    let a_max = x.iter().fold(0.0f32, |m, v| m.max(v.abs())) as f64;
-    let limit = 2.0 * a_max * (PI * f / fs as f64).sin() * 1.05;
-    let worst = x
-        .windows(2)
-        .map(|w| (w[1] - w[0]).abs() as f64)
-        .fold(0.0, f64::max);
-    assert!(worst <= limit, "step {worst} > {limit}");
+    let mut t = s;
+    t.lpf.on = true;
+    let (x, _) = switched_sine(0.5, 14_400, &s, &t);
     let tail = x[x.len() - 960..]
         .iter()
         .fold(0.0f32, |m, v| m.max(v.abs())) as f64;
     let db = 20.0 * (tail / 0.5).log10();
-    let expected = analog_db(PassKind::Lowpass, f, 500.0, Slope::Db12);
+    let expected = analog_db(PassKind::Lowpass, 1000.0, 500.0, Slope::Db12);
     assert!((db - expected).abs() < 0.3, "{db} vs {expected}");
 }
