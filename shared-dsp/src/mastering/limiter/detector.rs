@@ -186,7 +186,7 @@ impl Detector {
             let [q_long, q_short] = &self.q;
             let pairs = q_long[..2 * n].chunks_exact(2).zip(q_short.chunks_exact(2));
             for (e, (l, s)) in envelope[done..done + n].iter_mut().zip(pairs) {
-                *e = l[0].max(l[1]).max(s[0].max(s[1]));
+                *e = larger(larger(l[0], l[1]), larger(s[0], s[1]));
             }
             self.x.copy_within(n..n + HIST_A, 0);
             for z in self.z.iter_mut() {
@@ -221,24 +221,47 @@ fn half_samples<const H: usize>(x: &[f32], taps: &[f32; H], skip: usize, n: usiz
         acc
     };
     let mut i = 0;
+    // 32 outputs per pass (four independent accumulator chains: one chain of 64 adds
+    // would wait on the add latency), then 8, then one at a time.
+    while i + 4 * LANES <= n {
+        half_block::<H, { 4 * LANES }>(x, taps, i, z);
+        i += 4 * LANES;
+    }
     while i + LANES <= n {
-        let mut acc = [0.0f32; LANES];
-        for (j, &c) in taps.iter().enumerate() {
-            let lo = &x[i + j..i + j + LANES];
-            let hi = &x[i + 2 * H - 1 - j..i + 2 * H - 1 - j + LANES];
-            for l in 0..LANES {
-                acc[l] += c * (lo[l] + hi[l]);
-            }
-        }
-        for l in 0..LANES {
-            z[2 * (i + l)] = x[i + l + H - 1];
-            z[2 * (i + l) + 1] = acc[l];
-        }
+        half_block::<H, LANES>(x, taps, i, z);
         i += LANES;
     }
     for i in i..n {
         z[2 * i] = x[i + H - 1];
         z[2 * i + 1] = one(i);
+    }
+}
+
+/// [`half_samples`] for the `W` outputs from `i` on, in lanes.
+#[inline(always)]
+fn half_block<const H: usize, const W: usize>(x: &[f32], taps: &[f32; H], i: usize, z: &mut [f32]) {
+    let mut acc = [0.0f32; W];
+    for (j, &c) in taps.iter().enumerate() {
+        let lo = &x[i + j..i + j + W];
+        let hi = &x[i + 2 * H - 1 - j..i + 2 * H - 1 - j + W];
+        for l in 0..W {
+            acc[l] += c * (lo[l] + hi[l]);
+        }
+    }
+    for l in 0..W {
+        z[2 * (i + l)] = x[i + l + H - 1];
+        z[2 * (i + l) + 1] = acc[l];
+    }
+}
+
+/// The larger of two finite values (`f32::max` also orders NaN, which keeps the
+/// compiler from using the vector maximum instruction).
+#[inline(always)]
+fn larger(a: f32, b: f32) -> f32 {
+    if a > b {
+        a
+    } else {
+        b
     }
 }
 
@@ -280,15 +303,17 @@ fn fine_grid(
                 c[l] += centre[j] * s[l];
             }
         }
+        let mut v = [0.0f32; LANES];
         for l in 0..LANES {
-            let mut v = z[k + l + HALF_B - 1].abs().max(c[l].abs());
-            for p in 0..3 {
-                v = v
-                    .max((a[p][l] + b[p][l]).abs())
-                    .max((a[p][l] - b[p][l]).abs());
-            }
-            q[k + l] = v;
+            v[l] = larger(z[k + l + HALF_B - 1].abs(), c[l].abs());
         }
+        for p in 0..3 {
+            for l in 0..LANES {
+                let (plus, minus) = ((a[p][l] + b[p][l]).abs(), (a[p][l] - b[p][l]).abs());
+                v[l] = larger(larger(v[l], plus), minus);
+            }
+        }
+        q[k..k + LANES].copy_from_slice(&v);
         k += LANES;
     }
     for k in k..m {
@@ -303,9 +328,9 @@ fn fine_grid(
             }
             c += centre[j] * s;
         }
-        let mut v = z[k + HALF_B - 1].abs().max(c.abs());
+        let mut v = larger(z[k + HALF_B - 1].abs(), c.abs());
         for p in 0..3 {
-            v = v.max((a[p] + b[p]).abs()).max((a[p] - b[p]).abs());
+            v = larger(larger(v, (a[p] + b[p]).abs()), (a[p] - b[p]).abs());
         }
         q[k] = v;
     }
