@@ -10,7 +10,7 @@
 //! dense programmes with loud hats, up to 1 dB below a long reconstruction, so the
 //! output's true peak came out up to 0.4 dB over the ceiling. The long first stage reads
 //! content to 0.47·fs exactly, and the 16× grid is the one the promise is measured on
-//! (`tests/limiter_ceiling.rs` holds it against an independent 16× reference at 44.1,
+//! (`limiter/ceiling_tests.rs` holds it against an independent 16× reference at 44.1,
 //! 48 and 96 kHz). The envelope's latency is [`detector::LATENCY`] samples.
 //!
 //! # Gain
@@ -62,7 +62,7 @@ pub const DETECTOR_FACTOR: usize = 16;
 /// under the reconstruction filter), the filters' passband ripple and the differences
 /// between reconstructions. With it the tests' hostile signals read at most −0.0 dB by
 /// the crate's meter and at most −0.009 dB by the 16× reference of
-/// `tests/limiter_ceiling.rs` (Gaussian noise 20 dB over).
+/// `limiter/ceiling_tests.rs` (Gaussian noise 20 dB over).
 pub const SAFETY_MARGIN_DB: f32 = 0.02;
 /// Samples held at the peak's gain on each side of it: 23 covers the short
 /// reconstruction's support and the long one's main lobes.
@@ -649,6 +649,9 @@ fn ring_read_scaled(line: &[f32], at: usize, x: &mut [f32], gains: &[f32]) {
 }
 
 #[cfg(test)]
+mod ceiling_tests;
+
+#[cfg(test)]
 mod tests {
     use super::*;
     use crate::loudness::{ChannelLayout, LoudnessMeter};
@@ -656,7 +659,7 @@ mod tests {
         clipped_drums, music, noise, sine, square, true_peak_16x_db,
     };
 
-    fn limit(
+    pub(super) fn limit(
         fs: f32,
         s: &LimiterSettings,
         l: &[f32],

@@ -10,13 +10,15 @@
 //! first quarter second; the limiter's state does not depend on where blocks end), so
 //! each programme is measured once, at 512.
 
+#[path = "../../../tests/reference/mod.rs"]
 mod reference;
 
+use super::tests::limit;
+use super::LimiterSettings;
 use reference::{
     dense_programme, fractional_delay_error, fractional_taps, gaussian_noise, ReferenceMeter, BETA,
     STAGE1_HALF_WIDTH, STAGE2_HALF_WIDTH,
 };
-use shared_dsp::mastering::{LimiterSettings, TruePeakLimiter};
 
 /// The promise: at most this far over the ceiling by the 16× reference. The reference
 /// itself is accurate to 5e-4 dB on every interpolated value below 0.47·fs (its
@@ -26,18 +28,6 @@ const OVER_DB: f64 = 0.05;
 
 const RATES: [f32; 3] = [44_100.0, 48_000.0, 96_000.0];
 const BLOCKS: [usize; 4] = [1, 64, 512, 4096];
-
-/// `l`, `r` through a limiter at `fs` in blocks of `block` frames.
-fn limit(fs: f32, s: &LimiterSettings, l: &[f32], r: &[f32], block: usize) -> [Vec<f32>; 2] {
-    let mut lim = TruePeakLimiter::new(fs);
-    lim.set_settings(s);
-    lim.reset();
-    let (mut a, mut b) = (l.to_vec(), r.to_vec());
-    for (x, y) in a.chunks_mut(block).zip(b.chunks_mut(block)) {
-        lim.process(&mut [x, y], s);
-    }
-    [a, b]
-}
 
 /// Limits `l`, `r` at every block size with `s`, asserts that the outputs are
 /// identical and that the true peak is within [`OVER_DB`] of the ceiling; returns the
@@ -51,13 +41,13 @@ fn check(name: &str, fs: f32, s: &LimiterSettings, l: &[f32], r: &[f32]) -> f64 
         if block != 512 {
             let other = limit(fs, s, l1, r1, block);
             assert!(
-                other[0] == out[0][..prefix] && other[1] == out[1][..prefix],
+                other.0 == out.0[..prefix] && other.1 == out.1[..prefix],
                 "{name} @ {fs}: block {block} differs from 512"
             );
         }
     }
     let meter = ReferenceMeter::new();
-    let over = meter.true_peak_db(&[&out[0], &out[1]]) - s.ceiling_db as f64;
+    let over = meter.true_peak_db(&[&out.0, &out.1]) - s.ceiling_db as f64;
     eprintln!("{name} @ {fs} Hz: {over:+.4} dB over the ceiling");
     assert!(
         over <= OVER_DB,
@@ -73,26 +63,25 @@ fn seconds(fs: f32, s: f64) -> usize {
     (fs as f64 * s) as usize
 }
 
-#[test]
-fn ceiling_holds_on_gaussian_noise_20_db_over() {
-    // Standard deviation 3 (+9.5 dBFS RMS, peaks near +20 dBFS), independent channels:
-    // the case.
+/// Gaussian noise of standard deviation `sd`, independent channels, at every rate.
+fn noise_case(name: &str, sd: f64, seeds: (u64, u64)) {
     for fs in RATES {
         let n = seconds(fs, 4.0);
-        let l = gaussian_noise(n, 3.0, 1);
-        let r = gaussian_noise(n, 3.0, 2);
-        check("noise +20 dB", fs, &LimiterSettings::default(), &l, &r);
+        let l = gaussian_noise(n, sd, seeds.0);
+        let r = gaussian_noise(n, sd, seeds.1);
+        check(name, fs, &LimiterSettings::default(), &l, &r);
     }
 }
 
 #[test]
+fn ceiling_holds_on_gaussian_noise_20_db_over() {
+    // Standard deviation 3 (+9.5 dBFS RMS, peaks near +20 dBFS): the case.
+    noise_case("noise +20 dB", 3.0, (1, 2));
+}
+
+#[test]
 fn ceiling_holds_on_gaussian_noise_30_db_over() {
-    for fs in RATES {
-        let n = seconds(fs, 4.0);
-        let l = gaussian_noise(n, 9.5, 3);
-        let r = gaussian_noise(n, 9.5, 4);
-        check("noise +30 dB", fs, &LimiterSettings::default(), &l, &r);
-    }
+    noise_case("noise +30 dB", 9.5, (3, 4));
 }
 
 #[test]
