@@ -1,14 +1,40 @@
 //! Run-time CPU feature detection for the processors that have a wider build.
 //!
 //! The crate is compiled for the baseline x86-64 (SSE2) so the plugins load on any
-//! 64-bit PC; hot loops that profit from 256-bit registers and fused multiply-adds
-//! have a second build behind `#[target_feature(enable = "avx2,fma")]`, chosen here.
+//! 64-bit PC; hot loops that profit from 256-bit registers have a second build behind
+//! `#[target_feature(enable = "avx2,fma")]`, chosen here.
 //!
 //! One feature level and two forms of the same rule: [`wide_build!`] compiles a
 //! method's portable body a second time with the wide features (the compiler widens
 //! what it can); [`run_widest`] does the same for a kernel written against the
 //! four-lane [`Quad`], which is one AVX register in the wide build and two SSE2
 //! registers in the portable one. Either way, one source, compiled twice.
+//!
+//! # Reproducibility: the same bits on every x86-64 CPU
+//!
+//! An offline render (`oxide master`, `oxide album`) must give the same bytes on every
+//! x86-64 machine, with or without AVX2. So a wide build may only change *how many*
+//! values one instruction handles, never *what* is computed:
+//!
+//! - the same IEEE operations on each value, in the same order, as the portable loop;
+//! - no fused multiply-add (`f32::mul_add`, `_mm256_fmadd_ps`): it rounds once where
+//!   `a·b + c` rounds twice, so its results differ in the last bit, and through
+//!   recursive filters and limiter gains those differences reach the output samples.
+//!   Write `acc + c·x` as a multiply then an add (the compiler never fuses them by
+//!   itself: Rust does not allow floating-point contraction);
+//! - no reassociation: a sum split over lanes is split the same way in the portable
+//!   build (its loops are written in the lanes' order, e.g. the true-peak kernels);
+//! - no approximate instructions (`rcp`, `rsqrt`) whose results depend on the CPU.
+//!
+//! Each wide build has a test that runs it and the portable build on the same long
+//! signal and asserts identical output (`wide_builds_match_the_portable_builds_bit_for_bit`
+//! here, `wide_and_portable_builds_agree_bit_for_bit` in the oversampler,
+//! `wide_and_portable_kernels_agree_bit_for_bit` in the true-peak meter, and the
+//! limiter detector's `block_size_and_build_do_not_change_the_envelope`).
+//! Other architectures (aarch64) run the portable build only; their results follow the
+//! same IEEE operations, but the standard library's transcendental functions (`sin`,
+//! `exp`, `ln`, …, used when coefficients are designed) come from the platform's libm
+//! and may differ in the last bit between operating systems and architectures.
 
 #[cfg(target_arch = "x86_64")]
 use crate::filter::simd::F64x4;
@@ -100,9 +126,8 @@ unsafe fn run_wide<K: QuadKernel>(kernel: K, wide: Wide) -> K::Output {
 /// defines `process` and the `unsafe` `process_avx2` (the feature-enabled copy); the
 /// portable body `process_portable` must be `#[inline(always)]` so that it, and every
 /// `#[inline(always)]` function it calls, is compiled into both. The arithmetic is the
-/// same in both builds: the compiler never fuses a multiply and an add by itself, so
-/// only explicit `mul_add` calls (which a body must not make unless it knows it is in
-/// the wide build) could differ.
+/// same in both builds: the compiler never fuses a multiply and an add by itself, and
+/// no body may call `mul_add` (see the module's reproducibility rule).
 macro_rules! wide_build {
     (
         $(#[$meta:meta])*

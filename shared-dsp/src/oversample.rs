@@ -194,21 +194,17 @@ impl<const P: usize> Halfband<P> {
     /// subtraction, a multiply and an addition: the chains are latency-bound, so
     /// this shortens every stage by a third.
     ///
-    /// With `FUSED` (only instantiated inside functions that enable FMA) each section
-    /// is two fused multiply-adds, `−c·y[n−1] + (c·x[n] + x[n−1])`: half the
-    /// instructions, and the recursion is a single FMA.
+    /// Separate multiplies and adds in every build, never fused: the AVX2 build
+    /// ([`Oversampler::process_block`]) rounds exactly as the portable one, so a render
+    /// is the same on every x86-64 CPU (see [`crate::cpu`]).
     #[inline(always)]
-    fn paths<const FUSED: bool>(&mut self, mut v: Quad) -> Quad {
+    fn paths(&mut self, mut v: Quad) -> Quad {
         let mut previous_input = std::mem::replace(&mut self.x0, v);
         for (c, y) in self.coefs.iter().zip(&mut self.y) {
             let previous_output = *y;
             let mut t = [0.0; 4];
             for l in 0..4 {
-                t[l] = if FUSED {
-                    (-c[l]).mul_add(previous_output[l], c[l].mul_add(v[l], previous_input[l]))
-                } else {
-                    (c[l] * v[l] + previous_input[l]) - c[l] * previous_output[l]
-                };
+                t[l] = (c[l] * v[l] + previous_input[l]) - c[l] * previous_output[l];
             }
             *y = t;
             previous_input = previous_output;
@@ -219,15 +215,15 @@ impl<const P: usize> Halfband<P> {
 
     /// One input frame in, two output frames (earlier first) out.
     #[inline(always)]
-    fn upsample<const FUSED: bool>(&mut self, input: Lanes) -> (Lanes, Lanes) {
-        let v = self.paths::<FUSED>([input[0], input[1], input[0], input[1]]);
+    fn upsample(&mut self, input: Lanes) -> (Lanes, Lanes) {
+        let v = self.paths([input[0], input[1], input[0], input[1]]);
         ([v[0], v[1]], [v[2], v[3]])
     }
 
     /// Two input frames (earlier first) in, one output frame out.
     #[inline(always)]
-    fn downsample<const FUSED: bool>(&mut self, first: Lanes, second: Lanes) -> Lanes {
-        let v = self.paths::<FUSED>([second[0], second[1], first[0], first[1]]);
+    fn downsample(&mut self, first: Lanes, second: Lanes) -> Lanes {
+        let v = self.paths([second[0], second[1], first[0], first[1]]);
         [0.5 * (v[0] + v[2]), 0.5 * (v[1] + v[3])]
     }
 
@@ -254,8 +250,8 @@ pub struct Oversampler {
     thiran_x1: Lanes,
     thiran_y1: Lanes,
     latency: usize,
-    /// Run the AVX2 + FMA build of the filters (see [`Self::process_block`]).
-    fused: bool,
+    /// Run the AVX2 build of the filters (see [`Self::process_block`]).
+    wide: bool,
 }
 
 impl Oversampler {
@@ -285,7 +281,7 @@ impl Oversampler {
             thiran_x1: [0.0; 2],
             thiran_y1: [0.0; 2],
             latency: latency as usize,
-            fused: crate::cpu::has_avx2_fma(),
+            wide: crate::cpu::has_avx2_fma(),
         }
     }
 
@@ -323,46 +319,42 @@ impl Oversampler {
     #[inline(always)]
     pub fn process<F: FnMut(Lanes) -> Lanes>(&mut self, input: Lanes, f: F) -> Lanes {
         #[cfg(target_arch = "x86_64")]
-        if self.fused {
-            // SAFETY: `fused` is only set when the CPU has AVX2 and FMA.
-            return unsafe { self.process_fused(input, f) };
+        if self.wide {
+            // SAFETY: `wide` is only set when the CPU has AVX2 and FMA.
+            return unsafe { self.process_wide(input, f) };
         }
-        self.process_with::<false, F>(input, f)
+        self.process_with(input, f)
     }
 
-    /// [`Self::process`] compiled for AVX2 and FMA.
+    /// [`Self::process`] compiled for AVX2 (the same arithmetic, wider registers).
     ///
     /// # Safety
     /// The CPU must support AVX2 and FMA.
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "avx2,fma")]
-    unsafe fn process_fused<F: FnMut(Lanes) -> Lanes>(&mut self, input: Lanes, f: F) -> Lanes {
-        self.process_with::<true, F>(input, f)
+    unsafe fn process_wide<F: FnMut(Lanes) -> Lanes>(&mut self, input: Lanes, f: F) -> Lanes {
+        self.process_with(input, f)
     }
 
     #[inline(always)]
-    fn process_with<const FUSED: bool, F: FnMut(Lanes) -> Lanes>(
-        &mut self,
-        input: Lanes,
-        mut f: F,
-    ) -> Lanes {
+    fn process_with<F: FnMut(Lanes) -> Lanes>(&mut self, input: Lanes, mut f: F) -> Lanes {
         let decimated = match self.factor {
             OversampleFactor::X2 => {
-                let (s0, s1) = self.up1.upsample::<FUSED>(input);
+                let (s0, s1) = self.up1.upsample(input);
                 let (y0, y1) = (f(s0), f(s1));
-                self.down1.downsample::<FUSED>(y0, y1)
+                self.down1.downsample(y0, y1)
             }
             OversampleFactor::X4 => {
-                let (s0, s1) = self.up1.upsample::<FUSED>(input);
-                let (q0, q1) = self.up2.upsample::<FUSED>(s0);
-                let (q2, q3) = self.up2.upsample::<FUSED>(s1);
+                let (s0, s1) = self.up1.upsample(input);
+                let (q0, q1) = self.up2.upsample(s0);
+                let (q2, q3) = self.up2.upsample(s1);
                 let (y0, y1, y2, y3) = (f(q0), f(q1), f(q2), f(q3));
-                let d0 = self.down2.downsample::<FUSED>(y0, y1);
-                let d1 = self.down2.downsample::<FUSED>(y2, y3);
-                self.down1.downsample::<FUSED>(d0, d1)
+                let d0 = self.down2.downsample(y0, y1);
+                let d1 = self.down2.downsample(y2, y3);
+                self.down1.downsample(d0, d1)
             }
         };
-        self.thiran::<FUSED>(decimated)
+        self.thiran(decimated)
     }
 
     /// Like [`Self::process`] for a block of base-rate frames processed in place, stage
@@ -377,38 +369,31 @@ impl Oversampler {
     /// output equals calling [`Self::process`] frame by frame, bit for bit (tested).
     ///
     /// On CPUs with AVX2 and FMA the whole block, `f` included (it is inlined), is
-    /// compiled for them: the sections become fused multiply-adds and `f` gets 8-lane
-    /// registers.
+    /// compiled for them: `f` gets 8-lane registers. The filters' arithmetic is the
+    /// portable build's, operation for operation (no fused multiply-adds), so both
+    /// builds give the same bits (tested).
     #[inline(always)]
     pub fn process_block<F: FnMut(usize, &mut [Lanes])>(&mut self, io: &mut [Lanes], f: F) {
         #[cfg(target_arch = "x86_64")]
-        if self.fused {
-            // SAFETY: `fused` is only set when the CPU has AVX2 and FMA.
-            return unsafe { self.process_block_fused(io, f) };
+        if self.wide {
+            // SAFETY: `wide` is only set when the CPU has AVX2 and FMA.
+            return unsafe { self.process_block_wide(io, f) };
         }
-        self.process_block_with::<false, F>(io, f)
+        self.process_block_with(io, f)
     }
 
-    /// [`Self::process_block`] compiled for AVX2 and FMA.
+    /// [`Self::process_block`] compiled for AVX2 (the same arithmetic, wider registers).
     ///
     /// # Safety
     /// The CPU must support AVX2 and FMA.
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "avx2,fma")]
-    unsafe fn process_block_fused<F: FnMut(usize, &mut [Lanes])>(
-        &mut self,
-        io: &mut [Lanes],
-        f: F,
-    ) {
-        self.process_block_with::<true, F>(io, f)
+    unsafe fn process_block_wide<F: FnMut(usize, &mut [Lanes])>(&mut self, io: &mut [Lanes], f: F) {
+        self.process_block_with(io, f)
     }
 
     #[inline(always)]
-    fn process_block_with<const FUSED: bool, F: FnMut(usize, &mut [Lanes])>(
-        &mut self,
-        io: &mut [Lanes],
-        mut f: F,
-    ) {
+    fn process_block_with<F: FnMut(usize, &mut [Lanes])>(&mut self, io: &mut [Lanes], mut f: F) {
         let mut first_frame = 0;
         for chunk in io.chunks_mut(MAX_BLOCK_FRAMES) {
             let n = chunk.len();
@@ -420,12 +405,12 @@ impl Oversampler {
                 OversampleFactor::X2 => {
                     let high = &mut high[..2 * n];
                     for (x, h) in chunk.iter().zip(high.chunks_exact_mut(2)) {
-                        (h[0], h[1]) = self.up1.upsample::<FUSED>(*x);
+                        (h[0], h[1]) = self.up1.upsample(*x);
                     }
                     f(first_frame, high);
                     for (x, h) in chunk.iter_mut().zip(high.chunks_exact(2)) {
-                        let decimated = self.down1.downsample::<FUSED>(h[0], h[1]);
-                        *x = thiran::<FUSED>(
+                        let decimated = self.down1.downsample(h[0], h[1]);
+                        *x = thiran(
                             self.thiran_a,
                             &mut self.thiran_x1,
                             &mut self.thiran_y1,
@@ -437,18 +422,18 @@ impl Oversampler {
                     let mid = &mut mid[..2 * n];
                     let high = &mut high[..4 * n];
                     for (x, m) in chunk.iter().zip(mid.chunks_exact_mut(2)) {
-                        (m[0], m[1]) = self.up1.upsample::<FUSED>(*x);
+                        (m[0], m[1]) = self.up1.upsample(*x);
                     }
                     for (m, h) in mid.iter().zip(high.chunks_exact_mut(2)) {
-                        (h[0], h[1]) = self.up2.upsample::<FUSED>(*m);
+                        (h[0], h[1]) = self.up2.upsample(*m);
                     }
                     f(first_frame, high);
                     for (m, h) in mid.iter_mut().zip(high.chunks_exact(2)) {
-                        *m = self.down2.downsample::<FUSED>(h[0], h[1]);
+                        *m = self.down2.downsample(h[0], h[1]);
                     }
                     for (x, m) in chunk.iter_mut().zip(mid.chunks_exact(2)) {
-                        let decimated = self.down1.downsample::<FUSED>(m[0], m[1]);
-                        *x = thiran::<FUSED>(
+                        let decimated = self.down1.downsample(m[0], m[1]);
+                        *x = thiran(
                             self.thiran_a,
                             &mut self.thiran_x1,
                             &mut self.thiran_y1,
@@ -462,8 +447,8 @@ impl Oversampler {
     }
 
     #[inline(always)]
-    fn thiran<const FUSED: bool>(&mut self, decimated: Lanes) -> Lanes {
-        thiran::<FUSED>(
+    fn thiran(&mut self, decimated: Lanes) -> Lanes {
+        thiran(
             self.thiran_a,
             &mut self.thiran_x1,
             &mut self.thiran_y1,
@@ -473,16 +458,12 @@ impl Oversampler {
 }
 
 /// Thiran allpass: y = a x + x[n−1] − a y[n−1] (in this order: the recursion through
-/// y[n−1] is one multiply and one subtraction, or one FMA).
+/// y[n−1] is one multiply and one subtraction; never fused, as in [`Halfband::paths`]).
 #[inline(always)]
-fn thiran<const FUSED: bool>(a: f32, x1: &mut Lanes, y1: &mut Lanes, decimated: Lanes) -> Lanes {
+fn thiran(a: f32, x1: &mut Lanes, y1: &mut Lanes, decimated: Lanes) -> Lanes {
     let mut out = [0.0; 2];
     for l in 0..2 {
-        out[l] = if FUSED {
-            (-a).mul_add(y1[l], a.mul_add(decimated[l], x1[l]))
-        } else {
-            (a * decimated[l] + x1[l]) - a * y1[l]
-        };
+        out[l] = (a * decimated[l] + x1[l]) - a * y1[l];
     }
     *x1 = decimated;
     *y1 = out;
@@ -660,38 +641,38 @@ mod tests {
     }
 
     #[test]
-    fn fused_and_plain_filters_agree() {
-        // The AVX2 + FMA build rounds once per multiply-add instead of twice; nothing
-        // else differs. Each section's rounding differs by about one f32 ulp (6e-8 at
-        // full scale); ~20 sections before the curve, whose slope reaches 4, and ~20
-        // after it give a few 1e-6 (measured: 1.4e-6). 1e-5 bounds that with margin,
-        // while a wrong coefficient or crossed lane would be off by 1e-2 or more.
-        // On a CPU without FMA both runs take the plain path and must agree exactly.
+    fn wide_and_portable_builds_agree_bit_for_bit() {
+        // The AVX2 build must round exactly as the portable one (a render is the same
+        // bytes on every x86-64 CPU): same operations, same order, no fused
+        // multiply-add. A long programme (4 s of a chirp and noise, through both factors
+        // and a curve that reaches the steep part of tanh) and the per-frame path too.
+        // On a CPU without AVX2 both runs take the portable path and agree trivially.
+        let mut rng = crate::rng::Pcg32::new(11, 3);
+        let input: Vec<Lanes> = (0..192_000)
+            .map(|n| {
+                let t = n as f32 / 48_000.0;
+                let chirp = (std::f32::consts::TAU * (100.0 + 2500.0 * t) * t).sin();
+                [chirp + 0.3 * rng.next_bipolar(), 0.7 * rng.next_bipolar()]
+            })
+            .collect();
         for factor in [OversampleFactor::X2, OversampleFactor::X4] {
-            let input: Vec<Lanes> = (0..2000)
-                .map(|n| {
-                    let t = n as f32 * 0.21;
-                    [t.sin(), (t * 2.3).cos() * 0.7]
-                })
-                .collect();
-            let run = |fused: bool| {
+            let run = |wide: bool| {
                 let mut os = Oversampler::new(factor);
-                os.fused = fused && crate::cpu::has_avx2_fma();
+                os.wide = wide && crate::cpu::has_avx2_fma();
                 let mut io = input.clone();
                 os.process_block(&mut io, |_, high| {
                     for v in high.iter_mut() {
                         *v = [(v[0] * 4.0).tanh(), v[1].clamp(-0.5, 0.5)];
                     }
                 });
-                io
+                let framed: Vec<Lanes> = input[..4800]
+                    .iter()
+                    .map(|&x| os.process(x, |v| [v[0] * v[0], -v[1]]))
+                    .collect();
+                (io, framed)
             };
-            let (plain, fused) = (run(false), run(true));
-            let worst = plain
-                .iter()
-                .zip(&fused)
-                .flat_map(|(a, b)| [(a[0] - b[0]).abs(), (a[1] - b[1]).abs()])
-                .fold(0.0f32, f32::max);
-            assert!(worst < 1e-5, "{factor:?}: {worst}");
+            let (portable, wide) = (run(false), run(true));
+            assert!(portable == wide, "{factor:?}");
         }
     }
 
@@ -732,9 +713,9 @@ mod tests {
         let mut high = Vec::new();
         for n in 0..4096 {
             let x = (w * n as f64).sin() as f32;
-            let (a, b) = up1.upsample::<false>([x, 0.0]);
+            let (a, b) = up1.upsample([x, 0.0]);
             for s in [a, b] {
-                let (c, d) = up2.upsample::<false>(s);
+                let (c, d) = up2.upsample(s);
                 high.push(c[0] as f64);
                 high.push(d[0] as f64);
             }

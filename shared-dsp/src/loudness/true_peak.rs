@@ -25,8 +25,11 @@
 //! products instead of 96 (see `FoldedTaps`). The folded sums are rounded differently
 //! from the direct form: the envelope agrees with the direct FIR to about 1e-6
 //! relative (test `folded_envelope_matches_the_direct_fir`). Up to 32 consecutive
-//! outputs of every phase per pass, with AVX2/FMA when the CPU has them (detected once
-//! in `new`) and portable code otherwise. The meter and the mastering limiter's
+//! outputs of every phase per pass, with AVX2 when the CPU has it (detected once in
+//! `new`) and portable code otherwise. Both kernels do the same operations in the same
+//! order (separate multiplies and adds: a fused multiply-add would round differently),
+//! so the envelope is the same bits on every x86-64 CPU (test
+//! `wide_and_portable_kernels_agree_bit_for_bit`). The meter and the mastering limiter's
 //! detector both run this one implementation.
 
 use crate::db::MINUS_INFINITY_DB;
@@ -59,7 +62,7 @@ pub fn oversampling_factor_for(sample_rate: f64) -> usize {
 
 /// Modified Bessel function of the first kind, order 0 (power series; converges fast for
 /// the β used here).
-fn bessel_i0(x: f64) -> f64 {
+pub(crate) fn bessel_i0(x: f64) -> f64 {
     let mut sum = 1.0;
     let mut term = 1.0;
     let half = x / 2.0;
@@ -117,7 +120,8 @@ pub struct TruePeakInterpolator {
     history: Box<[f32]>,
     /// New inputs in `history` after the first `HISTORY`.
     filled: usize,
-    use_fma: bool,
+    /// Run the AVX2 kernel (the CPU has AVX2 and FMA; see [`crate::cpu`]).
+    wide: bool,
 }
 
 impl TruePeakInterpolator {
@@ -152,7 +156,7 @@ impl TruePeakInterpolator {
             coefficients: coefficients.into_boxed_slice(),
             history: vec![0.0; HISTORY + CHUNK].into_boxed_slice(),
             filled: 0,
-            use_fma: crate::cpu::has_avx2_fma(),
+            wide: crate::cpu::has_avx2_fma(),
         }
     }
 
@@ -263,8 +267,8 @@ impl TruePeakInterpolator {
     ) -> f32 {
         let hist = &self.history[..first + count];
         #[cfg(target_arch = "x86_64")]
-        if self.use_fma {
-            // SAFETY: `use_fma` is true only when the CPU reported AVX2 and FMA
+        if self.wide {
+            // SAFETY: `wide` is true only when the CPU reported AVX2 and FMA
             // (`crate::cpu::has_avx2_fma`); the kernel checks its slice invariants itself.
             return unsafe { avx::envelope::<PAIRS, G, STORE>(&self.folded, hist, first, out) };
         }
@@ -378,17 +382,11 @@ impl FoldedTaps {
 }
 
 /// One envelope value at history index `i` (newest input), scalar, in the vector lanes'
-/// order of operations, so block and per-sample runs agree bit for bit (`fused`:
-/// `mul_add` as the FMA lanes, else `a·b + c` as the portable ones).
+/// order of operations (`acc + c·x`, unfused, as both kernels), so block and per-sample
+/// runs agree bit for bit.
 #[inline(always)]
-fn scalar_output<const PAIRS: usize>(f: &FoldedTaps, hist: &[f32], i: usize, fused: bool) -> f32 {
-    let mac = |c: f32, x: f32, acc: f32| {
-        if fused {
-            c.mul_add(x, acc)
-        } else {
-            acc + c * x
-        }
-    };
+fn scalar_output<const PAIRS: usize>(f: &FoldedTaps, hist: &[f32], i: usize) -> f32 {
+    let mac = |c: f32, x: f32, acc: f32| acc + c * x;
     let mut a = [0.0f32; MAX_PAIRS];
     let mut b = [0.0f32; MAX_PAIRS];
     let mut c = 0.0f32;
@@ -465,7 +463,7 @@ fn envelope_portable<const PAIRS: usize, const STORE: bool>(
     }
     let mut peak = peaks.iter().fold(0.0f32, |m, &v| if v > m { v } else { m });
     for k in t..count {
-        let m = scalar_output::<PAIRS>(f, hist, first + k, false);
+        let m = scalar_output::<PAIRS>(f, hist, first + k);
         if let (true, Some(o)) = (STORE, out.get_mut(k)) {
             *o = m;
         }
@@ -483,7 +481,7 @@ mod avx {
 
     /// `G`·8 consecutive envelope values for newest inputs `hist[i .. i + G·8]` into
     /// `out[t ..]` (with `STORE`) and the running maximum `peaks`. `G·(2·PAIRS + 1)`
-    /// independent accumulators hide the FMA latency (2 groups of 3 at 4×, one of 7 at
+    /// independent accumulators hide the add latency (2 groups of 3 at 4×, one of 7 at
     /// 8×, 4 of one at 2×, within the 16 registers).
     ///
     /// # Safety
@@ -517,11 +515,12 @@ mod avx {
                     for k in 0..PAIRS {
                         let cs = _mm256_set1_ps(*f.sym.get_unchecked(k).get_unchecked(j));
                         let ca = _mm256_set1_ps(*f.anti.get_unchecked(k).get_unchecked(j));
-                        a[g][k] = _mm256_fmadd_ps(cs, s, a[g][k]);
-                        b[g][k] = _mm256_fmadd_ps(ca, d, b[g][k]);
+                        // acc + c·x, unfused, as the portable kernel.
+                        a[g][k] = _mm256_add_ps(a[g][k], _mm256_mul_ps(cs, s));
+                        b[g][k] = _mm256_add_ps(b[g][k], _mm256_mul_ps(ca, d));
                     }
                     let cc = _mm256_set1_ps(*f.centre.get_unchecked(j));
-                    c[g] = _mm256_fmadd_ps(cc, s, c[g]);
+                    c[g] = _mm256_add_ps(c[g], _mm256_mul_ps(cc, s));
                 }
             }
             for g in 0..G {
@@ -543,7 +542,7 @@ mod avx {
     }
 
     /// The envelope of newest inputs `hist[first..]` (into `out` with `STORE`, which is
-    /// then as long); returns its maximum. Scalar FMA for the tail.
+    /// then as long); returns its maximum. The scalar formula for the tail.
     ///
     /// # Safety
     /// The CPU must support AVX2 and FMA.
@@ -574,7 +573,7 @@ mod avx {
             unsafe { pass::<PAIRS, G, STORE>(f, hist, first + t, out, t, &mut peaks) };
             t += G * LANES;
         }
-        // Then 8 at a time (scalar, the 24-deep FMA chains cost more than a vector pass).
+        // Then 8 at a time (scalar, the 24-deep add chains cost more than a vector pass).
         while t + LANES <= count {
             // SAFETY: as above with G = 1.
             unsafe { pass::<PAIRS, 1, STORE>(f, hist, first + t, out, t, &mut peaks) };
@@ -585,7 +584,7 @@ mod avx {
         unsafe { _mm256_storeu_ps(lanes.as_mut_ptr(), peaks) };
         let mut peak = lanes.iter().fold(0.0f32, |m, &v| if v > m { v } else { m });
         for k in t..count {
-            let m = scalar_output::<PAIRS>(f, hist, first + k, true);
+            let m = scalar_output::<PAIRS>(f, hist, first + k);
             if let (true, Some(o)) = (STORE, out.get_mut(k)) {
                 *o = m;
             }
@@ -876,13 +875,49 @@ mod tests {
             for (k, &o) in out.iter().enumerate() {
                 let i = HISTORY + k;
                 let m = match pairs {
-                    0 => scalar_output::<0>(f, &hist, i, false),
-                    1 => scalar_output::<1>(f, &hist, i, false),
-                    _ => scalar_output::<3>(f, &hist, i, false),
+                    0 => scalar_output::<0>(f, &hist, i),
+                    1 => scalar_output::<1>(f, &hist, i),
+                    _ => scalar_output::<3>(f, &hist, i),
                 };
                 assert_eq!(o, m, "{factor}× output {k}");
             }
         }
+    }
+
+    #[test]
+    fn wide_and_portable_kernels_agree_bit_for_bit() {
+        // A render must be the same bytes on every x86-64 CPU: the AVX2 kernel and the
+        // portable one (forced with `wide = false`) give identical envelopes, at every
+        // factor, on a long programme (4 s at 48 kHz of a chirp over noise, in blocks
+        // that leave scalar tails). Without AVX2 both take the portable path.
+        let mut rng = crate::rng::Pcg32::new(5, 9);
+        let input: Vec<f32> = (0..192_000)
+            .map(|n| {
+                let t = n as f32 / 48_000.0;
+                (std::f32::consts::TAU * (50.0 + 3000.0 * t) * t).sin() + rng.next_bipolar()
+            })
+            .collect();
+        for factor in [2usize, 4, 8] {
+            let run = |wide: bool| {
+                let mut interp = TruePeakInterpolator::with_factor(factor);
+                interp.wide = wide && interp.wide;
+                let mut env = vec![0.0f32; input.len()];
+                for (i, o) in input.chunks(1000).zip(env.chunks_mut(1000)) {
+                    interp.process_envelope(i, o);
+                }
+                env
+            };
+            assert!(run(true) == run(false), "{factor}×");
+        }
+        let mut wide = TruePeakDetector::new(48_000.0, 2);
+        let mut portable = wide.clone();
+        for i in portable.interpolators.iter_mut() {
+            i.wide = false;
+        }
+        for d in [&mut wide, &mut portable] {
+            d.process(&[&input, &input[1..]]);
+        }
+        assert_eq!(wide.true_peaks, portable.true_peaks);
     }
 
     #[test]
