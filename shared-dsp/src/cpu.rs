@@ -36,16 +36,31 @@
 //! `exp`, `ln`, …, used when coefficients are designed) come from the platform's libm
 //! and may differ in the last bit between operating systems and architectures.
 
+use std::sync::atomic::{AtomicBool, Ordering};
+
 #[cfg(target_arch = "x86_64")]
 use crate::filter::simd::F64x4;
 use crate::filter::simd::{F64x2x2, Quad};
 
-/// Whether this CPU has AVX2 (Intel Haswell, AMD Zen and later).
+/// Whether the wide builds may run at all (see [`set_wide_builds`]).
+static WIDE_BUILDS: AtomicBool = AtomicBool::new(true);
+
+/// Allows (`true`, the default) or forbids the wide builds for the whole process, from
+/// the next processor made or block run on. The output is the same bits either way
+/// (the rule above); this exists so that tests can run whole chains both ways and
+/// compare them, and so that a render can be checked on a machine with AVX2 as if it
+/// had none.
+pub fn set_wide_builds(enabled: bool) {
+    WIDE_BUILDS.store(enabled, Ordering::Relaxed);
+}
+
+/// Whether this CPU has AVX2 (Intel Haswell, AMD Zen and later) and the wide builds
+/// are allowed ([`set_wide_builds`]).
 #[inline]
 pub fn has_avx2() -> bool {
     #[cfg(target_arch = "x86_64")]
     {
-        std::is_x86_feature_detected!("avx2")
+        WIDE_BUILDS.load(Ordering::Relaxed) && std::is_x86_feature_detected!("avx2")
     }
     #[cfg(not(target_arch = "x86_64"))]
     {
@@ -53,12 +68,13 @@ pub fn has_avx2() -> bool {
     }
 }
 
-/// Whether this CPU has AVX2 and FMA (the two come together on every such CPU).
+/// Whether this CPU has AVX2 and FMA (the two come together on every such CPU) and the
+/// wide builds are allowed ([`set_wide_builds`]).
 #[inline]
 pub fn has_avx2_fma() -> bool {
     #[cfg(target_arch = "x86_64")]
     {
-        std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma")
+        has_avx2() && std::is_x86_feature_detected!("fma")
     }
     #[cfg(not(target_arch = "x86_64"))]
     {

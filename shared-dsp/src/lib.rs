@@ -9,7 +9,7 @@
 //! - `latency()` reports the delay in samples where there is one.
 pub mod block;
 pub mod correlation;
-pub(crate) mod cpu;
+pub mod cpu;
 pub mod db;
 pub mod delay;
 pub mod delay_line;

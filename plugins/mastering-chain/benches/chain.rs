@@ -10,24 +10,14 @@ use mastering_chain::{Chain, Settings};
 const FS: f32 = 48_000.0;
 const BLOCK: usize = 512;
 
+/// This thread's CPU time in seconds (wall time where the system has no thread clock).
 fn thread_cpu_seconds() -> f64 {
-    let mut ts = libc_timespec {
-        tv_sec: 0,
-        tv_nsec: 0,
-    };
-    // SAFETY: clock_gettime writes one timespec; CLOCK_THREAD_CPUTIME_ID = 3 on Linux.
-    unsafe { clock_gettime(3, &mut ts) };
-    ts.tv_sec as f64 + ts.tv_nsec as f64 * 1e-9
-}
-
-#[repr(C)]
-struct libc_timespec {
-    tv_sec: i64,
-    tv_nsec: i64,
-}
-
-extern "C" {
-    fn clock_gettime(clock: i32, ts: *mut libc_timespec) -> i32;
+    use std::sync::OnceLock;
+    static START: OnceLock<std::time::Instant> = OnceLock::new();
+    match cpu_time::ThreadTime::try_now() {
+        Ok(t) => t.as_duration().as_secs_f64(),
+        Err(_) => START.get_or_init(std::time::Instant::now).elapsed().as_secs_f64(),
+    }
 }
 
 fn settings() -> Settings {
