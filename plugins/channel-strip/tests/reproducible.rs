@@ -3,15 +3,15 @@
 //! x86-64 CPU with and one without AVX2 take (`shared_dsp::cpu`'s reproducibility rule).
 //! Its own test binary, because switching the builds off is process-wide.
 
+#[path = "../../../shared-dsp/tests/common/builds.rs"]
+mod builds;
 #[path = "../../../shared-dsp/tests/reference/mod.rs"]
 #[allow(dead_code)]
 mod reference;
-#[path = "../../../shared-dsp/tests/common/builds.rs"]
-mod builds;
 
+use builds::assert_builds_render_the_same_bits;
 use channel_strip::{Chain, Settings};
 use reference::dense_programme;
-use builds::assert_builds_render_the_same_bits;
 
 const FS: f32 = 48_000.0;
 const BLOCK: usize = 512;
@@ -56,5 +56,7 @@ fn wide_and_portable_builds_render_the_same_bits() {
     let n = (FS as f64 * seconds) as usize;
     let l = dense_programme(n, FS as f64, 0.5, 1.0, 7);
     let r = dense_programme(n, FS as f64, 0.5, 1.0, 8);
-    assert_builds_render_the_same_bits(|| render(&l, &r));
+    assert_builds_render_the_same_bits("wide_and_portable_builds_render_the_same_bits", || {
+        render(&l, &r)
+    });
 }

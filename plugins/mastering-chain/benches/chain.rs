@@ -16,7 +16,10 @@ fn thread_cpu_seconds() -> f64 {
     static START: OnceLock<std::time::Instant> = OnceLock::new();
     match cpu_time::ThreadTime::try_now() {
         Ok(t) => t.as_duration().as_secs_f64(),
-        Err(_) => START.get_or_init(std::time::Instant::now).elapsed().as_secs_f64(),
+        Err(_) => START
+            .get_or_init(std::time::Instant::now)
+            .elapsed()
+            .as_secs_f64(),
     }
 }
 
