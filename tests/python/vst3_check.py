@@ -5,7 +5,7 @@ Usage: vst3_check.py BUNDLE.vst3 [--plugin channel-strip|mastering-chain]
 
 What it checks, on a 1 kHz sine at 48 kHz (stereo, and mono):
   - the plugin loads (headless: no X display is needed) and has the expected name,
-    vendor and parameter keys, and reports its latency (0 samples);
+    vendor and parameter keys, and reports the latency it is expected to (`--expect-latency`);
   - gains set through the parameters change the level by the requested amount:
     measured on the steady part of the output (the first 100 ms, which would hold the
     20 ms smoothing ramp, are discarded), as the RMS ratio of output to input over the

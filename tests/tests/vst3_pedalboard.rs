@@ -88,7 +88,12 @@ fn python_dir() -> PathBuf {
 /// the strip, the limiter's for the mastering chain (the chain computes it).
 fn expected_latency(plugin: Plugin) -> u32 {
     match plugin {
-        Plugin::ChannelStrip => 0,
+        // Constant whatever switches move: the saturation's oversampler, or the delay
+        // that stands in for it while saturation is off.
+        Plugin::ChannelStrip => {
+            channel_strip::Chain::new(48_000.0, 512, &channel_strip::Settings::default())
+                .latency_samples()
+        }
         Plugin::MasteringChain => {
             mastering_chain::Chain::new(48_000.0, 512, &mastering_chain::Settings::default())
                 .latency_samples()
