@@ -2,6 +2,7 @@
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::Mutex;
 
 use mastering_chain::{Chain, Settings};
 use shared_dsp::loudness::{ChannelLayout, LoudnessMeter};
@@ -10,6 +11,9 @@ use shared_dsp::mastering::*;
 struct Counting;
 static ARMED: AtomicBool = AtomicBool::new(false);
 static COUNT: AtomicUsize = AtomicUsize::new(0);
+/// The counter is global: tests that count hold this, so one test's set-up is not
+/// counted in another's processing (the harness runs tests in parallel).
+static SERIAL: Mutex<()> = Mutex::new(());
 
 unsafe impl GlobalAlloc for Counting {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
@@ -36,6 +40,7 @@ fn count(f: impl FnOnce()) -> usize {
 
 #[test]
 fn nothing_allocates_while_processing() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     let fs = 48_000.0;
     let mut l = vec![0.3f32; 700];
     let mut r = vec![-0.2f32; 700];
@@ -94,4 +99,44 @@ fn nothing_allocates_while_processing() {
             0
         )
     );
+}
+
+#[test]
+fn the_repair_stage_allocates_nothing_switched_on_repairing_or_switched_off() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let fs = 48_000.0;
+    let frames = 48_000;
+    // A tone with a click every 100 ms, so the declicker analyses, detects and repairs
+    // (the count below proves the repair path ran while counted).
+    let mut l: Vec<f32> = (0..frames)
+        .map(|n| 0.3 * (std::f32::consts::TAU * 440.0 * n as f32 / fs).sin())
+        .collect();
+    for n in (2400..frames).step_by(4800) {
+        l[n] += 0.5;
+        l[n + 1] -= 0.4;
+    }
+    let mut r = l.clone();
+    let off = Settings::default();
+    let mut on = off;
+    on.repair.on = true;
+    let mut less = on;
+    less.repair.sensitivity = 20.0;
+    let mut chain = Chain::new(fs, 512, &off);
+    let allocations = count(|| {
+        for (block, (l, r)) in l.chunks_mut(512).zip(r.chunks_mut(512)).enumerate() {
+            // Off for the first blocks, then on, then at another sensitivity, then off
+            // and on again: every transition the host can cause while processing.
+            let settings = match block {
+                0..=3 => &off,
+                4..=59 => &on,
+                60..=79 => &less,
+                80..=82 => &off,
+                _ => &on,
+            };
+            chain.update_latency(settings);
+            chain.process(&mut [l, r], settings);
+        }
+    });
+    assert!(chain.repaired_clicks() > 0, "the repair path did not run");
+    assert_eq!(allocations, 0);
 }
