@@ -159,7 +159,10 @@ fn off_the_stage_is_not_there_bit_for_bit_and_adds_no_latency() {
         ..transparent(false)
     };
     let (l, r, repaired) = render(&settings, fs, &left, &right);
-    assert!(l == left && r == right, "the stage changed samples while off");
+    assert!(
+        l == left && r == right,
+        "the stage changed samples while off"
+    );
     assert_eq!(repaired, 0);
 
     // The whole default chain (every stage on) off at another sensitivity: the same
@@ -270,5 +273,8 @@ fn on_clicks_are_removed_and_clean_music_is_left_alone() {
     // one 45-sample span of it badly would cost more).
     let (l, r, repaired) = render(&on, fs, &clean_l, &clean_r);
     let untouched = snr_db([&clean_l, &clean_r], [&l, &r]);
-    assert!(untouched >= 70.0, "clean SNR {untouched:.1} dB, {repaired} repaired");
+    assert!(
+        untouched >= 70.0,
+        "clean SNR {untouched:.1} dB, {repaired} repaired"
+    );
 }
