@@ -3,8 +3,9 @@
 //! all run exactly this code.
 //!
 //! ```text
-//! repair (declick, off by default) → input gain → tonal EQ → multiband compressor → stereo imager → loudness gain
-//!   → true-peak limiter → output gain → dither → (output meter) → bypass cross-fade
+//! repair (declick, off by default) → input gain → tonal EQ → multiband compressor
+//!   → stereo imager → loudness gain → true-peak limiter → output gain → dither
+//!   → (output meter) → bypass cross-fade
 //! ```
 //!
 //! The output gain comes before the dither (the issue lists it last): the output gain is
@@ -12,8 +13,9 @@
 //! quantising last keeps every sample of a 16- or 24-bit render on the grid.
 //!
 //! **Latency** is the sum of the blocks' latencies (the limiter's detector, lookahead and
-//! hold; the repair stage's analysis buffer, about 186 ms, only while it is on). The bypass path is the input delayed by the same
-//! amount, so bypass cross-fades between two aligned signals.
+//! hold; the repair stage's analysis buffer, about 186 ms, only while it is on). The
+//! bypass path is the input delayed by the same amount, so bypass cross-fades between
+//! two aligned signals.
 //!
 //! **Meters**: a BS.1770 meter with true peak runs on the processed output (before the
 //! bypass mix, so it always shows what the chain makes) and a loudness-only meter on the

@@ -160,7 +160,7 @@ pub struct MasterParams {
     pub held_gain_setting_db: Arc<AtomicF32>,
 
     /// Declick at the head of the chain (off by default). On, it adds about 186 ms of
-    /// latency (8192 samples at 44.1 kHz, in proportion at other rates), which the
+    /// latency (8184 samples at 44.1 kHz, in proportion at other rates), which the
     /// plugin reports to the host: switching it changes the latency, as the limiter's
     /// lookahead does, and restarts the stage (CLAP hosts restart the plugin).
     #[id = "rep_on"]
