@@ -3,7 +3,7 @@
 //! all run exactly this code.
 //!
 //! ```text
-//! repair (declick, off by default) → input gain → tonal EQ → multiband compressor
+//! input gain → repair (declick, off by default) → tonal EQ → multiband compressor
 //!   → stereo imager → loudness gain → true-peak limiter → output gain → dither
 //!   → (output meter) → bypass cross-fade
 //! ```
@@ -31,10 +31,12 @@
 //! restarts from its reset state each time an editor opens.
 //!
 //! **Repair** (`rep_on`, `rep_sens`): a streaming declicker ([`Declicker`]) heads the
-//! chain, before the input gain: clicks are defects of the source, so it repairs the
-//! source as delivered, and its detection is relative to the programme's own residual
-//! (scale-free), so the input gain would not change what it finds anyway. Off, it is
-//! skipped entirely (bit-identical output, no latency); switching it on starts it from
+//! processing, right after the input gain. Its detection is relative to the programme's
+//! own AR residual (scale-free), so the gain before it does not change what it finds;
+//! and with the gain first, the input gain stays the one setting that acts before the
+//! chain's delay, so its automation lands on the audio at the host's input time whether
+//! the repair is on or not (the real-host tests rely on that). Off, it is skipped
+//! entirely (bit-identical output, no latency); switching it on starts it from
 //! silence (its first latency's worth of output is silent) and switching it off drops
 //! what it holds, like changing the limiter's lookahead.
 //!
@@ -557,11 +559,12 @@ impl Chain {
         // The processed loudness up to the previous chunk (as the match has always used).
         let processed_lufs = self.output_meter.integrated_lufs();
 
+        self.in_gain.process(chunk);
+        // Repair after the input gain, not before: see the module documentation.
         if self.repair_on {
             self.declicker.process(chunk);
             self.repaired_clicks += self.declicker.take_repaired_count() as u64;
         }
-        self.in_gain.process(chunk);
         self.eq.process(chunk, &settings.eq);
         self.multiband.process(chunk, &settings.multiband);
         self.imager.process(chunk, &settings.imager);

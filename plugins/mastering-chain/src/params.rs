@@ -159,19 +159,19 @@ pub struct MasterParams {
     #[persist = "held-gain-setting-db"]
     pub held_gain_setting_db: Arc<AtomicF32>,
 
-    /// Declick at the head of the chain (off by default). On, it adds about 186 ms of
-    /// latency (8184 samples at 44.1 kHz, in proportion at other rates), which the
-    /// plugin reports to the host: switching it changes the latency, as the limiter's
-    /// lookahead does, and restarts the stage (CLAP hosts restart the plugin).
+    #[id = "in_gain"]
+    pub in_gain: FloatParam,
+    /// Declick at the head of the chain, right after the input gain (off by default).
+    /// On, it adds about 186 ms of latency (8184 samples at 44.1 kHz, in proportion at
+    /// other rates), which the plugin reports to the host: switching it changes the
+    /// latency, as the limiter's lookahead does, and restarts the stage (CLAP hosts
+    /// restart the plugin).
     #[id = "rep_on"]
     pub rep_on: BoolParam,
     /// Declick sensitivity, 0–100 %: higher finds quieter clicks, with more risk of
     /// touching good transients.
     #[id = "rep_sens"]
     pub rep_sens: FloatParam,
-
-    #[id = "in_gain"]
-    pub in_gain: FloatParam,
 
     #[id = "eq_on"]
     pub eq_on: BoolParam,
@@ -311,9 +311,9 @@ impl Default for MasterParams {
             held_gain_db: Arc::new(AtomicF32::new(0.0)),
             held_gain_setting_db: Arc::new(AtomicF32::new(0.0)),
             editor_size: saved_size(DEFAULT_SIZE.0, DEFAULT_SIZE.1),
+            in_gain: db_param("Input Gain", 0.0, -IN_GAIN_RANGE_DB, IN_GAIN_RANGE_DB),
             rep_on: switch("Declick", rep.on),
             rep_sens: percent_param("Declick Sensitivity", rep.sensitivity, 100.0),
-            in_gain: db_param("Input Gain", 0.0, -IN_GAIN_RANGE_DB, IN_GAIN_RANGE_DB),
 
             eq_on: switch("EQ", eq.on),
             eq_tilt: db_param("EQ Tilt", 0.0, -6.0, 6.0),

@@ -1,24 +1,25 @@
 //! Nothing on the audio path allocates: a counting global allocator around `process`.
 
 use std::alloc::{GlobalAlloc, Layout, System};
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::Mutex;
+use std::cell::Cell;
 
 use mastering_chain::{Chain, Settings};
 use shared_dsp::loudness::{ChannelLayout, LoudnessMeter};
 use shared_dsp::mastering::*;
 
 struct Counting;
-static ARMED: AtomicBool = AtomicBool::new(false);
-static COUNT: AtomicUsize = AtomicUsize::new(0);
-/// The counter is global: tests that count hold this, so one test's set-up is not
-/// counted in another's processing (the harness runs tests in parallel).
-static SERIAL: Mutex<()> = Mutex::new(());
+thread_local! {
+    // Per thread: the harness runs tests, and reports their results, on other threads
+    // at the same time, and their allocations are not the processing's.
+    static ARMED: Cell<bool> = const { Cell::new(false) };
+    static COUNT: Cell<usize> = const { Cell::new(0) };
+}
 
 unsafe impl GlobalAlloc for Counting {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        if ARMED.load(Ordering::Relaxed) {
-            COUNT.fetch_add(1, Ordering::Relaxed);
+        // `try_with`: no count while the thread's locals are being torn down.
+        if ARMED.try_with(Cell::get).unwrap_or(false) {
+            let _ = COUNT.try_with(|c| c.set(c.get() + 1));
         }
         unsafe { System.alloc(layout) }
     }
@@ -31,16 +32,15 @@ unsafe impl GlobalAlloc for Counting {
 static GLOBAL: Counting = Counting;
 
 fn count(f: impl FnOnce()) -> usize {
-    COUNT.store(0, Ordering::Relaxed);
-    ARMED.store(true, Ordering::Relaxed);
+    COUNT.with(|c| c.set(0));
+    ARMED.with(|a| a.set(true));
     f();
-    ARMED.store(false, Ordering::Relaxed);
-    COUNT.load(Ordering::Relaxed)
+    ARMED.with(|a| a.set(false));
+    COUNT.with(Cell::get)
 }
 
 #[test]
 fn nothing_allocates_while_processing() {
-    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     let fs = 48_000.0;
     let mut l = vec![0.3f32; 700];
     let mut r = vec![-0.2f32; 700];
@@ -103,7 +103,6 @@ fn nothing_allocates_while_processing() {
 
 #[test]
 fn the_repair_stage_allocates_nothing_switched_on_repairing_or_switched_off() {
-    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     let fs = 48_000.0;
     let frames = 48_000;
     // A tone with a click every 100 ms, so the declicker analyses, detects and repairs
