@@ -286,3 +286,38 @@ fn on_clicks_are_removed_and_clean_music_is_left_alone() {
         "clean SNR {untouched:.1} dB, {repaired} repaired"
     );
 }
+
+#[test]
+fn the_sensitivity_reaches_the_running_stage() {
+    // Quiet clicks, single samples about 11 hiss standard deviations high (hiss σ is
+    // 1.6e-4/√3; the AR residual of this programme is about the hiss): over the 4 σ
+    // threshold of sensitivity 100, under the 16 σ of sensitivity 0. A chain started at
+    // 0 and turned to 100 while running must find them; one left at 0 must not.
+    let fs = 44_100.0;
+    let frames = 3 * 44_100;
+    let mut left = programme(frames, fs, 1);
+    let mut right = programme(frames, fs, 2);
+    for n in (22_050..frames - 22_050).step_by(11_025) {
+        left[n] += 1.0e-3;
+        right[n] -= 1.0e-3;
+    }
+    let mut dull = transparent(true);
+    dull.repair.sensitivity = 0.0;
+    let keen = Settings {
+        repair: mastering_chain::RepairSettings {
+            on: true,
+            sensitivity: 100.0,
+        },
+        ..dull
+    };
+    let (_, _, at_zero) = render(&dull, fs, &left, &right);
+    let mut chain = Chain::new(fs, BLOCK, &dull);
+    let (mut l, mut r) = (left.clone(), right.clone());
+    run(&mut chain, &keen, &mut l, &mut r);
+    assert_eq!(at_zero, 0, "sensitivity 0 repaired the quiet clicks");
+    assert!(
+        chain.repaired_clicks() >= 8,
+        "{} repaired",
+        chain.repaired_clicks()
+    );
+}
