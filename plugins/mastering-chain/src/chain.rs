@@ -3,17 +3,19 @@
 //! all run exactly this code.
 //!
 //! ```text
-//! input gain → tonal EQ → multiband compressor → stereo imager → loudness gain
-//!   → true-peak limiter → output gain → dither → (output meter) → bypass cross-fade
+//! input gain → repair (declick, off by default) → tonal EQ → multiband compressor
+//!   → stereo imager → loudness gain → true-peak limiter → output gain → dither
+//!   → (output meter) → bypass cross-fade
 //! ```
 //!
 //! The output gain comes before the dither (the issue lists it last): the output gain is
 //! never above 0 dB, so it cannot push the limiter's output past the ceiling, and
 //! quantising last keeps every sample of a 16- or 24-bit render on the grid.
 //!
-//! **Latency** is the sum of the blocks' latencies (only the limiter has any: its
-//! detector, lookahead and hold). The bypass path is the input delayed by the same
-//! amount, so bypass cross-fades between two aligned signals.
+//! **Latency** is the sum of the blocks' latencies (the limiter's detector, lookahead and
+//! hold; the repair stage's analysis buffer, about 186 ms, only while it is on). The
+//! bypass path is the input delayed by the same amount, so bypass cross-fades between
+//! two aligned signals.
 //!
 //! **Meters**: a BS.1770 meter with true peak runs on the processed output (before the
 //! bypass mix, so it always shows what the chain makes) and a loudness-only meter on the
@@ -27,6 +29,16 @@
 //! spectrum analyser ([`SpectrumTap`]): those two only while an editor is open
 //! ([`ChainMeters::editor_open`]), since nothing else reads them. The correlation
 //! restarts from its reset state each time an editor opens.
+//!
+//! **Repair** (`rep_on`, `rep_sens`): a streaming declicker ([`Declicker`]) heads the
+//! processing, right after the input gain. Its detection is relative to the programme's
+//! own AR residual (scale-free), so the gain before it does not change what it finds;
+//! and with the gain first, the input gain stays the one setting that acts before the
+//! chain's delay, so its automation lands on the audio at the host's input time whether
+//! the repair is on or not (the real-host tests rely on that). Off, it is skipped
+//! entirely (bit-identical output, no latency); switching it on starts it from
+//! silence (its first latency's worth of output is silent) and switching it off drops
+//! what it holds, like changing the limiter's lookahead.
 //!
 //! **Matched bypass** (`match_bypass`): the bypassed signal is the delayed input scaled
 //! by `processed integrated loudness − input integrated loudness` (both meters count
@@ -62,6 +74,7 @@ use shared_dsp::mastering::{
     Dither, DitherSettings, ImagerSettings, LimiterSettings, MultibandCompressor,
     MultibandSettings, StereoImager, TonalEq, TonalEqSettings, TruePeakLimiter,
 };
+use shared_dsp::repair::{DeclickSettings, Declicker};
 use shared_dsp::sanitize::replace_non_finite;
 use shared_dsp::spectrum_tap::SpectrumTap;
 
@@ -72,9 +85,30 @@ pub const LOUD_GAIN_MIN_DB: f32 = -24.0;
 /// See [`LOUD_GAIN_MIN_DB`].
 pub const LOUD_GAIN_MAX_DB: f32 = 30.0;
 
+/// The repair stage's settings (`rep_*`).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RepairSettings {
+    /// Declick on (adds the declicker's latency).
+    pub on: bool,
+    /// Sensitivity, 0 (only the loudest clicks) to 100 % (quiet clicks too, with more
+    /// risk of touching good transients); see [`DeclickSettings::from_sensitivity`].
+    pub sensitivity: f32,
+}
+
+impl Default for RepairSettings {
+    fn default() -> Self {
+        Self {
+            on: false,
+            sensitivity: 50.0,
+        }
+    }
+}
+
 /// Every setting of the mastering chain, in plain units.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Settings {
+    /// Repair stage at the head of the chain (`rep_*`).
+    pub repair: RepairSettings,
     /// Gain into the chain, dB.
     pub in_gain_db: f32,
     /// Tonal EQ (`eq_*`).
@@ -105,6 +139,7 @@ pub struct Settings {
 impl Default for Settings {
     fn default() -> Self {
         Self {
+            repair: RepairSettings::default(),
             in_gain_db: 0.0,
             eq: TonalEqSettings::default(),
             multiband: MultibandSettings::default(),
@@ -139,6 +174,8 @@ pub struct ChainMeters {
     pub learned_gain_pending: AtomicBool,
     /// The chain's latency, samples.
     pub latency_samples: AtomicU32,
+    /// Clicks the repair stage repaired since the last reset (per channel, each span).
+    pub repaired_clicks: AtomicU32,
     /// The output's stereo correlation over about 300 ms, −1 … +1 (1 for mono).
     pub correlation: AtomicF32,
     /// The output's latest samples, for the editor's spectrum analyser.
@@ -184,6 +221,15 @@ fn loudness_only(sample_rate: f32, layout: ChannelLayout) -> LoudnessMeter {
 pub struct Chain {
     max_block: usize,
     channels: usize,
+    /// Allocated for [`MAX_CHANNELS`] whether on or not, so switching it on allocates
+    /// nothing.
+    declicker: Declicker,
+    /// Whether the repair stage runs (the setting last applied).
+    repair_on: bool,
+    /// The sensitivity last given to the declicker.
+    repair_sensitivity: f32,
+    /// Spans repaired since the last reset.
+    repaired_clicks: u64,
     in_gain: Gain,
     eq: TonalEq,
     multiband: MultibandCompressor,
@@ -241,10 +287,19 @@ impl Chain {
             lookahead_ms: shared_dsp::mastering::limiter::MAX_LOOKAHEAD_MS,
             ..LimiterSettings::default()
         });
-        let max_latency = probe.latency();
+        let declicker = Declicker::new(
+            sample_rate as f64,
+            MAX_CHANNELS,
+            &DeclickSettings::from_sensitivity(settings.repair.sensitivity as f64),
+        );
+        let max_latency = probe.latency() + declicker.latency();
         let mut chain = Self {
             max_block,
             channels,
+            declicker,
+            repair_on: settings.repair.on,
+            repair_sensitivity: settings.repair.sensitivity,
+            repaired_clicks: 0,
             in_gain: Gain::new(sample_rate, settings.in_gain_db),
             eq: TonalEq::new(sample_rate),
             multiband: MultibandCompressor::new(sample_rate),
@@ -294,6 +349,9 @@ impl Chain {
     /// Clears all signal state and meters and jumps every smoothed value to `settings`.
     /// A held learned gain is kept (see the module documentation).
     pub fn reset(&mut self, settings: &Settings) {
+        self.set_repair(&settings.repair);
+        self.declicker.reset();
+        self.repaired_clicks = 0;
         self.in_gain.reset_to_db(settings.in_gain_db);
         self.eq.set_settings_immediately(&settings.eq);
         self.eq.reset();
@@ -350,18 +408,48 @@ impl Chain {
     /// The delay the chain adds, in samples, for the settings last processed (or given
     /// to `new`/`reset`).
     pub fn latency_samples(&self) -> u32 {
-        (self.eq.latency()
+        let repair = if self.repair_on {
+            self.declicker.latency()
+        } else {
+            0
+        };
+        (repair
+            + self.eq.latency()
             + self.multiband.latency()
             + self.imager.latency()
             + self.limiter.latency()
             + self.dither.latency()) as u32
     }
 
-    /// The latency `settings` would give (applies the limiter's settings, which restarts
-    /// it if the lookahead changed; call before processing, as the plugin does).
+    /// The latency `settings` would give (applies the limiter's and the repair stage's
+    /// settings, which restarts either if its latency changed; call before processing,
+    /// as the plugin does).
     pub fn update_latency(&mut self, settings: &Settings) -> u32 {
         self.limiter.set_settings(&settings.limiter);
+        self.set_repair(&settings.repair);
         self.latency_samples()
+    }
+
+    /// Clicks the repair stage repaired since the last reset (each span on each channel).
+    pub fn repaired_clicks(&self) -> u64 {
+        self.repaired_clicks
+    }
+
+    /// Applies the repair settings: switching the stage on or off restarts it (from
+    /// silence); a sensitivity change takes effect at its next analysis hop. Allocates
+    /// nothing.
+    fn set_repair(&mut self, repair: &RepairSettings) {
+        if repair.on != self.repair_on {
+            self.repair_on = repair.on;
+            self.declicker.reset();
+        }
+        if repair.sensitivity != self.repair_sensitivity {
+            self.repair_sensitivity = repair.sensitivity;
+            self.declicker
+                .set_settings(&DeclickSettings::from_sensitivity(
+                    repair.sensitivity as f64,
+                ));
+        }
     }
 
     /// The output meter's current reading.
@@ -392,6 +480,7 @@ impl Chain {
         self.out_gain.set_gain_db(settings.out_gain_db);
         self.bypass.set_bypassed(settings.bypass);
         self.limiter.set_settings(&settings.limiter);
+        self.set_repair(&settings.repair);
         if settings.learn && !self.was_learning {
             self.learn_meters.reset();
             self.learned_gain_db = settings.loud_gain_db;
@@ -471,6 +560,11 @@ impl Chain {
         let processed_lufs = self.output_meter.integrated_lufs();
 
         self.in_gain.process(chunk);
+        // Repair after the input gain, not before: see the module documentation.
+        if self.repair_on {
+            self.declicker.process(chunk);
+            self.repaired_clicks += self.declicker.take_repaired_count() as u64;
+        }
         self.eq.process(chunk, &settings.eq);
         self.multiband.process(chunk, &settings.multiband);
         self.imager.process(chunk, &settings.imager);
@@ -553,6 +647,10 @@ impl Chain {
             .store(self.was_learning || self.held.is_some(), Ordering::Relaxed);
         m.latency_samples
             .store(self.latency_samples(), Ordering::Relaxed);
+        m.repaired_clicks.store(
+            self.repaired_clicks.min(u32::MAX as u64) as u32,
+            Ordering::Relaxed,
+        );
         if self.analysing {
             let correlation = if self.channels == 1 {
                 1.0

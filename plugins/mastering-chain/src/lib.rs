@@ -14,7 +14,7 @@ pub mod chain;
 pub mod editor;
 pub mod params;
 
-pub use chain::{Chain, ChainMeters, Settings};
+pub use chain::{Chain, ChainMeters, RepairSettings, Settings};
 pub use params::MasterParams;
 
 /// The largest block the chain is allocated for before the host tells us its own.
@@ -138,8 +138,8 @@ impl Plugin for MasteringChain {
         self.meters
             .editor_open
             .store(self.editor_state.is_open(), Ordering::Relaxed);
-        // A lookahead change changes the latency: tell the host before the block that
-        // has it.
+        // A lookahead change or switching the repair stage changes the latency: tell the
+        // host before the block that has it.
         let latency = self.chain.update_latency(&settings);
         if latency != self.reported_latency {
             self.reported_latency = latency;

@@ -22,7 +22,7 @@ use shared_dsp::mastering::{
     LimiterSettings, MultibandSettings, NoiseShape, TonalEqSettings,
 };
 
-use crate::chain::{HeldGain, Settings, LOUD_GAIN_MAX_DB, LOUD_GAIN_MIN_DB};
+use crate::chain::{HeldGain, RepairSettings, Settings, LOUD_GAIN_MAX_DB, LOUD_GAIN_MIN_DB};
 
 /// The editor's default window size, logical pixels: saved with the project (the
 /// `editor-size` state), so it lives with the parameters.
@@ -161,6 +161,17 @@ pub struct MasterParams {
 
     #[id = "in_gain"]
     pub in_gain: FloatParam,
+    /// Declick at the head of the chain, right after the input gain (off by default).
+    /// On, it adds about 186 ms of latency (8184 samples at 44.1 kHz, in proportion at
+    /// other rates), which the plugin reports to the host: switching it changes the
+    /// latency, as the limiter's lookahead does, and restarts the stage (CLAP hosts
+    /// restart the plugin).
+    #[id = "rep_on"]
+    pub rep_on: BoolParam,
+    /// Declick sensitivity, 0–100 %: higher finds quieter clicks, with more risk of
+    /// touching good transients.
+    #[id = "rep_sens"]
+    pub rep_sens: FloatParam,
 
     #[id = "eq_on"]
     pub eq_on: BoolParam,
@@ -294,12 +305,15 @@ impl Default for MasterParams {
         let eq = TonalEqSettings::default();
         let mb = MultibandSettings::default();
         let lim = LimiterSettings::default();
+        let rep = RepairSettings::default();
         Self {
             held_gain_on: Arc::new(AtomicBool::new(false)),
             held_gain_db: Arc::new(AtomicF32::new(0.0)),
             held_gain_setting_db: Arc::new(AtomicF32::new(0.0)),
             editor_size: saved_size(DEFAULT_SIZE.0, DEFAULT_SIZE.1),
             in_gain: db_param("Input Gain", 0.0, -IN_GAIN_RANGE_DB, IN_GAIN_RANGE_DB),
+            rep_on: switch("Declick", rep.on),
+            rep_sens: percent_param("Declick Sensitivity", rep.sensitivity, 100.0),
 
             eq_on: switch("EQ", eq.on),
             eq_tilt: db_param("EQ Tilt", 0.0, -6.0, 6.0),
@@ -424,6 +438,12 @@ impl MasterParams {
 
     /// The CLAP remote-control pages: eight knobs each, in signal order.
     pub fn remote_control_pages(&self, context: &mut impl RemoteControlsContext) {
+        context.add_section("Repair", |section| {
+            section.add_page("Repair", |page| {
+                page.add_param(&self.rep_on);
+                page.add_param(&self.rep_sens);
+            });
+        });
         context.add_section("Tone", |section| {
             section.add_page("Tonal EQ", |page| {
                 page.add_param(&self.eq_on);
@@ -509,6 +529,10 @@ impl MasterParams {
         let low_hz = self.mb_xover_low.value();
         let high_hz = self.mb_xover_high.value();
         Settings {
+            repair: RepairSettings {
+                on: self.rep_on.value(),
+                sensitivity: self.rep_sens.value(),
+            },
             in_gain_db: self.in_gain.value(),
             eq: TonalEqSettings {
                 on: self.eq_on.value(),
@@ -589,7 +613,7 @@ mod tests {
         params.remote_control_pages(&mut pages);
         let problems = page_problems(&params, &pages, &[params.bypass.name()]);
         assert!(problems.is_empty(), "{problems:#?}");
-        assert_eq!(pages.pages.len(), 9);
+        assert_eq!(pages.pages.len(), 10);
     }
 
     #[test]
@@ -613,6 +637,8 @@ mod tests {
             .map(|(id, _, _)| id)
             .collect();
         let mut expected: Vec<String> = [
+            "rep_on",
+            "rep_sens",
             "in_gain",
             "eq_on",
             "eq_tilt",

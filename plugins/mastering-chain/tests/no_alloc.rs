@@ -1,20 +1,25 @@
 //! Nothing on the audio path allocates: a counting global allocator around `process`.
 
 use std::alloc::{GlobalAlloc, Layout, System};
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::cell::Cell;
 
 use mastering_chain::{Chain, Settings};
 use shared_dsp::loudness::{ChannelLayout, LoudnessMeter};
 use shared_dsp::mastering::*;
 
 struct Counting;
-static ARMED: AtomicBool = AtomicBool::new(false);
-static COUNT: AtomicUsize = AtomicUsize::new(0);
+thread_local! {
+    // Per thread: the harness runs tests, and reports their results, on other threads
+    // at the same time, and their allocations are not the processing's.
+    static ARMED: Cell<bool> = const { Cell::new(false) };
+    static COUNT: Cell<usize> = const { Cell::new(0) };
+}
 
 unsafe impl GlobalAlloc for Counting {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        if ARMED.load(Ordering::Relaxed) {
-            COUNT.fetch_add(1, Ordering::Relaxed);
+        // `try_with`: no count while the thread's locals are being torn down.
+        if ARMED.try_with(Cell::get).unwrap_or(false) {
+            let _ = COUNT.try_with(|c| c.set(c.get() + 1));
         }
         unsafe { System.alloc(layout) }
     }
@@ -27,11 +32,11 @@ unsafe impl GlobalAlloc for Counting {
 static GLOBAL: Counting = Counting;
 
 fn count(f: impl FnOnce()) -> usize {
-    COUNT.store(0, Ordering::Relaxed);
-    ARMED.store(true, Ordering::Relaxed);
+    COUNT.with(|c| c.set(0));
+    ARMED.with(|a| a.set(true));
     f();
-    ARMED.store(false, Ordering::Relaxed);
-    COUNT.load(Ordering::Relaxed)
+    ARMED.with(|a| a.set(false));
+    COUNT.with(Cell::get)
 }
 
 #[test]
@@ -94,4 +99,43 @@ fn nothing_allocates_while_processing() {
             0
         )
     );
+}
+
+#[test]
+fn the_repair_stage_allocates_nothing_switched_on_repairing_or_switched_off() {
+    let fs = 48_000.0;
+    let frames = 48_000;
+    // A tone with a click every 100 ms, so the declicker analyses, detects and repairs
+    // (the count below proves the repair path ran while counted).
+    let mut l: Vec<f32> = (0..frames)
+        .map(|n| 0.3 * (std::f32::consts::TAU * 440.0 * n as f32 / fs).sin())
+        .collect();
+    for n in (2400..frames).step_by(4800) {
+        l[n] += 0.5;
+        l[n + 1] -= 0.4;
+    }
+    let mut r = l.clone();
+    let off = Settings::default();
+    let mut on = off;
+    on.repair.on = true;
+    let mut less = on;
+    less.repair.sensitivity = 20.0;
+    let mut chain = Chain::new(fs, 512, &off);
+    let allocations = count(|| {
+        for (block, (l, r)) in l.chunks_mut(512).zip(r.chunks_mut(512)).enumerate() {
+            // Off for the first blocks, then on, then at another sensitivity, then off
+            // and on again: every transition the host can cause while processing.
+            let settings = match block {
+                0..=3 => &off,
+                4..=59 => &on,
+                60..=79 => &less,
+                80..=82 => &off,
+                _ => &on,
+            };
+            chain.update_latency(settings);
+            chain.process(&mut [l, r], settings);
+        }
+    });
+    assert!(chain.repaired_clicks() > 0, "the repair path did not run");
+    assert_eq!(allocations, 0);
 }
