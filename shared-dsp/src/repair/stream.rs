@@ -8,7 +8,7 @@
 //! history (the repair model's left context and the detector's) and two of lookahead
 //! (the right context, and the last hop still filling is not needed), and a sample is
 //! played out two hops after its hop was analysed, so a span closed one hop late is
-//! still repaired in time. The latency is `(K − 1)` hops: 8192 samples at 44.1 kHz
+//! still repaired in time. The latency is `(K − 1)` hops: 8184 samples at 44.1 kHz
 //! (186 ms).
 //!
 //! All buffers are allocated in [`Declicker::new`]; `process` allocates nothing, takes
