@@ -336,3 +336,37 @@ impl Preset {
         result
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every `.toml` file in `presets/<plugin>/` is in the compiled-in table and every
+    /// table entry is a file there: a preset added to the folder but not to the table
+    /// (or the reverse) fails here.
+    #[test]
+    fn compiled_in_tables_list_exactly_the_preset_folders() {
+        for plugin in [CHANNEL_STRIP, MASTERING_CHAIN] {
+            let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("../../presets")
+                .join(plugin);
+            let mut on_disk: Vec<String> = std::fs::read_dir(&dir)
+                .unwrap()
+                .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+                .filter(|name| name.ends_with(".toml"))
+                .collect();
+            on_disk.sort();
+            let mut listed: Vec<String> = factory_files(plugin)
+                .iter()
+                .map(|f| f.file_name.to_owned())
+                .collect();
+            listed.sort();
+            assert_eq!(on_disk, listed, "{plugin}");
+        }
+    }
+
+    #[test]
+    fn unknown_plugins_have_no_factory_files() {
+        assert!(factory_files("reverb").is_empty());
+    }
+}
