@@ -267,12 +267,22 @@ pub fn load_file(path: &Path, plugin: &str, params: &dyn Params) -> Result<Prese
     parse(&text, &file, plugin, params)
 }
 
-/// Every factory preset of `plugin`, parsed and checked against `params`.
+/// Every factory preset of `plugin`, parsed and checked against `params`; two presets
+/// with one name (in any case) are an error, since presets are looked up by name.
 pub fn factory(plugin: &str, params: &dyn Params) -> Result<Vec<Preset>, PresetError> {
-    factory_files(plugin)
-        .iter()
-        .map(|f| parse(f.text, f.file_name, plugin, params))
-        .collect()
+    let mut presets: Vec<Preset> = Vec::new();
+    for f in factory_files(plugin) {
+        let preset = parse(f.text, f.file_name, plugin, params)?;
+        if let Some(other) = find(&presets, &preset.name) {
+            return Err(error(
+                f.file_name,
+                Some("name"),
+                format!("'{}' is also the name of {}", preset.name, other.source),
+            ));
+        }
+        presets.push(preset);
+    }
+    Ok(presets)
 }
 
 /// The preset called `name` (any case, surrounding spaces ignored).
