@@ -165,7 +165,9 @@ fn value_text(value: &toml::Value) -> Option<String> {
 }
 
 /// Parses preset `text` (from `file`, named in errors) for `plugin`, checking every id
-/// and value against `params`. `params` is left exactly as it was.
+/// and value against `params`. `params` is left exactly as it was, but the check sets
+/// each value on it for a moment: pass a scratch `Params::default()`, not the params a
+/// running plugin is reading.
 pub fn parse(
     text: &str,
     file: &str,
@@ -336,6 +338,8 @@ impl Preset {
 
     /// Loads the preset into `params`: every parameter to its default, then the
     /// preset's values, each set as `--set` sets it. On an error nothing changes.
+    /// This sets the values directly, as the `oxide` command and the tests do; a
+    /// plugin's editor must go through its `ParamSetter` so the host hears of it.
     pub fn apply(&self, params: &dyn Params) -> Result<(), PresetError> {
         let before = Snapshot::take(params);
         reset_to_defaults(params);
