@@ -8,6 +8,7 @@ pub mod formatters;
 pub mod latency;
 pub mod param_access;
 pub mod param_builders;
+pub mod presets;
 pub mod remote_controls;
 pub mod spectrum;
 pub mod vst3_aux;
