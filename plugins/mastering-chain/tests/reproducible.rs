@@ -6,7 +6,6 @@
 #[path = "../../../shared-dsp/tests/common/builds.rs"]
 mod builds;
 #[path = "../../../shared-dsp/tests/reference/mod.rs"]
-#[allow(dead_code)]
 mod reference;
 
 use builds::assert_builds_render_the_same_bits;
