@@ -79,6 +79,10 @@ enum Command {
         /// Write the file even if the target needs more than 6 dB of peak limiting.
         #[arg(long)]
         allow_heavy_limiting: bool,
+        /// Write the file even if no loudness gain reaches the target within 0.1 LU (the
+        /// report says by how much it is off); without it that is an error.
+        #[arg(long)]
+        accept_off_target: bool,
     },
     /// Run a plugin's chain over a WAV file, exactly as the plugin does in a host.
     Process {
@@ -123,6 +127,7 @@ fn main() -> ExitCode {
             json,
             force,
             allow_heavy_limiting,
+            accept_off_target,
         } => master::run(&master::MasterArgs {
             input: &input,
             output: &output,
@@ -133,6 +138,7 @@ fn main() -> ExitCode {
             json,
             force,
             allow_heavy_limiting,
+            accept_off_target,
         }),
         Command::Process {
             plugin,

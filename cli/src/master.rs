@@ -4,8 +4,10 @@
 //! 1. Render with `loud_gain` 0 dB and the limiter off, measure the integrated loudness
 //!    `L0` of that output (the chain without the loudness stage): `gain = target − L0`.
 //! 2. Render with the limiter on at that gain and measure; the limiter takes some
-//!    loudness away, so add `target − measured` to the gain and render again, up to
-//!    [`MAX_PASSES`] times, until the result is within [`TOLERANCE_LU`] of the target.
+//!    loudness away, so search the gain (secant and bisection on the measured loudness,
+//!    [`gain_search`]) until a render is within [`gain_search::TOLERANCE_LU`] of the
+//!    target. If no gain in the chain's range gets within [`ACCEPT_LU`] of it, the
+//!    command says by how much it falls short and fails, unless `--accept-off-target`.
 //! 3. The final render dithers when the output format asks for it (16 or 24 bit: TPDF
 //!    dither at that depth; 32-bit float: none), and is measured again for the report.
 //!
@@ -28,11 +30,12 @@ use shared_dsp::loudness::{measured, ChannelLayout, LoudnessMeter};
 use crate::audio::{self, Audio, Format};
 use crate::output::Destination;
 
-/// Loudness passes at most (the first, unlimited, plus this many limited ones).
-pub const MAX_PASSES: usize = 4;
-/// A pass this close to the target ends the search, LU (the meter agrees with
-/// libebur128 within 0.02 LU; the goal is ±0.1 LU).
-pub const TOLERANCE_LU: f64 = 0.02;
+mod gain_search;
+
+/// The farthest from the target a result may land without `--accept-off-target`, LU:
+/// the ±0.1 LU a delivery is held to (EBU R 128 s1 allows ±0.2 LU for live; streaming
+/// services normalise in 0.1 dB steps at best).
+pub const ACCEPT_LU: f64 = 0.1;
 /// The most limiter gain reduction the command accepts without
 /// `--allow-heavy-limiting`, dB.
 pub const MAX_LIMITING_DB: f32 = 6.0;
@@ -48,6 +51,8 @@ pub struct MasterArgs<'a> {
     pub json: bool,
     pub force: bool,
     pub allow_heavy_limiting: bool,
+    /// Write the file even when the target cannot be reached within [`ACCEPT_LU`].
+    pub accept_off_target: bool,
 }
 
 /// A target given as a preset name or a number in LUFS.
@@ -234,31 +239,45 @@ pub fn run(args: &MasterArgs) -> Result<()> {
     };
     set(&params, "lim_on", "on")?;
     let gain_range = (
-        mastering_chain::chain::LOUD_GAIN_MIN_DB,
-        mastering_chain::chain::LOUD_GAIN_MAX_DB,
+        mastering_chain::chain::LOUD_GAIN_MIN_DB as f64,
+        mastering_chain::chain::LOUD_GAIN_MAX_DB as f64,
     );
-    let mut gain = target_lufs - l0;
-    let mut passes = 1;
-    let mut max_gr = 0.0;
-    while passes < MAX_PASSES {
-        if !(gain_range.0 as f64..=gain_range.1 as f64).contains(&gain) {
-            bail!(
-                "reaching {target_lufs} LUFS needs {gain:+.2} dB of loudness gain, outside {} … {} dB",
-                gain_range.0,
-                gain_range.1
-            );
-        }
+    let first_gain = target_lufs - l0;
+    if !(gain_range.0..=gain_range.1).contains(&first_gain) {
+        bail!(
+            "reaching {target_lufs} LUFS needs {first_gain:+.2} dB of loudness gain, outside {} … {} dB",
+            gain_range.0,
+            gain_range.1
+        );
+    }
+    let mut rendered = 1;
+    let search = gain_search::find(target_lufs, first_gain, gain_range, |gain| {
         // The parameter's 0.01 dB step is the resolution (≤ 0.005 LU).
         set(&params, "loud_gain", &format!("{gain:.2}"))?;
-        passes += 1;
-        let (out, gr, _) = render(&params, &audio, pass(passes));
-        let limited = measure(&out, audio.sample_rate);
-        max_gr = gr;
-        let error = target_lufs - limited.integrated_lufs;
-        if error.abs() <= TOLERANCE_LU {
-            break;
-        }
-        gain += error;
+        rendered += 1;
+        let (out, gr, _) = render(&params, &audio, pass(rendered));
+        Ok(gain_search::Pass {
+            gain_db: params.loud_gain.value() as f64,
+            lufs: measure(&out, audio.sample_rate).integrated_lufs,
+            max_gain_reduction_db: gr,
+        })
+    })?;
+    let passes = 1 + search.passes.len();
+    let best = search.best;
+    let max_gr = best.max_gain_reduction_db;
+    let missed_by_lu = target_lufs - best.lufs;
+    set(&params, "loud_gain", &format!("{:.2}", best.gain_db))?;
+    if missed_by_lu.abs() > ACCEPT_LU && !args.accept_off_target {
+        bail!(
+            "{}: the output would be {} the {target_lufs} LUFS target by {:.2} LU ({:.2} LUFS{}, limiter up to \
+             {max_gr:.1} dB). Choose {} target, or pass --accept-off-target to write it anyway",
+            args.input.display(),
+            if missed_by_lu > 0.0 { "short of" } else { "over" },
+            missed_by_lu.abs(),
+            best.lufs,
+            if search.unreachable { ", the most the chain can give with this ceiling" } else { "" },
+            if missed_by_lu > 0.0 { "a lower" } else { "a higher" },
+        );
     }
     if max_gr > MAX_LIMITING_DB && !args.allow_heavy_limiting {
         bail!(
@@ -298,6 +317,8 @@ pub fn run(args: &MasterArgs) -> Result<()> {
             "passes": passes,
             "latency_samples": latency,
             "limiter_max_gain_reduction_db": (max_gr * 100.0).round() / 100.0,
+            "target_missed_by_lu": (missed_by_lu * 100.0).round() / 100.0,
+            "target_reachable": !search.unreachable,
             "before": {
                 "integrated_lufs": value(before.integrated_lufs),
                 "true_peak_dbtp": value(before.true_peak_dbtp),
@@ -330,6 +351,22 @@ pub fn run(args: &MasterArgs) -> Result<()> {
             "  target {target_lufs:.1} LUFS, ceiling {ceiling_dbtp:.1} dBTP: loudness gain {applied:+.2} dB, \
              limiter up to {max_gr:.1} dB, {passes} passes, dither {dither}"
         );
+        if missed_by_lu.abs() > ACCEPT_LU {
+            println!(
+                "  OFF TARGET: {:.2} LU {} the target{}",
+                missed_by_lu.abs(),
+                if missed_by_lu > 0.0 {
+                    "short of"
+                } else {
+                    "over"
+                },
+                if search.unreachable {
+                    " (the most this chain gives with this ceiling)"
+                } else {
+                    ""
+                }
+            );
+        }
         eprintln!("oxide: wrote '{}'", args.output.display());
     }
     Ok(())
