@@ -27,8 +27,9 @@ use mastering_chain::{Chain, MasterParams};
 use oxide_plugin_common::param_access;
 use shared_dsp::loudness::{measured, ChannelLayout, LoudnessMeter};
 
-use crate::audio::{self, Audio, Format};
-use crate::output::Destination;
+use oxide_cli::audio::{self, resample, Audio, Depth, DitherMode};
+
+use crate::output::OutputArgs;
 
 mod gain_search;
 
@@ -36,6 +37,8 @@ mod gain_search;
 /// the ±0.1 LU a delivery is held to (EBU R 128 s1 allows ±0.2 LU for live; streaming
 /// services normalise in 0.1 dB steps at best).
 pub const ACCEPT_LU: f64 = 0.1;
+/// ReplayGain 2.0's reference loudness, LUFS.
+pub const REPLAYGAIN_REFERENCE_LUFS: f64 = -18.0;
 /// The most limiter gain reduction the command accepts without
 /// `--allow-heavy-limiting`, dB.
 pub const MAX_LIMITING_DB: f32 = 6.0;
@@ -47,9 +50,8 @@ pub struct MasterArgs<'a> {
     pub target: Option<&'a str>,
     pub ceiling_dbtp: Option<f32>,
     pub assignments: &'a [String],
-    pub bits: Option<Format>,
+    pub out: &'a OutputArgs,
     pub json: bool,
-    pub force: bool,
     pub allow_heavy_limiting: bool,
     /// Write the file even when the target cannot be reached within [`ACCEPT_LU`].
     pub accept_off_target: bool,
@@ -127,7 +129,7 @@ fn render(
     const BLOCK: usize = 512;
     let settings = params.settings();
     let n_ch = audio.channels.len();
-    let mut chain = Chain::with_channels(audio.sample_rate as f32, n_ch, BLOCK, &settings);
+    let mut chain = Chain::with_channels(audio.info.sample_rate as f32, n_ch, BLOCK, &settings);
     let meters = chain.meters();
     let latency = chain.latency_samples() as usize;
     let frames = audio.frames();
@@ -170,7 +172,7 @@ fn text(v: f64) -> String {
 }
 
 pub fn run(args: &MasterArgs) -> Result<()> {
-    let destination = Destination::check(args.input, args.output, args.force)?;
+    let container = args.out.check(args.input, args.output)?;
     let params = Arc::new(MasterParams::default());
     for assignment in args.assignments {
         let (id, value) = crate::split_assignment(assignment)?;
@@ -199,12 +201,28 @@ pub fn run(args: &MasterArgs) -> Result<()> {
     let target_lufs = params.target_lufs() as f64;
     let ceiling_dbtp = params.lim_ceiling.value();
 
-    let audio = audio::read_wav(args.input)?;
+    let mut audio = audio::read::<f32>(args.input)?;
     if audio.channels.len() > 2 {
         bail!("the mastering chain takes mono or stereo files");
     }
-    let format = args.bits.unwrap_or(audio.format);
-    let before = measure(&audio.channels, audio.sample_rate);
+    let spec = args.out.spec(container, &audio.info, true)?;
+    let format = spec.depth;
+    // The conversion comes first, so that the limiter's ceiling and the dither hold on
+    // the file that is delivered.
+    if spec.sample_rate != audio.info.sample_rate {
+        let wide: Vec<Vec<f64>> = audio
+            .channels
+            .iter()
+            .map(|c| c.iter().map(|&x| x as f64).collect())
+            .collect();
+        let converted = resample::convert(&wide, audio.info.sample_rate, spec.sample_rate)?;
+        audio.channels = converted
+            .iter()
+            .map(|c| c.iter().map(|&x| x as f32).collect())
+            .collect();
+        audio.info.sample_rate = spec.sample_rate;
+    }
+    let before = measure(&audio.channels, audio.info.sample_rate);
     if measured(before.integrated_lufs).is_none() {
         bail!(
             "'{}' is silent (no integrated loudness): nothing to master",
@@ -216,7 +234,7 @@ pub fn run(args: &MasterArgs) -> Result<()> {
     let name = args.input.display().to_string();
     let bar = crate::progress::bar(
         audio.frames() as u64,
-        audio.sample_rate,
+        audio.info.sample_rate,
         format!("{name}: pass 1"),
         !args.json,
     );
@@ -233,7 +251,7 @@ pub fn run(args: &MasterArgs) -> Result<()> {
     set(&params, "loud_gain", "0")?;
     set(&params, "lim_on", "off")?;
     let (plain, _, _) = render(&params, &audio, pass(1));
-    let unlimited = measure(&plain, audio.sample_rate);
+    let unlimited = measure(&plain, audio.info.sample_rate);
     let Some(l0) = measured(unlimited.integrated_lufs) else {
         bail!("the chain's output is silent: nothing to master");
     };
@@ -258,7 +276,7 @@ pub fn run(args: &MasterArgs) -> Result<()> {
         let (out, gr, _) = render(&params, &audio, pass(rendered));
         Ok(gain_search::Pass {
             gain_db: params.loud_gain.value() as f64,
-            lufs: measure(&out, audio.sample_rate).integrated_lufs,
+            lufs: measure(&out, audio.info.sample_rate).integrated_lufs,
             max_gain_reduction_db: gr,
         })
     })?;
@@ -289,23 +307,42 @@ pub fn run(args: &MasterArgs) -> Result<()> {
 
     // The final render, dithered for the output's word length.
     let dither = match format {
-        Format::Int16 => "16 bit",
-        Format::Int24 => "24 bit",
-        Format::Float32 => "off",
+        _ if args.out.dither == DitherMode::Off => "off",
+        Depth::Int16 => "16 bit",
+        Depth::Int24 => "24 bit",
+        Depth::Float32 => "off",
     };
     set(&params, "dither_bits", dither)?;
+    let shape = if args.out.dither == DitherMode::Shaped {
+        "shaped"
+    } else {
+        "flat"
+    };
+    set(&params, "dither_shape", shape)?;
     let (channels, _, latency) = render(&params, &audio, pass(passes + 1));
     if let Some(bar) = &bar {
         bar.finish_and_clear();
     }
-    let after = measure(&channels, audio.sample_rate);
+    let after = measure(&channels, audio.info.sample_rate);
     let applied = params.loud_gain.value();
-    let result = Audio {
-        sample_rate: audio.sample_rate,
-        format,
-        channels,
-    };
-    destination.write(&result, format)?;
+    // ReplayGain 2.0 track tags: the gain to −18 LUFS and the (true) peak, linear.
+    let track_gain_db = REPLAYGAIN_REFERENCE_LUFS - after.integrated_lufs;
+    let mut spec = spec;
+    spec.sample_rate = audio.info.sample_rate;
+    // The chain dithered to the output's grid itself; the writer only packs the samples
+    // (or, with --dither off, rounds them).
+    spec.exact = dither != "off";
+    spec.tags
+        .set("REPLAYGAIN_TRACK_GAIN", &format!("{track_gain_db:+.2} dB"));
+    spec.tags.set(
+        "REPLAYGAIN_TRACK_PEAK",
+        &format!("{:.6}", 10f64.powf(after.true_peak_dbtp / 20.0)),
+    );
+    spec.tags.set(
+        "REPLAYGAIN_REFERENCE_LOUDNESS",
+        &format!("{REPLAYGAIN_REFERENCE_LUFS:.2} LUFS"),
+    );
+    audio::write(args.output, spec, &channels)?;
 
     if args.json {
         let doc = serde_json::json!({
@@ -329,7 +366,9 @@ pub fn run(args: &MasterArgs) -> Result<()> {
                 "true_peak_dbtp": value(after.true_peak_dbtp),
                 "lra_lu": (after.lra_lu * 100.0).round() / 100.0,
             },
-            "bits": match format { Format::Int16 => "16", Format::Int24 => "24", Format::Float32 => "32f" },
+            "bits": format.label(),
+            "sample_rate_hz": audio.info.sample_rate,
+            "replaygain_track_gain_db": (track_gain_db * 100.0).round() / 100.0,
             "dither": dither,
         });
         println!("{}", serde_json::to_string_pretty(&doc)?);
