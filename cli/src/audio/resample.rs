@@ -26,10 +26,15 @@ pub struct Resampler {
 
 impl Resampler {
     pub fn new(rate_in: u32, rate_out: u32, channels: usize) -> Result<Self> {
+        // The FFT sizes are whole multiples of the rates' smallest block; the filter's
+        // delay is half the output FFT, a whole number of output frames only when that
+        // multiple is even (48 → 88.2 kHz has an odd smallest output block, 147).
+        let block_in = (rate_in / gcd(rate_in, rate_out).max(1)) as usize;
+        let blocks = CHUNK.div_ceil(block_in).next_multiple_of(2);
         let inner = Fft::<f64>::new_custom(
             rate_in as usize,
             rate_out as usize,
-            CHUNK,
+            blocks * block_in,
             1,
             channels,
             WindowFunction::BlackmanHarris2,
@@ -123,6 +128,13 @@ impl Resampler {
         }
         Ok(())
     }
+}
+
+fn gcd(mut a: u32, mut b: u32) -> u32 {
+    while b != 0 {
+        (a, b) = (b, a % b);
+    }
+    a
 }
 
 /// Converts whole channels at once.
