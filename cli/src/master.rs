@@ -285,6 +285,13 @@ pub fn run(args: &MasterArgs) -> Result<()> {
     let max_gr = best.max_gain_reduction_db;
     let missed_by_lu = target_lufs - best.lufs;
     set(&params, "loud_gain", &format!("{:.2}", best.gain_db))?;
+    if max_gr > MAX_LIMITING_DB && !args.allow_heavy_limiting {
+        bail!(
+            "reaching {target_lufs} LUFS with a {ceiling_dbtp} dBTP ceiling needs {max_gr:.1} dB of peak limiting \
+             (more than {MAX_LIMITING_DB} dB; the result would be audibly crushed). Choose a lower target, or pass \
+             --allow-heavy-limiting to write it anyway"
+        );
+    }
     if missed_by_lu.abs() > ACCEPT_LU && !args.accept_off_target {
         bail!(
             "{}: the output would be {} the {target_lufs} LUFS target by {:.2} LU ({:.2} LUFS{}, limiter up to \
@@ -297,13 +304,6 @@ pub fn run(args: &MasterArgs) -> Result<()> {
             if missed_by_lu > 0.0 { "a lower" } else { "a higher" },
         );
     }
-    if max_gr > MAX_LIMITING_DB && !args.allow_heavy_limiting {
-        bail!(
-            "reaching {target_lufs} LUFS with a {ceiling_dbtp} dBTP ceiling needs {max_gr:.1} dB of peak limiting \
-             (more than {MAX_LIMITING_DB} dB; the result would be audibly crushed). Choose a lower target, or pass \
-             --allow-heavy-limiting to write it anyway"
-        );
-    }
 
     // The final render, dithered for the output's word length.
     let dither = match format {
@@ -314,9 +314,9 @@ pub fn run(args: &MasterArgs) -> Result<()> {
     };
     set(&params, "dither_bits", dither)?;
     let shape = if args.out.dither == DitherMode::Shaped {
-        "shaped"
+        "Noise-shaped"
     } else {
-        "flat"
+        "TPDF flat"
     };
     set(&params, "dither_shape", shape)?;
     let (channels, _, latency) = render(&params, &audio, pass(passes + 1));
