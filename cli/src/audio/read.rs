@@ -158,7 +158,7 @@ impl<S: Sample> Reader<S> {
             params
                 .bits_per_coded_sample
                 .or(params.bits_per_sample)
-                .or_else(|| match params.sample_format {
+                .or(match params.sample_format {
                     Some(F::F32) => Some(32),
                     Some(F::F64) => Some(64),
                     _ => None,

@@ -289,7 +289,7 @@ impl Writer {
         let sink = self.sink.take().expect("open");
         let context = || format!("could not finish '{}'", self.temporary.display());
         let rf64 = match sink {
-            Sink::Wav(w) => w.finish().with_context(context)?,
+            Sink::Wav(w) => w.finish(u32::MAX as u64).with_context(context)?,
             Sink::Flac(f) => {
                 f.finish().with_context(context)?;
                 false
@@ -425,14 +425,15 @@ impl WavStream {
         Ok(())
     }
 
-    /// Patches the sizes; true when the file became RF64.
-    fn finish(mut self) -> Result<bool> {
+    /// Patches the sizes; true when the file became RF64 (when a size passes `limit`,
+    /// `u32::MAX` but in tests).
+    fn finish(mut self, limit: u64) -> Result<bool> {
         if self.data_bytes % 2 == 1 {
             self.out.write_all(&[0])?; // chunks are word-aligned
         }
         let riff_size = self.data_start + self.data_bytes + self.data_bytes % 2 - 8;
         let mut file = self.out.into_inner().map_err(|e| e.into_error())?;
-        let rf64 = riff_size > u32::MAX as u64 || self.data_bytes > u32::MAX as u64;
+        let rf64 = riff_size > limit || self.data_bytes > limit;
         if rf64 {
             file.seek(SeekFrom::Start(0))?;
             file.write_all(b"RF64")?;
@@ -454,5 +455,56 @@ impl WavStream {
         }
         file.sync_all()?;
         Ok(rf64)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spec() -> OutputSpec {
+        OutputSpec {
+            container: Container::Wav,
+            depth: Depth::Int16,
+            sample_rate: 48_000,
+            channels: 2,
+            dither: DitherMode::Off,
+            exact: true,
+            tags: Tags::default(),
+        }
+    }
+
+    /// The RF64 form (EBU Tech 3306) that a file past 4 GiB gets, forced on a small
+    /// file: `RF64`/`ds64` with the 64-bit sizes, the 32-bit ones at 0xFFFFFFFF, and
+    /// ffmpeg (an independent reader of RF64) decodes the samples written.
+    #[test]
+    fn a_file_past_the_32_bit_sizes_becomes_rf64() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("big.wav");
+        let mut wav = WavStream::start(File::create(&path).unwrap(), &spec()).unwrap();
+        let samples: Vec<i32> = (0..2000).map(|i| (i * 13 % 4001) - 2000).collect();
+        wav.write_ints(&samples, 16).unwrap();
+        assert!(wav.finish(100).unwrap());
+        let bytes = std::fs::read(&path).unwrap();
+        assert_eq!(&bytes[0..4], b"RF64");
+        assert_eq!(&bytes[4..8], &u32::MAX.to_le_bytes());
+        assert_eq!(&bytes[12..16], b"ds64");
+        let u64_at = |at: usize| u64::from_le_bytes(bytes[at..at + 8].try_into().unwrap());
+        assert_eq!(u64_at(20), bytes.len() as u64 - 8, "RIFF size");
+        assert_eq!(u64_at(28), 4000, "data size");
+        assert_eq!(u64_at(36), 1000, "frames");
+        let decoded = std::process::Command::new("ffmpeg")
+            .args(["-loglevel", "error", "-i"])
+            .arg(&path)
+            .args(["-f", "s16le", "-"])
+            .output()
+            .expect("ffmpeg (see .ci/run)");
+        assert!(decoded.status.success());
+        let back: Vec<i32> = decoded
+            .stdout
+            .chunks_exact(2)
+            .map(|b| i16::from_le_bytes([b[0], b[1]]) as i32)
+            .collect();
+        assert_eq!(back, samples);
     }
 }
