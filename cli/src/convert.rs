@@ -35,14 +35,5 @@ pub fn run(input: &Path, output: &Path, out: &OutputArgs) -> Result<()> {
         }
     }
     drop(bar);
-    let written = writer.finish()?;
-    if written.clipped > 0 {
-        eprintln!(
-            "oxide: warning: {} samples were above full scale and clipped in the {}-bit output",
-            written.clipped,
-            depth.label()
-        );
-    }
-    eprintln!("oxide: wrote '{}'", output.display());
-    Ok(())
+    crate::output::finish(writer, depth, output)
 }

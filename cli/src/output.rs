@@ -4,7 +4,9 @@
 use std::path::Path;
 
 use anyhow::Result;
-use oxide_cli::audio::{self, Container, Depth, DitherMode, OutputSpec, SourceInfo, Tags};
+use oxide_cli::audio::{
+    self, Container, Depth, DitherMode, OutputSpec, RateWriter, SourceInfo, Tags,
+};
 
 /// `--bits`, `--rate`, `--dither`, `--tag`, `--force`.
 #[derive(clap::Args, Debug, Clone)]
@@ -63,4 +65,18 @@ impl OutputArgs {
             tags,
         })
     }
+}
+
+/// Completes `writer`'s file at `output` and tells the user (and about clipping).
+pub fn finish(writer: RateWriter, depth: Depth, output: &Path) -> Result<()> {
+    let written = writer.finish()?;
+    if written.clipped > 0 {
+        eprintln!(
+            "oxide: warning: {} samples were above full scale and clipped in the {}-bit output",
+            written.clipped,
+            depth.label()
+        );
+    }
+    eprintln!("oxide: wrote '{}'", output.display());
+    Ok(())
 }

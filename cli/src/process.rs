@@ -88,14 +88,5 @@ pub fn run(args: &ProcessArgs) -> Result<()> {
         }
     }
     drop(bar);
-    let written = writer.finish()?;
-    if written.clipped > 0 {
-        eprintln!(
-            "oxide: warning: {} samples were above full scale and clipped in the {}-bit output",
-            written.clipped,
-            depth.label()
-        );
-    }
-    eprintln!("oxide: wrote '{}'", args.output.display());
-    Ok(())
+    crate::output::finish(writer, depth, args.output)
 }

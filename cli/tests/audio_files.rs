@@ -30,6 +30,14 @@ fn tool(program: &str, args: &[&str]) -> Output {
     out
 }
 
+/// `ffmpeg -i input CODEC… output`.
+fn ffmpeg(input: &str, codec: &[&str], output: &str) {
+    let mut args = vec!["-loglevel", "error", "-y", "-i", input];
+    args.extend_from_slice(codec);
+    args.push(output);
+    tool("ffmpeg", &args);
+}
+
 fn python(script: &str) -> String {
     String::from_utf8(tool("python3", &["-c", script]).stdout).unwrap()
 }
@@ -113,19 +121,7 @@ fn every_lossless_format_decodes_bit_for_bit() {
         "flac",
         &["-s", "-f", "-o", &format!("{}/l.flac", s(d)), s(&wav)],
     );
-    tool(
-        "ffmpeg",
-        &[
-            "-loglevel",
-            "error",
-            "-y",
-            "-i",
-            s(&wav),
-            "-c:a",
-            "alac",
-            &format!("{}/m.m4a", s(d)),
-        ],
-    );
+    ffmpeg(s(&wav), &["-c:a", "alac"], s(&d.join("m.m4a")));
     for name in [
         "ref.wav", "x.wav", "f.wav", "d.wav", "a.aiff", "c.caf", "l.flac", "m.m4a",
     ] {
@@ -158,34 +154,8 @@ fn lossy_formats_decode_like_their_reference_decoders() {
         "lame",
         &["--quiet", "--decode", s(&p("m.mp3")), s(&p("m-ref.wav"))],
     );
-    tool(
-        "ffmpeg",
-        &[
-            "-loglevel",
-            "error",
-            "-y",
-            "-i",
-            s(&wav),
-            "-c:a",
-            "aac",
-            "-b:a",
-            "256k",
-            s(&p("a.m4a")),
-        ],
-    );
-    tool(
-        "ffmpeg",
-        &[
-            "-loglevel",
-            "error",
-            "-y",
-            "-i",
-            s(&p("a.m4a")),
-            "-c:a",
-            "pcm_f32le",
-            s(&p("a-ref.wav")),
-        ],
-    );
+    ffmpeg(s(&wav), &["-c:a", "aac", "-b:a", "256k"], s(&p("a.m4a")));
+    ffmpeg(s(&p("a.m4a")), &["-c:a", "pcm_f32le"], s(&p("a-ref.wav")));
     // Reference decoders write 16-bit (oggdec, lame) or float (ffmpeg); the decoders
     // themselves differ in rounding and in how they trim the encoder's delay, so the
     // two decodes are lined up on the tone's onset and compared over the rest.

@@ -16,19 +16,34 @@ fn oxide(args: &[&str]) -> Output {
         .expect("run oxide")
 }
 
-/// A music-like stereo programme (two noise bands with a 0.5 Hz level movement and a
-/// few drum-like transients), 5 s, scaled so that its loudness is `lufs` by ebur128.
-fn programme(lufs: f64) -> Vec<[f32; 2]> {
-    let frames = 5 * FS as usize;
-    let mut state = 0x1234_5678_u64;
-    let mut rand = move || {
+/// Uniform noise in ±1 from a seeded LCG (Knuth's MMIX constants).
+fn uniform(seed: u64) -> impl FnMut() -> f32 {
+    let mut state = seed;
+    move || {
         state = state
             .wrapping_mul(6_364_136_223_846_793_005)
             .wrapping_add(1_442_695_040_888_963_407);
         ((state >> 40) as f32 / (1u64 << 23) as f32) - 1.0
-    };
+    }
+}
+
+/// `frames` scaled so that ebur128 reads `lufs`.
+fn scaled_to(mut frames: Vec<[f32; 2]>, lufs: f64) -> Vec<[f32; 2]> {
+    let scale = 10f64.powf((lufs - loudness(&frames).0) / 20.0) as f32;
+    for f in frames.iter_mut() {
+        f[0] *= scale;
+        f[1] *= scale;
+    }
+    frames
+}
+
+/// A music-like stereo programme (two noise bands with a 0.5 Hz level movement and a
+/// few drum-like transients), 5 s, scaled so that its loudness is `lufs` by ebur128.
+fn programme(lufs: f64) -> Vec<[f32; 2]> {
+    let frames = 5 * FS as usize;
+    let mut rand = uniform(0x1234_5678);
     let (mut lp_l, mut lp_r) = (0.0f32, 0.0f32);
-    let mut out: Vec<[f32; 2]> = (0..frames)
+    let out: Vec<[f32; 2]> = (0..frames)
         .map(|i| {
             let (a, b) = (rand(), rand());
             lp_l += 0.05 * (a - lp_l);
@@ -43,13 +58,7 @@ fn programme(lufs: f64) -> Vec<[f32; 2]> {
             ]
         })
         .collect();
-    let measured = loudness(&out).0;
-    let scale = 10f64.powf((lufs - measured) / 20.0) as f32;
-    for f in out.iter_mut() {
-        f[0] *= scale;
-        f[1] *= scale;
-    }
-    out
+    scaled_to(out, lufs)
 }
 
 /// (integrated LUFS, true peak dBTP) by ebur128. Its true peak oversamples 4× at 48 kHz
@@ -274,15 +283,9 @@ fn bad_arguments_are_clear_errors() {
 fn orchestral() -> Vec<[f32; 2]> {
     const SECONDS: f32 = 12.0;
     let frames = SECONDS as usize * FS as usize;
-    let mut state = 0x0BAD_5EED_u64;
-    let mut rand = move || {
-        state = state
-            .wrapping_mul(6_364_136_223_846_793_005)
-            .wrapping_add(1_442_695_040_888_963_407);
-        ((state >> 40) as f32 / (1u64 << 23) as f32) - 1.0
-    };
+    let mut rand = uniform(0x0BAD_5EED);
     let (mut lp_l, mut lp_r) = (0.0f32, 0.0f32);
-    let mut out: Vec<[f32; 2]> = (0..frames)
+    let out: Vec<[f32; 2]> = (0..frames)
         .map(|i| {
             let t = i as f32 / FS as f32;
             // −30 dB … 0 dB and back: a triangle over the whole, in dB.
@@ -297,12 +300,7 @@ fn orchestral() -> Vec<[f32; 2]> {
             [env * lp_l + timpani, env * lp_r + timpani]
         })
         .collect();
-    let scale = 10f64.powf((-23.0 - loudness(&out).0) / 20.0) as f32;
-    for f in out.iter_mut() {
-        f[0] *= scale;
-        f[1] *= scale;
-    }
-    out
+    scaled_to(out, -23.0)
 }
 
 fn loudness_range(frames: &[[f32; 2]]) -> f64 {
