@@ -235,6 +235,31 @@ fn flac_output_verifies_and_holds_exactly_the_samples_written() {
         &["-d", "-s", "-f", "-o", s(&d.join("dec16.wav")), s(&f16)],
     );
     assert_eq!(wav_ints(&d.join("dec16.wav")).1, wav_ints(&w16).1);
+    // Longer than one batch of blocks encoded in parallel (32 × 4096 frames): 2 s at
+    // 96 kHz is 47 blocks, written in order.
+    let up = d.join("96k.flac");
+    let up_wav = d.join("96k.wav");
+    for out in [&up, &up_wav] {
+        let run = oxide(&[
+            "convert",
+            s(&wav),
+            s(out),
+            "--rate",
+            "96000",
+            "--bits",
+            "24",
+        ]);
+        assert!(run.status.success());
+    }
+    tool("flac", &["-t", "-s", s(&up)]);
+    tool(
+        "flac",
+        &["-d", "-s", "-f", "-o", s(&d.join("dec96.wav")), s(&up)],
+    );
+    let (spec, ints) = wav_ints(&d.join("dec96.wav"));
+    assert_eq!(spec.sample_rate, 96_000);
+    assert_eq!(ints.len(), 2 * 2 * 96_000);
+    assert_eq!(ints, wav_ints(&up_wav).1);
 }
 
 #[test]
