@@ -6,7 +6,7 @@ use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
-use hound::{SampleFormat, WavReader};
+use oxide_cli::audio::Reader;
 use serde::Serialize;
 use shared_dsp::loudness::streaming::Service;
 use shared_dsp::loudness::{measured, ChannelLayout, LoudnessMeter, LoudnessReading};
@@ -76,92 +76,42 @@ pub struct Measured {
     pub meter: LoudnessMeter,
 }
 
-/// Measures a 16/24/32-bit integer or 32-bit float WAV file: mono, stereo, 5.0 or 5.1.
-pub fn measure_wav(path: &Path, show_progress: bool) -> Result<Measured> {
-    let mut reader = WavReader::open(path)
-        .with_context(|| format!("could not read '{}' as a WAV file", path.display()))?;
-    let spec = reader.spec();
-    let channels = spec.channels as usize;
+/// Measures any file the reader decodes: mono, stereo, 5.0 or 5.1, streamed in blocks.
+pub fn measure_file(path: &Path, show_progress: bool) -> Result<Measured> {
+    let mut reader = Reader::<f32>::open(path)?;
+    let info = reader.info().clone();
+    let channels = info.channels;
     let layout = ChannelLayout::for_channel_count(channels).with_context(|| {
         format!(
             "'{}' has {channels} channels: mono, stereo, 5.0 and 5.1 are measured",
             path.display()
         )
     })?;
-    if spec.sample_rate < 8_000 || spec.sample_rate > 768_000 {
-        bail!(
-            "'{}' has a sample rate of {} Hz, outside 8 kHz – 768 kHz",
-            path.display(),
-            spec.sample_rate
-        );
-    }
-    let scale = match (spec.sample_format, spec.bits_per_sample) {
-        (SampleFormat::Float, 32) => None,
-        (SampleFormat::Int, bits @ (8 | 16 | 24 | 32)) => Some(1.0 / (1u64 << (bits - 1)) as f64),
-        (_, bits) => bail!("'{}': {bits}-bit samples are not supported", path.display()),
-    };
-    let total_frames = reader.duration() as u64;
     let progress = crate::progress::bar(
-        total_frames,
-        spec.sample_rate,
+        info.frames.unwrap_or(0),
+        info.sample_rate,
         path.display().to_string(),
         show_progress,
     );
-
-    let mut meter = LoudnessMeter::new(spec.sample_rate as f64, layout);
-    let mut planar = vec![Vec::with_capacity(CHUNK_FRAMES); channels];
-    let mut frames: u64 = 0;
-    let mut channel = 0;
-    let flush = |planar: &mut Vec<Vec<f32>>, meter: &mut LoudnessMeter| {
-        let views: Vec<&[f32]> = planar.iter().map(Vec::as_slice).collect();
+    let mut meter = LoudnessMeter::new(info.sample_rate as f64, layout);
+    let mut block = vec![Vec::with_capacity(CHUNK_FRAMES); channels];
+    while reader.read(&mut block, CHUNK_FRAMES)? > 0 {
+        let views: Vec<&[f32]> = block.iter().map(Vec::as_slice).collect();
         meter.process(&views);
-        let count = planar[0].len() as u64;
-        planar.iter_mut().for_each(Vec::clear);
-        count
-    };
-    let damaged = || format!("'{}' is damaged or truncated", path.display());
-    match scale {
-        None => {
-            for sample in reader.samples::<f32>() {
-                planar[channel].push(sample.with_context(damaged)?);
-                channel += 1;
-                if channel == channels {
-                    channel = 0;
-                    if planar[0].len() == CHUNK_FRAMES {
-                        frames += flush(&mut planar, &mut meter);
-                        if let Some(bar) = &progress {
-                            bar.set_position(frames);
-                        }
-                    }
-                }
-            }
+        if let Some(bar) = &progress {
+            bar.set_position(reader.position());
         }
-        Some(scale) => {
-            for sample in reader.samples::<i32>() {
-                planar[channel].push((sample.with_context(damaged)? as f64 * scale) as f32);
-                channel += 1;
-                if channel == channels {
-                    channel = 0;
-                    if planar[0].len() == CHUNK_FRAMES {
-                        frames += flush(&mut planar, &mut meter);
-                        if let Some(bar) = &progress {
-                            bar.set_position(frames);
-                        }
-                    }
-                }
-            }
-        }
-    }
-    // A partial last frame (a truncated file) is dropped with the rest of the channels.
-    let complete = planar.iter().map(Vec::len).min().unwrap_or(0);
-    planar.iter_mut().for_each(|c| c.truncate(complete));
-    if complete > 0 {
-        frames += flush(&mut planar, &mut meter);
     }
     if let Some(bar) = progress {
         bar.finish_and_clear();
     }
-    let report = FileReport::new(path, spec.sample_rate, channels, frames, &meter.reading());
+    let report = FileReport::new(
+        path,
+        info.sample_rate,
+        channels,
+        reader.position(),
+        &meter.reading(),
+    );
     Ok(Measured { report, meter })
 }
 
@@ -266,7 +216,7 @@ pub fn run(files: &[PathBuf], json: bool) -> Result<()> {
     let mut measured_files = Vec::new();
     let mut failures = 0;
     for file in files {
-        match measure_wav(file, show_progress) {
+        match measure_file(file, show_progress) {
             Ok(m) => measured_files.push(m),
             Err(error) => {
                 failures += 1;

@@ -4,8 +4,10 @@
 //! 1. Render with `loud_gain` 0 dB and the limiter off, measure the integrated loudness
 //!    `L0` of that output (the chain without the loudness stage): `gain = target − L0`.
 //! 2. Render with the limiter on at that gain and measure; the limiter takes some
-//!    loudness away, so add `target − measured` to the gain and render again, up to
-//!    [`MAX_PASSES`] times, until the result is within [`TOLERANCE_LU`] of the target.
+//!    loudness away, so search the gain (secant and bisection on the measured loudness,
+//!    [`gain_search`]) until a render is within [`gain_search::TOLERANCE_LU`] of the
+//!    target. If no gain in the chain's range gets within [`ACCEPT_LU`] of it, the
+//!    command says by how much it falls short and fails, unless `--accept-off-target`.
 //! 3. The final render dithers when the output format asks for it (16 or 24 bit: TPDF
 //!    dither at that depth; 32-bit float: none), and is measured again for the report.
 //!
@@ -25,14 +27,18 @@ use mastering_chain::{Chain, MasterParams};
 use oxide_plugin_common::param_access;
 use shared_dsp::loudness::{measured, ChannelLayout, LoudnessMeter};
 
-use crate::audio::{self, Audio, Format};
-use crate::output::Destination;
+use oxide_cli::audio::{self, resample, Audio, Depth, DitherMode};
 
-/// Loudness passes at most (the first, unlimited, plus this many limited ones).
-pub const MAX_PASSES: usize = 4;
-/// A pass this close to the target ends the search, LU (the meter agrees with
-/// libebur128 within 0.02 LU; the goal is ±0.1 LU).
-pub const TOLERANCE_LU: f64 = 0.02;
+use crate::output::OutputArgs;
+
+mod gain_search;
+
+/// The farthest from the target a result may land without `--accept-off-target`, LU:
+/// the ±0.1 LU a delivery is held to (EBU R 128 s1 allows ±0.2 LU for live; streaming
+/// services normalise in 0.1 dB steps at best).
+pub const ACCEPT_LU: f64 = 0.1;
+/// ReplayGain 2.0's reference loudness, LUFS.
+pub const REPLAYGAIN_REFERENCE_LUFS: f64 = -18.0;
 /// The most limiter gain reduction the command accepts without
 /// `--allow-heavy-limiting`, dB.
 pub const MAX_LIMITING_DB: f32 = 6.0;
@@ -44,10 +50,11 @@ pub struct MasterArgs<'a> {
     pub target: Option<&'a str>,
     pub ceiling_dbtp: Option<f32>,
     pub assignments: &'a [String],
-    pub bits: Option<Format>,
+    pub out: &'a OutputArgs,
     pub json: bool,
-    pub force: bool,
     pub allow_heavy_limiting: bool,
+    /// Write the file even when the target cannot be reached within [`ACCEPT_LU`].
+    pub accept_off_target: bool,
 }
 
 /// A target given as a preset name or a number in LUFS.
@@ -122,7 +129,7 @@ fn render(
     const BLOCK: usize = 512;
     let settings = params.settings();
     let n_ch = audio.channels.len();
-    let mut chain = Chain::with_channels(audio.sample_rate as f32, n_ch, BLOCK, &settings);
+    let mut chain = Chain::with_channels(audio.info.sample_rate as f32, n_ch, BLOCK, &settings);
     let meters = chain.meters();
     let latency = chain.latency_samples() as usize;
     let frames = audio.frames();
@@ -165,7 +172,7 @@ fn text(v: f64) -> String {
 }
 
 pub fn run(args: &MasterArgs) -> Result<()> {
-    let destination = Destination::check(args.input, args.output, args.force)?;
+    let container = args.out.check(args.input, args.output)?;
     let params = Arc::new(MasterParams::default());
     for assignment in args.assignments {
         let (id, value) = crate::split_assignment(assignment)?;
@@ -194,12 +201,28 @@ pub fn run(args: &MasterArgs) -> Result<()> {
     let target_lufs = params.target_lufs() as f64;
     let ceiling_dbtp = params.lim_ceiling.value();
 
-    let audio = audio::read_wav(args.input)?;
+    let mut audio = audio::read::<f32>(args.input)?;
     if audio.channels.len() > 2 {
         bail!("the mastering chain takes mono or stereo files");
     }
-    let format = args.bits.unwrap_or(audio.format);
-    let before = measure(&audio.channels, audio.sample_rate);
+    let spec = args.out.spec(container, &audio.info, true)?;
+    let format = spec.depth;
+    // The conversion comes first, so that the limiter's ceiling and the dither hold on
+    // the file that is delivered.
+    if spec.sample_rate != audio.info.sample_rate {
+        let wide: Vec<Vec<f64>> = audio
+            .channels
+            .iter()
+            .map(|c| c.iter().map(|&x| x as f64).collect())
+            .collect();
+        let converted = resample::convert(&wide, audio.info.sample_rate, spec.sample_rate)?;
+        audio.channels = converted
+            .iter()
+            .map(|c| c.iter().map(|&x| x as f32).collect())
+            .collect();
+        audio.info.sample_rate = spec.sample_rate;
+    }
+    let before = measure(&audio.channels, audio.info.sample_rate);
     if measured(before.integrated_lufs).is_none() {
         bail!(
             "'{}' is silent (no integrated loudness): nothing to master",
@@ -211,7 +234,7 @@ pub fn run(args: &MasterArgs) -> Result<()> {
     let name = args.input.display().to_string();
     let bar = crate::progress::bar(
         audio.frames() as u64,
-        audio.sample_rate,
+        audio.info.sample_rate,
         format!("{name}: pass 1"),
         !args.json,
     );
@@ -228,38 +251,40 @@ pub fn run(args: &MasterArgs) -> Result<()> {
     set(&params, "loud_gain", "0")?;
     set(&params, "lim_on", "off")?;
     let (plain, _, _) = render(&params, &audio, pass(1));
-    let unlimited = measure(&plain, audio.sample_rate);
+    let unlimited = measure(&plain, audio.info.sample_rate);
     let Some(l0) = measured(unlimited.integrated_lufs) else {
         bail!("the chain's output is silent: nothing to master");
     };
     set(&params, "lim_on", "on")?;
     let gain_range = (
-        mastering_chain::chain::LOUD_GAIN_MIN_DB,
-        mastering_chain::chain::LOUD_GAIN_MAX_DB,
+        mastering_chain::chain::LOUD_GAIN_MIN_DB as f64,
+        mastering_chain::chain::LOUD_GAIN_MAX_DB as f64,
     );
-    let mut gain = target_lufs - l0;
-    let mut passes = 1;
-    let mut max_gr = 0.0;
-    while passes < MAX_PASSES {
-        if !(gain_range.0 as f64..=gain_range.1 as f64).contains(&gain) {
-            bail!(
-                "reaching {target_lufs} LUFS needs {gain:+.2} dB of loudness gain, outside {} … {} dB",
-                gain_range.0,
-                gain_range.1
-            );
-        }
+    let first_gain = target_lufs - l0;
+    if !(gain_range.0..=gain_range.1).contains(&first_gain) {
+        bail!(
+            "reaching {target_lufs} LUFS needs {first_gain:+.2} dB of loudness gain, outside {} … {} dB",
+            gain_range.0,
+            gain_range.1
+        );
+    }
+    let mut rendered = 1;
+    let search = gain_search::find(target_lufs, first_gain, gain_range, |gain| {
         // The parameter's 0.01 dB step is the resolution (≤ 0.005 LU).
         set(&params, "loud_gain", &format!("{gain:.2}"))?;
-        passes += 1;
-        let (out, gr, _) = render(&params, &audio, pass(passes));
-        let limited = measure(&out, audio.sample_rate);
-        max_gr = gr;
-        let error = target_lufs - limited.integrated_lufs;
-        if error.abs() <= TOLERANCE_LU {
-            break;
-        }
-        gain += error;
-    }
+        rendered += 1;
+        let (out, gr, _) = render(&params, &audio, pass(rendered));
+        Ok(gain_search::Pass {
+            gain_db: params.loud_gain.value() as f64,
+            lufs: measure(&out, audio.info.sample_rate).integrated_lufs,
+            max_gain_reduction_db: gr,
+        })
+    })?;
+    let passes = 1 + search.passes.len();
+    let best = search.best;
+    let max_gr = best.max_gain_reduction_db;
+    let missed_by_lu = target_lufs - best.lufs;
+    set(&params, "loud_gain", &format!("{:.2}", best.gain_db))?;
     if max_gr > MAX_LIMITING_DB && !args.allow_heavy_limiting {
         bail!(
             "reaching {target_lufs} LUFS with a {ceiling_dbtp} dBTP ceiling needs {max_gr:.1} dB of peak limiting \
@@ -267,26 +292,57 @@ pub fn run(args: &MasterArgs) -> Result<()> {
              --allow-heavy-limiting to write it anyway"
         );
     }
+    if missed_by_lu.abs() > ACCEPT_LU && !args.accept_off_target {
+        bail!(
+            "{}: the output would be {} the {target_lufs} LUFS target by {:.2} LU ({:.2} LUFS{}, limiter up to \
+             {max_gr:.1} dB). Choose {} target, or pass --accept-off-target to write it anyway",
+            args.input.display(),
+            if missed_by_lu > 0.0 { "short of" } else { "over" },
+            missed_by_lu.abs(),
+            best.lufs,
+            if search.unreachable { ", the most the chain can give with this ceiling" } else { "" },
+            if missed_by_lu > 0.0 { "a lower" } else { "a higher" },
+        );
+    }
 
     // The final render, dithered for the output's word length.
     let dither = match format {
-        Format::Int16 => "16 bit",
-        Format::Int24 => "24 bit",
-        Format::Float32 => "off",
+        _ if args.out.dither == DitherMode::Off => "off",
+        Depth::Int16 => "16 bit",
+        Depth::Int24 => "24 bit",
+        Depth::Float32 => "off",
     };
     set(&params, "dither_bits", dither)?;
+    let shape = if args.out.dither == DitherMode::Shaped {
+        "Noise-shaped"
+    } else {
+        "TPDF flat"
+    };
+    set(&params, "dither_shape", shape)?;
     let (channels, _, latency) = render(&params, &audio, pass(passes + 1));
     if let Some(bar) = &bar {
         bar.finish_and_clear();
     }
-    let after = measure(&channels, audio.sample_rate);
+    let after = measure(&channels, audio.info.sample_rate);
     let applied = params.loud_gain.value();
-    let result = Audio {
-        sample_rate: audio.sample_rate,
-        format,
-        channels,
-    };
-    destination.write(&result, format)?;
+    // ReplayGain 2.0 track tags: the gain to −18 LUFS and the (true) peak, linear.
+    let track_gain_db = REPLAYGAIN_REFERENCE_LUFS - after.integrated_lufs;
+    let mut spec = spec;
+    spec.sample_rate = audio.info.sample_rate;
+    // The chain dithered to the output's grid itself; the writer only packs the samples
+    // (or, with --dither off, rounds them).
+    spec.exact = dither != "off";
+    spec.tags
+        .set("REPLAYGAIN_TRACK_GAIN", &format!("{track_gain_db:+.2} dB"));
+    spec.tags.set(
+        "REPLAYGAIN_TRACK_PEAK",
+        &format!("{:.6}", 10f64.powf(after.true_peak_dbtp / 20.0)),
+    );
+    spec.tags.set(
+        "REPLAYGAIN_REFERENCE_LOUDNESS",
+        &format!("{REPLAYGAIN_REFERENCE_LUFS:.2} LUFS"),
+    );
+    audio::write(args.output, spec, &channels)?;
 
     if args.json {
         let doc = serde_json::json!({
@@ -298,6 +354,8 @@ pub fn run(args: &MasterArgs) -> Result<()> {
             "passes": passes,
             "latency_samples": latency,
             "limiter_max_gain_reduction_db": (max_gr * 100.0).round() / 100.0,
+            "target_missed_by_lu": (missed_by_lu * 100.0).round() / 100.0,
+            "target_reachable": !search.unreachable,
             "before": {
                 "integrated_lufs": value(before.integrated_lufs),
                 "true_peak_dbtp": value(before.true_peak_dbtp),
@@ -308,7 +366,9 @@ pub fn run(args: &MasterArgs) -> Result<()> {
                 "true_peak_dbtp": value(after.true_peak_dbtp),
                 "lra_lu": (after.lra_lu * 100.0).round() / 100.0,
             },
-            "bits": match format { Format::Int16 => "16", Format::Int24 => "24", Format::Float32 => "32f" },
+            "bits": format.label(),
+            "sample_rate_hz": audio.info.sample_rate,
+            "replaygain_track_gain_db": (track_gain_db * 100.0).round() / 100.0,
             "dither": dither,
         });
         println!("{}", serde_json::to_string_pretty(&doc)?);
@@ -330,6 +390,22 @@ pub fn run(args: &MasterArgs) -> Result<()> {
             "  target {target_lufs:.1} LUFS, ceiling {ceiling_dbtp:.1} dBTP: loudness gain {applied:+.2} dB, \
              limiter up to {max_gr:.1} dB, {passes} passes, dither {dither}"
         );
+        if missed_by_lu.abs() > ACCEPT_LU {
+            println!(
+                "  OFF TARGET: {:.2} LU {} the target{}",
+                missed_by_lu.abs(),
+                if missed_by_lu > 0.0 {
+                    "short of"
+                } else {
+                    "over"
+                },
+                if search.unreachable {
+                    " (the most this chain gives with this ceiling)"
+                } else {
+                    ""
+                }
+            );
+        }
         eprintln!("oxide: wrote '{}'", args.output.display());
     }
     Ok(())

@@ -141,7 +141,7 @@ fn silence_reads_null_and_bad_files_fail_clearly_without_stopping_the_rest() {
     assert!(!run.status.success(), "bad files make the command fail");
     let stderr = String::from_utf8_lossy(&run.stderr);
     assert!(
-        stderr.contains("garbage.wav") && stderr.contains("as a WAV file"),
+        stderr.contains("garbage.wav") && stderr.contains("not a supported audio file"),
         "{stderr}"
     );
     assert!(stderr.contains("2 of 3 files"), "{stderr}");

@@ -192,8 +192,8 @@ fn bad_arguments_get_clear_errors_and_write_nothing() {
     write_sine(&input, 44_100, 2, 16, false);
     let garbage = path(&dir, "garbage.wav");
     std::fs::write(&garbage, b"RIFF but not really").unwrap();
-    let eight_bit = path(&dir, "eight.wav");
-    write_sine(&eight_bit, 8_000, 1, 8, false);
+    let empty = path(&dir, "empty.wav");
+    std::fs::write(&empty, b"").unwrap();
     let bad_preset = path(&dir, "preset.json");
     std::fs::write(
         &bad_preset,
@@ -230,9 +230,9 @@ fn bad_arguments_get_clear_errors_and_write_nothing() {
         assert!(!output.exists(), "{extra:?} must not write");
     }
     for (file, expected) in [
-        ("/nonexistent/in.wav", "cannot read the input"),
-        (garbage.to_str().unwrap(), "as a WAV file"),
-        (eight_bit.to_str().unwrap(), "only 16- and 24-bit"),
+        ("/nonexistent/in.wav", "cannot read '/nonexistent/in.wav'"),
+        (garbage.to_str().unwrap(), "not a supported audio file"),
+        (empty.to_str().unwrap(), "is empty"),
     ] {
         let output = path(&dir, "out.wav");
         let run = oxide(&[

@@ -16,19 +16,34 @@ fn oxide(args: &[&str]) -> Output {
         .expect("run oxide")
 }
 
-/// A music-like stereo programme (two noise bands with a 0.5 Hz level movement and a
-/// few drum-like transients), 5 s, scaled so that its loudness is `lufs` by ebur128.
-fn programme(lufs: f64) -> Vec<[f32; 2]> {
-    let frames = 5 * FS as usize;
-    let mut state = 0x1234_5678_u64;
-    let mut rand = move || {
+/// Uniform noise in ±1 from a seeded LCG (Knuth's MMIX constants).
+fn uniform(seed: u64) -> impl FnMut() -> f32 {
+    let mut state = seed;
+    move || {
         state = state
             .wrapping_mul(6_364_136_223_846_793_005)
             .wrapping_add(1_442_695_040_888_963_407);
         ((state >> 40) as f32 / (1u64 << 23) as f32) - 1.0
-    };
+    }
+}
+
+/// `frames` scaled so that ebur128 reads `lufs`.
+fn scaled_to(mut frames: Vec<[f32; 2]>, lufs: f64) -> Vec<[f32; 2]> {
+    let scale = 10f64.powf((lufs - loudness(&frames).0) / 20.0) as f32;
+    for f in frames.iter_mut() {
+        f[0] *= scale;
+        f[1] *= scale;
+    }
+    frames
+}
+
+/// A music-like stereo programme (two noise bands with a 0.5 Hz level movement and a
+/// few drum-like transients), 5 s, scaled so that its loudness is `lufs` by ebur128.
+fn programme(lufs: f64) -> Vec<[f32; 2]> {
+    let frames = 5 * FS as usize;
+    let mut rand = uniform(0x1234_5678);
     let (mut lp_l, mut lp_r) = (0.0f32, 0.0f32);
-    let mut out: Vec<[f32; 2]> = (0..frames)
+    let out: Vec<[f32; 2]> = (0..frames)
         .map(|i| {
             let (a, b) = (rand(), rand());
             lp_l += 0.05 * (a - lp_l);
@@ -43,13 +58,7 @@ fn programme(lufs: f64) -> Vec<[f32; 2]> {
             ]
         })
         .collect();
-    let measured = loudness(&out).0;
-    let scale = 10f64.powf((lufs - measured) / 20.0) as f32;
-    for f in out.iter_mut() {
-        f[0] *= scale;
-        f[1] *= scale;
-    }
-    out
+    scaled_to(out, lufs)
 }
 
 /// (integrated LUFS, true peak dBTP) by ebur128. Its true peak oversamples 4× at 48 kHz
@@ -265,4 +274,117 @@ fn bad_arguments_are_clear_errors() {
     std::fs::write(&output, b"x").unwrap();
     let run = oxide(&["master", input.to_str().unwrap(), output.to_str().unwrap()]);
     assert!(String::from_utf8_lossy(&run.stderr).contains("--force"));
+}
+
+/// An orchestral-like recording: 12 s of band-limited noise (strings) whose level moves
+/// over 30 dB, from pianissimo to fortissimo and back, with timpani strokes on top, so
+/// that its loudness range is about 20 LU, at 48 kHz and scaled to −23 LUFS. (Short, so
+/// that the debug build's dozen renders stay within a minute or two.)
+fn orchestral() -> Vec<[f32; 2]> {
+    const SECONDS: f32 = 12.0;
+    let frames = SECONDS as usize * FS as usize;
+    let mut rand = uniform(0x0BAD_5EED);
+    let (mut lp_l, mut lp_r) = (0.0f32, 0.0f32);
+    let out: Vec<[f32; 2]> = (0..frames)
+        .map(|i| {
+            let t = i as f32 / FS as f32;
+            // −30 dB … 0 dB and back: a triangle over the whole, in dB.
+            let half = SECONDS / 2.0;
+            let level_db = -30.0 * (t - half).abs() / half;
+            let env = 10f32.powf(level_db / 20.0);
+            lp_l += 0.1 * (rand() - lp_l);
+            lp_r += 0.1 * (rand() - lp_r);
+            let hit = (i % (2 * FS as usize)) as f32 / FS as f32;
+            let timpani =
+                env * 4.0 * (-hit * 8.0).exp() * (std::f32::consts::TAU * 90.0 * hit).sin();
+            [env * lp_l + timpani, env * lp_r + timpani]
+        })
+        .collect();
+    scaled_to(out, -23.0)
+}
+
+fn loudness_range(frames: &[[f32; 2]]) -> f64 {
+    let mut m = EbuR128::new(2, FS, Mode::LRA).unwrap();
+    let interleaved: Vec<f32> = frames.iter().flatten().copied().collect();
+    m.add_frames_f32(&interleaved).unwrap();
+    m.loudness_range().unwrap()
+}
+
+/// Issue 18, defect 8: a very dynamic recording pushed to −8 LUFS with heavy limiting
+/// allowed ended about 1 LU short after four passes, reported under the target and
+/// exited 0. Now the output is on the target (or the command fails and says by how much
+/// it is short).
+#[test]
+fn heavy_limiting_reaches_the_target_or_says_by_how_much_it_falls_short() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("orchestra.wav");
+    let output = dir.path().join("loud.wav");
+    let frames = orchestral();
+    let lra = loudness_range(&frames);
+    assert!((17.0..=23.0).contains(&lra), "the test signal's LRA {lra}");
+    write(&input, &frames);
+    let run = oxide(&[
+        "master",
+        input.to_str().unwrap(),
+        output.to_str().unwrap(),
+        "--target",
+        "-8",
+        "--bits",
+        "32f",
+        "--json",
+        "--allow-heavy-limiting",
+    ]);
+    let err = String::from_utf8_lossy(&run.stderr);
+    if run.status.success() {
+        let report: serde_json::Value = serde_json::from_slice(&run.stdout).unwrap();
+        let (_, out, _) = read(&output);
+        let (lufs, _) = loudness(&out);
+        // ±0.1 LU by an independent meter, as for ordinary material.
+        assert!((lufs + 8.0).abs() <= 0.1, "output {lufs:.3} LUFS; {report}");
+        assert!(report["target_missed_by_lu"].as_f64().unwrap().abs() <= 0.1);
+    } else {
+        assert!(err.contains("short of") && err.contains("LU"), "{err}");
+        assert!(!output.exists(), "nothing written");
+    }
+}
+
+/// A target the chain cannot reach at all (−5 LUFS under a −3 dBTP ceiling, from a
+/// recording with 20 LU of range): an error that says how far short, nothing written;
+/// with `--accept-off-target` the file is written and the report says the same.
+#[test]
+fn an_unreachable_target_fails_unless_accepted() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("orchestra.wav");
+    let output = dir.path().join("loud.wav");
+    write(&input, &orchestral());
+    let args = [
+        "master",
+        input.to_str().unwrap(),
+        output.to_str().unwrap(),
+        "--target",
+        "-5",
+        "--ceiling",
+        "-3",
+        "--bits",
+        "32f",
+        "--allow-heavy-limiting",
+    ];
+    let run = oxide(&args);
+    let err = String::from_utf8_lossy(&run.stderr);
+    assert!(!run.status.success(), "{err}");
+    assert!(err.contains("short of the -5 LUFS target by"), "{err}");
+    assert!(!output.exists(), "nothing written");
+
+    let mut accepted = args.to_vec();
+    accepted.push("--accept-off-target");
+    let run = oxide(&accepted);
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let text = String::from_utf8_lossy(&run.stdout);
+    assert!(text.contains("OFF TARGET"), "{text}");
+    let (lufs, _) = loudness(&read(&output).1);
+    assert!(lufs < -5.1, "{lufs}");
 }

@@ -1,0 +1,510 @@
+//! The one writer: WAV (16/24-bit integer, 32-bit float; RF64 past 4 GiB) or FLAC
+//! (16/24-bit, `flacenc`), chosen by the output's extension, quantised with dither,
+//! written to a temporary file beside the output and renamed into place when complete.
+
+use std::fs::File;
+use std::io::{BufWriter, Seek, SeekFrom, Write};
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context, Result};
+use shared_dsp::mastering::dither::{Dither, DitherBits, DitherSettings, NoiseShape, DEFAULT_SEED};
+
+use super::flac::FlacStream;
+use super::tags::Tags;
+
+/// The file format written, from the output's extension.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Container {
+    Wav,
+    Flac,
+}
+
+impl Container {
+    /// The container for `path`'s extension.
+    pub fn for_path(path: &Path) -> Result<Self> {
+        let ext = path
+            .extension()
+            .and_then(|e| e.to_str())
+            .unwrap_or("")
+            .to_ascii_lowercase();
+        match ext.as_str() {
+            "wav" | "wave" => Ok(Container::Wav),
+            "flac" => Ok(Container::Flac),
+            _ => bail!(
+                "cannot write '{}': oxide writes WAV (.wav) and FLAC (.flac) files",
+                path.display()
+            ),
+        }
+    }
+}
+
+/// A sample format the command writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Depth {
+    Int16,
+    Int24,
+    Float32,
+}
+
+impl Depth {
+    /// Parses `--bits`: 16, 24 or 32f.
+    pub fn parse(text: &str) -> Result<Self> {
+        match text.trim().to_ascii_lowercase().as_str() {
+            "16" => Ok(Depth::Int16),
+            "24" => Ok(Depth::Int24),
+            "32f" | "32" | "float" => Ok(Depth::Float32),
+            other => bail!("unsupported bit depth '{other}': use 16, 24 or 32f"),
+        }
+    }
+
+    /// Integer bits (`None` for float).
+    pub fn int_bits(self) -> Option<u32> {
+        match self {
+            Depth::Int16 => Some(16),
+            Depth::Int24 => Some(24),
+            Depth::Float32 => None,
+        }
+    }
+
+    /// The depth that keeps a source of `bits` (float or not) without loss in `container`.
+    pub fn for_source(bits: Option<u32>, float: bool, container: Container) -> Depth {
+        match (float, bits, container) {
+            (false, Some(b), _) if b <= 16 => Depth::Int16,
+            (false, Some(b), _) if b <= 24 => Depth::Int24,
+            (_, _, Container::Flac) => Depth::Int24,
+            _ => Depth::Float32,
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Depth::Int16 => "16",
+            Depth::Int24 => "24",
+            Depth::Float32 => "32f",
+        }
+    }
+}
+
+/// How samples are quantised to an integer depth.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum DitherMode {
+    /// Triangular-PDF dither of ±1 LSB (flat spectrum).
+    #[default]
+    Tpdf,
+    /// TPDF with the mastering chain's noise shaping.
+    Shaped,
+    /// Round to the nearest step, no dither.
+    Off,
+}
+
+/// Everything about the file to write.
+#[derive(Debug, Clone)]
+pub struct OutputSpec {
+    pub container: Container,
+    pub depth: Depth,
+    pub sample_rate: u32,
+    pub channels: usize,
+    /// Dither used when quantising to an integer depth.
+    pub dither: DitherMode,
+    /// True when the samples already lie on the output's integer grid (an unchanged
+    /// 16/24-bit source, or a chain that dithered itself): then nothing is dithered and
+    /// the samples are written bit for bit.
+    pub exact: bool,
+    pub tags: Tags,
+}
+
+/// The temporary file's name beside `path`.
+fn temporary_for(path: &Path) -> PathBuf {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| String::from("output"));
+    path.with_file_name(format!(".{name}.oxide-{}.tmp", std::process::id()))
+}
+
+/// Checks an output path before any work: not one of `inputs`, not existing unless
+/// `force`, not a folder, in a folder that exists, with an extension oxide writes.
+pub fn check_output(inputs: &[&Path], output: &Path, force: bool) -> Result<Container> {
+    let container = Container::for_path(output)?;
+    for input in inputs {
+        if let (Ok(a), Ok(b)) = (input.canonicalize(), output.canonicalize()) {
+            if a == b {
+                bail!("the output '{}' is the input file", output.display());
+            }
+        }
+    }
+    if output.is_dir() {
+        bail!("the output '{}' is a folder", output.display());
+    }
+    if output.exists() && !force {
+        bail!(
+            "'{}' already exists: pass --force to overwrite it",
+            output.display()
+        );
+    }
+    let folder = match output.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    if !folder.is_dir() {
+        bail!("the output folder '{}' does not exist", folder.display());
+    }
+    Ok(container)
+}
+
+enum Sink {
+    Wav(WavStream),
+    Flac(Box<FlacStream>),
+}
+
+/// A file being written. Nothing appears under the output's name until
+/// [`Writer::finish`]; dropping an unfinished writer removes its temporary file.
+pub struct Writer {
+    spec: OutputSpec,
+    path: PathBuf,
+    temporary: PathBuf,
+    sink: Option<Sink>,
+    dithers: Vec<Dither>,
+    scratch: Vec<Vec<f32>>,
+    ints: Vec<i32>,
+    clipped: u64,
+    frames: u64,
+}
+
+/// What a finished write did.
+#[derive(Debug, Clone, Copy)]
+pub struct Written {
+    pub frames: u64,
+    /// Samples beyond full scale, clipped in an integer output.
+    pub clipped: u64,
+}
+
+impl Writer {
+    /// Starts writing `path` (checked with [`check_output`] first).
+    pub fn create(path: &Path, spec: OutputSpec) -> Result<Self> {
+        if spec.container == Container::Flac && spec.depth == Depth::Float32 {
+            bail!(
+                "'{}': FLAC holds 16- or 24-bit integers; use --bits 16 or 24 (or a .wav output for 32-bit float)",
+                path.display()
+            );
+        }
+        let temporary = temporary_for(path);
+        let file = File::create(&temporary)
+            .with_context(|| format!("could not create '{}'", temporary.display()))?;
+        let sink = match spec.container {
+            Container::Wav => Sink::Wav(WavStream::start(file, &spec)?),
+            Container::Flac => Sink::Flac(Box::new(FlacStream::start(file, &spec)?)),
+        };
+        let seed_pairs = spec.channels.div_ceil(2);
+        let dithers = (0..seed_pairs)
+            .map(|k| Dither::with_seed(spec.sample_rate as f32, DEFAULT_SEED + k as u64))
+            .collect();
+        Ok(Self {
+            scratch: vec![Vec::new(); spec.channels],
+            spec,
+            path: path.to_path_buf(),
+            temporary,
+            sink: Some(sink),
+            dithers,
+            ints: Vec::new(),
+            clipped: 0,
+            frames: 0,
+        })
+    }
+
+    /// Appends planar frames (one slice per channel, equal lengths).
+    pub fn write(&mut self, channels: &[&[f32]]) -> Result<()> {
+        debug_assert_eq!(channels.len(), self.spec.channels);
+        let frames = channels.first().map_or(0, |c| c.len());
+        let n = self.spec.channels;
+        let result = match self.spec.depth.int_bits() {
+            None => {
+                let sink = self.sink.as_mut().expect("open");
+                match sink {
+                    Sink::Wav(w) => w.write_f32(channels, frames),
+                    Sink::Flac(_) => unreachable!("checked in create"),
+                }
+            }
+            Some(bits) => {
+                let scale = (1u32 << (bits - 1)) as f32;
+                let dithered = !self.spec.exact && self.spec.dither != DitherMode::Off;
+                for (s, c) in self.scratch.iter_mut().zip(channels) {
+                    s.clear();
+                    s.extend_from_slice(c);
+                }
+                // Clipping is counted before the dither (which clamps by itself).
+                self.clipped += self
+                    .scratch
+                    .iter()
+                    .flatten()
+                    .filter(|&&x| x * scale > scale - 1.0 || x * scale < -scale)
+                    .count() as u64;
+                if dithered {
+                    let settings = DitherSettings {
+                        bits: if bits == 16 {
+                            DitherBits::Bits16
+                        } else {
+                            DitherBits::Bits24
+                        },
+                        shape: if self.spec.dither == DitherMode::Shaped {
+                            NoiseShape::Shaped
+                        } else {
+                            NoiseShape::Flat
+                        },
+                    };
+                    for (pair, dither) in self.scratch.chunks_mut(2).zip(&mut self.dithers) {
+                        let mut views: Vec<&mut [f32]> =
+                            pair.iter_mut().map(|c| c.as_mut_slice()).collect();
+                        dither.process(&mut views, &settings);
+                    }
+                }
+                self.ints.clear();
+                self.ints.reserve(frames * n);
+                for i in 0..frames {
+                    for c in &self.scratch {
+                        let x = c[i];
+                        let v = if x.is_finite() {
+                            (x as f64 * scale as f64)
+                                .round()
+                                .clamp(-(scale as f64), scale as f64 - 1.0)
+                        } else {
+                            0.0
+                        };
+                        self.ints.push(v as i32);
+                    }
+                }
+                let sink = self.sink.as_mut().expect("open");
+                match sink {
+                    Sink::Wav(w) => w.write_ints(&self.ints, bits),
+                    Sink::Flac(f) => f.write_interleaved(&self.ints),
+                }
+            }
+        };
+        self.frames += frames as u64;
+        result.with_context(|| format!("could not write '{}'", self.temporary.display()))
+    }
+
+    /// Completes the file, writes its tags and renames it into place.
+    pub fn finish(mut self) -> Result<Written> {
+        let sink = self.sink.take().expect("open");
+        let context = || format!("could not finish '{}'", self.temporary.display());
+        let rf64 = match sink {
+            Sink::Wav(w) => w.finish(u32::MAX as u64).with_context(context)?,
+            Sink::Flac(f) => {
+                f.finish().with_context(context)?;
+                false
+            }
+        };
+        if rf64 && !self.spec.tags.0.is_empty() {
+            eprintln!("oxide: warning: tags are not written into an RF64 file (over 4 GiB)");
+        } else {
+            self.spec
+                .tags
+                .write_into(&self.temporary, self.spec.container == Container::Flac)?;
+        }
+        std::fs::rename(&self.temporary, &self.path)
+            .with_context(|| format!("could not move the result to '{}'", self.path.display()))?;
+        Ok(Written {
+            frames: self.frames,
+            clipped: self.clipped,
+        })
+    }
+}
+
+impl Drop for Writer {
+    fn drop(&mut self) {
+        if self.sink.is_some() {
+            let _ = std::fs::remove_file(&self.temporary);
+        }
+    }
+}
+
+/// Writes a whole file at once.
+pub fn write(path: &Path, spec: OutputSpec, channels: &[Vec<f32>]) -> Result<Written> {
+    let mut writer = Writer::create(path, spec)?;
+    let views: Vec<&[f32]> = channels.iter().map(Vec::as_slice).collect();
+    const BLOCK: usize = 1 << 16;
+    let frames = views.first().map_or(0, |c| c.len());
+    let mut start = 0;
+    while start < frames {
+        let end = (start + BLOCK).min(frames);
+        let block: Vec<&[f32]> = views.iter().map(|c| &c[start..end]).collect();
+        writer.write(&block)?;
+        start = end;
+    }
+    writer.finish()
+}
+
+/// A WAV file written as it goes; sizes are patched at the end (RF64 with a `ds64`
+/// chunk in place of the reserved `JUNK` when the data passes 4 GiB, EBU Tech 3306).
+struct WavStream {
+    out: BufWriter<File>,
+    data_start: u64,
+    data_bytes: u64,
+    block_align: u16,
+    bytes: Vec<u8>,
+}
+
+/// The `ds64` chunk's payload: RIFF size, data size, sample count (u64 each), table
+/// length (u32).
+const DS64_BYTES: u32 = 28;
+
+impl WavStream {
+    fn start(file: File, spec: &OutputSpec) -> Result<Self> {
+        let (format_tag, bits): (u16, u16) = match spec.depth {
+            Depth::Int16 => (1, 16),
+            Depth::Int24 => (1, 24),
+            Depth::Float32 => (3, 32),
+        };
+        let channels = spec.channels as u16;
+        let block_align = channels * bits / 8;
+        let extensible = channels > 2;
+        let mut h: Vec<u8> = Vec::with_capacity(96);
+        h.extend_from_slice(b"RIFF\0\0\0\0WAVE");
+        h.extend_from_slice(b"JUNK");
+        h.extend_from_slice(&DS64_BYTES.to_le_bytes());
+        h.extend_from_slice(&[0; DS64_BYTES as usize]);
+        h.extend_from_slice(b"fmt ");
+        h.extend_from_slice(&(if extensible { 40u32 } else { 16 }).to_le_bytes());
+        h.extend_from_slice(&(if extensible { 0xFFFEu16 } else { format_tag }).to_le_bytes());
+        h.extend_from_slice(&channels.to_le_bytes());
+        h.extend_from_slice(&spec.sample_rate.to_le_bytes());
+        h.extend_from_slice(&(spec.sample_rate * block_align as u32).to_le_bytes());
+        h.extend_from_slice(&block_align.to_le_bytes());
+        h.extend_from_slice(&bits.to_le_bytes());
+        if extensible {
+            h.extend_from_slice(&22u16.to_le_bytes());
+            h.extend_from_slice(&bits.to_le_bytes()); // valid bits
+                                                      // Channel mask: the first `channels` speaker positions (FL FR FC LFE BL BR …).
+            let mask: u32 = if channels >= 32 {
+                0
+            } else {
+                (1u32 << channels) - 1
+            };
+            h.extend_from_slice(&mask.to_le_bytes());
+            // KSDATAFORMAT_SUBTYPE_PCM / _IEEE_FLOAT: the format tag, then the fixed GUID tail.
+            h.extend_from_slice(&(format_tag as u32).to_le_bytes());
+            h.extend_from_slice(&[
+                0x00, 0x00, 0x10, 0x00, 0x80, 0x00, 0x00, 0xAA, 0x00, 0x38, 0x9B, 0x71,
+            ]);
+        }
+        h.extend_from_slice(b"data\0\0\0\0");
+        let mut out = BufWriter::with_capacity(1 << 20, file);
+        out.write_all(&h)?;
+        Ok(Self {
+            out,
+            data_start: h.len() as u64,
+            data_bytes: 0,
+            block_align,
+            bytes: Vec::new(),
+        })
+    }
+
+    fn write_f32(&mut self, channels: &[&[f32]], frames: usize) -> Result<()> {
+        self.bytes.clear();
+        for i in 0..frames {
+            for c in channels {
+                self.bytes.extend_from_slice(&c[i].to_le_bytes());
+            }
+        }
+        self.flush_bytes()
+    }
+
+    fn write_ints(&mut self, interleaved: &[i32], bits: u32) -> Result<()> {
+        self.bytes.clear();
+        let width = (bits / 8) as usize;
+        for v in interleaved {
+            self.bytes.extend_from_slice(&v.to_le_bytes()[..width]);
+        }
+        self.flush_bytes()
+    }
+
+    fn flush_bytes(&mut self) -> Result<()> {
+        self.out.write_all(&self.bytes)?;
+        self.data_bytes += self.bytes.len() as u64;
+        Ok(())
+    }
+
+    /// Patches the sizes; true when the file became RF64 (when a size passes `limit`,
+    /// `u32::MAX` but in tests).
+    fn finish(mut self, limit: u64) -> Result<bool> {
+        if self.data_bytes % 2 == 1 {
+            self.out.write_all(&[0])?; // chunks are word-aligned
+        }
+        let riff_size = self.data_start + self.data_bytes + self.data_bytes % 2 - 8;
+        let mut file = self.out.into_inner().map_err(|e| e.into_error())?;
+        let rf64 = riff_size > limit || self.data_bytes > limit;
+        if rf64 {
+            file.seek(SeekFrom::Start(0))?;
+            file.write_all(b"RF64")?;
+            file.write_all(&u32::MAX.to_le_bytes())?;
+            file.seek(SeekFrom::Start(12))?;
+            file.write_all(b"ds64")?;
+            file.write_all(&DS64_BYTES.to_le_bytes())?;
+            file.write_all(&riff_size.to_le_bytes())?;
+            file.write_all(&self.data_bytes.to_le_bytes())?;
+            file.write_all(&(self.data_bytes / self.block_align as u64).to_le_bytes())?;
+            file.write_all(&0u32.to_le_bytes())?;
+            file.seek(SeekFrom::Start(self.data_start - 4))?;
+            file.write_all(&u32::MAX.to_le_bytes())?;
+        } else {
+            file.seek(SeekFrom::Start(4))?;
+            file.write_all(&(riff_size as u32).to_le_bytes())?;
+            file.seek(SeekFrom::Start(self.data_start - 4))?;
+            file.write_all(&(self.data_bytes as u32).to_le_bytes())?;
+        }
+        file.sync_all()?;
+        Ok(rf64)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spec() -> OutputSpec {
+        OutputSpec {
+            container: Container::Wav,
+            depth: Depth::Int16,
+            sample_rate: 48_000,
+            channels: 2,
+            dither: DitherMode::Off,
+            exact: true,
+            tags: Tags::default(),
+        }
+    }
+
+    /// The RF64 form (EBU Tech 3306) that a file past 4 GiB gets, forced on a small
+    /// file: `RF64`/`ds64` with the 64-bit sizes, the 32-bit ones at 0xFFFFFFFF, and
+    /// ffmpeg (an independent reader of RF64) decodes the samples written.
+    #[test]
+    fn a_file_past_the_32_bit_sizes_becomes_rf64() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("big.wav");
+        let mut wav = WavStream::start(File::create(&path).unwrap(), &spec()).unwrap();
+        let samples: Vec<i32> = (0..2000).map(|i| (i * 13 % 4001) - 2000).collect();
+        wav.write_ints(&samples, 16).unwrap();
+        assert!(wav.finish(100).unwrap());
+        let bytes = std::fs::read(&path).unwrap();
+        assert_eq!(&bytes[0..4], b"RF64");
+        assert_eq!(&bytes[4..8], &u32::MAX.to_le_bytes());
+        assert_eq!(&bytes[12..16], b"ds64");
+        let u64_at = |at: usize| u64::from_le_bytes(bytes[at..at + 8].try_into().unwrap());
+        assert_eq!(u64_at(20), bytes.len() as u64 - 8, "RIFF size");
+        assert_eq!(u64_at(28), 4000, "data size");
+        assert_eq!(u64_at(36), 1000, "frames");
+        let decoded = std::process::Command::new("ffmpeg")
+            .args(["-loglevel", "error", "-i"])
+            .arg(&path)
+            .args(["-f", "s16le", "-"])
+            .output()
+            .expect("ffmpeg (see .ci/run)");
+        assert!(decoded.status.success());
+        let back: Vec<i32> = decoded
+            .stdout
+            .chunks_exact(2)
+            .map(|b| i16::from_le_bytes([b[0], b[1]]) as i32)
+            .collect();
+        assert_eq!(back, samples);
+    }
+}
