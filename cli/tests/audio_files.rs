@@ -38,8 +38,16 @@ fn ffmpeg(input: &str, codec: &[&str], output: &str) {
     tool("ffmpeg", &args);
 }
 
+/// Runs a Python snippet: in the test environment `.ci/run` makes (with soundfile and
+/// mutagen), else the `python3` on PATH.
 fn python(script: &str) -> String {
-    String::from_utf8(tool("python3", &["-c", script]).stdout).unwrap()
+    let venv = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/host-tests/venv/bin/python");
+    let python = if venv.exists() {
+        s(&venv).to_owned()
+    } else {
+        "python3".to_owned()
+    };
+    String::from_utf8(tool(&python, &["-c", script]).stdout).unwrap()
 }
 
 fn s(p: &Path) -> &str {
