@@ -56,9 +56,7 @@ fn tone(noise: f32) -> Vec<f32> {
 
 /// Error energy of `x` against `clean` over `range`, dB.
 fn error_db(x: &[f32], clean: &[f32], range: std::ops::Range<usize>) -> f64 {
-    let e: f64 = range
-        .map(|i| (x[i] as f64 - clean[i] as f64).powi(2))
-        .sum();
+    let e: f64 = range.map(|i| (x[i] as f64 - clean[i] as f64).powi(2)).sum();
     10.0 * e.max(1e-30).log10()
 }
 
@@ -166,7 +164,10 @@ fn a_region_repairs_a_click_the_detector_misses_and_nothing_else() {
         let end = start + span["length_samples"].as_u64().unwrap() as usize;
         end <= click.start || start >= click.end
     });
-    assert!(missed, "the default detector found the click: pick a quieter one");
+    assert!(
+        missed,
+        "the default detector found the click: pick a quieter one"
+    );
 
     let region = format!("{}smp-{}smp", click.start, click.end);
     let run = oxide(&[
@@ -185,7 +186,11 @@ fn a_region_repairs_a_click_the_detector_misses_and_nothing_else() {
     let repaired = read_f32(&f.output);
     for (i, (a, b)) in repaired.iter().zip(&damaged).enumerate() {
         if !click.contains(&i) {
-            assert_eq!(a.to_bits(), b.to_bits(), "sample {i} outside the region changed");
+            assert_eq!(
+                a.to_bits(),
+                b.to_bits(),
+                "sample {i} outside the region changed"
+            );
         }
     }
     let before = error_db(&damaged, &clean, click.clone());
