@@ -60,10 +60,24 @@ fn error_db(x: &[f32], clean: &[f32], range: std::ops::Range<usize>) -> f64 {
     10.0 * e.max(1e-30).log10()
 }
 
-fn report(path: &Path) -> Vec<serde_json::Value> {
-    let text = std::fs::read_to_string(path).unwrap();
+/// Runs `oxide repair` on `f` with `extra` options, 32-bit float out and a report
+/// (overwriting both); returns the output's samples and the report's spans.
+fn repair(f: &Files, extra: &[&str]) -> (Vec<f32>, Vec<serde_json::Value>) {
+    let mut args = vec!["repair", s(&f.input), s(&f.output), "--bits", "32f"];
+    args.extend(["--report", s(&f.report), "--force"]);
+    args.extend(extra);
+    let run = oxide(&args);
+    assert!(run.status.success(), "{}", stderr(&run));
+    let text = std::fs::read_to_string(&f.report).unwrap();
     let json: serde_json::Value = serde_json::from_str(&text).unwrap();
-    json["spans"].as_array().unwrap().clone()
+    let spans = json["spans"].as_array().unwrap().clone();
+    (read_f32(&f.output), spans)
+}
+
+/// A report span's samples.
+fn span_range(span: &serde_json::Value) -> std::ops::Range<usize> {
+    let start = span["start_sample"].as_u64().unwrap() as usize;
+    start..start + span["length_samples"].as_u64().unwrap() as usize
 }
 
 fn s(p: &Path) -> &str {
@@ -97,17 +111,7 @@ fn a_click_in_a_tone_is_removed_and_reported() {
         damaged[i] += if k % 2 == 0 { 0.4 } else { -0.3 };
     }
     write_f32(&f.input, &damaged);
-    let run = oxide(&[
-        "repair",
-        s(&f.input),
-        s(&f.output),
-        "--bits",
-        "32f",
-        "--report",
-        s(&f.report),
-    ]);
-    assert!(run.status.success(), "{}", stderr(&run));
-    let repaired = read_f32(&f.output);
+    let (repaired, spans) = repair(&f, &[]);
     assert_eq!(repaired.len(), clean.len());
     let all = 0..clean.len();
     let before = error_db(&damaged, &clean, all.clone());
@@ -119,15 +123,13 @@ fn a_click_in_a_tone_is_removed_and_reported() {
         before - after >= 20.0,
         "error {before:.1} dB before, {after:.1} dB after"
     );
-    let spans = report(&f.report);
     assert!(
         spans.iter().any(|span| {
-            let start = span["start_sample"].as_u64().unwrap() as usize;
-            let end = start + span["length_samples"].as_u64().unwrap() as usize;
+            let r = span_range(span);
             span["stage"] == "declick"
                 && span["channel"] == 1
-                && start <= click.start
-                && end >= click.end
+                && r.start <= click.start
+                && r.end >= click.end
                 && span["peak_before_dbfs"].as_f64().unwrap()
                     > span["peak_after_dbfs"].as_f64().unwrap()
         }),
@@ -149,20 +151,10 @@ fn a_region_repairs_a_click_the_detector_misses_and_nothing_else() {
     write_f32(&f.input, &damaged);
 
     // The default declick leaves it (the premise of the test).
-    let run = oxide(&[
-        "repair",
-        s(&f.input),
-        s(&f.output),
-        "--bits",
-        "32f",
-        "--report",
-        s(&f.report),
-    ]);
-    assert!(run.status.success(), "{}", stderr(&run));
-    let missed = report(&f.report).iter().all(|span| {
-        let start = span["start_sample"].as_u64().unwrap() as usize;
-        let end = start + span["length_samples"].as_u64().unwrap() as usize;
-        end <= click.start || start >= click.end
+    let (_, spans) = repair(&f, &[]);
+    let missed = spans.iter().all(|span| {
+        let r = span_range(span);
+        r.end <= click.start || r.start >= click.end
     });
     assert!(
         missed,
@@ -170,20 +162,7 @@ fn a_region_repairs_a_click_the_detector_misses_and_nothing_else() {
     );
 
     let region = format!("{}smp-{}smp", click.start, click.end);
-    let run = oxide(&[
-        "repair",
-        s(&f.input),
-        s(&f.output),
-        "--bits",
-        "32f",
-        "--region",
-        &region,
-        "--report",
-        s(&f.report),
-        "--force",
-    ]);
-    assert!(run.status.success(), "{}", stderr(&run));
-    let repaired = read_f32(&f.output);
+    let (repaired, spans) = repair(&f, &["--region", &region]);
     for (i, (a, b)) in repaired.iter().zip(&damaged).enumerate() {
         if !click.contains(&i) {
             assert_eq!(
@@ -203,7 +182,6 @@ fn a_region_repairs_a_click_the_detector_misses_and_nothing_else() {
         before - after >= 6.0,
         "error {before:.1} dB before, {after:.1} dB after"
     );
-    let spans = report(&f.report);
     assert_eq!(spans.len(), 1, "{spans:?}");
     assert_eq!(spans[0]["stage"], "region");
     assert_eq!(spans[0]["start_sample"], click.start as u64);
