@@ -129,13 +129,13 @@ enum Command {
         /// Restore clipped peaks (the clip level is found per channel).
         #[arg(long)]
         declip: bool,
-        /// Repair exactly this span, detected or not: START-END in seconds (12.5-12.51)
-        /// or samples (441000smp-441020smp), optionally :L, :R or :N (1-based) for one
-        /// channel. Repeatable.
+        /// Repair exactly this span, detected or not: START-END (END exclusive) in
+        /// seconds (12.5-12.51) or input samples (441000smp-441020smp), optionally :L,
+        /// :R or :N (1-based) for one channel. Repeatable.
         #[arg(long = "region", value_name = "START-END[:CH]")]
         regions: Vec<String>,
-        /// Write every repaired span (stage, channel, time, length, peak before and
-        /// after in dBFS) as JSON.
+        /// Write every repaired span (stage, channel from 1, start in seconds and
+        /// samples, length, peak before and after in dBFS) as JSON.
         #[arg(long, value_name = "FILE.json")]
         report: Option<PathBuf>,
         #[command(flatten)]
