@@ -5,7 +5,7 @@
 //! Order: every `--region` first (exactly as given), then `--declip`, then
 //! `--declick`; with none of the three, declick at sensitivity 50.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use anyhow::{bail, Context, Result};
 use oxide_cli::audio::{self, RateWriter};
@@ -218,11 +218,7 @@ fn report_json(
 
 /// Writes `text` to `path` through a temporary file in the same folder, renamed.
 fn write_safely(path: &Path, text: &str) -> Result<()> {
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| String::from("report"));
-    let temp: PathBuf = path.with_file_name(format!(".{name}.oxide-{}.tmp", std::process::id()));
+    let temp = audio::write::temporary_for(path);
     let result = std::fs::write(&temp, text).and_then(|()| std::fs::rename(&temp, path));
     if result.is_err() {
         let _ = std::fs::remove_file(&temp);
