@@ -13,6 +13,7 @@ mod output;
 mod plugins;
 mod process;
 mod progress;
+mod repair;
 
 use output::OutputArgs;
 use oxide_plugin_common::param_access::{self, ParamInfo, ParamKind};
@@ -114,6 +115,32 @@ enum Command {
         #[command(flatten)]
         out: OutputArgs,
     },
+    /// Repair clicks, clipping and hand-picked regions by AR interpolation. Order:
+    /// regions, then declip, then declick; with none of them named, declick at 50. The
+    /// whole file is held in memory. Samples outside the repaired spans are unchanged.
+    Repair {
+        /// Input audio file (any format `analyze` reads; any channel count and rate).
+        input: PathBuf,
+        /// Output file: .wav or .flac.
+        output: PathBuf,
+        /// Remove clicks; sensitivity 0 (only loud clicks) … 100 (quiet ones too).
+        #[arg(long, value_name = "SENSITIVITY")]
+        declick: Option<f64>,
+        /// Restore clipped peaks (the clip level is found per channel).
+        #[arg(long)]
+        declip: bool,
+        /// Repair exactly this span, detected or not: START-END (END exclusive) in
+        /// seconds (12.5-12.51) or input samples (441000smp-441020smp), optionally :L,
+        /// :R or :N (1-based) for one channel. Repeatable.
+        #[arg(long = "region", value_name = "START-END[:CH]")]
+        regions: Vec<String>,
+        /// Write every repaired span (stage, channel from 1, start in seconds and
+        /// samples, length, peak before and after in dBFS) as JSON.
+        #[arg(long, value_name = "FILE.json")]
+        report: Option<PathBuf>,
+        #[command(flatten)]
+        out: OutputArgs,
+    },
 }
 
 fn main() -> ExitCode {
@@ -160,6 +187,23 @@ fn main() -> ExitCode {
             out: &out,
         }),
         Command::Convert { input, output, out } => convert::run(&input, &output, &out),
+        Command::Repair {
+            input,
+            output,
+            declick,
+            declip,
+            regions,
+            report,
+            out,
+        } => repair::run(&repair::RepairArgs {
+            input: &input,
+            output: &output,
+            declick,
+            declip,
+            regions: &regions,
+            report: report.as_deref(),
+            out: &out,
+        }),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

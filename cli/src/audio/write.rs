@@ -113,8 +113,9 @@ pub struct OutputSpec {
     pub tags: Tags,
 }
 
-/// The temporary file's name beside `path`.
-fn temporary_for(path: &Path) -> PathBuf {
+/// The temporary file's name beside `path` (hidden, named after the output and this
+/// process), where a safe write goes before its rename.
+pub fn temporary_for(path: &Path) -> PathBuf {
     let name = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
