@@ -8,6 +8,7 @@ use clap::{Parser, Subcommand};
 
 mod analyze;
 mod convert;
+mod host;
 mod master;
 mod output;
 mod plugins;
@@ -34,9 +35,12 @@ struct Cli {
 enum Command {
     /// List a plugin's parameters: id, name, unit, range and default.
     Params {
-        /// The plugin.
-        #[arg(long, value_enum)]
-        plugin: PluginKind,
+        /// The plugin: channel-strip, mastering-chain, a .clap file, or an LV2 plug-in's URI.
+        #[arg(long, value_name = "PLUGIN|PATH|URI")]
+        plugin: String,
+        /// The plug-in's id inside a .clap file that holds several.
+        #[arg(long, value_name = "CLAP-ID")]
+        id: Option<String>,
         /// Print JSON instead of a table.
         #[arg(long)]
         json: bool,
@@ -70,6 +74,10 @@ enum Command {
         /// Set a mastering-chain parameter in plain units (see `oxide params`).
         #[arg(long = "set", value_name = "ID=VALUE")]
         set: Vec<String>,
+        /// A chain file whose stages (Oxide's, CLAP and LV2 plug-ins) run before the
+        /// mastering chain's loudness and limiter stage.
+        #[arg(long, value_name = "CHAIN.toml")]
+        chain: Option<PathBuf>,
         #[command(flatten)]
         out: OutputArgs,
         /// Print JSON instead of a table.
@@ -83,11 +91,29 @@ enum Command {
         #[arg(long)]
         accept_off_target: bool,
     },
-    /// Run a plugin's chain over a file, exactly as the plugin does in a host.
+    /// List the CLAP plug-ins (CLAP_PATH, ~/.clap, /usr/lib/clap) and LV2 plug-ins
+    /// (LV2_PATH or lilv's default folders) installed, with the ids and URIs a chain file
+    /// names them by.
+    Plugins {
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Run a plugin's chain over a file, exactly as the plugin does in a host; or a chain
+    /// file's stages (Oxide's, CLAP and LV2 plug-ins) with `--chain`.
     Process {
         /// The plugin.
-        #[arg(long, value_enum)]
-        plugin: PluginKind,
+        #[arg(
+            long,
+            value_enum,
+            required_unless_present = "chain",
+            conflicts_with = "chain"
+        )]
+        plugin: Option<PluginKind>,
+        /// A chain file (TOML, see the README): its stages in order, latency compensated,
+        /// tails rendered to their end.
+        #[arg(long, value_name = "CHAIN.toml", conflicts_with_all = ["set", "preset"])]
+        chain: Option<PathBuf>,
         /// Set a parameter in plain units: `out_gain=-6`, `phase_l=on`, `eq1_type="low shelf"`.
         /// Applied in order, after the preset.
         #[arg(long = "set", value_name = "ID=VALUE")]
@@ -146,7 +172,13 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Params { plugin, json } => list_params(plugin, json),
+        Command::Params { plugin, id, json } => {
+            match <PluginKind as clap::ValueEnum>::from_str(&plugin, true) {
+                Ok(kind) if id.is_none() => list_params(kind, json),
+                _ => host::list::params(&plugin, id.as_deref(), json),
+            }
+        }
+        Command::Plugins { json } => host::list::plugins(json),
         Command::Analyze { files, json } => analyze::run(&files, json),
         Command::Master {
             input,
@@ -154,6 +186,7 @@ fn main() -> ExitCode {
             target,
             ceiling,
             set,
+            chain,
             out,
             json,
             allow_heavy_limiting,
@@ -164,6 +197,7 @@ fn main() -> ExitCode {
             target: target.as_deref(),
             ceiling_dbtp: ceiling,
             assignments: &set,
+            chain: chain.as_deref(),
             out: &out,
             json,
             allow_heavy_limiting,
@@ -171,6 +205,7 @@ fn main() -> ExitCode {
         }),
         Command::Process {
             plugin,
+            chain,
             set,
             preset,
             block_size,
@@ -179,6 +214,7 @@ fn main() -> ExitCode {
             output,
         } => process::run(&process::ProcessArgs {
             plugin,
+            chain: chain.as_deref(),
             assignments: &set,
             preset: preset.as_deref(),
             block_size: block_size as usize,
@@ -262,26 +298,11 @@ fn list_params(plugin: PluginKind, json: bool) -> Result<()> {
             ]
         })
         .collect();
-    let header = ["id", "name", "unit", "range", "default"];
-    let mut widths = header.map(str::len);
-    for row in &rows {
-        for (width, cell) in widths.iter_mut().zip(row) {
-            *width = (*width).max(cell.chars().count());
-        }
-    }
-    println!("{}", plugin.display_name());
-    let print_row = |cells: [&str; 5]| {
-        let line: Vec<String> = cells
-            .iter()
-            .zip(widths)
-            .map(|(cell, width)| format!("{cell:<width$}"))
-            .collect();
-        println!("{}", line.join("  ").trim_end());
-    };
-    print_row(header);
-    for row in &rows {
-        print_row([&row[0], &row[1], &row[2], &row[3], &row[4]]);
-    }
+    host::list::print_table(
+        plugin.display_name(),
+        ["id", "name", "unit", "range", "default"],
+        &rows,
+    );
     Ok(())
 }
 

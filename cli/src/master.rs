@@ -50,6 +50,8 @@ pub struct MasterArgs<'a> {
     pub target: Option<&'a str>,
     pub ceiling_dbtp: Option<f32>,
     pub assignments: &'a [String],
+    /// A chain file whose stages run before the mastering chain (`crate::host`).
+    pub chain: Option<&'a Path>,
     pub out: &'a OutputArgs,
     pub json: bool,
     pub allow_heavy_limiting: bool,
@@ -200,6 +202,8 @@ pub fn run(args: &MasterArgs) -> Result<()> {
     set(&params, "learn", "off")?;
     let target_lufs = params.target_lufs() as f64;
     let ceiling_dbtp = params.lim_ceiling.value();
+    // Every hosted plug-in, parameter and state file is checked before the audio is read.
+    let mut hosted = args.chain.map(crate::host::Chain::load).transpose()?;
 
     let mut audio = audio::read::<f32>(args.input)?;
     if audio.channels.len() > 2 {
@@ -228,6 +232,12 @@ pub fn run(args: &MasterArgs) -> Result<()> {
             "'{}' is silent (no integrated loudness): nothing to master",
             args.input.display()
         );
+    }
+    // The hosted stages come first, once: the passes below search the loudness gain on
+    // what they give (latency compensated, tails rendered).
+    if let Some(hosted) = hosted.as_mut() {
+        hosted.activate(audio.info.sample_rate, audio.channels.len(), 512)?;
+        audio.channels = hosted.render(&audio.channels)?;
     }
 
     // One bar for the whole job, restarted for each render ("pass 2", …).

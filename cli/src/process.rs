@@ -7,12 +7,17 @@ use anyhow::{bail, Context, Result};
 use oxide_cli::audio::{RateWriter, Reader};
 use oxide_plugin_common::param_access;
 
+use crate::host::Chain;
 use crate::output::OutputArgs;
 use crate::plugins::PluginKind;
+use oxide_cli::audio::Container;
 
 /// What the user asked for.
 pub struct ProcessArgs<'a> {
-    pub plugin: PluginKind,
+    /// One of Oxide's chains, or (with `chain`) none.
+    pub plugin: Option<PluginKind>,
+    /// A chain file (`crate::host`).
+    pub chain: Option<&'a Path>,
     pub assignments: &'a [String],
     pub preset: Option<&'a Path>,
     pub block_size: usize,
@@ -24,7 +29,13 @@ pub struct ProcessArgs<'a> {
 pub fn run(args: &ProcessArgs) -> Result<()> {
     // Everything that can be checked before reading audio is checked first.
     let container = args.out.check(args.input, args.output)?;
-    let params = args.plugin.default_params();
+    if let Some(chain) = args.chain {
+        return run_chain(args, chain, container);
+    }
+    let Some(plugin) = args.plugin else {
+        bail!("name a plugin (--plugin) or a chain file (--chain)");
+    };
+    let params = plugin.default_params();
     if let Some(preset) = args.preset {
         let json = std::fs::read(preset)
             .with_context(|| format!("could not read the preset '{}'", preset.display()))?;
@@ -88,5 +99,40 @@ pub fn run(args: &ProcessArgs) -> Result<()> {
         }
     }
     drop(bar);
+    crate::output::finish(writer, depth, args.output)
+}
+
+/// `oxide process --chain`: every stage of the chain file over the file.
+fn run_chain(args: &ProcessArgs, path: &Path, container: Container) -> Result<()> {
+    // Every plug-in, parameter and state file is checked before the audio is opened.
+    let mut chain = Chain::load(path)?;
+    let mut reader = Reader::<f32>::open(args.input)?;
+    let info = reader.info().clone();
+    chain.activate(info.sample_rate, info.channels, args.block_size)?;
+    let spec = args.out.spec(container, &info, true)?;
+    let depth = spec.depth;
+    let mut writer = RateWriter::create(args.output, spec, info.sample_rate)?;
+    let bar = crate::progress::bar(
+        info.frames.unwrap_or(0),
+        info.sample_rate,
+        args.input.display().to_string(),
+        true,
+    );
+    chain.run(
+        |block, n| {
+            let frames = reader.read(block, n)?;
+            if let Some(bar) = &bar {
+                bar.set_position(reader.position());
+            }
+            Ok(frames)
+        },
+        |kept| writer.push_f32(kept),
+    )?;
+    drop(bar);
+    eprintln!(
+        "oxide: {} stages; latency {} samples, compensated",
+        chain.labels().len(),
+        chain.latency()
+    );
     crate::output::finish(writer, depth, args.output)
 }
