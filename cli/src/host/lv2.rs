@@ -219,7 +219,7 @@ pub fn controls(world: &livi::World, plugin: &livi::Plugin) -> Vec<Control> {
 /// An LV2 plug-in in the chain.
 pub struct Lv2Stage {
     uri: String,
-    _world: livi::World,
+    world: livi::World,
     plugin: livi::Plugin,
     /// (port index, value) for every parameter the chain file sets.
     settings: Vec<(usize, f32)>,
@@ -275,7 +275,7 @@ impl Lv2Stage {
         Ok(Self {
             uri: uri.to_owned(),
             plugin,
-            _world: world,
+            world,
             settings,
             state: spec.state.clone(),
             latency_port,
@@ -299,7 +299,7 @@ impl Stage for Lv2Stage {
             );
         }
         let features = self
-            ._world
+            .world
             .try_build_features(FeaturesBuilder {
                 min_block_length: 1,
                 max_block_length: max_block,
@@ -316,7 +316,7 @@ impl Stage for Lv2Stage {
             })?;
         if let Some(path) = &self.state {
             let state = self
-                ._world
+                .world
                 .state_from_file(&features, None, path)
                 .map_err(|e| anyhow!("{e:?}"))
                 .with_context(|| format!("could not read the LV2 state '{}'", path.display()))?;
