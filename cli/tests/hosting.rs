@@ -515,3 +515,69 @@ fn an_lv2_plugin_that_requires_a_feature_we_lack_is_refused_by_name() {
     );
     assert!(!output.exists());
 }
+
+#[test]
+fn a_clap_state_file_sets_the_plugin_as_its_parameters_do() {
+    use oxide_host_tests::clap::ClapInstance;
+    use oxide_host_tests::Plugin;
+    let clap_path = Plugin::ChannelStrip.clap_path();
+    let dir = tempfile::tempdir().unwrap();
+    // The state a host saves after setting the strip (through the test host).
+    let mut instance = ClapInstance::new(Plugin::ChannelStrip).unwrap();
+    instance
+        .set_plain(Plugin::ChannelStrip, &STRIP_SETTINGS)
+        .unwrap();
+    let state = dir.path().join("strip.state");
+    std::fs::write(&state, instance.save_state().unwrap()).unwrap();
+    drop(instance);
+
+    let input = dir.path().join("in.wav");
+    write_wav(&input, &noise(RATE as usize / 4));
+    let by_id: Vec<String> = STRIP_SETTINGS
+        .iter()
+        .map(|(id, v)| format!("{id} = {v:?}"))
+        .collect();
+    let built_in = write_chain(
+        dir.path(),
+        "built-in.toml",
+        &format!(
+            "[[stage]]\nplugin = \"oxide:channel-strip\"\nparams = {{ {} }}\n",
+            by_id.join(", ")
+        ),
+    );
+    // The state path is relative: it is found beside the chain file.
+    let hosted = write_chain(
+        dir.path(),
+        "hosted.toml",
+        &format!(
+            "[[stage]]\nclap = \"{}\"\nstate = \"strip.state\"\n",
+            clap_path.display()
+        ),
+    );
+    let (a, b) = (dir.path().join("a.wav"), dir.path().join("b.wav"));
+    let r = run_chain(&built_in, &input, &a);
+    assert!(r.status.success(), "{}", stderr(&r));
+    let r = run_chain(&hosted, &input, &b);
+    assert!(r.status.success(), "{}", stderr(&r));
+    let (a, b) = (read_wav(&a), read_wav(&b));
+    assert_eq!(a[0].len(), b[0].len());
+    for c in 0..2 {
+        assert!(
+            a[c].iter()
+                .zip(&b[c])
+                .all(|(x, y)| x.to_bits() == y.to_bits()),
+            "channel {c} differs"
+        );
+    }
+}
+
+#[test]
+fn a_file_that_is_not_a_plugin_is_refused_by_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let broken = dir.path().join("broken.clap");
+    std::fs::write(&broken, b"not a shared library").unwrap();
+    assert_refused(
+        &format!("[[stage]]\nclap = \"{}\"\n", broken.display()),
+        &["could not load the CLAP plug-in", "broken.clap"],
+    );
+}
