@@ -181,9 +181,12 @@ fn value_text<P: Param>(ui: &mut Ui, rect: Rect, id: Id, param: &P, setter: &Par
                 FontId::proportional(11.0),
                 colour,
             );
+            let name = format!("{} value", param.name());
+            response.widget_info(|| WidgetInfo::labeled(Role::Label, true, name.clone()));
             if response.double_clicked() || response.secondary_clicked() {
                 open_editor(ui, id, param);
             }
+            response.on_hover_text("Double-click or right-click to type a value");
         }
         Some(mut state) => {
             let field_id = edit_id.with("field");
