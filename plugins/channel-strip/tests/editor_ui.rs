@@ -405,3 +405,39 @@ fn every_parameter_has_a_control_in_the_editor() {
         .collect();
     assert!(missing.is_empty(), "no control for {missing:?}");
 }
+
+/// How long the editor's last frame asked egui to wait before the next (`MAX`: until
+/// input or a request from outside).
+fn repaint_delay(harness: &Harness) -> std::time::Duration {
+    harness.output().viewport_output[&egui::ViewportId::ROOT].repaint_delay
+}
+
+#[test]
+fn the_editor_redraws_only_while_something_moves() {
+    let s = setup();
+    let meters = Arc::new(Meters::default());
+    let mut app = editor::app(s.params.clone(), meters.clone());
+    let mut harness = harness(&mut app, &s.context, default_size(), 1.0);
+    // Idle: no frame until something happens.
+    assert_eq!(repaint_delay(&harness), std::time::Duration::MAX);
+    // Audio arrives in the spectrum's tap: the editor animates at the frame rate…
+    let tone: Vec<f32> = (0..4096)
+        .map(|n| (std::f32::consts::TAU * 1000.0 * n as f32 / 48_000.0).sin())
+        .collect();
+    meters.spectrum.push(&tone, None);
+    harness.step();
+    assert!(repaint_delay(&harness) <= oxide_plugin_common::editor::ANIMATION_FRAME);
+    // …until the display has fallen to rest: from the tone's 0 dBFS to the −96 dB floor
+    // at 40 dB/s is 2.4 s of frames (one frame each way for where the fall starts and
+    // stops).
+    let mut frames = 1;
+    while repaint_delay(&harness) != std::time::Duration::MAX && frames < 600 {
+        harness.step();
+        frames += 1;
+    }
+    let seconds = frames as f32 / 60.0;
+    assert!(
+        (2.35..=2.45).contains(&seconds),
+        "settled after {seconds} s"
+    );
+}

@@ -137,6 +137,14 @@ fn double_click_resets_and_the_wheel_steps() {
         "{}",
         params.gain.value()
     );
+    // Ctrl-click (Cmd on a Mac): the default too. Half a second first, so this click
+    // cannot count as a double-click with the ones before.
+    harness.run_steps(30);
+    harness
+        .get_by_label("Gain")
+        .click_modifiers(Modifiers::COMMAND);
+    harness.run();
+    assert_eq!(params.gain.value(), 0.0);
     context.check().expect("well-formed gestures");
 }
 

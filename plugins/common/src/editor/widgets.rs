@@ -580,7 +580,6 @@ impl<'a, 's> Toggle<'a, 's> {
             Vec2::new(galley.size().x + 14.0, 18.0)
         };
         let (rect, response) = ui.allocate_exact_size(size, Sense::click());
-        let id = response.id;
         if response.clicked() {
             self.setter.begin_set_parameter(self.param);
             self.setter.set_parameter(self.param, !on);
@@ -615,7 +614,6 @@ impl<'a, 's> Toggle<'a, 's> {
                 },
             );
         }
-        let _ = id;
         let usage = format!(
             "{}: {} (click to switch)",
             self.param.name(),
