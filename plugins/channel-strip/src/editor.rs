@@ -16,7 +16,7 @@ use nice_plug::prelude::{BoolParam, Param, ParamSetter};
 use nice_plug_egui::EguiEditor;
 use oxide_plugin_common::editor::meter::Meter;
 use oxide_plugin_common::editor::panel::module_panel;
-use oxide_plugin_common::editor::widgets::{ChoiceBox, Fader, Knob, Toggle};
+use oxide_plugin_common::editor::widgets::{hover_text, ChoiceBox, Fader, Knob, Toggle};
 use oxide_plugin_common::editor::{self, App, Body, MeterReading};
 use oxide_plugin_common::spectrum::SpectrumView;
 
@@ -813,8 +813,10 @@ fn transfer_curve(ui: &mut Ui, rect: Rect, params: &StripParams, meters: &Meters
         FontId::proportional(9.0),
         Color32::from_gray(110),
     );
-    response.on_hover_text(format!(
-        "Transfer curve, {TRANSFER_FLOOR_DB:.0} … 0 dBFS in and out (without makeup); the dot \
+    hover_text(response, || {
+        format!(
+            "Transfer curve, {TRANSFER_FLOOR_DB:.0} … 0 dBFS in and out (without makeup); the dot \
          is the key's level now"
-    ));
+        )
+    });
 }

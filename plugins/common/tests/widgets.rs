@@ -200,3 +200,17 @@ fn a_click_switches_a_toggle_in_one_gesture() {
     assert_eq!(context.gesture_counts().get("on"), Some(&2));
     context.check().expect("well-formed gestures");
 }
+
+#[test]
+fn hovering_a_control_shows_what_it_is_and_how_to_use_it() {
+    let (params, context) = setup();
+    let mut harness = harness(&params, &context);
+    harness.run();
+    harness.get_by_label("Gain").hover();
+    // egui waits a moment before showing a tooltip: a second of frames.
+    harness.run_steps(60);
+    assert!(harness
+        .query_by_label_contains("Gain: -24.00 dB … 24.00 dB, default 0.00 dB")
+        .is_some());
+    assert!(harness.query_by_label_contains("Shift: fine").is_some());
+}

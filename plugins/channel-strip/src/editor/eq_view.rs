@@ -19,7 +19,7 @@ use egui::{
     WidgetInfo,
 };
 use nice_plug::prelude::{BoolParam, EnumParam, FloatParam, Param, ParamSetter};
-use oxide_plugin_common::editor::widgets::{set_once, wheel_notches};
+use oxide_plugin_common::editor::widgets::{hover_text, set_once, wheel_notches};
 use oxide_plugin_common::spectrum::SpectrumView;
 use shared_dsp::filter::eq::EqSettings;
 
@@ -265,16 +265,18 @@ fn band_handle(
         if active { Color32::BLACK } else { colour },
     );
     let picked = response.clicked() || response.drag_started();
-    response.on_hover_text(format!(
-        "EQ {}: {}, {:.0} Hz, {:+.1} dB, Q {:.2}{}\nDrag: frequency and gain · wheel: Q · \
+    hover_text(response, || {
+        format!(
+            "EQ {}: {}, {:.0} Hz, {:+.1} dB, Q {:.2}{}\nDrag: frequency and gain · wheel: Q · \
          double-click: reset",
-        index + 1,
-        band.kind,
-        band.freq.value(),
-        band.gain.value(),
-        band.q.value(),
-        if band.on.value() { "" } else { " (off)" },
-    ));
+            index + 1,
+            band.kind,
+            band.freq.value(),
+            band.gain.value(),
+            band.q.value(),
+            if band.on.value() { "" } else { " (off)" },
+        )
+    });
     picked
 }
 
@@ -335,12 +337,14 @@ fn pass_handle(
             egui::StrokeKind::Inside,
         );
     }
-    response.on_hover_text(format!(
-        "{name}: {:.0} Hz, {}{}\nDrag sideways: frequency · wheel: slope · double-click: reset",
-        freq.value(),
-        slope.value_text(),
-        if on.value() { "" } else { " (off)" },
-    ));
+    hover_text(response, || {
+        format!(
+            "{name}: {:.0} Hz, {}{}\nDrag sideways: frequency · wheel: slope · double-click: reset",
+            freq.value(),
+            slope.value_text(),
+            if on.value() { "" } else { " (off)" },
+        )
+    });
 }
 
 trait ValueText {
