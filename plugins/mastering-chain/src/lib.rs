@@ -12,6 +12,7 @@ use nice_plug::prelude::*;
 
 pub mod chain;
 pub mod editor;
+pub mod meters;
 pub mod params;
 
 pub use chain::{Chain, ChainMeters, RepairSettings, Settings};
