@@ -4,7 +4,7 @@
 //! every parameter is reachable).
 
 use egui::{Rect, Response, Ui, UiBuilder};
-use nice_plug::prelude::{BoolParam, Enum, EnumParam, Param, ParamPtr, ParamSetter};
+use nice_plug::prelude::{BoolParam, Param, ParamPtr, ParamSetter};
 use nice_plug_egui::widgets::ParamSlider;
 
 /// A control's cell width, logical pixels.
@@ -50,14 +50,26 @@ impl<'a> Controls<'a> {
         toggle(ui, param, self.setter, label, tooltip)
     }
 
-    pub fn choice<T: Enum + PartialEq + Copy + 'static>(
+    pub fn choice<P: Param>(
         &mut self,
         ui: &mut Ui,
-        param: &EnumParam<T>,
+        param: &P,
+        width: f32,
         tooltip: &str,
     ) -> Response {
         self.reach(param);
-        choice(ui, param, self.setter, tooltip)
+        choice(ui, param, self.setter, width, tooltip)
+    }
+
+    /// A vertical fader `height` tall (a knob until the kit's fader is in).
+    pub fn fader<P: Param>(
+        &mut self,
+        ui: &mut Ui,
+        param: &P,
+        _height: f32,
+        tooltip: &str,
+    ) -> Response {
+        self.knob(ui, param, tooltip)
     }
 
     /// A module panel (see [`module_panel`]); its power switch counts as reached.
@@ -106,30 +118,35 @@ pub fn toggle(
     response
 }
 
-/// A choice among an enum's values.
-pub fn choice<T: Enum + PartialEq + Copy + 'static>(
+/// A choice among a parameter's steps (an enum's values), `width` wide.
+pub fn choice<P: Param>(
     ui: &mut Ui,
-    param: &EnumParam<T>,
+    param: &P,
     setter: &ParamSetter,
+    width: f32,
     tooltip: &str,
 ) -> Response {
-    let current = param.value();
+    let steps = param.step_count().unwrap_or(1).max(1);
+    let current = param.unmodulated_normalized_value();
+    let selected = (current * steps as f32).round() as usize;
     let mut picked = None;
     let response = egui::ComboBox::from_id_salt(param.name())
-        .selected_text(param.to_string())
+        .selected_text(param.normalized_value_to_string(current, true))
+        .width(width)
         .show_ui(ui, |ui| {
-            for (index, name) in T::variants().iter().enumerate() {
-                let variant = T::from_index(index);
-                if ui.selectable_label(variant == current, *name).clicked() {
-                    picked = Some(variant);
+            for index in 0..=steps {
+                let normalized = index as f32 / steps as f32;
+                let name = param.normalized_value_to_string(normalized, true);
+                if ui.selectable_label(index == selected, name).clicked() && index != selected {
+                    picked = Some(normalized);
                 }
             }
         })
         .response
         .on_hover_text(tooltip);
-    if let Some(variant) = picked {
+    if let Some(normalized) = picked {
         setter.begin_set_parameter(param);
-        setter.set_parameter(param, variant);
+        setter.set_parameter_normalized(param, normalized);
         setter.end_set_parameter(param);
     }
     response

@@ -15,7 +15,7 @@ use super::crossover_view::{Bands, CrossoverView};
 use super::eq_curve;
 use super::goniometer::{correlation_bar, Goniometer};
 use super::gr_history::GainReductionHistory;
-use super::layout::{Layout, PanelId};
+use super::layout::{Layout, PanelId, MARGIN};
 use super::loudness_view::LoudnessHistory;
 use super::readings::{integrated_status, short_status, true_peak_status, Status};
 use crate::chain::ChainMeters;
@@ -99,7 +99,12 @@ impl MasterView {
     /// Draws one frame into `ui` (the window below the shell's top bar).
     pub fn ui(&mut self, ui: &mut Ui, setter: &ParamSetter) {
         let window = ui.available_rect_before_wrap();
-        let layout = Layout::for_body(window);
+        // The margin at the sides and the bottom (the top bar is above).
+        let body = Rect::from_min_max(
+            egui::pos2(window.left() + MARGIN, window.top()),
+            egui::pos2(window.right() - MARGIN, window.bottom() - MARGIN),
+        );
+        let layout = Layout::for_body(body);
         let mut c = Controls::new(setter);
         let time = ui.input(|input| input.time);
         let mut contents = Vec::with_capacity(PanelId::ALL.len());
@@ -167,6 +172,7 @@ impl MasterView {
                         c.choice(
                             ui,
                             &p.eq_mode,
+                            72.0,
                             "EQ both channels, only the mid (centre) or only the side (width)",
                         );
                     });
@@ -258,7 +264,7 @@ impl MasterView {
                 ui.horizontal_top(|ui| {
                     ui.vertical(|ui| {
                         ui.set_width(ui.available_width() * 0.5);
-                        c.choice(ui, &p.target, "The loudness the learn sets the chain to: a service's playback reference, EBU R128, or your own");
+                        c.choice(ui, &p.target, 150.0, "The loudness the learn sets the chain to: a service's playback reference, EBU R128, or your own");
                         ui.horizontal(|ui| {
                             ui.add_enabled_ui(p.target.value() == Target::Custom, |ui| {
                                 c.knob(ui, &p.target_lufs, "The target when Target is Custom");
@@ -283,6 +289,7 @@ impl MasterView {
                 let height = (ui.available_height() - 110.0).max(30.0);
                 gr_history.show(ui, height, p.lim_ceiling.value(), reading.true_peak_dbtp);
                 ui.horizontal(|ui| {
+                    ui.spacing_mut().item_spacing.x = 4.0;
                     c.knob(ui, &p.lim_ceiling, "The highest true peak the output may reach");
                     c.knob(ui, &p.lim_release, "How fast the gain recovers after a peak");
                     c.knob(ui, &p.lim_lookahead, "How far ahead the limiter looks: longer is cleaner on transients, with more latency");
@@ -298,10 +305,11 @@ impl MasterView {
             PanelId::Output,
             c.panel(ui, rect, "Output", None, |ui, c| {
                 ui.small("Dither");
-                c.choice(ui, &p.dither_bits, "Dither to this word length, last in the chain (for a 16- or 24-bit export)");
-                c.choice(ui, &p.dither_shape, "Flat TPDF dither, or noise-shaped (quieter where the ear is most sensitive)");
+                c.choice(ui, &p.dither_bits, 110.0, "Dither to this word length, last in the chain (for a 16- or 24-bit export)");
+                c.choice(ui, &p.dither_shape, 110.0, "Flat TPDF dither, or noise-shaped (quieter where the ear is most sensitive)");
                 ui.separator();
-                c.knob(ui, &p.out_gain, "Gain after the limiter (never above 0 dB, so the ceiling holds)");
+                let fader = (ui.available_height() - 60.0).clamp(40.0, 220.0);
+                c.fader(ui, &p.out_gain, fader, "Gain after the limiter (never above 0 dB, so the ceiling holds)");
                 ui.separator();
                 c.toggle(ui, &p.match_bypass, "Matched bypass", "Bypass plays the input at the processed loudness, so you compare sound, not level");
                 c.toggle(ui, &p.bypass, "Bypass", "Plays the (delayed) input instead of the chain");
