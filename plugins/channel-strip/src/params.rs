@@ -11,7 +11,7 @@ mod pages;
 mod tests;
 
 use nice_plug::prelude::*;
-use oxide_plugin_common::editor::{saved_size, SavedSize};
+use oxide_plugin_common::editor::{saved_scale, saved_size, SavedScale, SavedSize};
 use oxide_plugin_common::formatters::{s2v_polarity, v2s_polarity};
 use oxide_plugin_common::param_builders::{
     db_param, db_param_in, freq_param, ms_param, number_param, off_freq_param_log, off_freq_value,
@@ -46,6 +46,9 @@ pub struct StripParams {
     /// The editor's window size, saved with the project.
     #[persist = "editor-size"]
     pub editor_size: SavedSize,
+    /// The editor's UI scale (75–200 %), saved with the project.
+    #[persist = "ui-scale"]
+    pub ui_scale: SavedScale,
 
     #[id = "in_gain"]
     pub in_gain: FloatParam,
@@ -295,6 +298,7 @@ impl Default for StripParams {
         let eq = d.eq;
         Self {
             editor_size: saved_size(DEFAULT_SIZE.0, DEFAULT_SIZE.1),
+            ui_scale: saved_scale(),
             in_gain: db_param_in(
                 "Input Gain",
                 0.0,

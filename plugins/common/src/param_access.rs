@@ -7,7 +7,7 @@
 use std::fmt;
 
 use nice_plug::plugin::ParamValue;
-use nice_plug::prelude::{ParamPtr, Params, PluginState};
+use nice_plug::prelude::{Param, ParamPtr, Params, PluginState};
 
 use crate::formatters::{leading_number, without_unit};
 
@@ -263,6 +263,19 @@ fn parse_switch(text: &str) -> Option<bool> {
 /// `low_shelf` and `Low-Shelf` alike). Checks the range and reports a clear error.
 pub fn set_from_text(params: &dyn Params, id: &str, text: &str) -> Result<(), ParamError> {
     let ptr = find(params, id)?;
+    let normalized = parse_normalized(id, ptr, text)?;
+    set_normalized(params, id, normalized)
+}
+
+/// The normalized value `text` stands for on `param`, by the rules of
+/// [`set_from_text`] (the editors' typed values go through here, so they read exactly as
+/// `oxide --set` does); errors name the parameter by its display name.
+pub fn normalized_from_text<P: Param>(param: &P, text: &str) -> Result<f32, ParamError> {
+    parse_normalized(param.name(), param.as_ptr(), text)
+}
+
+/// [`set_from_text`]'s parser. `ptr` must point to a live parameter.
+fn parse_normalized(id: &str, ptr: ParamPtr, text: &str) -> Result<f32, ParamError> {
     let info = info_of(id, ptr, "");
     let bad = |expected: String| ParamError::BadValue {
         id: id.to_owned(),
@@ -345,7 +358,7 @@ pub fn set_from_text(params: &dyn Params, id: &str, text: &str) -> Result<(), Pa
             unsafe { ptr.preview_normalized(clamped) }
         }
     };
-    set_normalized(params, id, normalized)
+    Ok(normalized)
 }
 
 /// Applies a saved plugin state (the JSON nice-plug writes for a host, `{"params": {…}}`)

@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use atomic_float::AtomicF32;
-use oxide_plugin_common::editor::{saved_size, SavedSize};
+use oxide_plugin_common::editor::{saved_scale, saved_size, SavedScale, SavedSize};
 
 use nice_plug::prelude::*;
 use oxide_plugin_common::formatters::{s2v_switch, v2s_switch};
@@ -147,6 +147,9 @@ pub struct MasterParams {
     /// The editor's window size, saved with the project.
     #[persist = "editor-size"]
     pub editor_size: SavedSize,
+    /// The editor's UI scale (75–200 %), saved with the project.
+    #[persist = "ui-scale"]
+    pub ui_scale: SavedScale,
 
     /// A learned loudness gain the chain still holds (learning stopped and `loud_gain`
     /// not yet set to it): saved with the project, so a reload or re-activation plays
@@ -311,6 +314,7 @@ impl Default for MasterParams {
             held_gain_db: Arc::new(AtomicF32::new(0.0)),
             held_gain_setting_db: Arc::new(AtomicF32::new(0.0)),
             editor_size: saved_size(DEFAULT_SIZE.0, DEFAULT_SIZE.1),
+            ui_scale: saved_scale(),
             in_gain: db_param("Input Gain", 0.0, -IN_GAIN_RANGE_DB, IN_GAIN_RANGE_DB),
             rep_on: switch("Declick", rep.on),
             rep_sens: percent_param("Declick Sensitivity", rep.sensitivity, 100.0),

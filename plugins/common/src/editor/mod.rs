@@ -1,15 +1,35 @@
-//! Editor scaffolding: a resizable egui window with a title bar and every parameter as
-//! a slider. Each plugin adds its own panels on top of it.
+//! Editor scaffolding and the editors' kit.
+//!
+//! - [`App`]: the editor's shell, a resizable window with a top bar (title, the plugin's
+//!   own items, the UI scale menu) over the plugin's [`Body`]; its size and UI scale are
+//!   saved with the project ([`SavedSize`], [`SavedScale`]).
+//! - [`widgets`]: knobs, faders, switches and choice boxes bound to parameters, each drag
+//!   one host gesture; [`panel`]: a module's framed panel with its power switch;
+//!   [`meter`]: vertical level and gain-reduction bars.
+//! - [`testing`]: a host stand-in for driving an editor headless in tests.
+//! - [`GenericApp`]: every parameter as a slider (the older, generic editor).
+//!
+//! The UI scale is egui's zoom factor: under `nice-plug-egui` (egui-baseview 0.9) it
+//! scales the rendering and resizes the window to the layout's logical size times the
+//! zoom, so the layout in logical points is the same at every scale and text stays
+//! sharp (it is rasterized at the scaled size, on top of the system's HiDPI factor).
+
+pub mod meter;
+pub mod panel;
+pub mod testing;
+pub mod widgets;
 
 use std::sync::{Arc, RwLock};
+use std::time::Duration;
 
 use nice_plug::context::gui::{GuiContext, ParamSetter};
 use nice_plug::prelude::ParamFlags;
 use nice_plug::prelude::Params;
 use nice_plug_egui::widgets::generic_ui::{self, GenericSlider, ParamWidget};
+pub use nice_plug_egui::RepaintNotifier;
 use nice_plug_egui::{
     create_egui_editor, resizable_window::ResizableWindow, EguiEditor, EguiEditorState,
-    EguiNiceSettings, NiceEguiApp, RepaintNotifier,
+    EguiNiceSettings, NiceEguiApp,
 };
 
 pub use nice_plug::prelude::ResizeHint;
@@ -304,6 +324,232 @@ pub fn create_with_sections<P: Params + 'static, X: Panel>(
     )
 }
 
+/// The UI scales the editor offers (and accepts from a saved project), as factors.
+pub const SCALE_RANGE: (f32, f32) = (0.75, 2.0);
+/// The scales in the top bar's menu.
+pub const SCALE_STEPS: [f32; 6] = [0.75, 1.0, 1.25, 1.5, 1.75, 2.0];
+
+/// The UI scale as the project saves it (`#[persist = "ui-scale"]`), a factor (1.0 is
+/// 100 %); written on the GUI thread, read when an editor opens and when the host saves.
+pub type SavedScale = Arc<RwLock<f32>>;
+
+/// A saved scale of 100 %.
+pub fn saved_scale() -> SavedScale {
+    Arc::new(RwLock::new(1.0))
+}
+
+/// `scale` kept within [`SCALE_RANGE`] (100 % for a value that is not a number).
+pub fn sanitized_scale(scale: f32) -> f32 {
+    if scale.is_finite() {
+        scale.clamp(SCALE_RANGE.0, SCALE_RANGE.1)
+    } else {
+        1.0
+    }
+}
+
+/// The saved scale, sanitized.
+pub fn scale_of(saved: &SavedScale) -> f32 {
+    sanitized_scale(saved.read().map_or(1.0, |scale| *scale))
+}
+
+/// A fresh editor state at the saved size and scale (`default` where the size is not
+/// usable): the window opens at the size times the scale.
+pub fn state_with_scale(
+    saved: &SavedSize,
+    scale: &SavedScale,
+    default: (u32, u32),
+) -> Arc<EguiEditorState> {
+    let size = state_for(saved, default).size();
+    EguiEditorState::from_size(size, scale_of(scale))
+}
+
+/// What a plugin draws in its editor's window, below the shell's top bar.
+pub trait Body: Send + 'static {
+    /// Draws the editor's contents into `ui` (the window below the top bar). `setter`
+    /// changes parameters as the user does (the host records gestures). Called on the
+    /// GUI thread only while the editor is open.
+    fn ui(&mut self, ui: &mut egui::Ui, setter: &ParamSetter);
+
+    /// Extra items in the top bar, right of the title (presets, A/B, bypass).
+    fn top_bar(&mut self, _ui: &mut egui::Ui, _setter: &ParamSetter) {}
+
+    /// Whether something in the body is still moving (meters falling, an analysis
+    /// settling): while it is, the editor redraws at the host's frame rate; otherwise
+    /// it redraws only on input, parameter changes or a [`RepaintNotifier`] request.
+    fn animating(&self) -> bool {
+        false
+    }
+}
+
+/// How long the editor waits between frames while its body animates (about the frame
+/// rate of the host's display; egui-baseview polls its repaint flag at 64 Hz too).
+pub const ANIMATION_FRAME: Duration = Duration::from_millis(16);
+
+/// The editor's shell: top bar with the title, the body's items and the scale menu; the
+/// body below it; a resize corner.
+pub struct App<B: Body> {
+    title: &'static str,
+    body: B,
+    context: Option<GuiContext>,
+    saved_size: SavedSize,
+    saved_scale: SavedScale,
+    min_size: (f32, f32),
+}
+
+impl<B: Body> App<B> {
+    /// A shell around `body` whose size and scale are saved in `saved_size` and
+    /// `saved_scale`; the window cannot be dragged below `min_size` (logical pixels).
+    pub fn new(
+        title: &'static str,
+        body: B,
+        saved_size: SavedSize,
+        saved_scale: SavedScale,
+        min_size: (f32, f32),
+    ) -> Self {
+        Self {
+            title,
+            body,
+            context: None,
+            saved_size,
+            saved_scale,
+            min_size,
+        }
+    }
+
+    pub fn body(&self) -> &B {
+        &self.body
+    }
+
+    pub fn body_mut(&mut self) -> &mut B {
+        &mut self.body
+    }
+
+    /// Draws one whole frame of the editor into `ui` with `setter` as the host: what the
+    /// real window does each frame, and what a headless test calls.
+    pub fn frame(&mut self, ui: &mut egui::Ui, setter: &ParamSetter) {
+        let ctx = ui.ctx().clone();
+        panel::clear_panel_rects(&ctx);
+        self.follow_zoom(&ctx);
+        let title = self.title;
+        let body = &mut self.body;
+        let saved_scale = &self.saved_scale;
+        ResizableWindow::new("oxide-editor")
+            .min_size(egui::Vec2::new(self.min_size.0, self.min_size.1))
+            .show(ui, |ui| {
+                ui.horizontal(|ui| {
+                    ui.heading(title);
+                    ui.add_space(12.0);
+                    body.top_bar(ui, setter);
+                    ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+                        scale_menu(ui, saved_scale);
+                    });
+                });
+                ui.add_space(2.0);
+                body.ui(ui, setter);
+            });
+        if self.body.animating() {
+            ctx.request_repaint_after(ANIMATION_FRAME);
+        }
+    }
+
+    /// Keeps the saved scale and egui's zoom the same: a zoom changed by the keyboard
+    /// (Ctrl +/−) is saved, within [`SCALE_RANGE`].
+    fn follow_zoom(&self, ctx: &egui::Context) {
+        let zoom = ctx.zoom_factor();
+        let kept = sanitized_scale(zoom);
+        if kept != zoom {
+            ctx.set_zoom_factor(kept);
+        }
+        if let Ok(mut saved) = self.saved_scale.write() {
+            *saved = kept;
+        }
+    }
+}
+
+/// The top bar's scale menu: picks a scale from [`SCALE_STEPS`], applies it as egui's
+/// zoom and saves it.
+fn scale_menu(ui: &mut egui::Ui, saved: &SavedScale) {
+    let current = scale_of(saved);
+    let label = format!("{:.0} %", current * 100.0);
+    egui::ComboBox::from_id_salt("oxide-ui-scale")
+        .selected_text(label)
+        .width(64.0)
+        .show_ui(ui, |ui| {
+            for scale in SCALE_STEPS {
+                let chosen = (scale - current).abs() < 1e-3;
+                if ui
+                    .selectable_label(chosen, format!("{:.0} %", scale * 100.0))
+                    .clicked()
+                    && !chosen
+                {
+                    set_scale(ui.ctx(), saved, scale);
+                }
+            }
+        })
+        .response
+        .on_hover_text("UI scale (saved with the project; Ctrl + / Ctrl − also zoom)");
+}
+
+/// Sets the UI scale: egui's zoom (which resizes the window) and the saved value.
+pub fn set_scale(ctx: &egui::Context, saved: &SavedScale, scale: f32) {
+    let scale = sanitized_scale(scale);
+    ctx.set_zoom_factor(scale);
+    if let Ok(mut saved) = saved.write() {
+        *saved = scale;
+    }
+}
+
+impl<B: Body> NiceEguiApp for App<B> {
+    fn build(
+        &mut self,
+        egui_ctx: egui::Context,
+        nice_gui_ctx: GuiContext,
+        _frame: &mut nice_plug_egui::Frame,
+    ) -> Result<(), nice_plug_egui::baseview::HandlerError> {
+        // The window opened at the saved scale (the state's zoom): egui draws at it too.
+        egui_ctx.set_zoom_factor(scale_of(&self.saved_scale));
+        self.context = Some(nice_gui_ctx);
+        Ok(())
+    }
+
+    fn resized(&mut self, new_size: nice_plug_egui::baseview::WindowSize) {
+        // The logical size here excludes the zoom: the layout's size at 100 %.
+        if let Ok(mut saved) = self.saved_size.write() {
+            *saved = EditorSize {
+                width: new_size.logical.width,
+                height: new_size.logical.height,
+            };
+        }
+    }
+
+    fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut nice_plug_egui::Frame) {
+        let Some(context) = self.context.clone() else {
+            return;
+        };
+        let setter = context.param_setter();
+        self.frame(ui, &setter);
+    }
+
+    fn editor_closed(&mut self) {
+        self.context = None;
+    }
+}
+
+/// Creates a resizable editor showing `app`, opening at `state`'s size and zoom; a
+/// `repaint` notifier lets the audio thread ask for a frame (realtime-safe).
+pub fn create_app<B: Body>(
+    state: Arc<EguiEditorState>,
+    repaint: RepaintNotifier,
+    app: App<B>,
+) -> Option<EguiEditor<App<B>>> {
+    let settings = EguiNiceSettings::new()
+        .with_tile(app.title)
+        .with_resize_hint(ResizeHint::resizable().with_min_logical_size(
+            nice_plug::editor::dpi::LogicalSize::new(app.min_size.0, app.min_size.1),
+        ));
+    create_egui_editor(state, repaint, settings, app)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -331,6 +577,25 @@ mod tests {
         let json = serde_json::to_string(&*saved.read().unwrap()).unwrap();
         let back: EditorSize = serde_json::from_str(&json).unwrap();
         assert_eq!(back, size(700.0, 500.0));
+    }
+
+    #[test]
+    fn a_saved_scale_opens_the_editor_within_its_range() {
+        assert_eq!(sanitized_scale(1.5), 1.5);
+        assert_eq!(sanitized_scale(0.1), SCALE_RANGE.0);
+        assert_eq!(sanitized_scale(9.0), SCALE_RANGE.1);
+        assert_eq!(sanitized_scale(f32::NAN), 1.0);
+        let scale = saved_scale();
+        *scale.write().unwrap() = 1.75;
+        let state = state_with_scale(&saved_size(700, 500), &scale, (560, 640));
+        assert_eq!(state.user_scale_factor(), 1.75);
+        // The size stays the layout's (logical, unscaled) size.
+        assert_eq!(
+            state.size(),
+            nice_plug::editor::dpi::LogicalSize::new(700.0, 500.0).into()
+        );
+        *scale.write().unwrap() = f32::INFINITY;
+        assert_eq!(scale_of(&scale), 1.0);
     }
 
     #[test]
