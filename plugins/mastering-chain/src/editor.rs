@@ -29,19 +29,18 @@ pub mod view;
 
 use std::sync::Arc;
 
-use nice_plug::context::gui::GuiContext;
-use nice_plug::prelude::ResizeHint;
-use nice_plug_egui::resizable_window::ResizableWindow;
-use nice_plug_egui::{
-    create_egui_editor, EguiEditor, EguiNiceSettings, NiceEguiApp, RepaintNotifier,
-};
+use nice_plug::prelude::ParamSetter;
+use nice_plug_egui::EguiEditor;
 pub use oxide_plugin_common::editor::EditorState;
-use oxide_plugin_common::editor::{self, EditorSize, SavedSize, MIN_SIZE};
+use oxide_plugin_common::editor::{self, App, Body, RepaintNotifier, MIN_SIZE};
 
 use crate::chain::ChainMeters;
 use crate::params::{MasterParams, DEFAULT_SIZE};
 pub use view::MasterView;
 
+/// The editor's window: the kit's shell (top bar with the UI scale, resize corner)
+/// around [`MasterView`].
+pub type MasterApp = App<MasterView>;
 pub type Editor = EguiEditor<MasterApp>;
 
 /// The editor state at the default size.
@@ -49,55 +48,37 @@ pub fn default_state() -> Arc<EditorState> {
     editor::default_state(DEFAULT_SIZE.0, DEFAULT_SIZE.1)
 }
 
-/// The egui app: the view, and the host's context once the window is built.
-pub struct MasterApp {
-    view: MasterView,
-    context: Option<GuiContext>,
-    saved_size: SavedSize,
+/// The editor state at the project's saved size and UI scale.
+pub fn state_for(params: &MasterParams) -> Arc<EditorState> {
+    editor::state_with_scale(&params.editor_size, &params.ui_scale, DEFAULT_SIZE)
 }
 
-impl NiceEguiApp for MasterApp {
-    fn build(
-        &mut self,
-        _egui_ctx: egui::Context,
-        nice_gui_ctx: GuiContext,
-        _frame: &mut nice_plug_egui::Frame,
-    ) -> Result<(), nice_plug_egui::baseview::HandlerError> {
-        self.context = Some(nice_gui_ctx);
-        Ok(())
+impl Body for MasterView {
+    fn ui(&mut self, ui: &mut egui::Ui, setter: &ParamSetter) {
+        MasterView::ui(self, ui, setter);
     }
 
-    fn resized(&mut self, new_size: nice_plug_egui::baseview::WindowSize) {
-        if let Ok(mut saved) = self.saved_size.write() {
-            *saved = EditorSize {
-                width: new_size.logical.width,
-                height: new_size.logical.height,
-            };
-        }
+    fn top_bar(&mut self, ui: &mut egui::Ui, _setter: &ParamSetter) {
+        MasterView::top_bar(self, ui);
     }
 
-    fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut nice_plug_egui::Frame) {
-        let Some(context) = self.context.as_ref() else {
-            return;
-        };
-        let setter = context.param_setter();
-        let view = &mut self.view;
-        ResizableWindow::new("oxide-mastering-editor")
-            .min_size(egui::Vec2::new(MIN_SIZE.0, MIN_SIZE.1))
-            .show(ui, |ui| {
-                ui.horizontal(|ui| {
-                    ui.heading("Oxide Mastering Chain");
-                    ui.add_space(12.0);
-                    view.top_bar(ui);
-                });
-                ui.add_space(2.0);
-                view.ui(ui, &setter)
-            });
-        if self.view.animating() {
-            ui.ctx()
-                .request_repaint_after(std::time::Duration::from_millis(16));
-        }
+    fn animating(&self) -> bool {
+        MasterView::animating(self)
     }
+}
+
+/// The shell around a fresh view of `params` and `meters` (what the window shows, and
+/// what the headless tests and the frame benchmark drive).
+pub fn app(params: Arc<MasterParams>, meters: Arc<ChainMeters>) -> MasterApp {
+    let saved_size = params.editor_size.clone();
+    let saved_scale = params.ui_scale.clone();
+    App::new(
+        "Oxide Mastering Chain",
+        MasterView::new(params, meters),
+        saved_size,
+        saved_scale,
+        MIN_SIZE,
+    )
 }
 
 pub fn create(
@@ -105,20 +86,5 @@ pub fn create(
     meters: Arc<ChainMeters>,
     state: Arc<EditorState>,
 ) -> Option<Editor> {
-    let saved_size = params.editor_size.clone();
-    let settings = EguiNiceSettings::new()
-        .with_tile("Oxide Mastering Chain")
-        .with_resize_hint(ResizeHint::resizable().with_min_logical_size(
-            nice_plug::editor::dpi::LogicalSize::new(MIN_SIZE.0, MIN_SIZE.1),
-        ));
-    create_egui_editor(
-        state,
-        RepaintNotifier::new(),
-        settings,
-        MasterApp {
-            view: MasterView::new(params, meters),
-            context: None,
-            saved_size,
-        },
-    )
+    editor::create_app(state, RepaintNotifier::new(), app(params, meters))
 }

@@ -84,8 +84,7 @@ impl Plugin for MasteringChain {
 
     fn editor(&mut self, _async_executor: AsyncExecutor<Self>) -> Option<Self::Editor> {
         // Opens at the size the project saved (the meters follow this state's `is_open`).
-        self.editor_state =
-            oxide_plugin_common::editor::state_for(&self.params.editor_size, params::DEFAULT_SIZE);
+        self.editor_state = editor::state_for(&self.params);
         editor::create(
             self.params.clone(),
             self.meters.clone(),

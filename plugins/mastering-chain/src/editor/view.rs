@@ -258,22 +258,23 @@ impl MasterView {
                     reading_cell(ui, "LRA", reading.lra_lu, "LU", Status::Neutral);
                     reading_cell(ui, "True peak", reading.true_peak_dbtp, "dBTP", true_peak_status(reading.true_peak_dbtp, ceiling));
                 });
-                let lower = 112.0;
-                let history_height = (ui.available_height() - lower - 8.0).max(30.0);
-                history.show(ui, target, history_height);
-                ui.horizontal_top(|ui| {
-                    ui.vertical(|ui| {
-                        ui.set_width(ui.available_width() * 0.5);
-                        c.choice(ui, &p.target, 150.0, "The loudness the learn sets the chain to: a service's playback reference, EBU R128, or your own");
-                        ui.horizontal(|ui| {
-                            ui.add_enabled_ui(p.target.value() == Target::Custom, |ui| {
-                                c.knob(ui, &p.target_lufs, "The target when Target is Custom");
+                // The controls and the services' table at the bottom, the history
+                // filling what is left between.
+                below(ui, 30.0, |ui| history.show(ui, target, ui.available_height()), |ui| {
+                    ui.horizontal_top(|ui| {
+                        ui.vertical(|ui| {
+                            ui.set_width(ui.available_width() * 0.5);
+                            c.choice(ui, &p.target, 150.0, "The loudness the learn sets the chain to: a service's playback reference, EBU R128, or your own");
+                            ui.horizontal(|ui| {
+                                ui.add_enabled_ui(p.target.value() == Target::Custom, |ui| {
+                                    c.knob(ui, &p.target_lufs, "The target when Target is Custom");
+                                });
+                                c.knob(ui, &p.loud_gain, "Gain into the limiter: the loudness. Learn sets it for the target");
+                                c.toggle(ui, &p.learn, "Learn", "While on, the chain measures the programme and sets the loudness gain so the output lands on the target; switch off to keep it");
                             });
-                            c.knob(ui, &p.loud_gain, "Gain into the limiter: the loudness. Learn sets it for the target");
                         });
-                        c.toggle(ui, &p.learn, "Learn", "While on, the chain measures the programme and sets the loudness gain so the output lands on the target; switch off to keep it");
+                        streaming_table(ui, reading.integrated_lufs, reading.true_peak_dbtp);
                     });
-                    streaming_table(ui, reading.integrated_lufs, reading.true_peak_dbtp);
                 });
             }),
         ));
@@ -286,16 +287,18 @@ impl MasterView {
         contents.push((
             PanelId::Limiter,
             c.panel(ui, rect, "Limiter", Some(&p.lim_on), |ui, c| {
-                let height = (ui.available_height() - 110.0).max(30.0);
-                gr_history.show(ui, height, p.lim_ceiling.value(), reading.true_peak_dbtp);
-                ui.horizontal(|ui| {
+                below(ui, 30.0, |ui| {
+                    gr_history.show(ui, ui.available_height(), p.lim_ceiling.value(), reading.true_peak_dbtp);
+                }, |ui| {
+                c.toggle(ui, &p.lim_auto_release, "Auto release", "Adapts the release to the programme: fast after short peaks, slow under sustained limiting");
+                ui.horizontal_top(|ui| {
                     ui.spacing_mut().item_spacing.x = 4.0;
                     c.knob(ui, &p.lim_ceiling, "The highest true peak the output may reach");
                     c.knob(ui, &p.lim_release, "How fast the gain recovers after a peak");
                     c.knob(ui, &p.lim_lookahead, "How far ahead the limiter looks: longer is cleaner on transients, with more latency");
                     c.knob(ui, &p.lim_link, "How much the two channels share one gain: 100 % keeps the image, 0 % limits each side alone");
                 });
-                c.toggle(ui, &p.lim_auto_release, "Auto release", "Adapts the release to the programme: fast after short peaks, slow under sustained limiting");
+                });
             }),
         ));
 
@@ -368,6 +371,35 @@ impl MasterView {
     }
 }
 
+/// Lays out `bottom` at the bottom of `ui`'s remaining space (bottom up: its first item
+/// lowest), then `fill` in a child `ui` exactly as tall as what is left above it (at
+/// least `min_fill`), so the two together take the space with nothing to scroll.
+fn below(ui: &mut Ui, min_fill: f32, fill: impl FnOnce(&mut Ui), bottom: impl FnOnce(&mut Ui)) {
+    let space = ui.available_rect_before_wrap();
+    let mut lower = ui.new_child(
+        egui::UiBuilder::new()
+            .max_rect(space)
+            .layout(egui::Layout::bottom_up(egui::Align::Min)),
+    );
+    bottom(&mut lower);
+    let lower = lower.min_rect();
+    let gap = ui.spacing().item_spacing.y;
+    let top = Rect::from_min_max(
+        space.min,
+        egui::pos2(
+            space.right(),
+            (lower.top() - gap).max(space.top() + min_fill),
+        ),
+    );
+    let mut upper = ui.new_child(
+        egui::UiBuilder::new()
+            .max_rect(top)
+            .layout(egui::Layout::top_down(egui::Align::Min)),
+    );
+    fill(&mut upper);
+    ui.allocate_rect(upper.min_rect().union(lower), egui::Sense::hover());
+}
+
 /// One band's column: its name, solo and bypass, reduction, and knobs.
 fn band_controls(ui: &mut Ui, c: &mut Controls, name: &str, band: &BandParams, gr_db: f32) {
     ui.horizontal(|ui| {
@@ -376,6 +408,7 @@ fn band_controls(ui: &mut Ui, c: &mut Controls, name: &str, band: &BandParams, g
         c.toggle(ui, &band.bypass, "B", "Bypass this band's compressor");
     });
     gr_bar(ui, gr_db);
+    ui.spacing_mut().item_spacing.x = 4.0;
     ui.horizontal(|ui| {
         c.knob(
             ui,
