@@ -232,10 +232,10 @@ impl MasterView {
                         correlation_bar(ui, m.correlation.load(Ordering::Relaxed), scope);
                     });
                     ui.vertical(|ui| {
-                        c.knob(ui, &p.img_low_width, "Stereo width below the low crossover: 0 % mono, 100 % as is, 200 % twice as wide");
-                        c.knob(ui, &p.img_mid_width, "Stereo width between the crossovers");
-                        c.knob(ui, &p.img_high_width, "Stereo width above the high crossover");
-                        c.knob(ui, &p.img_mono_below, "Everything below this frequency is made mono (Off at the bottom)");
+                        c.knob(ui, &p.img_low_width, tips::LOW_WIDTH);
+                        c.knob(ui, &p.img_mid_width, tips::MID_WIDTH);
+                        c.knob(ui, &p.img_high_width, tips::HIGH_WIDTH);
+                        c.knob(ui, &p.img_mono_below, tips::MONO_BELOW);
                     });
                 });
             }),
@@ -251,29 +251,57 @@ impl MasterView {
         contents.push((
             PanelId::Loudness,
             c.panel(ui, rect, "Loudness", None, |ui, c| {
+                let r = &reading;
+                let cells = [
+                    (
+                        "Momentary",
+                        r.momentary_lufs,
+                        "LUFS",
+                        short_status(r.momentary_lufs, target),
+                    ),
+                    (
+                        "Short-term",
+                        r.short_term_lufs,
+                        "LUFS",
+                        short_status(r.short_term_lufs, target),
+                    ),
+                    (
+                        "Integrated",
+                        r.integrated_lufs,
+                        "LUFS",
+                        integrated_status(r.integrated_lufs, target),
+                    ),
+                    ("LRA", r.lra_lu, "LU", Status::Neutral),
+                    (
+                        "True peak",
+                        r.true_peak_dbtp,
+                        "dBTP",
+                        true_peak_status(r.true_peak_dbtp, ceiling),
+                    ),
+                ];
                 ui.horizontal(|ui| {
-                    reading_cell(ui, "Momentary", reading.momentary_lufs, "LUFS", short_status(reading.momentary_lufs, target));
-                    reading_cell(ui, "Short-term", reading.short_term_lufs, "LUFS", short_status(reading.short_term_lufs, target));
-                    reading_cell(ui, "Integrated", reading.integrated_lufs, "LUFS", integrated_status(reading.integrated_lufs, target));
-                    reading_cell(ui, "LRA", reading.lra_lu, "LU", Status::Neutral);
-                    reading_cell(ui, "True peak", reading.true_peak_dbtp, "dBTP", true_peak_status(reading.true_peak_dbtp, ceiling));
+                    for (name, value, unit, status) in cells {
+                        reading_cell(ui, name, value, unit, status);
+                    }
                 });
                 // The controls and the services' table at the bottom, the history
                 // filling what is left between.
-                below(ui, 30.0, |ui| history.show(ui, target, ui.available_height()), |ui| {
+                let fill = |ui: &mut Ui| history.show(ui, target, ui.available_height());
+                below(ui, 30.0, fill, |ui| {
                     ui.horizontal_top(|ui| {
                         ui.vertical(|ui| {
                             ui.set_width(ui.available_width() * 0.5);
-                            c.choice(ui, &p.target, 150.0, "The loudness the learn sets the chain to: a service's playback reference, EBU R128, or your own");
+                            c.choice(ui, &p.target, 150.0, tips::TARGET);
                             ui.horizontal(|ui| {
-                                ui.add_enabled_ui(p.target.value() == Target::Custom, |ui| {
-                                    c.knob(ui, &p.target_lufs, "The target when Target is Custom");
+                                let custom = p.target.value() == Target::Custom;
+                                ui.add_enabled_ui(custom, |ui| {
+                                    c.knob(ui, &p.target_lufs, tips::CUSTOM_TARGET);
                                 });
-                                c.knob(ui, &p.loud_gain, "Gain into the limiter: the loudness. Learn sets it for the target");
-                                c.toggle(ui, &p.learn, "Learn", "While on, the chain measures the programme and sets the loudness gain so the output lands on the target; switch off to keep it");
+                                c.knob(ui, &p.loud_gain, tips::LOUD_GAIN);
+                                c.toggle(ui, &p.learn, "Learn", tips::LEARN);
                             });
                         });
-                        streaming_table(ui, reading.integrated_lufs, reading.true_peak_dbtp);
+                        streaming_table(ui, r.integrated_lufs, r.true_peak_dbtp);
                     });
                 });
             }),
@@ -287,17 +315,20 @@ impl MasterView {
         contents.push((
             PanelId::Limiter,
             c.panel(ui, rect, "Limiter", Some(&p.lim_on), |ui, c| {
-                below(ui, 30.0, |ui| {
-                    gr_history.show(ui, ui.available_height(), p.lim_ceiling.value(), reading.true_peak_dbtp);
-                }, |ui| {
-                c.toggle(ui, &p.lim_auto_release, "Auto release", "Adapts the release to the programme: fast after short peaks, slow under sustained limiting");
-                ui.horizontal_top(|ui| {
-                    ui.spacing_mut().item_spacing.x = 4.0;
-                    c.knob(ui, &p.lim_ceiling, "The highest true peak the output may reach");
-                    c.knob(ui, &p.lim_release, "How fast the gain recovers after a peak");
-                    c.knob(ui, &p.lim_lookahead, "How far ahead the limiter looks: longer is cleaner on transients, with more latency");
-                    c.knob(ui, &p.lim_link, "How much the two channels share one gain: 100 % keeps the image, 0 % limits each side alone");
-                });
+                let ceiling = p.lim_ceiling.value();
+                let tp = reading.true_peak_dbtp;
+                let fill = |ui: &mut Ui| {
+                    gr_history.show(ui, ui.available_height(), ceiling, tp);
+                };
+                below(ui, 30.0, fill, |ui| {
+                    c.toggle(ui, &p.lim_auto_release, "Auto release", tips::AUTO_RELEASE);
+                    ui.horizontal_top(|ui| {
+                        ui.spacing_mut().item_spacing.x = 4.0;
+                        c.knob(ui, &p.lim_ceiling, tips::CEILING);
+                        c.knob(ui, &p.lim_release, tips::RELEASE);
+                        c.knob(ui, &p.lim_lookahead, tips::LOOKAHEAD);
+                        c.knob(ui, &p.lim_link, tips::LINK);
+                    });
                 });
             }),
         ));
@@ -308,14 +339,14 @@ impl MasterView {
             PanelId::Output,
             c.panel(ui, rect, "Output", None, |ui, c| {
                 ui.small("Dither");
-                c.choice(ui, &p.dither_bits, 110.0, "Dither to this word length, last in the chain (for a 16- or 24-bit export)");
-                c.choice(ui, &p.dither_shape, 110.0, "Flat TPDF dither, or noise-shaped (quieter where the ear is most sensitive)");
+                c.choice(ui, &p.dither_bits, 110.0, tips::DITHER_BITS);
+                c.choice(ui, &p.dither_shape, 110.0, tips::DITHER_SHAPE);
                 ui.separator();
                 let fader = (ui.available_height() - 60.0).clamp(40.0, 220.0);
-                c.fader(ui, &p.out_gain, fader, "Gain after the limiter (never above 0 dB, so the ceiling holds)");
+                c.fader(ui, &p.out_gain, fader, tips::OUT_GAIN);
                 ui.separator();
-                c.toggle(ui, &p.match_bypass, "Matched bypass", "Bypass plays the input at the processed loudness, so you compare sound, not level");
-                c.toggle(ui, &p.bypass, "Bypass", "Plays the (delayed) input instead of the chain");
+                c.toggle(ui, &p.match_bypass, "Matched bypass", tips::MATCH_BYPASS);
+                c.toggle(ui, &p.bypass, "Bypass", tips::BYPASS);
             }),
         ));
 
@@ -506,4 +537,35 @@ pub fn unreached(params: &MasterParams, reached: &[ParamPtr]) -> Vec<String> {
         .filter(|(_, ptr, _)| !reached.contains(ptr))
         .map(|(id, _, _)| id)
         .collect()
+}
+
+/// The longer tooltips (each control's kit tooltip adds its range and usage).
+mod tips {
+    pub const LOW_WIDTH: &str =
+        "Stereo width below the low crossover: 0 % mono, 100 % as is, 200 % twice as wide";
+    pub const MID_WIDTH: &str = "Stereo width between the crossovers";
+    pub const HIGH_WIDTH: &str = "Stereo width above the high crossover";
+    pub const MONO_BELOW: &str = "Everything below this frequency is made mono (Off at the bottom)";
+    pub const TARGET: &str = "The loudness the learn sets the chain to: a service's playback \
+                              reference, EBU R128, or your own";
+    pub const CUSTOM_TARGET: &str = "The target when Target is Custom";
+    pub const LOUD_GAIN: &str = "Gain into the limiter: the loudness. Learn sets it for the target";
+    pub const LEARN: &str = "While on, the chain measures the programme and sets the loudness \
+                             gain so the output lands on the target; switch off to keep it";
+    pub const AUTO_RELEASE: &str = "Adapts the release to the programme: fast after short \
+                                    peaks, slow under sustained limiting";
+    pub const CEILING: &str = "The highest true peak the output may reach";
+    pub const RELEASE: &str = "How fast the gain recovers after a peak";
+    pub const LOOKAHEAD: &str = "How far ahead the limiter looks: longer is cleaner on \
+                                 transients, with more latency";
+    pub const LINK: &str = "How much the two channels share one gain: 100 % keeps the image, \
+                            0 % limits each side alone";
+    pub const DITHER_BITS: &str =
+        "Dither to this word length, last in the chain (for a 16- or 24-bit export)";
+    pub const DITHER_SHAPE: &str =
+        "Flat TPDF dither, or noise-shaped (quieter where the ear is most sensitive)";
+    pub const OUT_GAIN: &str = "Gain after the limiter (never above 0 dB, so the ceiling holds)";
+    pub const MATCH_BYPASS: &str = "Bypass plays the input at the processed loudness, so you \
+                                    compare sound, not level";
+    pub const BYPASS: &str = "Plays the (delayed) input instead of the chain";
 }
