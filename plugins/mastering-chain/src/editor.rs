@@ -81,10 +81,13 @@ pub fn app(params: Arc<MasterParams>, meters: Arc<ChainMeters>) -> MasterApp {
     )
 }
 
+/// The editor window; the plugin keeps a clone of `repaint` to ask for frames when new
+/// audio reaches the meters.
 pub fn create(
     params: Arc<MasterParams>,
     meters: Arc<ChainMeters>,
     state: Arc<EditorState>,
+    repaint: RepaintNotifier,
 ) -> Option<Editor> {
-    editor::create_app(state, RepaintNotifier::new(), app(params, meters))
+    editor::create_app(state, repaint, app(params, meters))
 }

@@ -37,17 +37,9 @@ impl<'a, 's> Controls<'a, 's> {
         self.reached
     }
 
-    /// A knob labelled with the parameter's name.
-    pub fn knob<P: Param>(&mut self, ui: &mut Ui, param: &P, tooltip: &str) -> Response {
-        self.reach(param);
-        Knob::new(param, self.setter)
-            .diameter(KNOB_DIAMETER)
-            .tooltip(tooltip)
-            .show(ui)
-    }
-
-    /// A knob with a short label of its own.
-    pub fn knob_labelled<P: Param>(
+    /// A knob with a short `label` above it (the parameter's name stays its accessible
+    /// name and heads its tooltip).
+    pub fn knob<P: Param>(
         &mut self,
         ui: &mut Ui,
         param: &P,

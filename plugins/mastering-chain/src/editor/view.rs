@@ -121,6 +121,7 @@ impl MasterView {
                 c.knob(
                     ui,
                     &p.in_gain,
+                    "Gain",
                     "Gain into the chain, before everything else",
                 );
                 ui.separator();
@@ -134,6 +135,7 @@ impl MasterView {
                 c.knob(
                     ui,
                     &p.rep_sens,
+                    "Sensitivity",
                     "Higher finds quieter clicks, with more risk of touching good transients",
                 );
                 ui.small(format!(
@@ -155,18 +157,29 @@ impl MasterView {
                     c.knob(
                         ui,
                         &p.eq_tilt,
+                        "Tilt",
                         "Tilts the whole spectrum about the tilt frequency: + brighter, − darker",
                     );
-                    c.knob(ui, &p.eq_tilt_freq, "The frequency the tilt pivots about");
-                    c.knob(ui, &p.eq_low_freq, "The low shelf's corner");
-                    c.knob(ui, &p.eq_low_gain, "The low shelf's gain");
-                    c.knob(ui, &p.eq_mid_q, "The mid bell's width: lower is wider");
+                    c.knob(
+                        ui,
+                        &p.eq_tilt_freq,
+                        "Tilt Hz",
+                        "The frequency the tilt pivots about",
+                    );
+                    c.knob(ui, &p.eq_low_freq, "Low Hz", "The low shelf's corner");
+                    c.knob(ui, &p.eq_low_gain, "Low", "The low shelf's gain");
+                    c.knob(
+                        ui,
+                        &p.eq_mid_q,
+                        "Mid Q",
+                        "The mid bell's width: lower is wider",
+                    );
                 });
                 ui.horizontal(|ui| {
-                    c.knob(ui, &p.eq_mid_freq, "The mid bell's centre");
-                    c.knob(ui, &p.eq_mid_gain, "The mid bell's gain");
-                    c.knob(ui, &p.eq_high_freq, "The high shelf's corner");
-                    c.knob(ui, &p.eq_high_gain, "The high shelf's gain");
+                    c.knob(ui, &p.eq_mid_freq, "Mid Hz", "The mid bell's centre");
+                    c.knob(ui, &p.eq_mid_gain, "Mid", "The mid bell's gain");
+                    c.knob(ui, &p.eq_high_freq, "High Hz", "The high shelf's corner");
+                    c.knob(ui, &p.eq_high_gain, "High", "The high shelf's gain");
                     ui.vertical(|ui| {
                         ui.small("Mode");
                         c.choice(
@@ -232,10 +245,10 @@ impl MasterView {
                         correlation_bar(ui, m.correlation.load(Ordering::Relaxed), scope);
                     });
                     ui.vertical(|ui| {
-                        c.knob(ui, &p.img_low_width, tips::LOW_WIDTH);
-                        c.knob(ui, &p.img_mid_width, tips::MID_WIDTH);
-                        c.knob(ui, &p.img_high_width, tips::HIGH_WIDTH);
-                        c.knob(ui, &p.img_mono_below, tips::MONO_BELOW);
+                        c.knob(ui, &p.img_low_width, "Low Width", tips::LOW_WIDTH);
+                        c.knob(ui, &p.img_mid_width, "Mid Width", tips::MID_WIDTH);
+                        c.knob(ui, &p.img_high_width, "High Width", tips::HIGH_WIDTH);
+                        c.knob(ui, &p.img_mono_below, "Mono Below", tips::MONO_BELOW);
                     });
                 });
             }),
@@ -284,26 +297,23 @@ impl MasterView {
                         reading_cell(ui, name, value, unit, status);
                     }
                 });
-                // The controls and the services' table at the bottom, the history
-                // filling what is left between.
-                let fill = |ui: &mut Ui| history.show(ui, target, ui.available_height());
-                below(ui, 30.0, fill, |ui| {
-                    ui.horizontal_top(|ui| {
-                        ui.vertical(|ui| {
-                            ui.set_width(ui.available_width() * 0.5);
-                            c.choice(ui, &p.target, 150.0, tips::TARGET);
-                            ui.horizontal(|ui| {
-                                let custom = p.target.value() == Target::Custom;
-                                ui.add_enabled_ui(custom, |ui| {
-                                    c.knob(ui, &p.target_lufs, tips::CUSTOM_TARGET);
-                                });
-                                c.knob(ui, &p.loud_gain, tips::LOUD_GAIN);
-                                c.toggle(ui, &p.learn, "Learn", tips::LEARN);
+                // The controls and the services' table, then the history filling the rest.
+                ui.horizontal_top(|ui| {
+                    ui.vertical(|ui| {
+                        ui.set_width(ui.available_width() * 0.5);
+                        c.choice(ui, &p.target, 150.0, tips::TARGET);
+                        ui.horizontal(|ui| {
+                            let custom = p.target.value() == Target::Custom;
+                            ui.add_enabled_ui(custom, |ui| {
+                                c.knob(ui, &p.target_lufs, "Custom", tips::CUSTOM_TARGET);
                             });
+                            c.knob(ui, &p.loud_gain, "Gain", tips::LOUD_GAIN);
+                            c.toggle(ui, &p.learn, "Learn", tips::LEARN);
                         });
-                        streaming_table(ui, r.integrated_lufs, r.true_peak_dbtp);
                     });
+                    streaming_table(ui, r.integrated_lufs, r.true_peak_dbtp);
                 });
+                history.show(ui, target, ui.available_height().max(30.0));
             }),
         ));
 
@@ -317,19 +327,15 @@ impl MasterView {
             c.panel(ui, rect, "Limiter", Some(&p.lim_on), |ui, c| {
                 let ceiling = p.lim_ceiling.value();
                 let tp = reading.true_peak_dbtp;
-                let fill = |ui: &mut Ui| {
-                    gr_history.show(ui, ui.available_height(), ceiling, tp);
-                };
-                below(ui, 30.0, fill, |ui| {
-                    c.toggle(ui, &p.lim_auto_release, "Auto release", tips::AUTO_RELEASE);
-                    ui.horizontal_top(|ui| {
-                        ui.spacing_mut().item_spacing.x = 4.0;
-                        c.knob(ui, &p.lim_ceiling, tips::CEILING);
-                        c.knob(ui, &p.lim_release, tips::RELEASE);
-                        c.knob(ui, &p.lim_lookahead, tips::LOOKAHEAD);
-                        c.knob(ui, &p.lim_link, tips::LINK);
-                    });
+                ui.horizontal_top(|ui| {
+                    ui.spacing_mut().item_spacing.x = 4.0;
+                    c.knob(ui, &p.lim_ceiling, "Ceiling", tips::CEILING);
+                    c.knob(ui, &p.lim_release, "Release", tips::RELEASE);
+                    c.knob(ui, &p.lim_lookahead, "Lookahead", tips::LOOKAHEAD);
+                    c.knob(ui, &p.lim_link, "Link", tips::LINK);
                 });
+                c.toggle(ui, &p.lim_auto_release, "Auto release", tips::AUTO_RELEASE);
+                gr_history.show(ui, ui.available_height().max(30.0), ceiling, tp);
             }),
         ));
 
@@ -402,35 +408,6 @@ impl MasterView {
     }
 }
 
-/// Lays out `bottom` at the bottom of `ui`'s remaining space (bottom up: its first item
-/// lowest), then `fill` in a child `ui` exactly as tall as what is left above it (at
-/// least `min_fill`), so the two together take the space with nothing to scroll.
-fn below(ui: &mut Ui, min_fill: f32, fill: impl FnOnce(&mut Ui), bottom: impl FnOnce(&mut Ui)) {
-    let space = ui.available_rect_before_wrap();
-    let mut lower = ui.new_child(
-        egui::UiBuilder::new()
-            .max_rect(space)
-            .layout(egui::Layout::bottom_up(egui::Align::Min)),
-    );
-    bottom(&mut lower);
-    let lower = lower.min_rect();
-    let gap = ui.spacing().item_spacing.y;
-    let top = Rect::from_min_max(
-        space.min,
-        egui::pos2(
-            space.right(),
-            (lower.top() - gap).max(space.top() + min_fill),
-        ),
-    );
-    let mut upper = ui.new_child(
-        egui::UiBuilder::new()
-            .max_rect(top)
-            .layout(egui::Layout::top_down(egui::Align::Min)),
-    );
-    fill(&mut upper);
-    ui.allocate_rect(upper.min_rect().union(lower), egui::Sense::hover());
-}
-
 /// One band's column: its name, solo and bypass, reduction, and knobs.
 fn band_controls(ui: &mut Ui, c: &mut Controls, name: &str, band: &BandParams, gr_db: f32) {
     ui.horizontal(|ui| {
@@ -444,18 +421,25 @@ fn band_controls(ui: &mut Ui, c: &mut Controls, name: &str, band: &BandParams, g
         c.knob(
             ui,
             &band.thresh,
+            "Thresh",
             "The level above which the band is compressed",
         );
         c.knob(
             ui,
             &band.ratio,
+            "Ratio",
             "How much the band is compressed above the threshold",
         );
-        c.knob(ui, &band.makeup, "Gain after the band's compressor");
+        c.knob(
+            ui,
+            &band.makeup,
+            "Makeup",
+            "Gain after the band's compressor",
+        );
     });
     ui.horizontal(|ui| {
-        c.knob(ui, &band.attack, "How fast compression sets in");
-        c.knob(ui, &band.release, "How fast it lets go");
+        c.knob(ui, &band.attack, "Attack", "How fast compression sets in");
+        c.knob(ui, &band.release, "Release", "How fast it lets go");
     });
 }
 
