@@ -126,6 +126,31 @@ fn dragging_a_crossover_line_sets_it_in_one_gesture() {
     drag(&mut harness, line, Vec2::new(400.0, 0.0), Modifiers::NONE);
     assert_eq!(rig.params.mb_xover_low.value(), 1000.0);
     rig.context.check().expect("well-formed gestures");
+    // A double-click on a line puts it back to its default, in one gesture.
+    let line = Pos2::new(x_of(rect, 1000.0), rect.center().y);
+    rig.context.take_gestures();
+    for _ in 0..2 {
+        harness.event(Event::PointerMoved(line));
+        for pressed in [true, false] {
+            harness.event(Event::PointerButton {
+                pos: line,
+                button: PointerButton::Primary,
+                pressed,
+                modifiers: Modifiers::NONE,
+            });
+            harness.step();
+        }
+    }
+    harness.step();
+    let default = rig.params.mb_xover_low.default_plain_value();
+    assert!((rig.params.mb_xover_low.value() - default).abs() < 1e-3);
+    assert_eq!(
+        rig.context.gesture_counts().get("mb_xover_low"),
+        Some(&1),
+        "{:?}",
+        rig.context.gestures()
+    );
+    rig.context.check().expect("well-formed gestures");
 }
 
 #[test]
