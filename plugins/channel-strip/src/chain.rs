@@ -45,6 +45,7 @@
 //! a cross-fade (a routing switch normally set while stopped).
 
 use shared_dsp::block::for_each_chunk;
+use shared_dsp::db::{gain_to_db, MINUS_INFINITY_DB};
 use shared_dsp::delay::{DelaySettings, StereoDelay, DEFAULT_TEMPO_BPM};
 use shared_dsp::delay_line::LatencyDelay;
 use shared_dsp::denormal::FlushDenormals;
@@ -242,6 +243,9 @@ pub struct Chain {
     gate_switch: ModuleSwitch,
     comp: Compressor,
     comp_switch: ModuleSwitch,
+    /// The peak of the compressor's key in the last block, dBFS (for the editor's transfer
+    /// curve; before the key's high-pass).
+    comp_key_peak_db: f32,
     saturator: Saturator,
     sat_switch: ModuleSwitch,
     /// Delays the signal by the saturator's latency while saturation is off (and feeds
@@ -258,6 +262,13 @@ pub struct Chain {
     latency: u32,
     delay_on: bool,
     reverb_on: bool,
+}
+
+/// The largest magnitude in `channels`.
+fn max_abs<'a>(channels: impl Iterator<Item = &'a [f32]>) -> f32 {
+    channels
+        .flat_map(|c| c.iter())
+        .fold(0.0f32, |peak, x| peak.max(x.abs()))
 }
 
 fn polarity_sign(inverted: bool) -> f32 {
@@ -293,6 +304,7 @@ impl Chain {
             gate_switch: switch(settings.gate_on),
             comp: Compressor::new(sample_rate, MAX_CHANNELS),
             comp_switch: switch(settings.comp_on),
+            comp_key_peak_db: MINUS_INFINITY_DB,
             saturator: Saturator::new(sample_rate, OversampleFactor::X4),
             sat_switch: switch(settings.sat.on),
             sat_line: LatencyDelay::new(MAX_CHANNELS, MAX_LATENCY - 1),
@@ -389,6 +401,22 @@ impl Chain {
         }
     }
 
+    /// The peak level of the compressor's key (its input, or the sidechain when it keys
+    /// from it) in the last block, dBFS, before the key's high-pass: where the input
+    /// sits on the compressor's static curve. −∞ when the compressor is off.
+    pub fn comp_key_peak_db(&self) -> f32 {
+        if self.comp_switch.is_idle() {
+            MINUS_INFINITY_DB
+        } else {
+            self.comp_key_peak_db
+        }
+    }
+
+    /// Whether the gate is open (false when the gate is off).
+    pub fn gate_open(&self) -> bool {
+        !self.gate_switch.is_idle() && self.gate.is_open()
+    }
+
     /// Processes one block in place: one channel (mono) or two (stereo), equal lengths.
     /// Never allocates, locks or panics; non-finite input samples become silence.
     pub fn process(&mut self, channels: &mut [&mut [f32]], settings: &Settings) {
@@ -415,6 +443,7 @@ impl Chain {
         let sidechain =
             sidechain.filter(|sc| !sc.is_empty() && sc.iter().all(|c| c.len() >= frames));
         self.in_gain.set_gain_db(settings.in_gain_db);
+        self.comp_key_peak_db = MINUS_INFINITY_DB;
         self.polarity[0].set_target(polarity_sign(settings.phase_l));
         self.polarity[1].set_target(polarity_sign(settings.phase_r));
         self.out_gain.set_gain_db(settings.out_gain_db);
@@ -543,6 +572,11 @@ impl Chain {
         match self.comp_switch.begin(channels) {
             SwitchState::Idle => {}
             state => {
+                let key_peak = match sidechain.filter(|_| comp.external_sidechain) {
+                    Some(key) => max_abs(key.iter().map(|c| &c[..])),
+                    None => max_abs(channels.iter().map(|c| &c[..])),
+                };
+                self.comp_key_peak_db = self.comp_key_peak_db.max(gain_to_db(key_peak));
                 self.comp.process(channels, sidechain, comp);
                 if state == SwitchState::Fading {
                     self.comp_switch.end(channels);
@@ -601,6 +635,37 @@ mod tests {
         let (left, right) = run(&Settings::default(), &input, 256);
         assert_eq!(left, input);
         assert_eq!(right, input);
+    }
+
+    #[test]
+    fn the_editor_sees_the_compressor_keys_level_and_the_gate_open() {
+        let mut settings = Settings {
+            comp_on: true,
+            gate_on: true,
+            ..Settings::default()
+        };
+        settings.gate.threshold_db = -40.0;
+        let mut chain = Chain::new(48_000.0, 512, &settings);
+        // A half-scale sine, well over the gate's threshold: the key peaks at −6.02 dBFS.
+        let input = sine(4800, 997.0, 48_000.0);
+        for block in input.chunks(480) {
+            let (mut l, mut r) = (block.to_vec(), block.to_vec());
+            chain.process(&mut [&mut l, &mut r], &settings);
+        }
+        // 0.01 dB: a block's largest sample lies within half a sample's phase step
+        // (0.033 rad at 997 Hz) of the crest, at most 0.005 dB below it.
+        let level = chain.comp_key_peak_db();
+        assert!((level - gain_to_db(0.5)).abs() < 0.01, "{level}");
+        assert!(chain.gate_open());
+        // Off, the compressor reports no level and the gate is not open.
+        settings.comp_on = false;
+        settings.gate_on = false;
+        for _ in 0..40 {
+            let (mut l, mut r) = (vec![0.5f32; 480], vec![0.5f32; 480]);
+            chain.process(&mut [&mut l, &mut r], &settings);
+        }
+        assert_eq!(chain.comp_key_peak_db(), MINUS_INFINITY_DB);
+        assert!(!chain.gate_open());
     }
 
     #[test]

@@ -105,8 +105,11 @@ impl Plugin for ChannelStrip {
 
     fn editor(&mut self, _async_executor: AsyncExecutor<Self>) -> Option<Self::Editor> {
         // Opens at the size the project saved (the meters follow this state's `is_open`).
-        self.editor_state =
-            oxide_plugin_common::editor::state_for(&self.params.editor_size, params::DEFAULT_SIZE);
+        self.editor_state = oxide_plugin_common::editor::state_with_scale(
+            &self.params.editor_size,
+            &self.params.ui_scale,
+            params::DEFAULT_SIZE,
+        );
         editor::create(
             self.params.clone(),
             self.editor_state.clone(),
@@ -187,10 +190,21 @@ impl Plugin for ChannelStrip {
             meters
                 .comp_gr_db
                 .store(self.chain.comp_gain_reduction_db(), Ordering::Relaxed);
+            Meters::hold_peak(
+                &meters.comp_level_db,
+                self.chain.comp_key_peak_db(),
+                fall_db,
+            );
+            meters
+                .gate_open
+                .store(self.chain.gate_open(), Ordering::Relaxed);
             match &*channels {
                 [left, right, ..] => meters.spectrum.push(left, Some(right)),
                 [mono] => meters.spectrum.push(mono, None),
                 [] => {}
+            }
+            if meters.moving() {
+                meters.repaint.request_repaint();
             }
         }
         match self.chain.tail_samples() {

@@ -1,9 +1,10 @@
 //! Audio-thread measurements the editor shows, published through atomics (never a lock).
 //! The measuring itself (peaks, the spectrum's ring) is `shared-dsp`'s.
 
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use atomic_float::AtomicF32;
+use oxide_plugin_common::editor::RepaintNotifier;
 use shared_dsp::peak_meter::held_peak_db;
 pub use shared_dsp::peak_meter::PEAK_FLOOR_DB as METER_FLOOR_DB;
 use shared_dsp::spectrum_tap::SpectrumTap;
@@ -19,6 +20,15 @@ pub struct Meters {
     pub gate_gr_db: AtomicF32,
     /// Compressor gain reduction, positive dB (largest in the last block).
     pub comp_gr_db: AtomicF32,
+    /// The compressor key's peak, dBFS (held like the peaks): the moving dot on the
+    /// editor's transfer curve.
+    pub comp_level_db: AtomicF32,
+    /// Whether the gate is open (the editor's light).
+    pub gate_open: AtomicBool,
+    /// Asks the open editor for a frame (a flag the editor's window polls at its frame
+    /// rate; realtime-safe): set while the meters move, so a silent, idle strip costs
+    /// no redraws.
+    pub repaint: RepaintNotifier,
     /// The sample rate the plugin runs at (the editor's EQ curve is drawn for it).
     pub sample_rate: AtomicF32,
     /// The output's latest samples, for the spectrum behind the EQ curve.
@@ -32,6 +42,9 @@ impl Default for Meters {
             output_peak_db: AtomicF32::new(METER_FLOOR_DB),
             gate_gr_db: AtomicF32::new(0.0),
             comp_gr_db: AtomicF32::new(0.0),
+            comp_level_db: AtomicF32::new(METER_FLOOR_DB),
+            gate_open: AtomicBool::new(false),
+            repaint: RepaintNotifier::new(),
             sample_rate: AtomicF32::new(48_000.0),
             spectrum: SpectrumTap::default(),
         }
@@ -52,5 +65,36 @@ impl Meters {
         self.output_peak_db.store(METER_FLOOR_DB, Ordering::Relaxed);
         self.gate_gr_db.store(0.0, Ordering::Relaxed);
         self.comp_gr_db.store(0.0, Ordering::Relaxed);
+        self.comp_level_db.store(METER_FLOOR_DB, Ordering::Relaxed);
+        self.gate_open.store(false, Ordering::Relaxed);
+        self.repaint.request_repaint();
+    }
+
+    /// Whether any meter is off its rest position (the editor has something to show
+    /// moving).
+    pub fn moving(&self) -> bool {
+        let load = |meter: &AtomicF32| meter.load(Ordering::Relaxed);
+        load(&self.input_peak_db) > METER_FLOOR_DB
+            || load(&self.output_peak_db) > METER_FLOOR_DB
+            || load(&self.comp_level_db) > METER_FLOOR_DB
+            || load(&self.gate_gr_db) > 0.0
+            || load(&self.comp_gr_db) > 0.0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn meters_at_rest_ask_for_no_frames() {
+        let meters = Meters::default();
+        assert!(!meters.moving());
+        Meters::hold_peak(&meters.input_peak_db, -10.0, 1.0);
+        assert!(meters.moving());
+        meters.clear();
+        assert!(!meters.moving());
+        meters.comp_gr_db.store(0.5, Ordering::Relaxed);
+        assert!(meters.moving());
     }
 }

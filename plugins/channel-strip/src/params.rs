@@ -32,7 +32,7 @@ pub use choices::{BandType, DetectorChoice, PanLawChoice, SatType, SlopeChoice, 
 
 /// The editor's default window size, logical pixels: saved with the project (the
 /// `editor-size` state), so it lives with the parameters.
-pub const DEFAULT_SIZE: (u32, u32) = (560, 820);
+pub const DEFAULT_SIZE: (u32, u32) = (1000, 620);
 
 /// The fader's lowest position, which means −∞ (silence).
 pub const FADER_FLOOR_DB: f32 = -80.0;

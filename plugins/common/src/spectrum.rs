@@ -39,6 +39,11 @@ pub struct SpectrumView {
     /// The displayed level per bin, dBFS.
     shown_db: Vec<f32>,
     last_time: Option<f64>,
+    /// The tap's sample count at the last analysis: no new samples, no new analysis.
+    last_written: Option<usize>,
+    /// The latest samples and their levels (kept to spare a frame its allocations).
+    samples: Vec<f32>,
+    levels: Vec<f32>,
 }
 
 impl Default for SpectrumView {
@@ -56,6 +61,9 @@ impl Default for SpectrumView {
             output: fft.make_output_vec(),
             scratch: fft.make_scratch_vec(),
             shown_db: vec![FLOOR_DB; FFT_SIZE / 2 + 1],
+            last_written: None,
+            samples: vec![0.0; FFT_SIZE],
+            levels: vec![FLOOR_DB; FFT_SIZE / 2 + 1],
             fft,
             window,
             scale,
@@ -67,6 +75,13 @@ impl Default for SpectrumView {
 impl SpectrumView {
     /// The level of each bin of `samples` (the first [`FFT_SIZE`]), dBFS of a sine.
     pub fn analyse(&mut self, samples: &[f32]) -> Vec<f32> {
+        let mut levels = vec![FLOOR_DB; self.output.len()];
+        self.analyse_into(samples, &mut levels);
+        levels
+    }
+
+    /// [`Self::analyse`] into `levels` (one per bin).
+    fn analyse_into(&mut self, samples: &[f32], levels: &mut [f32]) {
         for ((x, &s), &w) in self.input.iter_mut().zip(samples).zip(&self.window) {
             *x = s * w;
         }
@@ -74,29 +89,47 @@ impl SpectrumView {
             self.fft
                 .process_with_scratch(&mut self.input, &mut self.output, &mut self.scratch);
         if transformed.is_err() {
-            return vec![FLOOR_DB; self.output.len()];
+            levels.fill(FLOOR_DB);
+            return;
         }
-        self.output
-            .iter()
-            .map(|c| gain_to_db(c.norm() * self.scale).max(FLOOR_DB))
-            .collect()
+        for (level, c) in levels.iter_mut().zip(&self.output) {
+            *level = gain_to_db(c.norm() * self.scale).max(FLOOR_DB);
+        }
     }
 
     /// Takes in the tap's latest samples at `time` (seconds, the GUI clock): levels
-    /// rise at once and fall at [`FALL_DB_PER_SECOND`].
+    /// rise at once and fall at [`FALL_DB_PER_SECOND`]. The analysis runs only when the
+    /// tap has new samples (the audio thread writes it only while an editor is open);
+    /// with none, the display just falls.
     pub fn update(&mut self, tap: &SpectrumTap, time: f64) {
-        let mut samples = vec![0.0; FFT_SIZE];
-        tap.latest(&mut samples);
-        let levels = self.analyse(&samples);
         let elapsed = match self.last_time {
             Some(last) if time >= last => (time - last) as f32,
             _ => 0.0,
         };
         self.last_time = Some(time);
         let fall = FALL_DB_PER_SECOND * elapsed.min(1.0);
+        let written = tap.written();
+        if self.last_written == Some(written) {
+            for shown in &mut self.shown_db {
+                *shown = (*shown - fall).max(FLOOR_DB);
+            }
+            return;
+        }
+        self.last_written = Some(written);
+        let mut samples = std::mem::take(&mut self.samples);
+        let mut levels = std::mem::take(&mut self.levels);
+        tap.latest(&mut samples);
+        self.analyse_into(&samples, &mut levels);
         for (shown, &level) in self.shown_db.iter_mut().zip(&levels) {
             *shown = level.max(*shown - fall);
         }
+        self.samples = samples;
+        self.levels = levels;
+    }
+
+    /// Whether the display is at rest (everything at the floor): nothing left to fall.
+    pub fn settled(&self) -> bool {
+        self.shown_db.iter().all(|&db| db <= FLOOR_DB)
     }
 
     /// Draws the displayed levels, 20 Hz – 20 kHz on a log axis, −96 – 0 dBFS.
@@ -235,5 +268,27 @@ mod tests {
             (loud - fallen - 0.5 * FALL_DB_PER_SECOND).abs() < 1e-3,
             "{fallen}"
         );
+    }
+
+    #[test]
+    fn with_no_new_samples_the_display_falls_to_rest() {
+        let tap = SpectrumTap::default();
+        let mut view = SpectrumView::default();
+        let tone: Vec<f32> = (0..FFT_SIZE)
+            .map(|n| (std::f32::consts::TAU * 1000.0 * n as f32 / 48_000.0).sin())
+            .collect();
+        tap.push(&tone, None);
+        view.update(&tap, 0.0);
+        let bin = (1000.0 / (48_000.0 / FFT_SIZE as f32)).round() as usize;
+        let loud = view.shown_db[bin];
+        assert!(!view.settled());
+        // The audio stopped (the tap holds the same tone): the display falls anyway…
+        view.update(&tap, 0.25);
+        assert!((loud - view.shown_db[bin] - 0.25 * FALL_DB_PER_SECOND).abs() < 1e-3);
+        // …and comes to rest at the floor, where the editor stops redrawing for it.
+        for step in 1..=10 {
+            view.update(&tap, 0.25 + step as f64);
+        }
+        assert!(view.settled());
     }
 }

@@ -137,6 +137,14 @@ fn double_click_resets_and_the_wheel_steps() {
         "{}",
         params.gain.value()
     );
+    // Ctrl-click (Cmd on a Mac): the default too. Half a second first, so this click
+    // cannot count as a double-click with the ones before.
+    harness.run_steps(30);
+    harness
+        .get_by_label("Gain")
+        .click_modifiers(Modifiers::COMMAND);
+    harness.run();
+    assert_eq!(params.gain.value(), 0.0);
     context.check().expect("well-formed gestures");
 }
 
@@ -191,4 +199,18 @@ fn a_click_switches_a_toggle_in_one_gesture() {
     assert!(!params.on.value());
     assert_eq!(context.gesture_counts().get("on"), Some(&2));
     context.check().expect("well-formed gestures");
+}
+
+#[test]
+fn hovering_a_control_shows_what_it_is_and_how_to_use_it() {
+    let (params, context) = setup();
+    let mut harness = harness(&params, &context);
+    harness.run();
+    harness.get_by_label("Gain").hover();
+    // egui waits a moment before showing a tooltip: a second of frames.
+    harness.run_steps(60);
+    assert!(harness
+        .query_by_label_contains("Gain: -24.00 dB … 24.00 dB, default 0.00 dB")
+        .is_some());
+    assert!(harness.query_by_label_contains("Shift: fine").is_some());
 }

@@ -1,34 +1,51 @@
 //! The EQ's response curve in the strip's editor: the magnitude that the pass filters and
 //! the six bands describe, computed from the same designs the audio thread runs
-//! ([`EqSettings::magnitude_db`]), with a handle per band, over the output's spectrum. Drag a handle to move its
-//! band's frequency and gain, scroll over it to change its Q, double-click it to switch
-//! the band on or off. Every change goes through the host's parameter gestures, so it is
-//! recorded as automation like a slider move.
+//! ([`EqSettings::magnitude_db`]), over the output's spectrum, with a handle per band and
+//! one per pass filter's corner.
+//!
+//! - Drag a band's handle: its frequency and gain follow (one gesture each, for the
+//!   whole drag); a pass filter's handle moves its corner frequency.
+//! - The wheel over a band's handle changes its Q ([`Q_NOTCHES_PER_OCTAVE`] notches
+//!   double or halve it); over a pass filter's handle, its slope.
+//! - Double-click a handle: back to its defaults (frequency, gain and Q; a corner's
+//!   frequency).
+//! - Click an empty spot: the nearest band that is off switches on there.
+//!
+//! Every change goes through the host's parameter gestures, so it is recorded as
+//! automation like a knob move.
 
-use egui::{Align2, Color32, FontId, Pos2, Rect, Sense, Shape, Stroke, Ui, Vec2};
-use nice_plug::prelude::ParamSetter;
+use egui::{
+    Align2, Color32, FontId, Id, Pos2, Rect, Response, Role, Sense, Shape, Stroke, Ui, Vec2,
+    WidgetInfo,
+};
+use nice_plug::prelude::{BoolParam, EnumParam, FloatParam, Param, ParamSetter};
+use oxide_plugin_common::editor::widgets::{hover_text, set_once, wheel_notches};
 use oxide_plugin_common::spectrum::SpectrumView;
 use shared_dsp::filter::eq::EqSettings;
 
-use crate::params::{BandParams, StripParams};
+use crate::params::{BandParams, SlopeChoice, StripParams};
 
 /// The view's frequency span, Hz (the bands' own range).
-const MIN_HZ: f64 = 20.0;
-const MAX_HZ: f64 = 20_000.0;
+pub const MIN_HZ: f64 = 20.0;
+pub const MAX_HZ: f64 = 20_000.0;
 /// The view's gain span, ± dB (the bands' own range; a deeper pass-filter cut leaves
 /// the bottom edge).
-const RANGE_DB: f64 = 24.0;
+pub const RANGE_DB: f64 = 24.0;
 /// Points along the curve.
 const CURVE_POINTS: usize = 240;
 /// Handle radius, logical pixels.
-const HANDLE_RADIUS: f32 = 7.0;
-/// Scroll distance (logical pixels) that doubles or halves Q.
-const SCROLL_PER_OCTAVE_OF_Q: f32 = 240.0;
+pub const HANDLE_RADIUS: f32 = 7.0;
+/// Wheel notches that double (or halve) a band's Q.
+pub const Q_NOTCHES_PER_OCTAVE: f32 = 4.0;
+/// Where a pass filter's handle sits: on its corner frequency, this far down (clear of
+/// the bands' handles, which rest on the 0 dB line), dB.
+pub const PASS_HANDLE_DB: f64 = -12.0;
 
 const GRID: Color32 = Color32::from_gray(60);
 const CURVE: Color32 = Color32::from_rgb(240, 170, 60);
 const SPECTRUM: Color32 = Color32::from_rgb(70, 110, 90);
-const BAND_COLOURS: [Color32; 6] = [
+const PASS: Color32 = Color32::from_rgb(200, 200, 200);
+pub const BAND_COLOURS: [Color32; 6] = [
     Color32::from_rgb(230, 90, 90),
     Color32::from_rgb(230, 160, 70),
     Color32::from_rgb(210, 210, 80),
@@ -39,29 +56,53 @@ const BAND_COLOURS: [Color32; 6] = [
 
 /// The mapping between the view's rectangle and frequency (log) / gain (linear dB).
 #[derive(Clone, Copy, Debug)]
-struct Axes {
-    rect: Rect,
+pub struct Axes {
+    pub rect: Rect,
 }
 
 impl Axes {
-    fn x_of(&self, freq_hz: f64) -> f32 {
+    /// The axes of a view drawn in `plot` (the handles keep a margin inside it).
+    pub fn for_plot(plot: Rect) -> Self {
+        Self {
+            rect: plot.shrink(HANDLE_RADIUS),
+        }
+    }
+
+    pub fn x_of(&self, freq_hz: f64) -> f32 {
         let t = (freq_hz / MIN_HZ).ln() / (MAX_HZ / MIN_HZ).ln();
         self.rect.left() + t as f32 * self.rect.width()
     }
 
-    fn freq_of(&self, x: f32) -> f64 {
+    pub fn freq_of(&self, x: f32) -> f64 {
         let t = ((x - self.rect.left()) / self.rect.width()).clamp(0.0, 1.0) as f64;
         MIN_HZ * (MAX_HZ / MIN_HZ).powf(t)
     }
 
-    fn y_of(&self, db: f64) -> f32 {
+    pub fn y_of(&self, db: f64) -> f32 {
         let t = (RANGE_DB - db) / (2.0 * RANGE_DB);
         self.rect.top() + t as f32 * self.rect.height()
     }
 
-    fn db_of(&self, y: f32) -> f64 {
+    pub fn db_of(&self, y: f32) -> f64 {
         let t = ((y - self.rect.top()) / self.rect.height()).clamp(0.0, 1.0) as f64;
         RANGE_DB - t * 2.0 * RANGE_DB
+    }
+
+    /// Where a band's handle sits.
+    pub fn band_handle(&self, band: &BandParams) -> Pos2 {
+        Pos2::new(
+            self.x_of(band.freq.value() as f64),
+            self.y_of((band.gain.value() as f64).clamp(-RANGE_DB, RANGE_DB)),
+        )
+    }
+
+    /// Where a pass filter's handle sits (kept inside the view).
+    pub fn pass_handle(&self, freq: &FloatParam) -> Pos2 {
+        Pos2::new(
+            self.x_of(freq.value() as f64)
+                .clamp(self.rect.left(), self.rect.right()),
+            self.y_of(PASS_HANDLE_DB),
+        )
     }
 }
 
@@ -78,9 +119,9 @@ fn curve(axes: &Axes, eq: &EqSettings, sample_rate: f64) -> Vec<Pos2> {
         .collect()
 }
 
-fn draw_grid(ui: &Ui, axes: &Axes) {
-    let painter = ui.painter_at(axes.rect);
-    painter.rect_filled(axes.rect, 2.0, Color32::from_gray(24));
+fn draw_grid(ui: &Ui, axes: &Axes, outer: Rect) {
+    let painter = ui.painter_at(outer);
+    painter.rect_filled(outer, 2.0, Color32::from_gray(20));
     let stroke = Stroke::new(1.0, GRID);
     for freq in [50.0, 100.0, 200.0, 500.0, 1000.0, 2000.0, 5000.0, 10_000.0] {
         let x = axes.x_of(freq);
@@ -132,34 +173,53 @@ fn draw_grid(ui: &Ui, axes: &Axes) {
     }
 }
 
+/// The handle's response: senses clicks and drags in a square around `centre`, reports
+/// itself to accessibility as `name`.
+fn handle_response(ui: &mut Ui, id: Id, centre: Pos2, name: &str) -> Response {
+    let hit = Rect::from_center_size(centre, Vec2::splat(HANDLE_RADIUS * 3.0));
+    let response = ui.interact(hit, id, Sense::click_and_drag());
+    let name = name.to_owned();
+    response.widget_info(|| WidgetInfo::labeled(Role::Slider, true, name.clone()));
+    response
+}
+
+/// The pointer position a drag has reached, from where the handle was when it started.
+#[derive(Clone, Copy)]
+struct DragStart(Pos2);
+
+fn drag_position(ui: &Ui, response: &Response, centre: Pos2) -> Option<Pos2> {
+    if response.drag_started() {
+        ui.data_mut(|data| data.insert_temp(response.id, DragStart(centre)));
+    }
+    if !response.dragged() {
+        return None;
+    }
+    let start = ui
+        .data(|data| data.get_temp::<DragStart>(response.id))
+        .map_or(centre, |start| start.0);
+    Some(start + response.total_drag_delta().unwrap_or_default())
+}
+
 /// One band's handle: draws it and turns the pointer's gestures into parameter changes.
+/// Returns whether the user picked this band (clicked or dragged it).
 fn band_handle(
     ui: &mut Ui,
     axes: &Axes,
     index: usize,
     band: &BandParams,
     eq_on: bool,
+    selected: bool,
     setter: &ParamSetter,
-) {
-    let centre = Pos2::new(
-        axes.x_of(band.freq.value() as f64),
-        axes.y_of((band.gain.value() as f64).clamp(-RANGE_DB, RANGE_DB)),
-    );
-    let hit = Rect::from_center_size(centre, Vec2::splat(HANDLE_RADIUS * 3.0));
-    let response = ui.interact(
-        hit,
-        ui.scope_id().with(("eq_band", index)),
-        Sense::click_and_drag(),
-    );
+) -> bool {
+    let centre = axes.band_handle(band);
+    let id = Id::unique(("oxide-eq-band", index));
+    let response = handle_response(ui, id, centre, &format!("EQ {} handle", index + 1));
 
     if response.drag_started() {
         setter.begin_set_parameter(&band.freq);
         setter.begin_set_parameter(&band.gain);
     }
-    if let Some(pointer) = response
-        .interact_pointer_pos()
-        .filter(|_| response.dragged())
-    {
+    if let Some(pointer) = drag_position(ui, &response, centre) {
         setter.set_parameter(&band.freq, axes.freq_of(pointer.x) as f32);
         setter.set_parameter(&band.gain, axes.db_of(pointer.y) as f32);
     }
@@ -168,27 +228,18 @@ fn band_handle(
         setter.end_set_parameter(&band.freq);
     }
     if response.double_clicked() {
-        setter.begin_set_parameter(&band.on);
-        setter.set_parameter(&band.on, !band.on.value());
-        setter.end_set_parameter(&band.on);
+        reset(setter, &band.freq);
+        reset(setter, &band.gain);
+        reset(setter, &band.q);
     }
-    if response.hovered() {
-        let scroll = ui.input(|input| input.smooth_scroll_delta.y);
-        if scroll != 0.0 {
-            let q = band.q.value() * 2f32.powf(scroll / SCROLL_PER_OCTAVE_OF_Q);
+    if response.hovered() && !response.dragged() {
+        let notches = wheel_notches(ui);
+        if notches != 0.0 {
+            let q = band.q.value() * 2f32.powf(notches / Q_NOTCHES_PER_OCTAVE);
             setter.begin_set_parameter(&band.q);
             setter.set_parameter(&band.q, q);
             setter.end_set_parameter(&band.q);
         }
-        response.on_hover_text(format!(
-            "EQ {}: {}, {:.0} Hz, {:+.1} dB, Q {:.2}\nDrag: frequency and gain · scroll: Q · \
-             double-click: on/off",
-            index + 1,
-            band.kind,
-            band.freq.value(),
-            band.gain.value(),
-            band.q.value()
-        ));
     }
 
     let colour = BAND_COLOURS[index % BAND_COLOURS.len()];
@@ -199,6 +250,13 @@ fn band_handle(
     } else {
         painter.circle_stroke(centre, HANDLE_RADIUS, Stroke::new(1.5, colour));
     }
+    if selected {
+        painter.circle_stroke(
+            centre,
+            HANDLE_RADIUS + 2.5,
+            Stroke::new(1.5, Color32::WHITE),
+        );
+    }
     painter.text(
         centre,
         Align2::CENTER_CENTER,
@@ -206,24 +264,135 @@ fn band_handle(
         FontId::proportional(10.0),
         if active { Color32::BLACK } else { colour },
     );
+    let picked = response.clicked() || response.drag_started();
+    hover_text(response, || {
+        format!(
+            "EQ {}: {}, {:.0} Hz, {:+.1} dB, Q {:.2}{}\nDrag: frequency and gain · wheel: Q · \
+         double-click: reset",
+            index + 1,
+            band.kind,
+            band.freq.value(),
+            band.gain.value(),
+            band.q.value(),
+            if band.on.value() { "" } else { " (off)" },
+        )
+    });
+    picked
 }
 
-/// The curve with its handles, as wide as the panel and `height` tall, over the
-/// output's `spectrum` (on its own −96 … 0 dBFS scale, dimmed).
+/// A pass filter's corner handle: drag sideways for its frequency, the wheel for its
+/// slope, double-click for its default frequency.
+fn pass_handle(
+    ui: &mut Ui,
+    axes: &Axes,
+    name: &str,
+    on: &BoolParam,
+    freq: &FloatParam,
+    slope: &EnumParam<SlopeChoice>,
+    setter: &ParamSetter,
+) {
+    let centre = axes.pass_handle(freq);
+    let id = Id::unique(("oxide-eq-pass", name));
+    let response = handle_response(ui, id, centre, &format!("{name} handle"));
+    if response.drag_started() {
+        setter.begin_set_parameter(freq);
+    }
+    if let Some(pointer) = drag_position(ui, &response, centre) {
+        setter.set_parameter(freq, axes.freq_of(pointer.x) as f32);
+    }
+    if response.drag_stopped() {
+        setter.end_set_parameter(freq);
+    }
+    if response.double_clicked() {
+        reset(setter, freq);
+    }
+    if response.hovered() && !response.dragged() {
+        let notches = wheel_notches(ui);
+        if notches != 0.0 {
+            let value = slope.unmodulated_normalized_value();
+            let next = if notches > 0.0 {
+                slope.next_normalized_step(value, false)
+            } else {
+                slope.previous_normalized_step(value, false)
+            };
+            if next != value {
+                set_once(setter, slope, next);
+            }
+        }
+    }
+    let painter = ui.painter_at(axes.rect.expand(HANDLE_RADIUS));
+    let colour = if on.value() {
+        PASS
+    } else {
+        PASS.gamma_multiply(0.4)
+    };
+    let square = Rect::from_center_size(centre, Vec2::splat(HANDLE_RADIUS * 1.6));
+    if on.value() {
+        painter.rect_filled(square, 2.0, colour);
+    } else {
+        painter.rect_stroke(
+            square,
+            2.0,
+            Stroke::new(1.5, colour),
+            egui::StrokeKind::Inside,
+        );
+    }
+    hover_text(response, || {
+        format!(
+            "{name}: {:.0} Hz, {}{}\nDrag sideways: frequency · wheel: slope · double-click: reset",
+            freq.value(),
+            slope.value_text(),
+            if on.value() { "" } else { " (off)" },
+        )
+    });
+}
+
+trait ValueText {
+    fn value_text(&self) -> String;
+}
+
+impl<P: Param> ValueText for P {
+    fn value_text(&self) -> String {
+        self.normalized_value_to_string(self.unmodulated_normalized_value(), true)
+    }
+}
+
+fn reset<P: Param>(setter: &ParamSetter, param: &P) {
+    set_once(setter, param, param.default_normalized_value());
+}
+
+/// The band that is off whose handle lies nearest `pointer`, if any is off.
+pub fn nearest_unused_band(axes: &Axes, params: &StripParams, pointer: Pos2) -> Option<usize> {
+    params
+        .bands()
+        .iter()
+        .enumerate()
+        .filter(|(_, band)| !band.on.value())
+        .min_by(|(_, a), (_, b)| {
+            let da = axes.band_handle(a).distance_sq(pointer);
+            let db = axes.band_handle(b).distance_sq(pointer);
+            da.total_cmp(&db)
+        })
+        .map(|(index, _)| index)
+}
+
+/// The curve with its handles in `rect`, over the output's `spectrum` (on its own
+/// −96 … 0 dBFS scale, dimmed). `selected` is the band whose controls the editor shows;
+/// a handle the user picks becomes it.
 pub fn show(
     ui: &mut Ui,
+    rect: Rect,
     params: &StripParams,
     sample_rate: f32,
     setter: &ParamSetter,
-    height: f32,
     spectrum: &SpectrumView,
+    selected: &mut usize,
 ) {
-    let width = ui.available_width().max(120.0);
-    let (rect, _) = ui.allocate_exact_size(Vec2::new(width, height), Sense::hover());
-    let axes = Axes {
-        rect: rect.shrink(HANDLE_RADIUS),
-    };
-    draw_grid(ui, &axes);
+    let axes = Axes::for_plot(rect);
+    // The plot itself: a click on an empty spot switches a band on there.
+    let plot = ui.interact(rect, Id::unique("oxide-eq-plot"), Sense::click());
+    plot.widget_info(|| WidgetInfo::labeled(Role::Image, true, "EQ curve"));
+    draw_grid(ui, &axes, rect);
     spectrum.paint_curve(&ui.painter_at(axes.rect), axes.rect, sample_rate, SPECTRUM);
     let eq = params.eq_settings();
     let sample_rate = if sample_rate.is_finite() && sample_rate >= 1000.0 {
@@ -235,9 +404,50 @@ pub fn show(
         curve(&axes, &eq, sample_rate),
         Stroke::new(2.0, CURVE),
     ));
+    pass_handle(
+        ui,
+        &axes,
+        "HPF",
+        &params.hpf_on,
+        &params.hpf_freq,
+        &params.hpf_slope,
+        setter,
+    );
+    pass_handle(
+        ui,
+        &axes,
+        "LPF",
+        &params.lpf_on,
+        &params.lpf_freq,
+        &params.lpf_slope,
+        setter,
+    );
     for (index, band) in params.bands().into_iter().enumerate() {
-        band_handle(ui, &axes, index, band, eq.eq_on, setter);
+        if band_handle(ui, &axes, index, band, eq.eq_on, *selected == index, setter) {
+            *selected = index;
+        }
     }
+    if plot.clicked() {
+        if let Some(pointer) = plot.interact_pointer_pos() {
+            if let Some(index) = nearest_unused_band(&axes, params, pointer) {
+                let band = params.bands()[index];
+                setter.begin_set_parameter(&band.on);
+                setter.set_parameter(&band.on, true);
+                setter.end_set_parameter(&band.on);
+                setter.begin_set_parameter(&band.freq);
+                setter.set_parameter(&band.freq, axes.freq_of(pointer.x) as f32);
+                setter.end_set_parameter(&band.freq);
+                setter.begin_set_parameter(&band.gain);
+                setter.set_parameter(&band.gain, axes.db_of(pointer.y) as f32);
+                setter.end_set_parameter(&band.gain);
+                *selected = index;
+            }
+        }
+    }
+    plot.on_hover_text(
+        "EQ: drag a handle for frequency and gain, the wheel over it for Q (a corner's \
+         slope), double-click it to reset; click an empty spot to switch on a band there",
+    );
 }
 
 #[cfg(test)]

@@ -471,7 +471,7 @@ impl<B: Body> App<B> {
 fn scale_menu(ui: &mut egui::Ui, saved: &SavedScale) {
     let current = scale_of(saved);
     let label = format!("{:.0} %", current * 100.0);
-    egui::ComboBox::from_id_salt("oxide-ui-scale")
+    let response = egui::ComboBox::from_id_salt("oxide-ui-scale")
         .selected_text(label)
         .width(64.0)
         .show_ui(ui, |ui| {
@@ -486,8 +486,9 @@ fn scale_menu(ui: &mut egui::Ui, saved: &SavedScale) {
                 }
             }
         })
-        .response
-        .on_hover_text("UI scale (saved with the project; Ctrl + / Ctrl − also zoom)");
+        .response;
+    response.widget_info(|| egui::WidgetInfo::labeled(egui::Role::ComboBox, true, "UI scale"));
+    response.on_hover_text("UI scale (saved with the project; Ctrl + / Ctrl − also zoom)");
 }
 
 /// Sets the UI scale: egui's zoom (which resizes the window) and the saved value.

@@ -54,7 +54,8 @@ pub fn module_panel<R>(
                     .tooltip(&format!("Switches the {title} module on or off"))
                     .show(ui);
             }
-            ui.label(RichText::new(title).strong().size(12.0));
+            // A narrow panel shortens its title rather than growing past its place.
+            ui.add(egui::Label::new(RichText::new(title).strong().size(12.0)).truncate());
         });
         ui.add_space(2.0);
         ui.scope(|ui| {

@@ -72,6 +72,16 @@ pub fn default_tooltip<P: Param>(param: &P) -> String {
     )
 }
 
+/// Shows the tooltip `make` writes while `response` is hovered (written only then: a
+/// frame of an editor full of controls formats none of them).
+pub fn hover_text(response: egui::Response, make: impl FnOnce() -> String) -> egui::Response {
+    if response.hovered() {
+        response.on_hover_text(make())
+    } else {
+        response
+    }
+}
+
 /// The state of a drag in progress: the unsnapped normalized value it has reached (a
 /// stepped parameter snaps only what it sends).
 #[derive(Clone, Copy)]
@@ -181,9 +191,12 @@ fn value_text<P: Param>(ui: &mut Ui, rect: Rect, id: Id, param: &P, setter: &Par
                 FontId::proportional(11.0),
                 colour,
             );
+            let name = format!("{} value", param.name());
+            response.widget_info(|| WidgetInfo::labeled(Role::Label, true, name.clone()));
             if response.double_clicked() || response.secondary_clicked() {
                 open_editor(ui, id, param);
             }
+            response.on_hover_text("Double-click or right-click to type a value");
         }
         Some(mut state) => {
             let field_id = edit_id.with("field");
@@ -414,11 +427,11 @@ impl<'a, 's, P: Param> Knob<'a, 's, P> {
             Stroke::new(2.0, Color32::from_gray(230)),
         );
         value_text(ui, value_rect, id, param, self.setter);
-        let tooltip = match self.tooltip {
+        let tooltip = self.tooltip;
+        hover_text(response, || match tooltip {
             Some(text) => format!("{text}\n{}", default_tooltip(param)),
             None => default_tooltip(param),
-        };
-        response.on_hover_text(tooltip)
+        })
     }
 }
 
@@ -518,11 +531,11 @@ impl<'a, 's, P: Param> Fader<'a, 's, P> {
             Stroke::new(1.5, Color32::BLACK),
         );
         value_text(ui, value_rect, id, param, self.setter);
-        let tooltip = match self.tooltip {
+        let tooltip = self.tooltip;
+        hover_text(response, || match tooltip {
             Some(text) => format!("{text}\n{}", default_tooltip(param)),
             None => default_tooltip(param),
-        };
-        response.on_hover_text(tooltip)
+        })
     }
 }
 
@@ -577,7 +590,6 @@ impl<'a, 's> Toggle<'a, 's> {
             Vec2::new(galley.size().x + 14.0, 18.0)
         };
         let (rect, response) = ui.allocate_exact_size(size, Sense::click());
-        let id = response.id;
         if response.clicked() {
             self.setter.begin_set_parameter(self.param);
             self.setter.set_parameter(self.param, !on);
@@ -612,17 +624,17 @@ impl<'a, 's> Toggle<'a, 's> {
                 },
             );
         }
-        let _ = id;
-        let usage = format!(
-            "{}: {} (click to switch)",
-            self.param.name(),
-            if on { "on" } else { "off" }
-        );
-        let tooltip = match self.tooltip {
-            Some(text) => format!("{text}\n{usage}"),
-            None => usage,
-        };
-        response.on_hover_text(tooltip)
+        let (name, tooltip) = (self.param.name(), self.tooltip);
+        hover_text(response, || {
+            let usage = format!(
+                "{name}: {} (click to switch)",
+                if on { "on" } else { "off" }
+            );
+            match tooltip {
+                Some(text) => format!("{text}\n{usage}"),
+                None => usage,
+            }
+        })
     }
 }
 
@@ -698,11 +710,13 @@ impl<'a, 's, P: Param> ChoiceBox<'a, 's, P> {
             info.current_text_value = Some(shown.clone());
             info
         });
-        let usage = format!("{}: pick a value", param.name());
-        let tooltip = match self.tooltip {
-            Some(text) => format!("{text}\n{usage}"),
-            None => usage,
-        };
-        response.on_hover_text(tooltip)
+        let tooltip = self.tooltip;
+        hover_text(response, || {
+            let usage = format!("{}: pick a value", param.name());
+            match tooltip {
+                Some(text) => format!("{text}\n{usage}"),
+                None => usage,
+            }
+        })
     }
 }
