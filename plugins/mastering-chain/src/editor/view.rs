@@ -390,6 +390,19 @@ impl MasterView {
             ""
         };
         ui.label(format!("  loudness gain {applied:+.2} dB{learning}"));
+        // What the chain did to the loudness, and the output's peak-to-loudness ratio.
+        let text =
+            |value: f64| measured(value).map_or_else(|| String::from("–"), |v| format!("{v:.1}"));
+        let input = m.input_integrated_lufs.load(Ordering::Relaxed) as f64;
+        ui.label(format!(
+            "  input I {} LUFS  ·  PLR {} LU",
+            text(input),
+            text(m.output.load().plr_lu)
+        ))
+        .on_hover_text(
+            "The input's integrated loudness, and the output's peak-to-loudness ratio \
+             (true peak minus integrated loudness: how much dynamics are left)",
+        );
     }
 
     /// Learning stopped and the chain holds a learned gain the parameter does not have
