@@ -26,8 +26,9 @@
 //! The matched bypass reads the input meter after that and the output meter as it was
 //! before the chunk, exactly as when the input was measured first. A correlation meter
 //! ([`CorrelationMeter`]) follows the stereo output, and its samples go to the editor's
-//! spectrum analyser ([`SpectrumTap`]): those two only while an editor is open
-//! ([`ChainMeters::editor_open`]), since nothing else reads them. The correlation
+//! spectrum analyser ([`SpectrumTap`]) and goniometer ([`ScopeTap`]), and the limiter's
+//! gain reduction to the editor's history ([`PeakHold`]): all only while an editor is
+//! open ([`ChainMeters::editor_open`]), since nothing else reads them. The correlation
 //! restarts from its reset state each time an editor opens.
 //!
 //! **Repair** (`rep_on`, `rep_sens`): a streaming declicker ([`Declicker`]) heads the
@@ -77,6 +78,8 @@ use shared_dsp::mastering::{
 use shared_dsp::repair::{DeclickSettings, Declicker};
 use shared_dsp::sanitize::replace_non_finite;
 use shared_dsp::spectrum_tap::SpectrumTap;
+
+use crate::meters::{PeakHold, ScopeTap};
 
 /// The channel counts the chain supports (mono and stereo).
 pub const MAX_CHANNELS: usize = 2;
@@ -180,8 +183,14 @@ pub struct ChainMeters {
     pub correlation: AtomicF32,
     /// The output's latest samples, for the editor's spectrum analyser.
     pub spectrum: SpectrumTap,
+    /// The output's latest left/right pairs, for the editor's goniometer.
+    pub scope: ScopeTap,
+    /// The limiter's largest gain reduction since the editor last took it, dB
+    /// (positive), raised once a chunk: the editor's gain-reduction history.
+    pub limiter_gain_reduction_peak: PeakHold,
     /// Set while an editor is open (the plugin relays its editor's open state here):
-    /// only then does the chain feed `correlation` and `spectrum`.
+    /// only then does the chain feed `correlation`, `spectrum`, `scope` and
+    /// `limiter_gain_reduction_peak`.
     pub editor_open: AtomicBool,
 }
 
@@ -581,6 +590,11 @@ impl Chain {
             measure(&mut self.learn_meters.into_limiter, chunk);
         }
         self.limiter.process(chunk, &settings.limiter);
+        if self.analysing {
+            self.meters
+                .limiter_gain_reduction_peak
+                .raise(self.limiter.gain_reduction_db());
+        }
         if learning {
             measure(&mut self.learn_meters.output, chunk);
             self.update_learned_gain(settings);
@@ -599,11 +613,13 @@ impl Chain {
                     if self.analysing {
                         self.correlation.process(out_l, out_r);
                         self.meters.spectrum.push(out_l, Some(out_r));
+                        self.meters.scope.push(out_l, Some(out_r));
                     }
                 }
                 _ => {
                     if let (true, Some(mono)) = (self.analysing, chunk.first()) {
                         self.meters.spectrum.push(mono, None);
+                        self.meters.scope.push(mono, None);
                     }
                     measure(&mut self.input_meter, &[&mut self.meter_input[0][..frames]]);
                     measure(&mut self.output_meter, chunk);
@@ -827,7 +843,8 @@ mod tests {
 
     #[test]
     fn no_analysis_without_an_editor_and_the_same_audio() {
-        // With no editor open the spectrum tap gets nothing and the correlation stays at
+        // With no editor open the spectrum tap, the goniometer and the limiter's GR history
+        // get nothing and the correlation stays at
         // its reset value (0, the meters' default), while the loudness meters, which
         // learn and the matched bypass use, still run; the audio is bit-identical either
         // way. Then an editor opens: both start.
@@ -843,11 +860,18 @@ mod tests {
             run(&mut chain, &settings, &mut left, &mut right);
             let fed = meters.spectrum.written();
             let correlation = meters.correlation.load(Ordering::Relaxed);
+            let scope = meters.scope.written();
+            let gr_raises = meters.limiter_gain_reduction_peak.raises();
             if open {
                 assert_eq!(fed, 24_000);
+                assert_eq!(scope, 24_000);
+                // One raise per chunk: 24 000 frames in 512-frame chunks.
+                assert_eq!(gr_raises, 24_000usize.div_ceil(512));
                 assert!((correlation + 1.0).abs() < 0.05, "{correlation}");
             } else {
                 assert_eq!(fed, 0, "the spectrum tap was fed with no editor open");
+                assert_eq!(scope, 0, "the goniometer was fed with no editor open");
+                assert_eq!(gr_raises, 0, "the GR history was fed with no editor open");
                 assert_eq!(correlation, 0.0);
             }
             assert!(chain.output_reading().momentary_lufs > -20.0);

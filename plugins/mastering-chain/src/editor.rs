@@ -1,162 +1,93 @@
-//! The mastering chain's editor: the loudness history against the target, the output's
-//! spectrum, meters (loudness, true peak, gain reduction per band and in the limiter,
-//! stereo correlation, LRA, PLR), what the streaming services would do to the level at
-//! playback, the loudness gain and learn, above every parameter as a slider, resizable.
+//! The mastering chain's editor: a mastering console in signal order with no scrolling
+//! (see [`layout`]): input gain and declick → tonal EQ with its curve → multiband with
+//! the crossovers as lines dragged over the spectrum and each band's gain reduction →
+//! imager with width per band, goniometer and correlation → loudness (readings against
+//! the target, history, the streaming services' playback gain) → limiter with its gain
+//! reduction over time and its ceiling → dither, output and the matched bypass.
+//!
+//! Analysis for the editor (spectrum, goniometer, correlation, the limiter's GR
+//! history) runs only while it is open: the chain feeds those taps only while
+//! `ChainMeters::editor_open` is set (the plugin relays the window's open state), and
+//! the GUI-side analysis runs inside the frame, which only exists while the window does.
 //!
 //! Learn: the audio thread cannot set a host parameter (nice-plug 0.4 has no
 //! process-side parameter output; only the GUI context's `ParamSetter` can). While
 //! learning, the chain applies its own learned gain; when learning stops it holds that
-//! gain, and this panel writes it into `loud_gain` (one begin/set/end gesture, so the
+//! gain, and the editor writes it into `loud_gain` (one begin/set/end gesture, so the
 //! host records it). With the editor closed the held gain keeps playing and is saved
 //! with the project (persisted fields of `MasterParams`), so a reload plays it too.
 
+pub mod controls;
+pub mod crossover_view;
+pub mod eq_curve;
+pub mod goniometer;
+pub mod gr_history;
+pub mod layout;
 pub mod loudness_view;
+pub mod readings;
+pub mod view;
 
-use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 use nice_plug::prelude::ParamSetter;
 use nice_plug_egui::EguiEditor;
 pub use oxide_plugin_common::editor::EditorState;
-use oxide_plugin_common::editor::{self, meter_row, GenericApp, MeterReading, Panel};
-use oxide_plugin_common::spectrum::SpectrumView;
-use shared_dsp::loudness::measured;
-use shared_dsp::loudness::streaming::Service;
+use oxide_plugin_common::editor::{self, App, Body, RepaintNotifier, MIN_SIZE};
 
 use crate::chain::ChainMeters;
 use crate::params::{MasterParams, DEFAULT_SIZE};
-use loudness_view::LoudnessHistory;
+pub use view::MasterView;
 
-pub type Editor = EguiEditor<GenericApp<MasterParams, MeterPanel>>;
+/// The editor's window: the kit's shell (top bar with the UI scale, resize corner)
+/// around [`MasterView`].
+pub type MasterApp = App<MasterView>;
+pub type Editor = EguiEditor<MasterApp>;
 
 /// The editor state at the default size.
 pub fn default_state() -> Arc<EditorState> {
     editor::default_state(DEFAULT_SIZE.0, DEFAULT_SIZE.1)
 }
 
-/// Meters, the loudness history and the learn hand-over.
-pub struct MeterPanel {
-    params: Arc<MasterParams>,
-    meters: Arc<ChainMeters>,
-    history: LoudnessHistory,
-    spectrum: SpectrumView,
+/// The editor state at the project's saved size and UI scale.
+pub fn state_for(params: &MasterParams) -> Arc<EditorState> {
+    editor::state_with_scale(&params.editor_size, &params.ui_scale, DEFAULT_SIZE)
 }
 
-/// The loudness history's height, logical pixels.
-const HISTORY_HEIGHT: f32 = 140.0;
-/// The spectrum's height, logical pixels.
-const SPECTRUM_HEIGHT: f32 = 110.0;
-/// The loudness and true-peak bars' floor, dB.
-const LEVEL_FLOOR_DB: f32 = -60.0;
-
-fn lufs_text(value: f64) -> String {
-    measured(value).map_or_else(|| String::from("–"), |v| format!("{v:.1}"))
-}
-
-impl Panel for MeterPanel {
+impl Body for MasterView {
     fn ui(&mut self, ui: &mut egui::Ui, setter: &ParamSetter) {
-        let m = &self.meters;
-        let r = m.output.load();
-        let target = self.params.target_lufs() as f64;
-        self.history.record(
-            ui.input(|input| input.time),
-            r.momentary_lufs,
-            r.short_term_lufs,
-        );
-        self.history.show(ui, target, HISTORY_HEIGHT);
-        self.spectrum
-            .update(&m.spectrum, ui.input(|input| input.time));
-        self.spectrum
-            .show(ui, m.spectrum.sample_rate(), SPECTRUM_HEIGHT);
+        MasterView::ui(self, ui, setter);
+    }
 
-        let level = |value_db: f64, unit| MeterReading::Level {
-            value_db: value_db as f32,
-            floor_db: LEVEL_FLOOR_DB,
-            top_db: 0.0,
-            unit,
-        };
-        let reduction = |value: &atomic_float::AtomicF32, full_scale_db| MeterReading::Reduction {
-            value_db: value.load(Ordering::Relaxed),
-            full_scale_db,
-        };
-        egui::Grid::new("meters").show(ui, |ui| {
-            meter_row(ui, "Momentary", level(r.momentary_lufs, "LUFS"));
-            meter_row(ui, "Short-term", level(r.short_term_lufs, "LUFS"));
-            meter_row(ui, "Integrated", level(r.integrated_lufs, "LUFS"));
-            meter_row(ui, "True peak", level(r.true_peak_dbtp, "dBTP"));
-            for (label, band) in ["GR low", "GR mid", "GR high"]
-                .into_iter()
-                .zip(&m.band_gain_reduction_db)
-            {
-                meter_row(ui, label, reduction(band, 24.0));
-            }
-            meter_row(
-                ui,
-                "Limiter GR",
-                reduction(&m.limiter_gain_reduction_db, 12.0),
-            );
-            meter_row(
-                ui,
-                "Correlation",
-                MeterReading::Correlation {
-                    value: m.correlation.load(Ordering::Relaxed),
-                },
-            );
-        });
-        ui.label(format!(
-            "LRA {:.1} LU   PLR {} LU   input I {} LUFS   latency {} samples",
-            r.lra_lu,
-            lufs_text(r.plr_lu),
-            lufs_text(m.input_integrated_lufs.load(Ordering::Relaxed) as f64),
-            m.latency_samples.load(Ordering::Relaxed),
-        ));
-        // What the streaming services' normalisation would do to this output; wrapped
-        // between services when the editor is narrow.
-        ui.horizontal_wrapped(|ui| {
-            ui.label("Playback gain:").on_hover_text(
-                "What each service's loudness normalisation would do to this output at \
-                 playback (their published defaults; listeners can switch it off)",
-            );
-            for service in Service::ALL {
-                let gain = service.playback_gain_db(r.integrated_lufs, r.true_peak_dbtp);
-                ui.label(match gain {
-                    Some(gain) => format!("{} {gain:+.1} dB", service.name()),
-                    None => format!("{} -", service.name()),
-                });
-            }
-        });
-        let applied = m.applied_loud_gain_db.load(Ordering::Relaxed);
-        let learning = self.params.learn.value();
-        ui.label(format!(
-            "Loudness gain {applied:+.2} dB, target {target:.1} LUFS{}",
-            if learning { " (learning)" } else { "" }
-        ));
-        // Learning stopped and the chain holds a learned gain the parameter does not have
-        // yet: write it (rounded to the parameter's 0.01 dB step).
-        if !learning
-            && m.learned_gain_pending.load(Ordering::Relaxed)
-            && (self.params.loud_gain.value() - applied).abs() >= 0.005
-        {
-            setter.begin_set_parameter(&self.params.loud_gain);
-            setter.set_parameter(&self.params.loud_gain, applied);
-            setter.end_set_parameter(&self.params.loud_gain);
-        }
-        // The meters move while audio runs: keep drawing.
-        ui.ctx().request_repaint();
+    fn top_bar(&mut self, ui: &mut egui::Ui, _setter: &ParamSetter) {
+        MasterView::top_bar(self, ui);
+    }
+
+    fn animating(&self) -> bool {
+        MasterView::animating(self)
     }
 }
 
+/// The shell around a fresh view of `params` and `meters` (what the window shows, and
+/// what the headless tests and the frame benchmark drive).
+pub fn app(params: Arc<MasterParams>, meters: Arc<ChainMeters>) -> MasterApp {
+    let saved_size = params.editor_size.clone();
+    let saved_scale = params.ui_scale.clone();
+    App::new(
+        "Oxide Mastering Chain",
+        MasterView::new(params, meters),
+        saved_size,
+        saved_scale,
+        MIN_SIZE,
+    )
+}
+
+/// The editor window; the plugin keeps a clone of `repaint` to ask for frames when new
+/// audio reaches the meters.
 pub fn create(
     params: Arc<MasterParams>,
     meters: Arc<ChainMeters>,
     state: Arc<EditorState>,
+    repaint: RepaintNotifier,
 ) -> Option<Editor> {
-    let panel = MeterPanel {
-        params: params.clone(),
-        meters,
-        history: LoudnessHistory::default(),
-        spectrum: SpectrumView::default(),
-    };
-    let saved_size = params.editor_size.clone();
-    editor::create("Oxide Mastering Chain", params, state, saved_size, panel)
+    editor::create_app(state, repaint, app(params, meters))
 }

@@ -9,9 +9,11 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 use nice_plug::prelude::*;
+use oxide_plugin_common::editor::RepaintNotifier;
 
 pub mod chain;
 pub mod editor;
+pub mod meters;
 pub mod params;
 
 pub use chain::{Chain, ChainMeters, RepairSettings, Settings};
@@ -28,6 +30,9 @@ pub struct MasteringChain {
     meters: Arc<ChainMeters>,
     /// The latency last reported to the host, samples.
     reported_latency: u32,
+    /// Asks the open editor for a frame when new audio has reached its meters (an
+    /// atomic store; the window polls it at about 64 Hz).
+    repaint: RepaintNotifier,
 }
 
 impl Default for MasteringChain {
@@ -41,6 +46,7 @@ impl Default for MasteringChain {
             reported_latency: chain.latency_samples(),
             chain,
             meters,
+            repaint: RepaintNotifier::new(),
         }
     }
 }
@@ -83,12 +89,12 @@ impl Plugin for MasteringChain {
 
     fn editor(&mut self, _async_executor: AsyncExecutor<Self>) -> Option<Self::Editor> {
         // Opens at the size the project saved (the meters follow this state's `is_open`).
-        self.editor_state =
-            oxide_plugin_common::editor::state_for(&self.params.editor_size, params::DEFAULT_SIZE);
+        self.editor_state = editor::state_for(&self.params);
         editor::create(
             self.params.clone(),
             self.meters.clone(),
             self.editor_state.clone(),
+            self.repaint.clone(),
         )
     }
 
@@ -133,11 +139,16 @@ impl Plugin for MasteringChain {
         context: &mut impl ProcessContext<Self>,
     ) -> ProcessStatus {
         let settings = self.params.settings();
-        // The spectrum and the correlation are computed only while the editor is open
-        // (nice-plug-egui sets its state's flag while the window exists).
+        // The editor's analysis (spectrum, goniometer, correlation, limiter GR history)
+        // runs only while the editor is open (nice-plug-egui sets its state's flag while
+        // the window exists); then each block asks it for a frame.
+        let editor_open = self.editor_state.is_open();
         self.meters
             .editor_open
-            .store(self.editor_state.is_open(), Ordering::Relaxed);
+            .store(editor_open, Ordering::Relaxed);
+        if editor_open {
+            self.repaint.request_repaint();
+        }
         // A lookahead change or switching the repair stage changes the latency: tell the
         // host before the block that has it.
         let latency = self.chain.update_latency(&settings);

@@ -26,7 +26,7 @@ use crate::chain::{HeldGain, RepairSettings, Settings, LOUD_GAIN_MAX_DB, LOUD_GA
 
 /// The editor's default window size, logical pixels: saved with the project (the
 /// `editor-size` state), so it lives with the parameters.
-pub const DEFAULT_SIZE: (u32, u32) = (560, 840);
+pub const DEFAULT_SIZE: (u32, u32) = (1100, 680);
 /// The input gain's range, ± dB.
 pub const IN_GAIN_RANGE_DB: f32 = 24.0;
 /// The output gain's lowest value, dB; the highest is 0 dB.
