@@ -9,6 +9,7 @@
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
@@ -37,8 +38,8 @@ pub struct VirtualDisplay {
 }
 
 impl VirtualDisplay {
-    /// Starts Xvfb on the first free display from :90 and openbox on it, and waits until
-    /// the window manager answers (`wmctrl -m`).
+    /// Starts Xvfb on the first free display from :90 (past those this process used) and
+    /// openbox on it, and waits until the window manager answers (`wmctrl -m`).
     pub fn start() -> Result<Self> {
         // One start at a time in this process, so two tests never race for a number.
         static STARTING: Mutex<()> = Mutex::new(());
@@ -51,7 +52,12 @@ impl VirtualDisplay {
                 );
             }
         }
-        for number in 90..190 {
+        // A number this process used before is not reused: a new openbox on a display
+        // number whose last server just ended was seen not to start.
+        static NEXT: AtomicU32 = AtomicU32::new(90);
+        let first = NEXT.load(Ordering::Relaxed);
+        for number in first..190 {
+            NEXT.store(number + 1, Ordering::Relaxed);
             // A display whose lock file or socket exists belongs to another server.
             if Path::new(&format!("/tmp/.X{number}-lock")).exists()
                 || Path::new(&format!("/tmp/.X11-unix/X{number}")).exists()

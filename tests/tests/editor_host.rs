@@ -94,9 +94,10 @@ fn editor_heap_does_not_grow() {
 fn screenshots() {
     let out_dir = workspace_root().join("docs").join("images");
     std::fs::create_dir_all(&out_dir).expect("create docs/images");
+    let display = VirtualDisplay::start().unwrap_or_else(|e| panic!("{e:#}"));
     for plugin in Plugin::ALL {
         for (suffix, dpi) in [("", 96), ("-200", 192)] {
-            let display = VirtualDisplay::start().unwrap_or_else(|e| panic!("{e:#}"));
+            // Read by each new host when it connects.
             display.set_dpi(dpi).unwrap_or_else(|e| panic!("{e:#}"));
             let out = out_dir.join(format!("{}{suffix}.png", plugin.package()));
             let mut command = host_command(plugin, &display);
