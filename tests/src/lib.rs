@@ -7,6 +7,8 @@
 //! (`target/host-tests`), so they never wait on the lock of the outer `cargo test`.
 
 pub mod clap;
+pub mod display;
+pub mod python;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

@@ -4,6 +4,8 @@
 //!   named packages into `target/bundled/` (names from `bundler.toml`).
 //! - `cargo xtask install` builds release bundles of both plugins and copies them to the
 //!   user's CLAP and VST3 folders (override with `OXIDE_CLAP_DIR` / `OXIDE_VST3_DIR`).
+//! - `cargo xtask screenshots` writes the editors' pictures in `docs/images/` (the
+//!   host tests' ignored `screenshots` test: DawDreamer under Xvfb with openbox).
 
 use std::path::{Path, PathBuf};
 
@@ -20,6 +22,7 @@ fn main() -> Result<()> {
     match args.first().map(String::as_str) {
         Some("bundle") => bundle(&args[1..]),
         Some("install") => install(&args[1..]),
+        Some("screenshots") => screenshots(),
         Some("help") | Some("--help") | Some("-h") | None => {
             println!("{USAGE}");
             Ok(())
@@ -32,12 +35,37 @@ const USAGE: &str = "\
 Usage:
   cargo xtask bundle <package>... [cargo build options, e.g. --release]
   cargo xtask install [--debug]
+  cargo xtask screenshots
 
 Packages: channel-strip, mastering-chain.
 install builds release bundles of both plugins and copies them to the user's plugin
 folders: ~/.clap and ~/.vst3 on Linux, ~/Library/Audio/Plug-Ins/{CLAP,VST3} on macOS,
 %LOCALAPPDATA%\\Programs\\Common\\{CLAP,VST3} on Windows. OXIDE_CLAP_DIR and
-OXIDE_VST3_DIR override the folders.";
+OXIDE_VST3_DIR override the folders.
+screenshots opens each editor in a real host (DawDreamer, VST3) on a private Xvfb
+display with openbox and writes docs/images/*.png (needs xvfb, openbox, wmctrl,
+x11-utils; Python 3 with venv).";
+
+/// Runs the host tests' ignored `screenshots` test, which writes `docs/images/`.
+fn screenshots() -> Result<()> {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
+    let status = std::process::Command::new(cargo)
+        .args([
+            "test",
+            "-p",
+            "oxide-host-tests",
+            "--test",
+            "editor_host",
+            "--",
+        ])
+        .args(["--ignored", "--exact", "screenshots", "--nocapture"])
+        .status()
+        .context("run cargo test")?;
+    if !status.success() {
+        bail!("taking the screenshots failed ({status})");
+    }
+    Ok(())
+}
 
 /// Accepts packages as plain words (`bundle a b --release`) as well as nice-plug-xtask's
 /// own `-p a -p b` form, and hands over to the bundler.

@@ -1,0 +1,277 @@
+//! Both editors in a real host: opened and closed 50 times each in DawDreamer (PyPI,
+//! JUCE-based, loading the `.vst3` bundle) on a private Xvfb display with openbox as its
+//! window manager, closed the way a user closes a window (the window manager's close:
+//! `wmctrl -c`, which makes openbox send the window WM_DELETE_WINDOW). Between the
+//! cycles the host renders audio through the plugin, and it must be bit for bit the
+//! first render. `tests/python/editor_cycle.py` drives the host and says how; this side
+//! judges its report:
+//!
+//! - nothing crashed and every window was closed by the window manager;
+//! - the audio after every cycle is exactly the audio before the first one;
+//! - no thread is left behind: the host's thread count after the last cycle is the
+//!   count after the warm-up cycles, exactly (an editor whose window thread outlived its
+//!   close would add one per cycle: 45 more);
+//! - resident memory, the C heap in use and the thread count are reported per cycle;
+//!   the heap is held to [`HEAP_SLOPE_LIMIT_KIB`] per cycle by the ignored test
+//!   `editor_heap_does_not_grow`, which fails today (see there);
+//! - the only X protocol errors are the host's own (see the script: JUCE asks for its
+//!   frame's tree while openbox destroys the frame).
+//!
+//! The audio renders between the cycles, not while the window is up: DawDreamer's
+//! `open_editor` holds Python's interpreter lock until the window closes. The plugin's
+//! audio path is the same either way; the CLAP host tests (`clap_host.rs`) cover
+//! processing on its own thread.
+//!
+//! `cargo test -p oxide-host-tests --test editor_host -- --ignored screenshots` (or
+//! `cargo xtask screenshots`) writes the pictures of `docs/images/` from the same host.
+
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use oxide_host_tests::display::VirtualDisplay;
+use oxide_host_tests::python::{python, python_dir, run_with_timeout};
+use oxide_host_tests::{workspace_root, Plugin};
+use serde_json::Value;
+
+/// Open/close cycles per editor.
+const CYCLES: usize = 50;
+/// Cycles before the memory and thread baseline: the first opens load what stays
+/// loaded for the life of the process (the GL driver, fonts, JUCE's window classes;
+/// about 95 MB, all in the first two), so leaks are measured from here.
+const WARM_UP: usize = 5;
+/// The most the C heap in use (glibc's `mallinfo2`: allocated and not freed, so what a
+/// leak grows, unlike RSS, which also keeps freed memory) may grow per cycle after the
+/// warm-up, as the slope of a least-squares line through the 46 samples. Allocator
+/// bookkeeping and JUCE's caches move it by a few KiB from cycle to cycle; anything an
+/// editor leaks per open is more (its smallest texture, 256 × 256 RGBA, is 256 KiB).
+///
+/// Measured on 2026-12-05: 245 KiB per cycle, the same for every cycle of a 150-cycle
+/// run and for both plugins: something in the process (DawDreamer/JUCE's window, or
+/// our editor: not yet told apart) leaks that much per open and close.
+const HEAP_SLOPE_LIMIT_KIB: f64 = 16.0;
+/// How long one run of the script may take before it counts as hung (a window that
+/// never closes hangs the host); a run takes about 25 s.
+const SCRIPT_TIMEOUT: Duration = Duration::from_secs(300);
+/// X_QueryTree and BadWindow: the host's frame race, the one X error allowed.
+const X_QUERY_TREE: u64 = 15;
+const BAD_WINDOW: u64 = 3;
+
+#[test]
+fn channel_strip_editor_opens_and_closes_in_dawdreamer() {
+    cycle_editor(Plugin::ChannelStrip);
+}
+
+#[test]
+fn mastering_chain_editor_opens_and_closes_in_dawdreamer() {
+    cycle_editor(Plugin::MasteringChain);
+}
+
+/// No memory is left behind: the heap in use does not grow with the cycles. Fails today
+/// (a leak of about 245 KiB per open and close, see [`HEAP_SLOPE_LIMIT_KIB`]), so it is
+/// not in the default run; `cargo test -p oxide-host-tests --test editor_host --
+/// --ignored editor_heap` runs it.
+#[test]
+#[ignore = "fails: the host's heap grows by ~245 KiB per editor open/close (2026-12-05)"]
+fn editor_heap_does_not_grow() {
+    for plugin in Plugin::ALL {
+        let report = cycle_editor(plugin);
+        let heap = series(&report, "heap_kib");
+        let slope = slope(&heap[WARM_UP..]);
+        assert!(
+            slope <= HEAP_SLOPE_LIMIT_KIB,
+            "{}: the heap in use grows by {slope:.0} KiB per open/close (limit \
+             {HEAP_SLOPE_LIMIT_KIB}): {heap:?}",
+            plugin.display_name()
+        );
+    }
+}
+
+/// Writes `docs/images/<package>.png` and `<package>-200.png`: each editor at its
+/// default size as the host shows it, then with the display at 192 dpi, where the host
+/// (JUCE) asks the editor for 200 %.
+#[test]
+#[ignore = "writes docs/images/: run by `cargo xtask screenshots`"]
+fn screenshots() {
+    let out_dir = workspace_root().join("docs").join("images");
+    std::fs::create_dir_all(&out_dir).expect("create docs/images");
+    let display = VirtualDisplay::start().unwrap_or_else(|e| panic!("{e:#}"));
+    for plugin in Plugin::ALL {
+        for (suffix, dpi) in [("", 96), ("-200", 192)] {
+            // Read by each new host when it connects.
+            display.set_dpi(dpi).unwrap_or_else(|e| panic!("{e:#}"));
+            let out = out_dir.join(format!("{}{suffix}.png", plugin.package()));
+            let mut command = host_command(plugin, &display);
+            command
+                .arg("--screenshot")
+                .arg(&out)
+                .arg("--framebuffer")
+                .arg(display.framebuffer())
+                // Long enough for the editor to draw its first frames in full.
+                .args(["--hold", "1.5"]);
+            let report = run(plugin, command);
+            let shot = &report["screenshot"];
+            eprintln!(
+                "{} at {dpi} dpi: {} × {} → {}",
+                plugin.display_name(),
+                shot["width"],
+                shot["height"],
+                out.display()
+            );
+            assert!(out.is_file(), "{} was not written", out.display());
+        }
+    }
+}
+
+/// The script's command for `plugin` on `display`.
+fn host_command(plugin: Plugin, display: &VirtualDisplay) -> Command {
+    let python = python().clone();
+    let bundle = plugin.vst3_path();
+    let mut command = Command::new(python);
+    command
+        .arg(python_dir().join("editor_cycle.py"))
+        .arg(bundle)
+        .env("DISPLAY", display.name())
+        .env_remove("WAYLAND_DISPLAY")
+        .env("PYTHONDONTWRITEBYTECODE", "1")
+        .env("PYTHONUNBUFFERED", "1");
+    command
+}
+
+/// Runs the script and returns its report, failing on a crash or a failed check.
+fn run(plugin: Plugin, command: Command) -> Value {
+    let started = Instant::now();
+    let output = run_with_timeout(command, SCRIPT_TIMEOUT)
+        .unwrap_or_else(|e| panic!("editor_cycle.py for {}: {e}", plugin.display_name()));
+    eprintln!(
+        "--- editor_cycle.py {} ({:.1} s) stderr ---\n{}",
+        plugin.package(),
+        started.elapsed().as_secs_f64(),
+        output.stderr
+    );
+    let report = output
+        .stdout
+        .lines()
+        .rev()
+        .find(|line| line.trim_start().starts_with('{'))
+        .and_then(|line| serde_json::from_str::<Value>(line).ok())
+        .unwrap_or_else(|| {
+            panic!(
+                "the host printed no report ({}: it crashed or was killed); stdout:\n{}\n\
+                 stderr:\n{}",
+                output.status, output.stdout, output.stderr
+            )
+        });
+    assert!(
+        output.status.success() && report["ok"] == Value::Bool(true),
+        "{} in DawDreamer failed ({}): {report:#}",
+        plugin.display_name(),
+        output.status
+    );
+    report
+}
+
+/// Opens and closes `plugin`'s editor [`CYCLES`] times, checks what must hold, and
+/// returns the report.
+fn cycle_editor(plugin: Plugin) -> Value {
+    let display = VirtualDisplay::start().unwrap_or_else(|e| panic!("{e:#}"));
+    let mut command = host_command(plugin, &display);
+    command.arg("--cycles").arg(CYCLES.to_string());
+    let report = run(plugin, command);
+    let name = plugin.display_name();
+
+    assert_eq!(report["cycles"].as_u64(), Some(CYCLES as u64), "{report:#}");
+    assert!(
+        report["failures"].as_array().is_some_and(Vec::is_empty),
+        "{name}: {:#}",
+        report["failures"]
+    );
+    // The audio: exactly the first render after every cycle, and that one right. At its
+    // defaults each plugin passes the tone unchanged: the strip bit for bit (the input
+    // delayed by its latency, as the pedalboard test finds too); the mastering chain,
+    // whose 162 samples of latency DawDreamer lines up its own way, is held to the
+    // tone's level within 0.01 dB (measured: 2e-7 dB), which a gain slip, silence or a
+    // doubled signal would miss by far.
+    assert_eq!(report["worst_render_diff"].as_f64(), Some(0.0), "{name}");
+    let level = report["level_change_db"].as_f64().expect("level_change_db");
+    if plugin == Plugin::ChannelStrip {
+        assert_eq!(report["reference_max_diff"].as_f64(), Some(0.0), "{name}");
+    }
+    assert!(
+        level.abs() <= 0.01,
+        "{name}: level changed by {level:+.4} dB"
+    );
+
+    // X errors: only the host's frame race.
+    for error in report["x_errors"].as_array().expect("x_errors") {
+        assert!(
+            error["error_code"].as_u64() == Some(BAD_WINDOW)
+                && error["request_code"].as_u64() == Some(X_QUERY_TREE),
+            "{name}: an X error other than the host's frame race: {error}"
+        );
+    }
+
+    // One sample before each cycle and one after the last.
+    let threads = series(&report, "threads");
+    let rss = series(&report, "rss_kib");
+    let heap = series(&report, "heap_kib");
+    for values in [&threads, &rss, &heap] {
+        assert_eq!(values.len(), CYCLES + 1, "{name}: {values:?}");
+    }
+    assert_eq!(
+        threads[CYCLES], threads[WARM_UP],
+        "{name}: threads after the warm-up {} and after {CYCLES} cycles {}: {threads:?}",
+        threads[WARM_UP], threads[CYCLES]
+    );
+    eprintln!(
+        "{name}: {CYCLES} cycles in {:.1} s; threads {} → {} → {}; RSS {:.1} → {:.1} → \
+         {:.1} MB ({:.0} KiB per cycle after the warm-up); heap in use {:.1} → {:.1} → \
+         {:.1} MB ({:.0} KiB per cycle); {} X errors of the host's frame race",
+        report["seconds"].as_f64().unwrap_or(f64::NAN),
+        threads[0],
+        threads[WARM_UP],
+        threads[CYCLES],
+        rss[0] / 1024.0,
+        rss[WARM_UP] / 1024.0,
+        rss[CYCLES] / 1024.0,
+        slope(&rss[WARM_UP..]),
+        heap[0] / 1024.0,
+        heap[WARM_UP] / 1024.0,
+        heap[CYCLES] / 1024.0,
+        slope(&heap[WARM_UP..]),
+        report["x_errors"].as_array().map_or(0, Vec::len),
+    );
+    report
+}
+
+/// The report's per-cycle samples of `key`.
+fn series(report: &Value, key: &str) -> Vec<f64> {
+    report[key]
+        .as_array()
+        .unwrap_or_else(|| panic!("{key}"))
+        .iter()
+        .map(|v| v.as_f64().unwrap_or_else(|| panic!("{key}: {v}")))
+        .collect()
+}
+
+/// The least-squares slope of `values` against their index.
+fn slope(values: &[f64]) -> f64 {
+    let n = values.len() as f64;
+    let mean_x = (n - 1.0) / 2.0;
+    let mean_y = values.iter().sum::<f64>() / n;
+    let (num, den) = values
+        .iter()
+        .enumerate()
+        .fold((0.0, 0.0), |(num, den), (i, &y)| {
+            let dx = i as f64 - mean_x;
+            (num + dx * (y - mean_y), den + dx * dx)
+        });
+    num / den
+}
+
+#[test]
+fn slope_of_a_line_and_of_noise() {
+    let line: Vec<f64> = (0..46).map(|i| 1000.0 + 300.0 * i as f64).collect();
+    assert!((slope(&line) - 300.0).abs() < 1e-9);
+    let flat_sawtooth: Vec<f64> = (0..46).map(|i| [0.0, 4000.0][i % 2]).collect();
+    assert!(slope(&flat_sawtooth).abs() < 100.0);
+}
