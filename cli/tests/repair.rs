@@ -275,12 +275,10 @@ fn a_region_on_one_channel_leaves_the_other_bit_identical() {
 #[test]
 fn declip_restores_a_sine_clipped_six_db_below_its_peak() {
     let f = files();
-    // 441 Hz, as in shared-dsp's own declip test: this checks that `--declip` runs that
-    // restoration, with the issue's figures. (At 997 Hz the clipped runs are a third of
-    // each half cycle and the restoration gains only about 7.5 dB: a DSP limit, not the
-    // command's.)
+    // 997 Hz, as in shared-dsp's own declip test: this checks that `--declip` runs that
+    // restoration, with the issue's figures (two thirds of each half cycle clipped).
     let clean: Vec<f32> = (0..RATE)
-        .map(|i| (0.5 * (std::f64::consts::TAU * 441.0 * i as f64 / RATE as f64).sin()) as f32)
+        .map(|i| (0.5 * (std::f64::consts::TAU * 997.0 * i as f64 / RATE as f64).sin()) as f32)
         .collect();
     // Peak 0.5, clipped at 0.25: 6 dB below the peak, as in the issue.
     let clipped: Vec<f32> = clean.iter().map(|x| x.clamp(-0.25, 0.25)).collect();

@@ -1,288 +1,264 @@
-//! FLAC written as it goes with `flacenc`: one frame per block, the STREAMINFO (with
-//! the MD5 of the samples) patched in at the end, so memory stays flat. Frames are
-//! independent, so a batch of blocks is encoded on all cores and written in order.
+//! FLAC written as it goes: one frame per block of 4096 frames (see [`super::flac_frame`]
+//! for the encoder), the STREAMINFO (with the MD5 of the samples) patched in at the end,
+//! so memory stays flat.
+//!
+//! The encoding runs on a thread of its own, a batch of blocks behind the caller, so on
+//! a machine with a second core it overlaps the decoding, resampling and dither that
+//! produce the samples. The bytes written do not depend on it: the one encoder thread
+//! codes every block in order, the same way.
 
 use std::fs::File;
 use std::io::{BufWriter, Seek, SeekFrom, Write};
+use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
+use std::thread::JoinHandle;
 
-use anyhow::{anyhow, Result};
-use flacenc::bitsink::MemSink;
-use flacenc::component::{
-    BitRepr, ChannelAssignment, Frame, FrameHeader, FrameOffset, StreamInfo, SubFrame,
-};
-use flacenc::error::{Verified, Verify};
-use flacenc::source::{Context, Fill, FrameBuf};
+use anyhow::{anyhow, bail, Result};
+use md5::{Digest, Md5};
 
+use super::flac_frame::{Bits, FrameEncoder};
 use super::write::OutputSpec;
 
 /// Frames per FLAC block: the reference encoder's default at 44.1/48 kHz.
 const BLOCK: usize = 4096;
-/// Blocks encoded together (spread over the cores): 32 × 4096 frames, about 1 MiB of
-/// stereo samples held at a time.
-const BATCH: usize = 32;
+/// Blocks handed to the encoder thread at a time: 16 × 4096 frames.
+const BATCH: usize = 16;
 /// "fLaC", the STREAMINFO block's header (last metadata block, type 0, 34 bytes).
 const HEADER: [u8; 8] = [b'f', b'L', b'a', b'C', 0x80, 0, 0, 34];
 
 pub struct FlacStream {
-    out: BufWriter<File>,
-    config: Verified<flacenc::config::Encoder>,
-    info: StreamInfo,
-    context: Context,
     channels: usize,
     bits: u32,
-    /// Full blocks waiting for the batch, then the block being filled.
-    blocks: Vec<Vec<i32>>,
-    pending: Vec<i32>,
-    frames_written: usize,
-    sink: MemSink<u8>,
+    rate: u32,
+    /// Interleaved samples of full blocks waiting for the batch, then the block being
+    /// filled.
+    batch: Vec<i32>,
+    to_encoder: Option<SyncSender<Vec<i32>>>,
+    /// Emptied batches back from the encoder, for reuse.
+    spare: Receiver<Vec<i32>>,
+    encoder: Option<JoinHandle<Result<Encoded>>>,
 }
 
-/// flacenc's defaults search more than a delivery file needs (a 10th-order LPC *and*
-/// every fixed predictor of order 0 to 4 on every subframe, each with a partitioned
-/// Rice search). This is close to the reference encoder's and ffmpeg's default level 5
-/// (8th-order LPC on a Tukey window, 15-bit coefficients, partitioned Rice coding with
-/// the partition order searched): the fixed predictors are skipped, since on music an
-/// 8th-order LPC beats them on nearly every block, and a constant (digital silence)
-/// block is still coded as one. On a minute of music-like 44.1 kHz/16-bit stereo this
-/// is within 0.1 % of ffmpeg's size and 0.6 % of `flac -5`'s on the same samples, at
-/// less than half flacenc's default CPU time (the LPC autocorrelation dominates what
-/// is left).
-fn encoder_config() -> flacenc::config::Encoder {
-    let mut config = flacenc::config::Encoder::default();
-    config.subframe_coding.use_fixed = false;
-    config.subframe_coding.qlpc.lpc_order = 8;
-    config
+/// What the encoder thread did, for the STREAMINFO.
+struct Encoded {
+    out: BufWriter<File>,
+    md5: [u8; 16],
+    total: u64,
+    min_frame: usize,
+    max_frame: usize,
 }
 
-fn encode_error(e: impl std::fmt::Debug) -> anyhow::Error {
-    anyhow!("FLAC encoder: {e:?}")
+/// The encoder thread's state.
+struct Encoder {
+    out: BufWriter<File>,
+    channels: usize,
+    bits: u32,
+    rate: u32,
+    frames: FrameEncoder,
+    bytes: Bits,
+    md5: Md5,
+    md5_bytes: Vec<u8>,
+    number: u64,
+    total: u64,
+    min_frame: usize,
+    max_frame: usize,
 }
 
-/// Stereo coded as the reference encoder and ffmpeg do by default: the channel pair
-/// (left/right, left/side, right/side or mid/side) is chosen by an estimate, the sum
-/// of the magnitudes of each channel's second-order fixed residual, and only the two
-/// chosen channels are encoded. flacenc's own stereo path encodes all four channels
-/// fully and keeps the smallest pair, twice the work for a fraction of a percent.
-struct Mono {
-    buf: FrameBuf,
-    samples: Vec<i32>,
-}
-
-impl Mono {
-    fn new() -> Result<Self> {
-        Ok(Self {
-            buf: FrameBuf::with_size(1, BLOCK).map_err(encode_error)?,
-            samples: Vec::with_capacity(BLOCK),
-        })
-    }
-
-    fn encode_stereo(
-        &mut self,
-        config: &Verified<flacenc::config::Encoder>,
-        info: &StreamInfo,
-        block: &[i32],
-        number: usize,
-    ) -> Result<Frame> {
-        // Per channel: left, right, mid, side (all as i64: side needs one more bit).
-        let channel = |c: usize, l: i64, r: i64| match c {
-            0 => l,
-            1 => r,
-            2 => (l + r) >> 1,
-            _ => l - r,
-        };
-        let mut cost = [0u64; 4];
-        let frames: Vec<(i64, i64)> = block
-            .chunks_exact(2)
-            .map(|f| (i64::from(f[0]), i64::from(f[1])))
-            .collect();
-        for w in frames.windows(3) {
-            for (c, sum) in cost.iter_mut().enumerate() {
-                let x = |k: usize| channel(c, w[k].0, w[k].1);
-                *sum += (x(2) - 2 * x(1) + x(0)).unsigned_abs();
-            }
+impl Encoder {
+    /// Encodes interleaved samples, whole blocks and then (only at the end) a shorter
+    /// one.
+    fn encode(&mut self, samples: &[i32]) -> Result<()> {
+        // The MD5 runs over the samples as little-endian integers of the output's width.
+        let width = (self.bits / 8) as usize;
+        self.md5_bytes.clear();
+        self.md5_bytes.resize(samples.len() * width, 0);
+        for (bytes, &s) in self.md5_bytes.chunks_exact_mut(width).zip(samples) {
+            bytes.copy_from_slice(&s.to_le_bytes()[..width]);
         }
-        let [l, r, m, s] = cost;
-        let (assignment, pair) = [
-            (ChannelAssignment::Independent(2), [0, 1], l + r),
-            (ChannelAssignment::LeftSide, [0, 3], l + s),
-            (ChannelAssignment::RightSide, [3, 1], s + r),
-            (ChannelAssignment::MidSide, [2, 3], m + s),
-        ]
-        .into_iter()
-        .min_by_key(|choice| choice.2)
-        .map(|(a, pair, _)| (a, pair))
-        .expect("four choices");
-        let bits = info.bits_per_sample();
-        let subframes = pair
-            .iter()
-            .map(|&c| {
-                self.samples.clear();
-                self.samples
-                    .extend(frames.iter().map(|&(l, r)| channel(c, l, r) as i32));
-                let side = usize::from(c == 3);
-                self.encode_channel(config, info, bits + side, number)
-            })
-            .collect::<Result<Vec<_>>>()?;
-        let header = FrameHeader::new(
-            frames.len(),
-            assignment,
-            bits,
-            info.sample_rate(),
-            FrameOffset::Frame(number as u32),
-        )
-        .map_err(encode_error)?;
-        Frame::new(header, subframes.into_iter()).map_err(encode_error)
+        self.md5.update(&self.md5_bytes);
+        for block in samples.chunks(BLOCK * self.channels) {
+            self.bytes.clear();
+            self.frames.encode(
+                &mut self.bytes,
+                block,
+                self.channels,
+                self.bits,
+                self.rate,
+                self.number,
+            );
+            let size = self.bytes.bytes.len();
+            self.min_frame = self.min_frame.min(size);
+            self.max_frame = self.max_frame.max(size);
+            self.out.write_all(&self.bytes.bytes)?;
+            self.number += 1;
+            self.total += (block.len() / self.channels) as u64;
+        }
+        Ok(())
     }
 
-    /// One channel's subframe, encoded by flacenc as a mono frame of `bits` bits.
-    fn encode_channel(
-        &mut self,
-        config: &Verified<flacenc::config::Encoder>,
-        info: &StreamInfo,
-        bits: usize,
-        number: usize,
-    ) -> Result<SubFrame> {
-        let mono_info = StreamInfo::new(info.sample_rate(), 1, bits).map_err(encode_error)?;
-        self.buf
-            .fill_interleaved(&self.samples)
-            .map_err(encode_error)?;
-        let frame = flacenc::encode_fixed_size_frame(config, &self.buf, number, &mono_info)
-            .map_err(encode_error)?;
-        let (_, mut subframes) = frame.into_parts();
-        subframes
-            .pop()
-            .ok_or_else(|| anyhow!("FLAC encoder: no subframe"))
+    fn run(mut self, batches: Receiver<Vec<i32>>, spare: SyncSender<Vec<i32>>) -> Result<Encoded> {
+        for batch in batches {
+            self.encode(&batch)?;
+            // The caller may be gone (an error on its side): nothing to reuse then.
+            let _ = spare.try_send(batch);
+        }
+        Ok(Encoded {
+            out: self.out,
+            md5: self.md5.finalize().into(),
+            total: self.total,
+            min_frame: self.min_frame,
+            max_frame: self.max_frame,
+        })
     }
 }
 
 impl FlacStream {
     pub fn start(file: File, spec: &OutputSpec) -> Result<Self> {
         let bits = spec.depth.int_bits().expect("checked by the writer");
-        let config = encoder_config()
-            .into_verified()
-            .map_err(|(_, e)| encode_error(e))?;
-        let info = StreamInfo::new(spec.sample_rate as usize, spec.channels, bits as usize)
-            .map_err(encode_error)?;
+        if !(1..=8).contains(&spec.channels) {
+            bail!(
+                "FLAC holds 1 to 8 channels, not {}; write a .wav instead",
+                spec.channels
+            );
+        }
+        if spec.sample_rate == 0 || spec.sample_rate > 655_350 {
+            bail!(
+                "FLAC holds sample rates up to 655350 Hz, not {}",
+                spec.sample_rate
+            );
+        }
         let mut out = BufWriter::with_capacity(1 << 20, file);
         out.write_all(&HEADER)?;
         out.write_all(&[0; 34])?;
-        Ok(Self {
+        let encoder = Encoder {
             out,
-            config,
-            info,
-            context: Context::new(bits as usize, spec.channels),
             channels: spec.channels,
             bits,
-            blocks: Vec::with_capacity(BATCH),
-            pending: Vec::with_capacity(BLOCK * spec.channels),
-            frames_written: 0,
-            sink: MemSink::new(),
+            rate: spec.sample_rate,
+            frames: FrameEncoder::new(),
+            bytes: Bits::new(),
+            md5: Md5::new(),
+            md5_bytes: Vec::new(),
+            number: 0,
+            total: 0,
+            min_frame: usize::MAX,
+            max_frame: 0,
+        };
+        // One batch queued while one is encoded and one is filled: three at most.
+        let (to_encoder, batches) = sync_channel(1);
+        let (spare_sender, spare) = sync_channel(2);
+        let handle = std::thread::Builder::new()
+            .name("flac encoder".into())
+            .spawn(move || encoder.run(batches, spare_sender))?;
+        Ok(Self {
+            channels: spec.channels,
+            bits,
+            rate: spec.sample_rate,
+            batch: Vec::with_capacity(BLOCK * BATCH * spec.channels),
+            to_encoder: Some(to_encoder),
+            spare,
+            encoder: Some(handle),
         })
     }
 
     /// Appends interleaved integer samples.
     pub fn write_interleaved(&mut self, mut samples: &[i32]) -> Result<()> {
-        let block = BLOCK * self.channels;
+        let full = BLOCK * BATCH * self.channels;
         while !samples.is_empty() {
-            let take = (block - self.pending.len()).min(samples.len());
-            self.pending.extend_from_slice(&samples[..take]);
+            let take = (full - self.batch.len()).min(samples.len());
+            self.batch.extend_from_slice(&samples[..take]);
             samples = &samples[take..];
-            if self.pending.len() == block {
-                self.encode_pending()?;
+            if self.batch.len() == full {
+                let next = self
+                    .spare
+                    .try_recv()
+                    .unwrap_or_else(|_| Vec::with_capacity(full));
+                let batch = std::mem::replace(&mut self.batch, next);
+                self.send(batch)?;
+                self.batch.clear();
             }
         }
         Ok(())
     }
 
-    /// Moves the block being filled to the batch; encodes the batch when it is full (or
-    /// when `flush`).
-    fn encode_pending(&mut self) -> Result<()> {
-        if !self.pending.is_empty() {
-            let block =
-                std::mem::replace(&mut self.pending, Vec::with_capacity(BLOCK * self.channels));
-            self.blocks.push(block);
+    fn send(&mut self, batch: Vec<i32>) -> Result<()> {
+        let sent = self
+            .to_encoder
+            .as_ref()
+            .is_some_and(|s| s.send(batch).is_ok());
+        if sent {
+            Ok(())
+        } else {
+            // The encoder stopped: its error says why.
+            Err(self
+                .join()
+                .err()
+                .unwrap_or_else(|| anyhow!("FLAC encoder stopped")))
         }
-        if self.blocks.len() == BATCH {
-            self.encode_batch()?;
-        }
-        Ok(())
     }
 
-    fn encode_batch(&mut self) -> Result<()> {
-        if self.blocks.is_empty() {
-            return Ok(());
-        }
-        // The MD5 runs over the samples in order.
-        for block in &self.blocks {
-            self.context.fill_interleaved(block).map_err(encode_error)?;
-        }
-        let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-        let per_thread = self.blocks.len().div_ceil(threads);
-        let (config, info, channels, first) =
-            (&self.config, &self.info, self.channels, self.frames_written);
-        let frames: Vec<Result<Frame>> = std::thread::scope(|scope| {
-            let workers: Vec<_> = self
-                .blocks
-                .chunks(per_thread)
-                .enumerate()
-                .map(|(t, chunk)| {
-                    scope.spawn(move || {
-                        let mut buf = FrameBuf::with_size(channels, BLOCK).map_err(encode_error)?;
-                        let mut mono = Mono::new()?;
-                        chunk
-                            .iter()
-                            .enumerate()
-                            .map(|(k, block)| {
-                                let number = first + t * per_thread + k;
-                                if channels == 2 {
-                                    return mono.encode_stereo(config, info, block, number);
-                                }
-                                buf.fill_interleaved(block).map_err(encode_error)?;
-                                flacenc::encode_fixed_size_frame(config, &buf, number, info)
-                                    .map_err(encode_error)
-                            })
-                            .collect::<Result<Vec<_>>>()
-                    })
-                })
-                .collect();
-            workers
-                .into_iter()
-                .flat_map(|w| match w.join().expect("encoder thread") {
-                    Ok(frames) => frames.into_iter().map(Ok).collect::<Vec<_>>(),
-                    Err(e) => vec![Err(e)],
-                })
-                .collect()
-        });
-        for frame in frames {
-            let frame = frame?;
-            self.info.update_frame_info(&frame);
-            self.sink.clear();
-            frame.write(&mut self.sink).map_err(encode_error)?;
-            self.out.write_all(self.sink.as_slice())?;
-            self.frames_written += 1;
-        }
-        self.blocks.clear();
-        Ok(())
+    fn join(&mut self) -> Result<Encoded> {
+        self.to_encoder = None;
+        let handle = self
+            .encoder
+            .take()
+            .ok_or_else(|| anyhow!("FLAC encoder stopped"))?;
+        handle
+            .join()
+            .map_err(|_| anyhow!("FLAC encoder thread panicked"))?
     }
 
-    /// Encodes the last block and writes the STREAMINFO.
+    /// Encodes what is left (the last block may be short) and writes the STREAMINFO.
     pub fn finish(mut self) -> Result<()> {
-        self.encode_pending()?;
-        self.encode_batch()?;
-        let total = self.context.total_samples();
-        let block = if total >= BLOCK { BLOCK } else { total.max(16) };
-        self.info
-            .set_block_sizes(block, block)
-            .map_err(encode_error)?;
-        self.info.set_total_samples(total);
-        self.info.set_md5_digest(&self.context.md5_digest());
-        debug_assert!(self.bits == 16 || self.bits == 24);
-        self.sink.clear();
-        self.info.write(&mut self.sink).map_err(encode_error)?;
-        let mut file = self.out.into_inner().map_err(|e| e.into_error())?;
+        let last = std::mem::take(&mut self.batch);
+        if !last.is_empty() {
+            self.send(last)?;
+        }
+        let Encoded {
+            out,
+            md5,
+            total,
+            min_frame,
+            max_frame,
+        } = self.join()?;
+        let block = if total >= BLOCK as u64 {
+            BLOCK as u64
+        } else {
+            total.max(16)
+        };
+        let (min_frame, max_frame) = if total == 0 {
+            (0, 0)
+        } else {
+            (min_frame as u64, max_frame as u64)
+        };
+        let mut info = Bits::new();
+        info.put(16, block);
+        info.put(16, block);
+        info.put(24, min_frame.min(0xFF_FFFF));
+        info.put(24, max_frame.min(0xFF_FFFF));
+        info.put(20, u64::from(self.rate));
+        info.put(3, self.channels as u64 - 1);
+        info.put(5, u64::from(self.bits) - 1);
+        info.put(4, (total >> 32) & 0xF);
+        info.put(32, total & 0xFFFF_FFFF);
+        for b in md5 {
+            info.put(8, u64::from(b));
+        }
+        info.align();
+        debug_assert_eq!(info.bytes.len(), 34);
+        let mut file = out.into_inner().map_err(|e| e.into_error())?;
         file.seek(SeekFrom::Start(HEADER.len() as u64))?;
-        file.write_all(self.sink.as_slice())?;
+        file.write_all(&info.bytes)?;
         file.sync_all()?;
         Ok(())
+    }
+}
+
+impl Drop for FlacStream {
+    /// An unfinished stream (an error on the caller's side) stops its encoder thread.
+    fn drop(&mut self) {
+        self.to_encoder = None;
+        if let Some(handle) = self.encoder.take() {
+            let _ = handle.join();
+        }
     }
 }

@@ -9,6 +9,7 @@
 //! - [`resample`] converts the sample rate, aligned to the input to the sample.
 
 mod flac;
+mod flac_frame;
 mod pipe;
 pub mod read;
 pub mod resample;

@@ -1,5 +1,5 @@
 //! The one writer: WAV (16/24-bit integer, 32-bit float; RF64 past 4 GiB) or FLAC
-//! (16/24-bit, `flacenc`), chosen by the output's extension, quantised with dither,
+//! (16/24-bit, our own encoder), chosen by the output's extension, quantised with dither,
 //! written to a temporary file beside the output and renamed into place when complete.
 
 use std::fs::File;
@@ -264,10 +264,14 @@ impl Writer {
                 for i in 0..frames {
                     for c in &self.scratch {
                         let x = c[i];
+                        // Rounded half away from zero without a libm call: y holds
+                        // f32's 24 significant bits, so y ± 0.5 is exact in f64 below
+                        // 2^52 (and beyond it clamps the same), and the cast truncates.
                         let v = if x.is_finite() {
-                            (x as f64 * scale as f64)
-                                .round()
-                                .clamp(-(scale as f64), scale as f64 - 1.0)
+                            let y = x as f64 * scale as f64;
+                            ((y + 0.5f64.copysign(y)) as i64)
+                                .clamp(-(scale as i64), scale as i64 - 1)
+                                as f64
                         } else {
                             0.0
                         };

@@ -14,6 +14,13 @@
 //! the good segments when they suffice, otherwise on the whole window, and re-fitted
 //! on the restored window a few times (each round starting again from the clipped
 //! samples, so only the model improves).
+//!
+//! The model order is chosen per window: each of a few candidates (4, 8 and the
+//! rate's [`ar_order`]) restores the window, and the restoration its own model explains
+//! best by Akaike's criterion is kept. A tone clipped hard leaves good segments too
+//! short to fit a high order on; a low order restores it nearly exactly (a clipped
+//! 997 Hz sine: 7.6 → 127 dB SNR with order 4, 12 dB with order 24), where music
+//! needs the higher order.
 
 use super::burg::{ar_order, Burg};
 use super::lsar::Interpolator;
@@ -125,8 +132,12 @@ struct ClipRestorer {
     burg: Burg,
     interpolator: Interpolator,
     coeffs: Vec<f64>,
+    /// Candidate model orders, the largest ([`ar_order`]) last.
+    orders: Vec<usize>,
     original: Vec<f64>,
     buffer: Vec<f64>,
+    /// The best restoration of the window so far.
+    best: Vec<f64>,
     unknown: Vec<bool>,
     segments: Vec<Range<usize>>,
 }
@@ -145,11 +156,98 @@ impl ClipRestorer {
             burg: Burg::new(len / 2),
             interpolator: Interpolator::new(len, len),
             coeffs: vec![0.0; order + 1],
+            orders: [4, 8, order].into_iter().filter(|&o| o <= order).collect(),
             original: Vec::with_capacity(len),
             buffer: Vec::with_capacity(len),
+            best: Vec::with_capacity(len),
             unknown: Vec::with_capacity(len),
             segments: Vec::with_capacity(len / 2),
         }
+    }
+
+    /// Restores the unknown samples of `self.original` into `self.buffer` with a model
+    /// of `order`: fitted on the good segments when they suffice, else on the whole
+    /// window, then re-fitted `refits` times on the restored window. False if a solve
+    /// failed.
+    fn restore_window(&mut self, order: usize, refits: usize) -> bool {
+        let good: usize = self
+            .segments
+            .iter()
+            .filter(|s| s.len() > 2 * order)
+            .map(|s| s.len())
+            .sum();
+        // The good segments suffice when they hold at least four terms per
+        // coefficient; otherwise start from the whole (clipped) window.
+        let len = self.original.len();
+        if good >= 4 * order {
+            self.burg.fit(
+                &self.original,
+                self.segments.iter().cloned(),
+                order,
+                &mut self.coeffs[..=order],
+            );
+        } else {
+            self.burg.fit(
+                &self.original,
+                std::iter::once(0..len),
+                order,
+                &mut self.coeffs[..=order],
+            );
+        }
+        self.buffer.clear();
+        self.buffer.extend_from_slice(&self.original);
+        let mut ok = self.interpolator.interpolate_beyond(
+            &mut self.buffer,
+            &self.unknown,
+            &self.original,
+            &self.coeffs[..=order],
+        );
+        for _ in 0..refits {
+            if !ok {
+                break;
+            }
+            self.burg.fit(
+                &self.buffer,
+                std::iter::once(0..len),
+                order,
+                &mut self.coeffs[..=order],
+            );
+            self.buffer.copy_from_slice(&self.original);
+            ok = self.interpolator.interpolate_beyond(
+                &mut self.buffer,
+                &self.unknown,
+                &self.original,
+                &self.coeffs[..=order],
+            );
+        }
+        ok && self.buffer.iter().all(|v| v.is_finite())
+    }
+
+    /// Akaike's criterion for the restored window in `self.buffer` under a model of
+    /// `order` re-fitted on it: `N·ln σ² + 2·order`, σ² the mean squared excitation
+    /// over the rows every candidate order has (from the largest order on).
+    fn score(&mut self, order: usize) -> f64 {
+        let len = self.buffer.len();
+        self.burg.fit(
+            &self.buffer,
+            std::iter::once(0..len),
+            order,
+            &mut self.coeffs[..=order],
+        );
+        let first = self.order;
+        if len <= first {
+            return f64::INFINITY;
+        }
+        let a = &self.coeffs[..=order];
+        let energy: f64 = (first..len)
+            .map(|n| {
+                let e: f64 = (0..=order).map(|k| a[k] * self.buffer[n - k]).sum();
+                e * e
+            })
+            .sum();
+        let rows = (len - first) as f64;
+        // A floor far below any audio's excitation keeps ln finite on exact fits.
+        rows * (energy / rows).max(1e-30).ln() + 2.0 * order as f64
     }
 
     /// Restores `runs` (sorted) of `x`.
@@ -188,55 +286,23 @@ impl ClipRestorer {
                 }
             }
             self.segments.push(start..self.unknown.len());
-            let good: usize = self
-                .segments
-                .iter()
-                .filter(|s| s.len() > 2 * self.order)
-                .map(|s| s.len())
-                .sum();
-            // The good segments suffice when they hold at least four terms per
-            // coefficient; otherwise start from the whole (clipped) window.
-            if good >= 4 * self.order {
-                self.burg.fit(
-                    &self.original,
-                    self.segments.iter().cloned(),
-                    self.order,
-                    &mut self.coeffs,
-                );
-            } else {
-                self.burg.fit(
-                    &self.original,
-                    std::iter::once(0..window.len()),
-                    self.order,
-                    &mut self.coeffs,
-                );
-            }
-            self.buffer.clear();
-            self.buffer.extend_from_slice(&self.original);
-            let mut ok = self.interpolator.interpolate_beyond(
-                &mut self.buffer,
-                &self.unknown,
-                &self.original,
-                &self.coeffs,
-            );
-            for _ in 0..refits {
-                if !ok {
-                    break;
+            // Each candidate order restores the window; the one whose restoration its
+            // own model explains best (Akaike's criterion on the excitation) is kept.
+            let mut best_score = f64::INFINITY;
+            for candidate in 0..self.orders.len() {
+                let order = self.orders[candidate];
+                if !self.restore_window(order, refits) {
+                    continue;
                 }
-                self.burg.fit(
-                    &self.buffer,
-                    std::iter::once(0..window.len()),
-                    self.order,
-                    &mut self.coeffs,
-                );
-                self.buffer.copy_from_slice(&self.original);
-                ok = self.interpolator.interpolate_beyond(
-                    &mut self.buffer,
-                    &self.unknown,
-                    &self.original,
-                    &self.coeffs,
-                );
+                let score = self.score(order);
+                if score < best_score {
+                    best_score = score;
+                    self.best.clear();
+                    self.best.extend_from_slice(&self.buffer);
+                }
             }
+            let ok = best_score.is_finite();
+            std::mem::swap(&mut self.best, &mut self.buffer);
             if ok {
                 for run in &runs[next..=last] {
                     for n in run.clone() {
