@@ -46,6 +46,9 @@ pub struct StripParams {
     /// The editor's window size, saved with the project.
     #[persist = "editor-size"]
     pub editor_size: SavedSize,
+    /// The A/B slots (`oxide_plugin_common::history`), saved with the project.
+    #[persist = "ab-slots"]
+    pub ab_slots: std::sync::Arc<std::sync::RwLock<oxide_plugin_common::history::AbState>>,
 
     #[id = "in_gain"]
     pub in_gain: FloatParam,
@@ -295,6 +298,7 @@ impl Default for StripParams {
         let eq = d.eq;
         Self {
             editor_size: saved_size(DEFAULT_SIZE.0, DEFAULT_SIZE.1),
+            ab_slots: Default::default(),
             in_gain: db_param_in(
                 "Input Gain",
                 0.0,

@@ -179,8 +179,14 @@ impl Vst3Plugin for MasteringChain {
     ];
 }
 
+impl oxide_plugin_common::clap_entry::ClapPresets for MasteringChain {
+    const PRESET_PLUGIN: &'static str = oxide_plugin_common::presets::MASTERING_CHAIN;
+}
+
+// Through Oxide's CLAP entry rather than `nice_export_clap!`: it adds the preset-discovery
+// factory and the preset-load extension (see `oxide_plugin_common::clap_entry`).
 #[cfg(feature = "export")]
-nice_export_clap!(MasteringChain);
+oxide_plugin_common::oxide_export_clap!(MasteringChain);
 // Through Oxide's VST3 export rather than `nice_export_vst3!`: it keeps a parameter
 // value the host sets while the plugin processes for the next save (see
 // `oxide_plugin_common::vst3_state`).

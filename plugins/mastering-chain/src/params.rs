@@ -147,6 +147,9 @@ pub struct MasterParams {
     /// The editor's window size, saved with the project.
     #[persist = "editor-size"]
     pub editor_size: SavedSize,
+    /// The A/B slots (`oxide_plugin_common::history`), saved with the project.
+    #[persist = "ab-slots"]
+    pub ab_slots: std::sync::Arc<std::sync::RwLock<oxide_plugin_common::history::AbState>>,
 
     /// A learned loudness gain the chain still holds (learning stopped and `loud_gain`
     /// not yet set to it): saved with the project, so a reload or re-activation plays
@@ -311,6 +314,7 @@ impl Default for MasterParams {
             held_gain_db: Arc::new(AtomicF32::new(0.0)),
             held_gain_setting_db: Arc::new(AtomicF32::new(0.0)),
             editor_size: saved_size(DEFAULT_SIZE.0, DEFAULT_SIZE.1),
+            ab_slots: Default::default(),
             in_gain: db_param("Input Gain", 0.0, -IN_GAIN_RANGE_DB, IN_GAIN_RANGE_DB),
             rep_on: switch("Declick", rep.on),
             rep_sens: percent_param("Declick Sensitivity", rep.sensitivity, 100.0),
