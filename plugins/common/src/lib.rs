@@ -13,6 +13,7 @@ pub mod param_builders;
 pub mod presets;
 pub mod remote_controls;
 pub mod spectrum;
+pub mod state_version;
 pub mod user_presets;
 pub mod vst3_aux;
 pub mod vst3_state;

@@ -78,6 +78,12 @@ impl Plugin for MasteringChain {
     fn filter_state(state: &mut PluginState) {
         // A state from a file the user edited, or a damaged project, must not reach the
         // audio with out-of-range values.
+        // A project saved by an older version is brought up to this one's parameters.
+        oxide_plugin_common::state_version::migrate_state(
+            state,
+            oxide_plugin_common::state_version::MASTERING_CHAIN_MIGRATIONS,
+            oxide_plugin_common::state_version::STATE_VERSION,
+        );
         oxide_plugin_common::param_access::sanitize_state(state, &MasterParams::default());
     }
 
