@@ -10,6 +10,7 @@ pub mod history;
 pub mod latency;
 pub mod param_access;
 pub mod param_builders;
+pub mod preset_bar;
 pub mod presets;
 pub mod remote_controls;
 pub mod spectrum;
