@@ -12,6 +12,7 @@ mod host;
 mod master;
 mod output;
 mod plugins;
+mod presets;
 mod process;
 mod progress;
 mod repair;
@@ -45,6 +46,15 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// List a plugin's presets, factory and user, by category: name and description.
+    Presets {
+        /// The plugin.
+        #[arg(long, value_enum)]
+        plugin: PluginKind,
+        /// Print JSON instead of a list.
+        #[arg(long)]
+        json: bool,
+    },
     /// Measure loudness (BS.1770-4 / EBU R 128) and peaks of audio files: integrated,
     /// momentary and short-term maximum, loudness range, true peak, sample peak, PLR; for
     /// several files also the album's integrated loudness.
@@ -72,12 +82,17 @@ enum Command {
         #[arg(long, value_name = "dBTP", allow_hyphen_values = true)]
         ceiling: Option<f32>,
         /// Set a mastering-chain parameter in plain units (see `oxide params`).
+        /// Applied after the preset.
         #[arg(long = "set", value_name = "ID=VALUE")]
         set: Vec<String>,
         /// A chain file whose stages (Oxide's, CLAP and LV2 plug-ins) run before the
         /// mastering chain's loudness and limiter stage.
         #[arg(long, value_name = "CHAIN.toml")]
         chain: Option<PathBuf>,
+        /// Start from a preset: its name (see `oxide presets`), a preset file (.toml) or
+        /// a saved plugin state (.json). `--set`, `--target` and `--ceiling` override it.
+        #[arg(long, value_name = "NAME|FILE")]
+        preset: Option<String>,
         #[command(flatten)]
         out: OutputArgs,
         /// Print JSON instead of a table.
@@ -118,9 +133,10 @@ enum Command {
         /// Applied in order, after the preset.
         #[arg(long = "set", value_name = "ID=VALUE")]
         set: Vec<String>,
-        /// A preset: the plugin state JSON a host saves (`{"params": {…}}`).
-        #[arg(long, value_name = "STATE.json")]
-        preset: Option<PathBuf>,
+        /// Start from a preset: its name (see `oxide presets`), a preset file (.toml) or
+        /// the plugin state JSON a host saves (.json, `{"params": {…}}`).
+        #[arg(long, value_name = "NAME|FILE")]
+        preset: Option<String>,
         /// Block size the chain is run in, frames (1 – 65536).
         #[arg(long, default_value_t = 512, value_parser = clap::value_parser!(u32).range(1..=65_536))]
         block_size: u32,
@@ -179,6 +195,7 @@ fn main() -> ExitCode {
             }
         }
         Command::Plugins { json } => host::list::plugins(json),
+        Command::Presets { plugin, json } => presets::list(plugin, json),
         Command::Analyze { files, json } => analyze::run(&files, json),
         Command::Master {
             input,
@@ -187,11 +204,13 @@ fn main() -> ExitCode {
             ceiling,
             set,
             chain,
+            preset,
             out,
             json,
             allow_heavy_limiting,
             accept_off_target,
         } => master::run(&master::MasterArgs {
+            preset: preset.as_deref(),
             input: &input,
             output: &output,
             target: target.as_deref(),

@@ -30,6 +30,7 @@ use shared_dsp::loudness::{measured, ChannelLayout, LoudnessMeter};
 use oxide_cli::audio::{self, resample, Audio, Depth, DitherMode};
 
 use crate::output::OutputArgs;
+use crate::plugins::PluginKind;
 
 mod gain_search;
 
@@ -49,6 +50,8 @@ pub struct MasterArgs<'a> {
     pub output: &'a Path,
     pub target: Option<&'a str>,
     pub ceiling_dbtp: Option<f32>,
+    /// `--preset NAME|FILE`, applied before the assignments.
+    pub preset: Option<&'a str>,
     pub assignments: &'a [String],
     /// A chain file whose stages run before the mastering chain (`crate::host`).
     pub chain: Option<&'a Path>,
@@ -176,6 +179,9 @@ fn text(v: f64) -> String {
 pub fn run(args: &MasterArgs) -> Result<()> {
     let container = args.out.check(args.input, args.output)?;
     let params = Arc::new(MasterParams::default());
+    if let Some(preset) = args.preset {
+        crate::presets::apply(PluginKind::MasteringChain, params.as_ref(), preset)?;
+    }
     for assignment in args.assignments {
         let (id, value) = crate::split_assignment(assignment)?;
         set(&params, id, value)?;

@@ -49,6 +49,14 @@ impl PluginKind {
         }
     }
 
+    /// The plugin id its preset files carry.
+    pub fn preset_id(self) -> &'static str {
+        match self {
+            PluginKind::ChannelStrip => oxide_plugin_common::presets::CHANNEL_STRIP,
+            PluginKind::MasteringChain => oxide_plugin_common::presets::MASTERING_CHAIN,
+        }
+    }
+
     /// The plugin's parameters at their defaults.
     pub fn default_params(self) -> PluginParams {
         match self {

@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use anyhow::{bail, Context, Result};
+use anyhow::{bail, Result};
 use oxide_cli::audio::{RateWriter, Reader};
 use oxide_plugin_common::param_access;
 
@@ -19,7 +19,8 @@ pub struct ProcessArgs<'a> {
     /// A chain file (`crate::host`).
     pub chain: Option<&'a Path>,
     pub assignments: &'a [String],
-    pub preset: Option<&'a Path>,
+    /// `--preset NAME|FILE`, applied before the assignments.
+    pub preset: Option<&'a str>,
     pub block_size: usize,
     pub input: &'a Path,
     pub output: &'a Path,
@@ -37,15 +38,7 @@ pub fn run(args: &ProcessArgs) -> Result<()> {
     };
     let params = plugin.default_params();
     if let Some(preset) = args.preset {
-        let json = std::fs::read(preset)
-            .with_context(|| format!("could not read the preset '{}'", preset.display()))?;
-        let unknown = param_access::apply_state_json(params.as_params(), &json)
-            .with_context(|| format!("the preset '{}' was not applied", preset.display()))?;
-        for id in unknown {
-            eprintln!(
-                "oxide: warning: the preset sets '{id}', which this version does not know; skipped"
-            );
-        }
+        crate::presets::apply(args.plugin, params.as_params(), preset)?;
     }
     for assignment in args.assignments {
         let (id, value) = crate::split_assignment(assignment)?;

@@ -47,6 +47,7 @@ use clap_sys::ext::params::{
     clap_param_info, clap_plugin_params, CLAP_EXT_PARAMS, CLAP_PARAM_IS_AUTOMATABLE,
     CLAP_PARAM_IS_BYPASS, CLAP_PARAM_IS_STEPPED,
 };
+use clap_sys::ext::preset_load::{clap_plugin_preset_load, CLAP_EXT_PRESET_LOAD};
 use clap_sys::ext::remote_controls::{
     clap_plugin_remote_controls, clap_remote_controls_page, CLAP_EXT_REMOTE_CONTROLS,
 };
@@ -122,6 +123,7 @@ plugin_extension!(
     CLAP_EXT_REMOTE_CONTROLS
 );
 plugin_extension!(AudioPortsExt, clap_plugin_audio_ports, CLAP_EXT_AUDIO_PORTS);
+plugin_extension!(PresetLoadExt, clap_plugin_preset_load, CLAP_EXT_PRESET_LOAD);
 plugin_extension!(
     AudioPortsConfigExt,
     clap_plugin_audio_ports_config,
@@ -345,7 +347,7 @@ fn c_ptr_str(ptr: *const c_char) -> String {
 /// the thread crashes on exit (SIGSEGV in `__nptl_deallocate_tsd`). Tests running in
 /// parallel hit this whenever one test drops the last entry while another test's thread
 /// that used the plugin is still alive.
-fn load_entry(path: &Path) -> Result<PluginEntry> {
+pub(crate) fn load_entry(path: &Path) -> Result<PluginEntry> {
     static ENTRIES: Mutex<Vec<(PathBuf, PluginEntry)>> = Mutex::new(Vec::new());
     // `PluginEntry::load` wants a path with a slash (a bare name would be searched for).
     let path = if path.is_absolute() {
@@ -609,6 +611,43 @@ impl ClapInstance {
         };
         ensure!(ok, "state.save returned false");
         Ok(bytes)
+    }
+
+    /// Loads a preset through the plugin's `clap.preset-load` extension, as a host's
+    /// browser does: `location` is a file's path (`CLAP_PRESET_DISCOVERY_LOCATION_FILE`)
+    /// or `None` for a preset inside the plugin, `load_key` what the crawl reported.
+    pub fn load_preset(
+        &mut self,
+        location_kind: u32,
+        location: Option<&str>,
+        load_key: Option<&str>,
+    ) -> Result<()> {
+        let ext = self
+            .instance
+            .plugin_shared_handle()
+            .get_extension::<PresetLoadExt>()
+            .ok_or_else(|| anyhow!("the plugin has no preset-load extension"))?;
+        let handle = self.instance.plugin_handle();
+        let raw = handle.use_extension(&ext.0);
+        let load = raw
+            .from_location
+            .ok_or_else(|| anyhow!("preset_load.from_location is null"))?;
+        let location = location.map(std::ffi::CString::new).transpose()?;
+        let key = load_key.map(std::ffi::CString::new).transpose()?;
+        let ptr =
+            |s: &Option<std::ffi::CString>| s.as_ref().map_or(std::ptr::null(), |s| s.as_ptr());
+        // SAFETY: main thread, valid plugin; the strings live for the call.
+        let ok = unsafe {
+            load(
+                handle.as_raw_ptr(),
+                location_kind,
+                ptr(&location),
+                ptr(&key),
+            )
+        };
+        self.serve_main_thread_requests();
+        ensure!(ok, "the plugin did not load the preset");
+        Ok(())
     }
 
     /// Loads a state; `Err` when the plugin refuses it.

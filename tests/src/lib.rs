@@ -9,6 +9,7 @@
 pub mod clap;
 pub mod display;
 pub mod python;
+pub mod preset_discovery;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -194,4 +195,40 @@ fn copy_fresh(from: &Path, to: &Path) {
     std::fs::copy(from, &tmp)
         .unwrap_or_else(|e| panic!("copy {} → {}: {e}", from.display(), tmp.display()));
     std::fs::rename(&tmp, to).expect("rename bundle into place");
+}
+
+/// Writes `channels` (equal lengths) as a 32-bit float WAV, which stores every f32 exactly.
+pub fn write_float_wav(path: &Path, sample_rate: u32, channels: &[Vec<f32>]) {
+    let spec = hound::WavSpec {
+        channels: channels.len() as u16,
+        sample_rate,
+        bits_per_sample: 32,
+        sample_format: hound::SampleFormat::Float,
+    };
+    let mut writer = hound::WavWriter::create(path, spec).unwrap();
+    for frame in 0..channels[0].len() {
+        for channel in channels {
+            writer.write_sample(channel[frame]).unwrap();
+        }
+    }
+    writer.finalize().unwrap();
+}
+
+/// Reads a 32-bit float WAV of `channel_count` channels, one `Vec` per channel.
+pub fn read_float_wav(path: &Path, channel_count: usize) -> Vec<Vec<f32>> {
+    let samples: Vec<f32> = hound::WavReader::open(path)
+        .unwrap()
+        .into_samples::<f32>()
+        .map(Result::unwrap)
+        .collect();
+    (0..channel_count)
+        .map(|c| {
+            samples
+                .iter()
+                .skip(c)
+                .step_by(channel_count)
+                .copied()
+                .collect()
+        })
+        .collect()
 }

@@ -16,42 +16,7 @@
 
 use std::process::Command;
 
-use hound::{SampleFormat, WavSpec};
-use oxide_host_tests::{clap::ClapInstance, oxide_cli, Plugin};
-
-fn write_float_wav(path: &std::path::Path, sample_rate: u32, channels: &[Vec<f32>]) {
-    let spec = WavSpec {
-        channels: channels.len() as u16,
-        sample_rate,
-        bits_per_sample: 32,
-        sample_format: SampleFormat::Float,
-    };
-    let mut writer = hound::WavWriter::create(path, spec).unwrap();
-    for frame in 0..channels[0].len() {
-        for channel in channels {
-            writer.write_sample(channel[frame]).unwrap();
-        }
-    }
-    writer.finalize().unwrap();
-}
-
-fn read_float_wav(path: &std::path::Path, channel_count: usize) -> Vec<Vec<f32>> {
-    let samples: Vec<f32> = hound::WavReader::open(path)
-        .unwrap()
-        .into_samples::<f32>()
-        .map(Result::unwrap)
-        .collect();
-    (0..channel_count)
-        .map(|c| {
-            samples
-                .iter()
-                .skip(c)
-                .step_by(channel_count)
-                .copied()
-                .collect()
-        })
-        .collect()
-}
+use oxide_host_tests::{clap::ClapInstance, oxide_cli, read_float_wav, write_float_wav, Plugin};
 
 /// A test signal with some of everything: two tones, a chirp-like sweep and a click.
 fn programme(frames: usize, sample_rate: f64, seed: f32) -> Vec<f32> {

@@ -100,6 +100,12 @@ impl Plugin for ChannelStrip {
     fn filter_state(state: &mut PluginState) {
         // A state from a file the user edited, or a damaged project, must not reach the
         // audio with out-of-range values.
+        // A project saved by an older version is brought up to this one's parameters.
+        oxide_plugin_common::state_version::migrate_state(
+            state,
+            oxide_plugin_common::state_version::CHANNEL_STRIP_MIGRATIONS,
+            oxide_plugin_common::state_version::STATE_VERSION,
+        );
         oxide_plugin_common::param_access::sanitize_state(state, &StripParams::default());
     }
 
@@ -243,8 +249,14 @@ impl Vst3Plugin for ChannelStrip {
     ];
 }
 
+impl oxide_plugin_common::clap_entry::ClapPresets for ChannelStrip {
+    const PRESET_PLUGIN: &'static str = oxide_plugin_common::presets::CHANNEL_STRIP;
+}
+
+// Through Oxide's CLAP entry rather than `nice_export_clap!`: it adds the preset-discovery
+// factory and the preset-load extension (see `oxide_plugin_common::clap_entry`).
 #[cfg(feature = "export")]
-nice_export_clap!(ChannelStrip);
+oxide_plugin_common::oxide_export_clap!(ChannelStrip);
 // Through Oxide's VST3 export rather than `nice_export_vst3!`: nice-plug 0.4.2's VST3
 // wrapper crashes on a sidechain bus the host leaves inactive (see
 // `oxide_plugin_common::vst3_aux`), and drops a parameter value the host sets while the

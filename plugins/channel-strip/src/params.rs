@@ -49,6 +49,13 @@ pub struct StripParams {
     /// The editor's UI scale (75–200 %), saved with the project.
     #[persist = "ui-scale"]
     pub ui_scale: SavedScale,
+    /// The A/B slots (`oxide_plugin_common::history`), saved with the project.
+    #[persist = "ab-slots"]
+    pub ab_slots: std::sync::Arc<std::sync::RwLock<oxide_plugin_common::history::AbState>>,
+    /// The state format version a saved project carries
+    /// (`oxide_plugin_common::state_version`).
+    #[persist = "state-version"]
+    pub state_version: std::sync::Arc<std::sync::RwLock<u32>>,
 
     #[id = "in_gain"]
     pub in_gain: FloatParam,
@@ -299,6 +306,10 @@ impl Default for StripParams {
         Self {
             editor_size: saved_size(DEFAULT_SIZE.0, DEFAULT_SIZE.1),
             ui_scale: saved_scale(),
+            ab_slots: Default::default(),
+            state_version: std::sync::Arc::new(std::sync::RwLock::new(
+                oxide_plugin_common::state_version::STATE_VERSION,
+            )),
             in_gain: db_param_in(
                 "Input Gain",
                 0.0,

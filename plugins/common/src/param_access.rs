@@ -454,6 +454,36 @@ pub fn apply_state_json(params: &dyn Params, json: &[u8]) -> Result<Vec<String>,
     Ok(unknown)
 }
 
+/// The value of one parameter as nice-plug saves it in a state (plain value; a choice
+/// by its stable id where it has one, else by index).
+///
+/// # Safety
+/// `ptr` points to a live parameter.
+pub unsafe fn state_value(ptr: ParamPtr) -> ParamValue {
+    // SAFETY: see the function's contract.
+    unsafe {
+        match ptr {
+            ParamPtr::FloatParam(p) => ParamValue::F32((*p).unmodulated_plain_value()),
+            ParamPtr::IntParam(p) => ParamValue::I32((*p).unmodulated_plain_value()),
+            ParamPtr::BoolParam(p) => ParamValue::Bool((*p).unmodulated_plain_value()),
+            ParamPtr::EnumParam(p) => match (*p).unmodulated_plain_id() {
+                Some(variant) => ParamValue::String(variant.to_owned()),
+                None => ParamValue::I32((*p).unmodulated_plain_value()),
+            },
+        }
+    }
+}
+
+/// Every parameter's value as nice-plug saves it in a state, by id.
+pub fn state_values(params: &dyn Params) -> std::collections::BTreeMap<String, ParamValue> {
+    params
+        .param_map()
+        .into_iter()
+        // SAFETY: the pointer comes from `param_map()` of `params`, alive for this call.
+        .map(|(id, ptr, _)| (id, unsafe { state_value(ptr) }))
+        .collect()
+}
+
 /// Makes a saved state safe before nice-plug applies it (`Plugin::filter_state`): a
 /// value outside its parameter's range is clamped into it, a non-finite one replaced by
 /// the default, a choice index outside the list replaced by the default. nice-plug

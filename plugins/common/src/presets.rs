@@ -184,14 +184,14 @@ pub fn parse(
             format!("not a valid TOML file: {}", e.message()),
         )
     })?;
-    match table.get("version") {
-        Some(toml::Value::Integer(FORMAT_VERSION)) => {}
+    let version = match table.get("version") {
+        Some(toml::Value::Integer(v)) if (1..=FORMAT_VERSION).contains(v) => *v as u32,
         Some(toml::Value::Integer(v)) => {
             return Err(error(
                 file,
                 Some("version"),
                 format!(
-                    "format version {v} is not supported (this version reads {FORMAT_VERSION})"
+                    "format version {v} is not supported (this version reads 1 to {FORMAT_VERSION})"
                 ),
             ))
         }
@@ -203,7 +203,7 @@ pub fn parse(
                 "is missing (is this an Oxide preset file?)",
             ))
         }
-    }
+    };
     let for_plugin = text_field(&table, file, "plugin")?;
     if for_plugin != plugin {
         return Err(error(
@@ -244,6 +244,13 @@ pub fn parse(
         })?;
         list.push((id.clone(), text));
     }
+    // An older file is brought up to this version's parameters first.
+    crate::state_version::migrate_preset(
+        &mut list,
+        version,
+        crate::state_version::migrations(plugin),
+        FORMAT_VERSION as u32,
+    );
     let preset = Preset {
         name,
         category,

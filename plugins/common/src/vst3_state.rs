@@ -15,8 +15,7 @@
 
 use std::sync::Mutex;
 
-use nice_plug::plugin::ParamValue as StateValue;
-use nice_plug::prelude::{Param, ParamPtr, Plugin, PluginState};
+use nice_plug::prelude::{Plugin, PluginState};
 use nice_plug::wrapper::vst3::vst3::Class;
 use nice_plug::wrapper::vst3::vst3::Steinberg::Vst::{ParamID, ParamValue};
 use nice_plug::wrapper::vst3::vst3::Steinberg::{
@@ -113,15 +112,7 @@ pub fn patch_state<P: Plugin>(json: &[u8], changes: &[(ParamID, ParamValue)]) ->
         // value is a finite normalized value (clamped into 0..=1).
         let value = unsafe {
             ptr._internal_set_normalized_value((normalized as f32).clamp(0.0, 1.0));
-            match ptr {
-                ParamPtr::FloatParam(p) => StateValue::F32((*p).unmodulated_plain_value()),
-                ParamPtr::IntParam(p) => StateValue::I32((*p).unmodulated_plain_value()),
-                ParamPtr::BoolParam(p) => StateValue::Bool((*p).unmodulated_plain_value()),
-                ParamPtr::EnumParam(p) => match (*p).unmodulated_plain_id() {
-                    Some(variant) => StateValue::String(variant.to_owned()),
-                    None => StateValue::I32((*p).unmodulated_plain_value()),
-                },
-            }
+            crate::param_access::state_value(ptr)
         };
         state.params.insert(id, value);
     }

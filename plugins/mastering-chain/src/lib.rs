@@ -84,6 +84,12 @@ impl Plugin for MasteringChain {
     fn filter_state(state: &mut PluginState) {
         // A state from a file the user edited, or a damaged project, must not reach the
         // audio with out-of-range values.
+        // A project saved by an older version is brought up to this one's parameters.
+        oxide_plugin_common::state_version::migrate_state(
+            state,
+            oxide_plugin_common::state_version::MASTERING_CHAIN_MIGRATIONS,
+            oxide_plugin_common::state_version::STATE_VERSION,
+        );
         oxide_plugin_common::param_access::sanitize_state(state, &MasterParams::default());
     }
 
@@ -190,8 +196,14 @@ impl Vst3Plugin for MasteringChain {
     ];
 }
 
+impl oxide_plugin_common::clap_entry::ClapPresets for MasteringChain {
+    const PRESET_PLUGIN: &'static str = oxide_plugin_common::presets::MASTERING_CHAIN;
+}
+
+// Through Oxide's CLAP entry rather than `nice_export_clap!`: it adds the preset-discovery
+// factory and the preset-load extension (see `oxide_plugin_common::clap_entry`).
 #[cfg(feature = "export")]
-nice_export_clap!(MasteringChain);
+oxide_plugin_common::oxide_export_clap!(MasteringChain);
 // Through Oxide's VST3 export rather than `nice_export_vst3!`: it keeps a parameter
 // value the host sets while the plugin processes for the next save (see
 // `oxide_plugin_common::vst3_state`).

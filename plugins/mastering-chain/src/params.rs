@@ -150,6 +150,13 @@ pub struct MasterParams {
     /// The editor's UI scale (75–200 %), saved with the project.
     #[persist = "ui-scale"]
     pub ui_scale: SavedScale,
+    /// The A/B slots (`oxide_plugin_common::history`), saved with the project.
+    #[persist = "ab-slots"]
+    pub ab_slots: std::sync::Arc<std::sync::RwLock<oxide_plugin_common::history::AbState>>,
+    /// The state format version a saved project carries
+    /// (`oxide_plugin_common::state_version`).
+    #[persist = "state-version"]
+    pub state_version: std::sync::Arc<std::sync::RwLock<u32>>,
 
     /// A learned loudness gain the chain still holds (learning stopped and `loud_gain`
     /// not yet set to it): saved with the project, so a reload or re-activation plays
@@ -315,6 +322,10 @@ impl Default for MasterParams {
             held_gain_setting_db: Arc::new(AtomicF32::new(0.0)),
             editor_size: saved_size(DEFAULT_SIZE.0, DEFAULT_SIZE.1),
             ui_scale: saved_scale(),
+            ab_slots: Default::default(),
+            state_version: std::sync::Arc::new(std::sync::RwLock::new(
+                oxide_plugin_common::state_version::STATE_VERSION,
+            )),
             in_gain: db_param("Input Gain", 0.0, -IN_GAIN_RANGE_DB, IN_GAIN_RANGE_DB),
             rep_on: switch("Declick", rep.on),
             rep_sens: percent_param("Declick Sensitivity", rep.sensitivity, 100.0),
