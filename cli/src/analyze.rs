@@ -178,7 +178,7 @@ pub fn print_table(reports: &[FileReport], album: Option<Option<f64>>) {
 }
 
 /// Prints `rows` under `header`, the first column left-aligned, the others right.
-fn print_rows(header: &[&str], rows: &[Vec<String>]) {
+pub(crate) fn print_rows(header: &[&str], rows: &[Vec<String>]) {
     let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
     for row in rows {
         for (width, cell) in widths.iter_mut().zip(row) {

@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use anyhow::{bail, Result};
 use clap::{Parser, Subcommand};
 
+mod album;
 mod analyze;
 mod convert;
 mod host;
@@ -157,6 +158,56 @@ enum Command {
         #[command(flatten)]
         out: OutputArgs,
     },
+    /// Master an album (or EP): every track through the mastering chain, one loudness
+    /// gain for the whole album (or one per track), release files for a profile, a flow
+    /// preview of the whole sequence, and a report. Everything is written into a
+    /// temporary folder beside DIR and moved in when every track has succeeded.
+    Album {
+        /// The tracks, in order (or give them in --album).
+        files: Vec<PathBuf>,
+        /// The folder to write (replaced as a whole with --force).
+        #[arg(long, value_name = "DIR", required = true)]
+        out: PathBuf,
+        /// The album file (TOML, see the README): metadata, order, gaps, fades, trims,
+        /// gain offsets, chain overrides, vinyl sides.
+        #[arg(long = "album", value_name = "ALBUM.toml")]
+        album_file: Option<PathBuf>,
+        /// Release profile (see the README): streaming, cd, vinyl or broadcast.
+        #[arg(long, value_enum, default_value_t = album::Profile::Streaming)]
+        profile: album::Profile,
+        /// Loudness target: spotify, apple, youtube, amazon, deezer, ebu, atsc (broadcast),
+        /// or LUFS (-14). Default: the profile's.
+        #[arg(long, value_name = "PRESET|LUFS", allow_hyphen_values = true)]
+        target: Option<String>,
+        /// Limiter ceiling, dBTP (-3 … 0). Default: the profile's.
+        #[arg(long, value_name = "dBTP", allow_hyphen_values = true)]
+        ceiling: Option<f32>,
+        /// album: one gain for the whole album, measured as one programme (the songs'
+        /// differences stay); track: every track on the target.
+        #[arg(long, value_enum, default_value_t = album::LoudnessMode::Album)]
+        loudness: album::LoudnessMode,
+        /// Set a mastering-chain parameter for every track, in plain units.
+        #[arg(long = "set", value_name = "ID=VALUE")]
+        set: Vec<String>,
+        /// Print JSON instead of a table (field names carry their units).
+        #[arg(long)]
+        json: bool,
+        /// Write a self-contained HTML report (inline SVG plots).
+        #[arg(long, value_name = "FILE.html")]
+        report: Option<PathBuf>,
+        /// Replace DIR if it holds files.
+        #[arg(long)]
+        force: bool,
+        /// Write the album even if a track needs more than 6 dB of peak limiting.
+        #[arg(long)]
+        allow_heavy_limiting: bool,
+        /// Print the plan (order, gaps, times, side lengths) and its checks; write nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Worker threads (default: one per core). The output does not depend on it.
+        #[arg(long, value_name = "N")]
+        jobs: Option<usize>,
+    },
     /// Repair clicks, clipping and hand-picked regions by AR interpolation. Order:
     /// regions, then declip, then declick; with none of them named, declick at 50. The
     /// whole file is held in memory. Samples outside the repaired spans are unchanged.
@@ -197,6 +248,37 @@ fn main() -> ExitCode {
         Command::Plugins { json } => host::list::plugins(json),
         Command::Presets { plugin, json } => presets::list(plugin, json),
         Command::Analyze { files, json } => analyze::run(&files, json),
+        Command::Album {
+            files,
+            out,
+            album_file,
+            profile,
+            target,
+            ceiling,
+            loudness,
+            set,
+            json,
+            report,
+            force,
+            allow_heavy_limiting,
+            dry_run,
+            jobs,
+        } => album::run(&album::AlbumArgs {
+            files: &files,
+            out_dir: &out,
+            album_file: album_file.as_deref(),
+            profile,
+            target: target.as_deref(),
+            ceiling_dbtp: ceiling,
+            loudness,
+            assignments: &set,
+            json,
+            report: report.as_deref(),
+            force,
+            allow_heavy_limiting,
+            dry_run,
+            jobs,
+        }),
         Command::Master {
             input,
             output,

@@ -27,12 +27,12 @@ use mastering_chain::{Chain, MasterParams};
 use oxide_plugin_common::param_access;
 use shared_dsp::loudness::{measured, ChannelLayout, LoudnessMeter};
 
-use oxide_cli::audio::{self, resample, Audio, Depth, DitherMode};
+use oxide_cli::audio::{self, resample, Depth, DitherMode};
 
 use crate::output::OutputArgs;
 use crate::plugins::PluginKind;
 
-mod gain_search;
+pub(crate) mod gain_search;
 
 /// The farthest from the target a result may land without `--accept-off-target`, LU:
 /// the ±0.1 LU a delivery is held to (EBU R 128 s1 allows ±0.2 LU for live; streaming
@@ -63,7 +63,7 @@ pub struct MasterArgs<'a> {
 }
 
 /// A target given as a preset name or a number in LUFS.
-fn parse_target(text: &str) -> Result<(Target, f32)> {
+pub(crate) fn parse_target(text: &str) -> Result<(Target, f32)> {
     let folded = text
         .trim()
         .to_ascii_lowercase()
@@ -96,19 +96,56 @@ fn parse_target(text: &str) -> Result<(Target, f32)> {
     Ok((Target::Custom, value))
 }
 
-fn set(params: &MasterParams, id: &str, text: &str) -> Result<()> {
+pub(crate) fn set(params: &MasterParams, id: &str, text: &str) -> Result<()> {
     param_access::set_from_text(params, id, text).map_err(|e| anyhow::anyhow!("{e}"))
+}
+
+/// `channels` converted from `from` Hz to `to` Hz (rubato, in f64).
+pub(crate) fn convert_rate(channels: &[Vec<f32>], from: u32, to: u32) -> Result<Vec<Vec<f32>>> {
+    let wide: Vec<Vec<f64>> = channels
+        .iter()
+        .map(|c| c.iter().map(|&x| x as f64).collect())
+        .collect();
+    let converted = resample::convert(&wide, from, to)?;
+    Ok(converted
+        .iter()
+        .map(|c| c.iter().map(|&x| x as f32).collect())
+        .collect())
+}
+
+/// Sets the chain's loudness target from `--target` (a preset name or LUFS).
+pub(crate) fn set_target(params: &MasterParams, text: &str) -> Result<()> {
+    let (preset, lufs) = parse_target(text)?;
+    let choice = param_access::list(params)
+        .into_iter()
+        .find(|p| p.id == "target")
+        .map(|p| p.choices[preset as usize].clone())
+        .unwrap_or_default();
+    set(params, "target", &choice)?;
+    if preset == Target::Custom {
+        set(params, "target_lufs", &lufs.to_string())?;
+    }
+    Ok(())
+}
+
+/// Sets the limiter's ceiling from `--ceiling`, dBTP (−3 … 0).
+pub(crate) fn set_ceiling(params: &MasterParams, ceiling: f32) -> Result<()> {
+    if !(-3.0..=0.0).contains(&ceiling) {
+        bail!("--ceiling {ceiling} dBTP is outside -3 … 0 dBTP");
+    }
+    set(params, "lim_ceiling", &ceiling.to_string())
 }
 
 /// Loudness and peaks of a rendered or input file.
 #[derive(Debug, Clone, Copy)]
-struct Measurement {
-    integrated_lufs: f64,
-    true_peak_dbtp: f64,
-    lra_lu: f64,
+pub(crate) struct Measurement {
+    pub integrated_lufs: f64,
+    pub true_peak_dbtp: f64,
+    pub lra_lu: f64,
 }
 
-fn measure(channels: &[Vec<f32>], sample_rate: u32) -> Measurement {
+/// A meter that has measured `channels` (mono or stereo) whole.
+pub(crate) fn meter(channels: &[Vec<f32>], sample_rate: u32) -> LoudnessMeter {
     let layout = if channels.len() == 1 {
         ChannelLayout::Mono
     } else {
@@ -117,6 +154,11 @@ fn measure(channels: &[Vec<f32>], sample_rate: u32) -> Measurement {
     let mut meter = LoudnessMeter::new(sample_rate as f64, layout);
     let slices: Vec<&[f32]> = channels.iter().map(Vec::as_slice).collect();
     meter.process(&slices);
+    meter
+}
+
+pub(crate) fn measure(channels: &[Vec<f32>], sample_rate: u32) -> Measurement {
+    let meter = meter(channels, sample_rate);
     Measurement {
         integrated_lufs: meter.integrated_lufs(),
         true_peak_dbtp: meter.true_peak_dbtp(),
@@ -124,23 +166,23 @@ fn measure(channels: &[Vec<f32>], sample_rate: u32) -> Measurement {
     }
 }
 
-/// One render of the whole file, latency compensated; also the largest limiter gain
-/// reduction seen, dB. `bar` shows how far the render is.
-fn render(
+/// One render of the whole file (`channels` at `sample_rate`), latency compensated;
+/// also the largest limiter gain reduction seen, dB. `bar` shows how far the render is.
+pub(crate) fn render(
     params: &MasterParams,
-    audio: &Audio,
+    channels: &[Vec<f32>],
+    sample_rate: u32,
     bar: Option<&ProgressBar>,
 ) -> (Vec<Vec<f32>>, f32, u32) {
     const BLOCK: usize = 512;
     let settings = params.settings();
-    let n_ch = audio.channels.len();
-    let mut chain = Chain::with_channels(audio.info.sample_rate as f32, n_ch, BLOCK, &settings);
+    let n_ch = channels.len();
+    let mut chain = Chain::with_channels(sample_rate as f32, n_ch, BLOCK, &settings);
     let meters = chain.meters();
     let latency = chain.latency_samples() as usize;
-    let frames = audio.frames();
+    let frames = channels.first().map_or(0, Vec::len);
     let total = frames + latency;
-    let mut out: Vec<Vec<f32>> = audio
-        .channels
+    let mut out: Vec<Vec<f32>> = channels
         .iter()
         .map(|c| {
             let mut v = c.clone();
@@ -166,13 +208,13 @@ fn render(
     (out, max_gr, latency as u32)
 }
 
-fn value(v: f64) -> serde_json::Value {
+pub(crate) fn value(v: f64) -> serde_json::Value {
     measured(v).map_or(serde_json::Value::Null, |x| {
         serde_json::json!((x * 100.0).round() / 100.0)
     })
 }
 
-fn text(v: f64) -> String {
+pub(crate) fn text(v: f64) -> String {
     measured(v).map_or_else(|| String::from("-inf"), |x| format!("{x:.2}"))
 }
 
@@ -187,22 +229,10 @@ pub fn run(args: &MasterArgs) -> Result<()> {
         set(&params, id, value)?;
     }
     if let Some(target) = args.target {
-        let (preset, lufs) = parse_target(target)?;
-        let choice = param_access::list(params.as_ref())
-            .into_iter()
-            .find(|p| p.id == "target")
-            .map(|p| p.choices[preset as usize].clone())
-            .unwrap_or_default();
-        set(&params, "target", &choice)?;
-        if preset == Target::Custom {
-            set(&params, "target_lufs", &lufs.to_string())?;
-        }
+        set_target(&params, target)?;
     }
     if let Some(ceiling) = args.ceiling_dbtp {
-        if !(-3.0..=0.0).contains(&ceiling) {
-            bail!("--ceiling {ceiling} dBTP is outside -3 … 0 dBTP");
-        }
-        set(&params, "lim_ceiling", &ceiling.to_string())?;
+        set_ceiling(&params, ceiling)?;
     }
     // Learn is the plugin's way; here the passes find the gain.
     set(&params, "learn", "off")?;
@@ -220,16 +250,7 @@ pub fn run(args: &MasterArgs) -> Result<()> {
     // The conversion comes first, so that the limiter's ceiling and the dither hold on
     // the file that is delivered.
     if spec.sample_rate != audio.info.sample_rate {
-        let wide: Vec<Vec<f64>> = audio
-            .channels
-            .iter()
-            .map(|c| c.iter().map(|&x| x as f64).collect())
-            .collect();
-        let converted = resample::convert(&wide, audio.info.sample_rate, spec.sample_rate)?;
-        audio.channels = converted
-            .iter()
-            .map(|c| c.iter().map(|&x| x as f32).collect())
-            .collect();
+        audio.channels = convert_rate(&audio.channels, audio.info.sample_rate, spec.sample_rate)?;
         audio.info.sample_rate = spec.sample_rate;
     }
     let before = measure(&audio.channels, audio.info.sample_rate);
@@ -266,7 +287,7 @@ pub fn run(args: &MasterArgs) -> Result<()> {
     set(&params, "dither_bits", "off")?;
     set(&params, "loud_gain", "0")?;
     set(&params, "lim_on", "off")?;
-    let (plain, _, _) = render(&params, &audio, pass(1));
+    let (plain, _, _) = render(&params, &audio.channels, audio.info.sample_rate, pass(1));
     let unlimited = measure(&plain, audio.info.sample_rate);
     let Some(l0) = measured(unlimited.integrated_lufs) else {
         bail!("the chain's output is silent: nothing to master");
@@ -289,7 +310,12 @@ pub fn run(args: &MasterArgs) -> Result<()> {
         // The parameter's 0.01 dB step is the resolution (≤ 0.005 LU).
         set(&params, "loud_gain", &format!("{gain:.2}"))?;
         rendered += 1;
-        let (out, gr, _) = render(&params, &audio, pass(rendered));
+        let (out, gr, _) = render(
+            &params,
+            &audio.channels,
+            audio.info.sample_rate,
+            pass(rendered),
+        );
         Ok(gain_search::Pass {
             gain_db: params.loud_gain.value() as f64,
             lufs: measure(&out, audio.info.sample_rate).integrated_lufs,
@@ -335,7 +361,12 @@ pub fn run(args: &MasterArgs) -> Result<()> {
         "TPDF flat"
     };
     set(&params, "dither_shape", shape)?;
-    let (channels, _, latency) = render(&params, &audio, pass(passes + 1));
+    let (channels, _, latency) = render(
+        &params,
+        &audio.channels,
+        audio.info.sample_rate,
+        pass(passes + 1),
+    );
     if let Some(bar) = &bar {
         bar.finish_and_clear();
     }

@@ -38,7 +38,7 @@ pub fn run(args: &ProcessArgs) -> Result<()> {
     };
     let params = plugin.default_params();
     if let Some(preset) = args.preset {
-        crate::presets::apply(args.plugin, params.as_params(), preset)?;
+        crate::presets::apply(plugin, params.as_params(), preset)?;
     }
     for assignment in args.assignments {
         let (id, value) = crate::split_assignment(assignment)?;

@@ -10,6 +10,7 @@ use std::path::Path;
 use anyhow::{bail, Context, Result};
 use lofty::config::WriteOptions;
 use lofty::file::TaggedFileExt;
+use lofty::id3::v2::{Frame, Id3v2Tag};
 use lofty::ogg::tag::VorbisComments;
 use lofty::tag::{ItemKey, Tag, TagExt, TagType};
 
@@ -102,7 +103,16 @@ impl Tags {
             id3.insert_text(item, value.clone());
         }
         info.save_to_path(path, options).with_context(context)?;
-        id3.save_to_path(path, options).with_context(context)?;
+        // lofty's conversion of a generic tag to ID3v2 frames goes through a hash set,
+        // whose order changes from run to run; the frames are put in a fixed order so
+        // that the same input gives the same bytes.
+        let mut frames: Vec<Frame<'static>> = Id3v2Tag::from(id3).into_iter().collect();
+        frames.sort_by_cached_key(|f| format!("{f:?}"));
+        let mut ordered = Id3v2Tag::default();
+        for frame in frames {
+            ordered.insert(frame);
+        }
+        ordered.save_to_path(path, options).with_context(context)?;
         Ok(())
     }
 }
