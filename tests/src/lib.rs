@@ -8,8 +8,8 @@
 
 pub mod clap;
 pub mod display;
-pub mod python;
 pub mod preset_discovery;
+pub mod python;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
