@@ -18,6 +18,7 @@ use oxide_plugin_common::editor::meter::Meter;
 use oxide_plugin_common::editor::panel::module_panel;
 use oxide_plugin_common::editor::widgets::{hover_text, ChoiceBox, Fader, Knob, Toggle};
 use oxide_plugin_common::editor::{self, App, Body, MeterReading};
+use oxide_plugin_common::presets;
 use oxide_plugin_common::spectrum::SpectrumView;
 
 pub mod eq_view;
@@ -87,6 +88,12 @@ pub fn app(params: Arc<StripParams>, meters: Arc<Meters>) -> App<StripEditor> {
         params.editor_size.clone(),
         params.ui_scale.clone(),
         MIN_SIZE,
+    )
+    .with_presets(
+        presets::CHANNEL_STRIP,
+        params.clone(),
+        Box::new(StripParams::default()),
+        params.ab_slots.clone(),
     )
 }
 

@@ -14,7 +14,7 @@ use std::sync::RwLock;
 
 use nice_plug::prelude::Params;
 
-use crate::history::{gesture_active, AbState, History, ParamWriter, Snapshot};
+use crate::history::{gesture_active, AbState, History, ParamWriter, Slot, Snapshot};
 use crate::user_presets::Library;
 
 /// What the name field is being used for.
@@ -195,8 +195,26 @@ impl PresetBar {
         }
     }
 
-    /// Draws the bar and acts on it. Call once a frame.
+    /// Draws the bar on a row of its own, its warnings under it, and acts on it. Call
+    /// once a frame.
     pub fn ui(
+        &mut self,
+        ui: &mut egui::Ui,
+        params: &dyn Params,
+        ab: &RwLock<AbState>,
+        writer: &dyn ParamWriter,
+    ) {
+        ui.horizontal(|ui| self.controls(ui, params, ab, writer));
+        self.warnings(ui);
+    }
+
+    /// Draws the bar's controls into a horizontal `ui` (an editor's top bar) and acts
+    /// on them; [`PresetBar::warnings`] shows what went wrong. Call once a frame.
+    ///
+    /// Compact, so it shares the top bar with the title and the plugin's own items:
+    /// previous / menu / next, Save, a "…" menu with Rename and Delete, the A/B slot
+    /// and its copy, Undo and Redo.
+    pub fn controls(
         &mut self,
         ui: &mut egui::Ui,
         params: &dyn Params,
@@ -205,120 +223,184 @@ impl PresetBar {
     ) {
         // One undo step per gesture: recorded when no drag or press is under way.
         self.history.update(params, gesture_active(ui.ctx()));
-        ui.horizontal(|ui| {
-            if ui.button("◀").on_hover_text("Previous preset").clicked() {
-                self.step(-1, params, writer);
-            }
-            let mut title = self.loaded_name().unwrap_or("No preset").to_owned();
-            if self.modified(params) {
-                title.push_str(" *");
-            }
-            let mut chosen = None;
-            egui::ComboBox::from_id_salt("oxide-preset-menu")
-                .selected_text(title)
-                .width(180.0)
-                .show_ui(ui, |ui| {
-                    for (category, indices) in self.library.categories() {
-                        ui.label(egui::RichText::new(category).strong());
-                        for i in indices {
-                            let entry = &self.library.entries[i];
-                            let label = if entry.is_user() {
-                                format!("  {} (user)", entry.preset.name)
-                            } else {
-                                format!("  {}", entry.preset.name)
-                            };
-                            let selected = self.loaded.as_ref().is_some_and(|(l, _)| *l == i);
-                            if ui
-                                .selectable_label(selected, label)
-                                .on_hover_text(&entry.preset.description)
-                                .clicked()
-                            {
-                                chosen = Some(i);
-                            }
+        ui.spacing_mut().item_spacing.x = 4.0;
+        ui.spacing_mut().button_padding.x = 4.0;
+        if small(ui, "‹", "Previous preset") {
+            self.step(-1, params, writer);
+        }
+        let mut title = self.loaded_name().unwrap_or("No preset").to_owned();
+        if self.modified(params) {
+            title.push_str(" *");
+        }
+        let mut chosen = None;
+        let shown = title.clone();
+        let menu = egui::ComboBox::from_id_salt("oxide-preset-menu")
+            .selected_text(title)
+            .width(PRESET_MENU_WIDTH)
+            .height(PRESET_MENU_HEIGHT)
+            .show_ui(ui, |ui| {
+                for (category, indices) in self.library.categories() {
+                    ui.label(egui::RichText::new(category).strong());
+                    for i in indices {
+                        let entry = &self.library.entries[i];
+                        let label = if entry.is_user() {
+                            format!("  {} (user)", entry.preset.name)
+                        } else {
+                            format!("  {}", entry.preset.name)
+                        };
+                        let selected = self.loaded.as_ref().is_some_and(|(l, _)| *l == i);
+                        if ui
+                            .selectable_label(selected, label)
+                            .on_hover_text(&entry.preset.description)
+                            .clicked()
+                        {
+                            chosen = Some(i);
                         }
                     }
-                });
-            if let Some(i) = chosen {
-                self.load(i, params, writer);
-            }
-            if ui.button("▶").on_hover_text("Next preset").clicked() {
-                self.step(1, params, writer);
-            }
+                }
+            })
+            .response;
+        // Named for screen readers and tests, its value the loaded preset's name.
+        menu.widget_info(|| {
+            let mut info = egui::WidgetInfo::labeled(egui::Role::ComboBox, true, "Preset");
+            info.current_text_value = Some(shown.clone());
+            info
+        });
+        let hover = match self.loaded.as_ref() {
+            Some((i, _)) => self.library.entries[*i].preset.description.clone(),
+            None => "Presets: factory and yours, by category (* = changed since loaded)".into(),
+        };
+        menu.on_hover_text(hover);
+        if let Some(i) = chosen {
+            self.load(i, params, writer);
+        }
+        if small(ui, "›", "Next preset") {
+            self.step(1, params, writer);
+        }
 
-            let is_user = self
-                .loaded
-                .as_ref()
-                .is_some_and(|(i, _)| self.library.entries[*i].is_user());
-            match self.edit {
-                NameEdit::None => {
-                    if ui.button("Save").clicked() {
-                        self.edit = NameEdit::Save;
-                        self.name = self.loaded_name().unwrap_or("").to_owned();
-                    }
+        let is_user = self
+            .loaded
+            .as_ref()
+            .is_some_and(|(i, _)| self.library.entries[*i].is_user());
+        match self.edit {
+            NameEdit::None => {
+                if ui
+                    .button("Save")
+                    .on_hover_text("Save these settings as a preset of your own")
+                    .clicked()
+                {
+                    self.edit = NameEdit::Save;
+                    self.name = self.loaded_name().unwrap_or("").to_owned();
+                }
+                ui.menu_button("…", |ui| {
                     if ui
-                        .add_enabled(is_user, egui::Button::new("Rename"))
+                        .add_enabled(is_user, egui::Button::new("Rename…"))
+                        .on_disabled_hover_text("Factory presets cannot be renamed")
                         .clicked()
                     {
                         self.edit = NameEdit::Rename;
                         self.name = self.loaded_name().unwrap_or("").to_owned();
+                        ui.close();
                     }
                     if ui
                         .add_enabled(is_user, egui::Button::new("Delete"))
+                        .on_disabled_hover_text("Factory presets cannot be deleted")
                         .clicked()
                     {
                         self.delete();
+                        ui.close();
                     }
+                    if let Some(dir) = &self.library.dir {
+                        ui.separator();
+                        ui.label(format!("Your presets: {}", dir.display()));
+                    }
+                })
+                .response
+                .on_hover_text("Rename or delete your preset");
+            }
+            mode => {
+                let field = egui::TextEdit::singleline(&mut self.name)
+                    .desired_width(120.0)
+                    .hint_text("Preset name");
+                let field = ui.add(field);
+                if !field.has_focus() && !field.lost_focus() {
+                    field.request_focus();
                 }
-                mode => {
-                    let field = ui.text_edit_singleline(&mut self.name);
-                    let enter = field.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
-                    if ui.button("OK").clicked() || enter {
-                        let name = self.name.clone();
-                        match mode {
-                            NameEdit::Save => self.save(&name, params),
-                            _ => self.rename(&name),
-                        }
-                        self.edit = NameEdit::None;
+                let enter = field.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
+                let escape = ui.input(|i| i.key_pressed(egui::Key::Escape));
+                if ui.button("OK").clicked() || enter {
+                    let name = self.name.trim().to_owned();
+                    match mode {
+                        NameEdit::Save => self.save(&name, params),
+                        _ => self.rename(&name),
                     }
-                    if ui.button("Cancel").clicked() {
-                        self.edit = NameEdit::None;
-                    }
+                    self.edit = NameEdit::None;
+                }
+                if ui.button("Cancel").clicked() || escape {
+                    self.edit = NameEdit::None;
                 }
             }
+        }
 
-            ui.separator();
-            if let Ok(mut ab) = ab.write() {
-                let other = ab.active.other().letter();
-                if ui
-                    .button(format!("{} → {other}", ab.active.letter()))
-                    .on_hover_text("Switch to the other settings slot")
-                    .clicked()
-                {
+        ui.separator();
+        if let Ok(mut ab) = ab.write() {
+            // The two slots side by side, the active one lit: clicking the other one
+            // switches to it.
+            for slot in [Slot::A, Slot::B] {
+                let active = ab.active == slot;
+                let response = ui.selectable_label(active, slot.letter());
+                response.widget_info(|| {
+                    let mut info = egui::WidgetInfo::labeled(
+                        egui::Role::Button,
+                        true,
+                        format!("Settings {}", slot.letter()),
+                    );
+                    info.selected = Some(active);
+                    info
+                });
+                let hover = if active {
+                    format!("You are on settings {}", slot.letter())
+                } else {
+                    format!("Compare: switch to settings {}", slot.letter())
+                };
+                if response.on_hover_text(hover).clicked() && !active {
                     ab.swap(params, self.scratch.as_ref(), writer);
                 }
-                if ui
-                    .button(format!("Copy to {other}"))
-                    .on_hover_text("Make the other slot a copy of these settings")
-                    .clicked()
-                {
-                    ab.copy_to_other(params);
-                }
             }
+            let other = ab.active.other().letter();
+            if ui
+                .button("Copy")
+                .on_hover_text(format!("Make {other} a copy of these settings"))
+                .clicked()
+            {
+                ab.copy_to_other(params);
+            }
+        }
 
-            ui.separator();
-            if ui
-                .add_enabled(self.history.can_undo(), egui::Button::new("Undo"))
-                .clicked()
-            {
-                self.undo(params, writer);
-            }
-            if ui
-                .add_enabled(self.history.can_redo(), egui::Button::new("Redo"))
-                .clicked()
-            {
-                self.redo(params, writer);
-            }
-        });
+        ui.separator();
+        if ui
+            .add_enabled(self.history.can_undo(), egui::Button::new("Undo"))
+            .on_hover_text("Undo the last change")
+            .clicked()
+        {
+            self.undo(params, writer);
+        }
+        if ui
+            .add_enabled(self.history.can_redo(), egui::Button::new("Redo"))
+            .on_hover_text("Redo what was undone")
+            .clicked()
+        {
+            self.redo(params, writer);
+        }
+    }
+
+    /// Whether [`PresetBar::warnings`] has something to show.
+    pub fn has_warnings(&self) -> bool {
+        self.message.is_some() || !self.library.errors.is_empty()
+    }
+
+    /// The last error and the user files that could not be read, one line each.
+    pub fn warnings(&self, ui: &mut egui::Ui) {
         let warning = |ui: &mut egui::Ui, text: &str| {
             ui.colored_label(egui::Color32::from_rgb(0xe0, 0xa0, 0x40), text);
         };
@@ -329,4 +411,18 @@ impl PresetBar {
             warning(ui, &format!("Skipped: {error}"));
         }
     }
+}
+
+/// The preset menu's width, logical pixels: the longest factory name fits.
+const PRESET_MENU_WIDTH: f32 = 130.0;
+
+/// The preset menu's list height, logical pixels (it scrolls beyond).
+const PRESET_MENU_HEIGHT: f32 = 420.0;
+
+/// A small button whose label is a symbol, named for screen readers and tests by its
+/// hover text. Returns whether it was clicked.
+fn small(ui: &mut egui::Ui, symbol: &str, name: &str) -> bool {
+    let response = ui.small_button(symbol);
+    response.widget_info(|| egui::WidgetInfo::labeled(egui::Role::Button, true, name));
+    response.on_hover_text(name).clicked()
 }

@@ -33,6 +33,7 @@ use nice_plug::prelude::ParamSetter;
 use nice_plug_egui::EguiEditor;
 pub use oxide_plugin_common::editor::EditorState;
 use oxide_plugin_common::editor::{self, App, Body, RepaintNotifier, MIN_SIZE};
+use oxide_plugin_common::presets;
 
 use crate::chain::ChainMeters;
 use crate::params::{MasterParams, DEFAULT_SIZE};
@@ -72,12 +73,19 @@ impl Body for MasterView {
 pub fn app(params: Arc<MasterParams>, meters: Arc<ChainMeters>) -> MasterApp {
     let saved_size = params.editor_size.clone();
     let saved_scale = params.ui_scale.clone();
+    let ab = params.ab_slots.clone();
     App::new(
         "Oxide Mastering Chain",
-        MasterView::new(params, meters),
+        MasterView::new(params.clone(), meters),
         saved_size,
         saved_scale,
         MIN_SIZE,
+    )
+    .with_presets(
+        presets::MASTERING_CHAIN,
+        params,
+        Box::new(MasterParams::default()),
+        ab,
     )
 }
 

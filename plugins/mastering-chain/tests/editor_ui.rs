@@ -18,7 +18,7 @@ use mastering_chain::params::DEFAULT_SIZE;
 use mastering_chain::{Chain, ChainMeters, MasterParams};
 use nice_plug::prelude::*;
 use oxide_plugin_common::editor::panel::panel_rects;
-use oxide_plugin_common::editor::testing::TestContext;
+use oxide_plugin_common::editor::testing::{check_row, TestContext, PRESET_BAR_ROW};
 use oxide_plugin_common::editor::widgets::DRAG_TRAVEL;
 
 struct Rig {
@@ -293,6 +293,30 @@ fn every_panel_fits_at_the_default_size_and_at_200_percent() {
             "{title}: {a:?} at 200 %, {b:?} at 100 %"
         );
     }
+}
+
+/// The top bar at the default size: the preset bar, the chain's readings (latency,
+/// loudness gain, input loudness) and the scale menu in one row, none over the next.
+#[test]
+fn the_top_bar_fits_in_one_row() {
+    let rig = rig();
+    let harness = harness(&rig, 1.0);
+    let rect = |by: egui_kittest::kittest::By| harness.get(by).rect();
+    let mut row: Vec<(&str, Rect)> = PRESET_BAR_ROW
+        .iter()
+        .map(|&name| (name, rect(egui_kittest::kittest::by().label(name))))
+        .collect();
+    for reading in ["latency", "loudness gain", "input I"] {
+        row.push((
+            reading,
+            rect(egui_kittest::kittest::by().label_contains(reading)),
+        ));
+    }
+    row.push((
+        "UI scale",
+        rect(egui_kittest::kittest::by().label("UI scale")),
+    ));
+    check_row(&row, default_size().x).unwrap();
 }
 
 #[test]

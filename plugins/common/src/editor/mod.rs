@@ -1,8 +1,9 @@
 //! Editor scaffolding and the editors' kit.
 //!
-//! - [`App`]: the editor's shell, a resizable window with a top bar (title, the plugin's
-//!   own items, the UI scale menu) over the plugin's [`Body`]; its size and UI scale are
-//!   saved with the project ([`SavedSize`], [`SavedScale`]).
+//! - [`App`]: the editor's shell, a resizable window with a top bar (title, the preset
+//!   bar of [`crate::preset_bar`] when the plugin gives it one, the plugin's own items,
+//!   the UI scale menu) over the plugin's [`Body`]; its size and UI scale are saved with
+//!   the project ([`SavedSize`], [`SavedScale`]).
 //! - [`widgets`]: knobs, faders, switches and choice boxes bound to parameters, each drag
 //!   one host gesture; [`panel`]: a module's framed panel with its power switch;
 //!   [`meter`]: vertical level and gain-reduction bars.
@@ -25,6 +26,9 @@ use std::time::Duration;
 use nice_plug::context::gui::{GuiContext, ParamSetter};
 use nice_plug::prelude::ParamFlags;
 use nice_plug::prelude::Params;
+
+use crate::history::AbState;
+use crate::preset_bar::PresetBar;
 use nice_plug_egui::widgets::generic_ui::{self, GenericSlider, ParamWidget};
 pub use nice_plug_egui::RepaintNotifier;
 use nice_plug_egui::{
@@ -381,15 +385,26 @@ pub trait Body: Send + 'static {
     }
 }
 
+/// The title's text size in the top bar, logical points.
+const TITLE_SIZE: f32 = 14.0;
+
+/// A shell's preset bar and what it acts on.
+struct Presets {
+    bar: PresetBar,
+    params: Arc<dyn Params>,
+    ab: Arc<RwLock<AbState>>,
+}
+
 /// How long the editor waits between frames while its body animates (about the frame
 /// rate of the host's display; egui-baseview polls its repaint flag at 64 Hz too).
 pub const ANIMATION_FRAME: Duration = Duration::from_millis(16);
 
-/// The editor's shell: top bar with the title, the body's items and the scale menu; the
-/// body below it; a resize corner.
+/// The editor's shell: top bar with the title, the preset bar, the body's items and the
+/// scale menu; the body below it; a resize corner.
 pub struct App<B: Body> {
     title: &'static str,
     body: B,
+    presets: Option<Presets>,
     context: Option<GuiContext>,
     saved_size: SavedSize,
     saved_scale: SavedScale,
@@ -409,11 +424,33 @@ impl<B: Body> App<B> {
         Self {
             title,
             body,
+            presets: None,
             context: None,
             saved_size,
             saved_scale,
             min_size,
         }
+    }
+
+    /// Gives the top bar a preset bar ([`PresetBar`]) for the plugin whose preset id is
+    /// `plugin` (`presets::CHANNEL_STRIP`, …): its presets, A/B slots (`ab`, the
+    /// project's persisted field) and undo act on `params`; `scratch` is a spare
+    /// default set of the same parameters.
+    pub fn with_presets(
+        mut self,
+        plugin: &str,
+        params: Arc<dyn Params>,
+        scratch: Box<dyn Params>,
+        ab: Arc<RwLock<AbState>>,
+    ) -> Self {
+        let bar = PresetBar::new(plugin, params.as_ref(), scratch);
+        self.presets = Some(Presets { bar, params, ab });
+        self
+    }
+
+    /// The preset bar, if the plugin gave the shell one.
+    pub fn preset_bar(&self) -> Option<&PresetBar> {
+        self.presets.as_ref().map(|p| &p.bar)
     }
 
     pub fn body(&self) -> &B {
@@ -432,18 +469,28 @@ impl<B: Body> App<B> {
         self.follow_zoom(&ctx);
         let title = self.title;
         let body = &mut self.body;
+        let presets = &mut self.presets;
         let saved_scale = &self.saved_scale;
         ResizableWindow::new("oxide-editor")
             .min_size(egui::Vec2::new(self.min_size.0, self.min_size.1))
             .show(ui, |ui| {
                 ui.horizontal(|ui| {
-                    ui.heading(title);
-                    ui.add_space(12.0);
+                    // The host's window already names the plugin: the title is plain
+                    // strong text, so the presets fit beside it.
+                    ui.label(egui::RichText::new(title).strong().size(TITLE_SIZE));
+                    ui.add_space(8.0);
+                    if let Some(p) = presets.as_mut() {
+                        ui.scope(|ui| p.bar.controls(ui, p.params.as_ref(), &p.ab, setter));
+                        ui.separator();
+                    }
                     body.top_bar(ui, setter);
                     ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
                         scale_menu(ui, saved_scale);
                     });
                 });
+                if let Some(p) = presets.as_ref().filter(|p| p.bar.has_warnings()) {
+                    p.bar.warnings(ui);
+                }
                 ui.add_space(2.0);
                 body.ui(ui, setter);
             });

@@ -217,3 +217,37 @@ impl GuiContextInner for TestContext {
 
     fn request_restart(&self) {}
 }
+
+/// The names of the preset bar's controls in the shell's top bar, left to right.
+pub const PRESET_BAR_ROW: [&str; 9] = [
+    "Previous preset",
+    "Preset",
+    "Next preset",
+    "Save",
+    "Settings A",
+    "Settings B",
+    "Copy",
+    "Undo",
+    "Redo",
+];
+
+/// Checks that `items` (a name and its laid-out rectangle each, in the order meant) lie
+/// in one row, left to right, none running into the next, all within `width`: a bar
+/// that fits, at the size it was laid out at. Returns what is wrong.
+pub fn check_row(items: &[(&str, egui::Rect)], width: f32) -> Result<(), String> {
+    for pair in items.windows(2) {
+        let ((a, ra), (b, rb)) = (pair[0], pair[1]);
+        if ra.right() > rb.left() {
+            return Err(format!("{a} {ra:?} runs into {b} {rb:?}"));
+        }
+        if (ra.center().y - rb.center().y).abs() >= 4.0 {
+            return Err(format!("{a} {ra:?} and {b} {rb:?} are not in one row"));
+        }
+    }
+    match items.last() {
+        Some((name, rect)) if rect.right() > width => {
+            Err(format!("{name} {rect:?} leaves the window ({width} wide)"))
+        }
+        _ => Ok(()),
+    }
+}
