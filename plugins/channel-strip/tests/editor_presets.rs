@@ -10,7 +10,7 @@ use channel_strip::editor;
 use channel_strip::params::{StripParams, DEFAULT_SIZE};
 use channel_strip::Meters;
 use egui::{Key, Modifiers, Rect, Vec2};
-use egui_kittest::kittest::{NodeT, Queryable};
+use egui_kittest::kittest::{by, NodeT, Queryable};
 use egui_kittest::Harness;
 use oxide_plugin_common::editor::testing::{check_row, TestContext, PRESET_BAR_ROW};
 use oxide_plugin_common::history::Snapshot;
@@ -27,6 +27,13 @@ fn the_top_bars_presets_load_undo_save_and_compare() {
     let temp = tempfile::tempdir().unwrap();
     // SAFETY: the only test in this binary; set before any library reads it.
     unsafe { std::env::set_var(DIR_ENV, temp.path()) };
+
+    // A corrupt user preset beside the good ones: the editor names it and skips it.
+    let user = temp.path().join("channel-strip");
+    std::fs::create_dir_all(&user).unwrap();
+    let corrupt = user.join("broken.toml");
+    let corrupt_bytes = b"name = \"Broken\"\n[params\nout_gain = ".to_vec();
+    std::fs::write(&corrupt, &corrupt_bytes).unwrap();
 
     let params = Arc::new(StripParams::default());
     let context = TestContext::new(params.clone());
@@ -53,8 +60,45 @@ fn the_top_bars_presets_load_undo_save_and_compare() {
     let mut harness = Harness::builder()
         .with_size(size)
         .with_step_dt(1.0 / 60.0)
+        .with_max_steps(240)
         .build_ui(|ui| app.frame(ui, &context.setter()));
     harness.run();
+    context.take_gestures();
+    let skipped = harness.get(by().label_contains("Skipped:")).rect();
+    assert!(
+        skipped.top() > rect(&harness, "Preset").bottom(),
+        "the warning is under the bar"
+    );
+    assert!(harness.query_by_label_contains("broken.toml").is_some());
+
+    // A knob dragged in many moves, then Undo: every parameter exactly as before.
+    let before_drag = Snapshot::take(params.as_ref());
+    let centre = rect(&harness, "Reverb Decay").center();
+    harness.drag_at(centre);
+    for step in 1..=12 {
+        harness.hover_at(centre - Vec2::new(0.0, 5.0 * step as f32));
+        harness.run();
+    }
+    harness.drop_at(centre - Vec2::new(0.0, 60.0));
+    harness.run();
+    assert_ne!(
+        Snapshot::take(params.as_ref()),
+        before_drag,
+        "the drag did nothing"
+    );
+    harness.get_by_label("Undo").click();
+    harness.run();
+    assert_eq!(Snapshot::take(params.as_ref()), before_drag);
+    harness.get_by_label("Redo").click();
+    harness.run();
+    assert_ne!(
+        Snapshot::take(params.as_ref()),
+        before_drag,
+        "redo did nothing"
+    );
+    harness.get_by_label("Undo").click();
+    harness.run();
+    context.check().unwrap();
     context.take_gestures();
 
     // Next preset: with none loaded, the library's first; the parameters become exactly
@@ -111,6 +155,9 @@ fn the_top_bars_presets_load_undo_save_and_compare() {
     harness.run();
     assert_eq!(Snapshot::take(params.as_ref()), a);
     context.check().unwrap();
+
+    // The corrupt file is as it was.
+    assert_eq!(std::fs::read(&corrupt).unwrap(), corrupt_bytes);
 }
 
 /// The preset menu's text: the loaded preset's name, `*` when changed since.
