@@ -55,6 +55,11 @@ enum Command {
         /// Print JSON instead of a list.
         #[arg(long)]
         json: bool,
+        /// Write every preset (factory and user) as a VST3 preset file, so a VST3 host's
+        /// preset browser lists them: into DIR, by default the folder VST3 hosts read
+        /// (~/.vst3/presets/Oxide/PLUGIN on Linux), one folder per category.
+        #[arg(long, value_name = "DIR", num_args = 0..=1, default_missing_value = "")]
+        vst3: Option<PathBuf>,
     },
     /// Measure loudness (BS.1770-4 / EBU R 128) and peaks of audio files: integrated,
     /// momentary and short-term maximum, loudness range, true peak, sample peak, PLR; for
@@ -246,7 +251,12 @@ fn main() -> ExitCode {
             }
         }
         Command::Plugins { json } => host::list::plugins(json),
-        Command::Presets { plugin, json } => presets::list(plugin, json),
+        Command::Presets {
+            plugin,
+            json: _,
+            vst3: Some(dir),
+        } => presets::export_vst3(plugin, &dir),
+        Command::Presets { plugin, json, .. } => presets::list(plugin, json),
         Command::Analyze { files, json } => analyze::run(&files, json),
         Command::Album {
             files,

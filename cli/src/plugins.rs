@@ -42,6 +42,23 @@ impl Runner {
 }
 
 impl PluginKind {
+    /// The plugin's VST3 class id, its vendor and version, as the plugin reports them.
+    pub fn vst3_identity(self) -> ([u8; 16], &'static str, &'static str) {
+        use nice_plug::prelude::{Plugin, Vst3Plugin};
+        match self {
+            PluginKind::ChannelStrip => (
+                channel_strip::ChannelStrip::VST3_CLASS_ID,
+                channel_strip::ChannelStrip::VENDOR,
+                channel_strip::ChannelStrip::VERSION,
+            ),
+            PluginKind::MasteringChain => (
+                mastering_chain::MasteringChain::VST3_CLASS_ID,
+                mastering_chain::MasteringChain::VENDOR,
+                mastering_chain::MasteringChain::VERSION,
+            ),
+        }
+    }
+
     pub fn display_name(self) -> &'static str {
         match self {
             PluginKind::ChannelStrip => "Oxide Channel Strip",

@@ -8,6 +8,7 @@ use nice_plug::prelude::Params;
 use oxide_plugin_common::param_access;
 use oxide_plugin_common::presets;
 use oxide_plugin_common::user_presets::Library;
+use oxide_plugin_common::vst3_preset;
 
 use crate::plugins::PluginKind;
 
@@ -73,6 +74,47 @@ pub fn list(plugin: PluginKind, json: bool) -> Result<()> {
     Ok(())
 }
 
+/// `oxide presets --vst3 [DIR]`: every preset of the library as a `.vstpreset` file in
+/// `DIR/CATEGORY/NAME.vstpreset` (an empty `dir`: the folder VST3 hosts read). Each
+/// file is written beside and renamed into place; existing files of the same name are
+/// replaced (they are this command's own output).
+pub fn export_vst3(plugin: PluginKind, dir: &Path) -> Result<()> {
+    let (class_id, vendor, version) = plugin.vst3_identity();
+    let dir = if dir.as_os_str().is_empty() {
+        vst3_preset::user_folder(vendor, plugin.display_name()).context(
+            "no home folder to find the VST3 preset folder in: name a folder (--vst3 DIR)",
+        )?
+    } else {
+        dir.to_path_buf()
+    };
+    let library = library(plugin)?;
+    for entry in &library.entries {
+        let preset = &entry.preset;
+        let fresh = plugin.default_params();
+        let state = vst3_preset::preset_state(preset, fresh.as_params(), version)
+            .map_err(|e| anyhow!("{e}"))?;
+        let bytes = vst3_preset::file(&class_id, &state, plugin.display_name(), &preset.category);
+        let folder = dir.join(vst3_preset::file_name(&preset.category));
+        std::fs::create_dir_all(&folder)
+            .with_context(|| format!("could not create {}", folder.display()))?;
+        let path = folder.join(format!(
+            "{}.vstpreset",
+            vst3_preset::file_name(&preset.name)
+        ));
+        let temporary = path.with_extension("vstpreset.part");
+        std::fs::write(&temporary, &bytes)
+            .and_then(|()| std::fs::rename(&temporary, &path))
+            .with_context(|| format!("could not write {}", path.display()))?;
+    }
+    println!(
+        "{} VST3 presets of {} written to {}",
+        library.entries.len(),
+        plugin.display_name(),
+        dir.display()
+    );
+    Ok(())
+}
+
 /// Applies `--preset`: a preset's name (factory or user, any case), a preset file
 /// (`.toml`), or the plugin state JSON a host saves (`.json`, as before presets existed).
 /// Every parameter the preset does not name goes back to its default.
@@ -102,6 +144,12 @@ pub fn apply(plugin: PluginKind, params: &dyn Params, preset: &str) -> Result<()
     let library = library(plugin)?;
     match library.find(preset) {
         Some(entry) => entry.preset.apply(params).map_err(|e| anyhow!("{e}")),
+        None if has_preset_extension(path) => {
+            bail!(
+                "could not read the preset '{}': there is no such file",
+                path.display()
+            )
+        }
         None => {
             let names: Vec<&str> = library
                 .entries
@@ -116,4 +164,11 @@ pub fn apply(plugin: PluginKind, params: &dyn Params, preset: &str) -> Result<()
             )
         }
     }
+}
+
+/// Whether `path` names a preset file by its extension (`.json` or `.toml`): a
+/// missing file is then reported as one, not as an unknown preset name.
+fn has_preset_extension(path: &Path) -> bool {
+    path.extension()
+        .is_some_and(|x| x.eq_ignore_ascii_case("json") || x.eq_ignore_ascii_case("toml"))
 }

@@ -23,6 +23,22 @@ pub enum Plugin {
 }
 
 impl Plugin {
+    /// The plugin's id in preset files and `oxide --plugin`.
+    pub fn preset_id(self) -> &'static str {
+        match self {
+            Plugin::ChannelStrip => oxide_plugin_common::presets::CHANNEL_STRIP,
+            Plugin::MasteringChain => oxide_plugin_common::presets::MASTERING_CHAIN,
+        }
+    }
+
+    /// A fresh set of the plugin's parameters, at their defaults.
+    pub fn default_params(self) -> Box<dyn nice_plug::prelude::Params> {
+        match self {
+            Plugin::ChannelStrip => Box::new(channel_strip::StripParams::default()),
+            Plugin::MasteringChain => Box::new(mastering_chain::MasterParams::default()),
+        }
+    }
+
     pub const ALL: [Plugin; 2] = [Plugin::ChannelStrip, Plugin::MasteringChain];
 
     /// The Cargo package.
@@ -229,6 +245,20 @@ pub fn read_float_wav(path: &Path, channel_count: usize) -> Vec<Vec<f32>> {
                 .step_by(channel_count)
                 .copied()
                 .collect()
+        })
+        .collect()
+}
+
+/// A test signal: two tones, a rising tone and a click every 7919 samples, at about
+/// −18 dBFS RMS like a tracked source.
+pub fn programme(frames: usize, sample_rate: f64, sign: f32) -> Vec<f32> {
+    (0..frames)
+        .map(|i| {
+            let t = i as f64 / sample_rate;
+            let x = 0.12 * (std::f64::consts::TAU * 110.0 * t).sin()
+                + 0.08 * (std::f64::consts::TAU * (800.0 + 4000.0 * t) * t).sin()
+                + if i % 7919 == 0 { 0.3 } else { 0.0 };
+            x as f32 * sign
         })
         .collect()
 }

@@ -9,7 +9,7 @@ use std::process::{Command, ExitStatus, Stdio};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
-use crate::{host_test_dir, workspace_root};
+use crate::{host_test_dir, workspace_root, Plugin};
 
 /// Pip's own network timeout and retries, so an unreachable PyPI fails in minutes.
 const PIP_NETWORK_ARGS: [&str; 4] = ["--timeout", "30", "--retries", "2"];
@@ -229,4 +229,34 @@ fn imports_packages(python: &Path) -> Result<String, String> {
             String::from_utf8_lossy(&out.stderr).trim()
         ))
     }
+}
+
+/// A headless command `python SCRIPT BUNDLE` for `plugin`'s VST3 bundle (built while the
+/// Python environment is made), with the script's path and the bundle's.
+pub fn script_command(plugin: Plugin, script: &str) -> (Command, PathBuf, PathBuf) {
+    // The Python environment and the plugin build are independent: do them side by side.
+    let (python, bundle) = std::thread::scope(|scope| {
+        let bundle = scope.spawn(move || plugin.vst3_path());
+        let python = python().clone();
+        (
+            python,
+            bundle.join().expect("building the plugins panicked"),
+        )
+    });
+    assert!(
+        bundle.is_dir(),
+        "the VST3 bundle {} was not made",
+        bundle.display()
+    );
+    let script = python_dir().join(script);
+    let mut command = Command::new(&python);
+    command
+        .arg(&script)
+        .arg(&bundle)
+        // Headless: the plugin must load and process with no X server.
+        .env_remove("DISPLAY")
+        .env_remove("WAYLAND_DISPLAY")
+        .env("PYTHONDONTWRITEBYTECODE", "1")
+        .env("PYTHONUNBUFFERED", "1");
+    (command, script, bundle)
 }

@@ -19,27 +19,13 @@ use clap_sys::factory::preset_discovery::{
 use std::collections::BTreeMap;
 
 use nice_plug::plugin::ParamValue;
-use nice_plug::prelude::{Params, PluginState};
+use nice_plug::prelude::PluginState;
 use oxide_host_tests::clap::ClapInstance;
 use oxide_host_tests::preset_discovery::{self, Crawl};
-use oxide_host_tests::{oxide_cli, read_float_wav, write_float_wav, Plugin};
+use oxide_host_tests::{oxide_cli, programme, read_float_wav, write_float_wav, Plugin};
 use oxide_plugin_common::param_access;
 use oxide_plugin_common::presets::{self, Preset};
 use oxide_plugin_common::user_presets::{self, Library};
-
-fn preset_id(plugin: Plugin) -> &'static str {
-    match plugin {
-        Plugin::ChannelStrip => presets::CHANNEL_STRIP,
-        Plugin::MasteringChain => presets::MASTERING_CHAIN,
-    }
-}
-
-fn scratch(plugin: Plugin) -> Box<dyn Params> {
-    match plugin {
-        Plugin::ChannelStrip => Box::new(channel_strip::StripParams::default()),
-        Plugin::MasteringChain => Box::new(mastering_chain::MasterParams::default()),
-    }
-}
 
 /// The user folder every test in this process uses (`OXIDE_PRESET_DIR`, set once before
 /// any plugin reads it): per plugin, one user preset saved through the library and one
@@ -57,8 +43,8 @@ fn user_folder() -> &'static UserFolder {
         unsafe { std::env::set_var(user_presets::DIR_ENV, dir.path()) };
         let mut corrupt = Vec::new();
         for plugin in Plugin::ALL {
-            let params = scratch(plugin);
-            let mut library = Library::load(preset_id(plugin), params.as_ref()).unwrap();
+            let params = plugin.default_params();
+            let mut library = Library::load(plugin.preset_id(), params.as_ref()).unwrap();
             // A factory preset with two values changed, saved as the user's.
             library.entries[1].preset.apply(params.as_ref()).unwrap();
             param_access::set_from_text(params.as_ref(), "out_gain", "-2.5").unwrap();
@@ -81,7 +67,7 @@ fn crawl(plugin: Plugin) -> Crawl {
 }
 
 fn factory(plugin: Plugin) -> Vec<Preset> {
-    presets::factory(preset_id(plugin), scratch(plugin).as_ref()).unwrap()
+    presets::factory(plugin.preset_id(), plugin.default_params().as_ref()).unwrap()
 }
 
 #[test]
@@ -90,7 +76,7 @@ fn discovery_lists_every_factory_and_user_preset_with_its_metadata() {
         let crawl = crawl(plugin);
         assert_eq!(crawl.providers, [format!("{}.presets", plugin.clap_id())]);
         assert_eq!(crawl.file_extensions, ["toml"]);
-        let user_dir = user_folder().dir.path().join(preset_id(plugin));
+        let user_dir = user_folder().dir.path().join(plugin.preset_id());
         assert_eq!(crawl.locations.len(), 2, "{:?}", crawl.locations);
         assert_eq!(
             crawl.locations[0].kind,
@@ -110,7 +96,7 @@ fn discovery_lists_every_factory_and_user_preset_with_its_metadata() {
             Some(user_dir.as_path())
         );
 
-        let files = presets::factory_files(preset_id(plugin));
+        let files = presets::factory_files(plugin.preset_id());
         let expected = factory(plugin);
         let (in_plugin, in_files): (Vec<_>, Vec<_>) = crawl
             .presets
@@ -167,23 +153,9 @@ fn state_values(instance: &mut ClapInstance) -> Values {
 
 /// The values `preset` gives, as nice-plug saves them.
 fn expected_values(plugin: Plugin, preset: &Preset) -> Values {
-    let params = scratch(plugin);
+    let params = plugin.default_params();
     preset.apply(params.as_ref()).unwrap();
     param_access::state_values(params.as_ref())
-}
-
-/// A test signal: two tones, a rising tone and a click every 7919 samples, at about
-/// −18 dBFS RMS like a tracked source.
-fn programme(frames: usize, sample_rate: f64, sign: f32) -> Vec<f32> {
-    (0..frames)
-        .map(|i| {
-            let t = i as f64 / sample_rate;
-            let x = 0.12 * (std::f64::consts::TAU * 110.0 * t).sin()
-                + 0.08 * (std::f64::consts::TAU * (800.0 + 4000.0 * t) * t).sin()
-                + if i % 7919 == 0 { 0.3 } else { 0.0 };
-            x as f32 * sign
-        })
-        .collect()
 }
 
 #[test]
@@ -218,8 +190,8 @@ fn every_preset_loads_to_its_values_and_sounds_as_oxide_process_preset() {
                     let path = found.path.clone().unwrap();
                     let preset = presets::load_file(
                         Path::new(&path),
-                        preset_id(plugin),
-                        scratch(plugin).as_ref(),
+                        plugin.preset_id(),
+                        plugin.default_params().as_ref(),
                     )
                     .unwrap();
                     (preset, Some(path))
@@ -251,7 +223,7 @@ fn every_preset_loads_to_its_values_and_sounds_as_oxide_process_preset() {
             let args = [
                 "process",
                 "--plugin",
-                preset_id(plugin),
+                plugin.preset_id(),
                 "--preset",
                 &name,
                 "--block-size",

@@ -15,11 +15,10 @@
 //!
 //! The script runs with no `DISPLAY`, so the plugins must load headless.
 
-use std::path::PathBuf;
-use std::process::{Command, ExitStatus};
+use std::process::ExitStatus;
 use std::time::{Duration, Instant};
 
-use oxide_host_tests::python::{python, python_dir, run_with_timeout};
+use oxide_host_tests::python::{python, run_with_timeout, script_command};
 use oxide_host_tests::Plugin;
 use serde_json::Value;
 
@@ -92,36 +91,6 @@ fn expected_latency(plugin: Plugin) -> u32 {
                 .latency_samples()
         }
     }
-}
-
-/// A headless command `python SCRIPT BUNDLE` for `plugin`'s VST3 bundle (built while the
-/// Python environment is made), with the script's path and the bundle's.
-fn script_command(plugin: Plugin, script: &str) -> (Command, PathBuf, PathBuf) {
-    // The Python environment and the plugin build are independent: do them side by side.
-    let (python, bundle) = std::thread::scope(|scope| {
-        let bundle = scope.spawn(move || plugin.vst3_path());
-        let python = python().clone();
-        (
-            python,
-            bundle.join().expect("building the plugins panicked"),
-        )
-    });
-    assert!(
-        bundle.is_dir(),
-        "the VST3 bundle {} was not made",
-        bundle.display()
-    );
-    let script = python_dir().join(script);
-    let mut command = Command::new(&python);
-    command
-        .arg(&script)
-        .arg(&bundle)
-        // Headless: the plugin must load and process with no X server.
-        .env_remove("DISPLAY")
-        .env_remove("WAYLAND_DISPLAY")
-        .env("PYTHONDONTWRITEBYTECODE", "1")
-        .env("PYTHONUNBUFFERED", "1");
-    (command, script, bundle)
 }
 
 fn check_in_pedalboard(plugin: Plugin) {

@@ -17,4 +17,5 @@ pub mod spectrum;
 pub mod state_version;
 pub mod user_presets;
 pub mod vst3_aux;
+pub mod vst3_preset;
 pub mod vst3_state;
