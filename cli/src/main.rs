@@ -191,9 +191,15 @@ enum Command {
         /// differences stay); track: every track on the target.
         #[arg(long, value_enum, default_value_t = album::LoudnessMode::Album)]
         loudness: album::LoudnessMode,
-        /// Set a mastering-chain parameter for every track, in plain units.
+        /// Set a mastering-chain parameter for every track, in plain units. Applied after
+        /// the preset.
         #[arg(long = "set", value_name = "ID=VALUE")]
         set: Vec<String>,
+        /// Start every track's chain from a preset (see `oxide presets`): its tone and
+        /// dynamics. The loudness target, ceiling and dither stay the profile's (or
+        /// --target's and --ceiling's).
+        #[arg(long, value_name = "NAME|FILE")]
+        preset: Option<String>,
         /// Print JSON instead of a table (field names carry their units).
         #[arg(long)]
         json: bool,
@@ -267,6 +273,7 @@ fn main() -> ExitCode {
             ceiling,
             loudness,
             set,
+            preset,
             json,
             report,
             force,
@@ -282,6 +289,7 @@ fn main() -> ExitCode {
             ceiling_dbtp: ceiling,
             loudness,
             assignments: &set,
+            preset: preset.as_deref(),
             json,
             report: report.as_deref(),
             force,

@@ -542,6 +542,39 @@ fn cd_refuses_what_a_cd_cannot_hold() {
     }
 }
 
+/// `--preset` names a mastering preset for every track: a known one is taken (checked
+/// with the plan, before anything is decoded), an unknown one is refused with the
+/// presets' names, and nothing is written.
+#[test]
+fn album_takes_a_mastering_preset_and_refuses_an_unknown_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let track = dir.path().join("t.wav");
+    write_wav(&track, &programme(4.5, FS, -14.0, 3), FS);
+    let out = dir.path().join("out");
+    let album = |preset: &str| {
+        oxide(&[
+            "album",
+            "--out",
+            s(&out),
+            "--preset",
+            preset,
+            "--dry-run",
+            s(&track),
+        ])
+    };
+    let run = album("Hip-Hop");
+    assert!(run.status.success(), "{}", stderr(&run));
+    let run = album("No Such Preset");
+    assert!(!run.status.success());
+    let err = stderr(&run);
+    assert!(
+        err.contains("no Oxide Mastering Chain preset or file is called 'No Such Preset'")
+            && err.contains("Hip-Hop"),
+        "{err}"
+    );
+    assert!(!out.exists());
+}
+
 fn warnings(report: &serde_json::Value) -> Vec<(String, u64)> {
     report["warnings"]
         .as_array()

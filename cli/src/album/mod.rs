@@ -36,6 +36,7 @@ use rayon::prelude::*;
 use shared_dsp::loudness::{measured, ChannelLayout, LoudnessMeter};
 
 use crate::master::{self, gain_search, ACCEPT_LU, MAX_LIMITING_DB, REPLAYGAIN_REFERENCE_LUFS};
+use crate::plugins::PluginKind;
 
 mod cd;
 mod plan;
@@ -77,6 +78,9 @@ pub struct AlbumArgs<'a> {
     pub ceiling_dbtp: Option<f32>,
     pub loudness: LoudnessMode,
     pub assignments: &'a [String],
+    /// `--preset NAME|FILE`: every track's chain starts from it (its tone and
+    /// dynamics; target, ceiling and dither stay the profile's or the command line's).
+    pub preset: Option<&'a str>,
     pub json: bool,
     pub report: Option<&'a Path>,
     pub force: bool,
@@ -186,14 +190,17 @@ fn measure_series(channels: &[Vec<f32>], rate: u32) -> (LoudnessMeter, Vec<f64>)
     (meter, series)
 }
 
-/// The chain's parameters for one track: the command line's settings, then the
-/// track's own, then target, ceiling, limiter and dither as the profile asks.
+/// The chain's parameters for one track: the preset, the command line's settings, then
+/// the track's own, then target, ceiling, limiter and dither as the profile asks.
 fn track_params(
     args: &AlbumArgs,
     resolved: &Resolved,
     track: &plan::Track,
 ) -> Result<Arc<MasterParams>> {
     let params = Arc::new(MasterParams::default());
+    if let Some(preset) = args.preset {
+        crate::presets::apply(PluginKind::MasteringChain, params.as_ref(), preset)?;
+    }
     for assignment in args.assignments {
         let (id, value) = crate::split_assignment(assignment)?;
         master::set(&params, id, value)?;
