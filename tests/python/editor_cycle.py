@@ -51,6 +51,15 @@ WINDOW_TIMEOUT_S = 60.0
 # How long the window stays up before the close: long enough for the editor to draw
 # several frames (it repaints at the host's ~60 Hz), short enough to keep 50 cycles quick.
 HOLD_S = 0.3
+# Where the UI scale menu's entries lie below the top of the editor, logical pixels at
+# 100 % (the first entry's centre, and from one entry to the next): egui's combo box
+# popup under the top bar, one 18-pixel row and 3 pixels of spacing per entry.
+SCALE_MENU_FIRST_Y = int(os.environ.get("OXIDE_SCALE_MENU_FIRST_Y", "39"))
+SCALE_MENU_STEP_Y = int(os.environ.get("OXIDE_SCALE_MENU_STEP_Y", "21"))
+# The menu's entries (the kit's SCALE_STEPS), and how often a scale is picked again
+# when the host has not resized the window.
+SCALE_MENU_STEPS = [0.75, 1.0, 1.25, 1.5, 1.75, 2.0]
+SCALE_TRIES = 4
 RESEND_S = 1.0
 
 
@@ -187,6 +196,64 @@ def move_pointer_away() -> None:
     x11.XCloseDisplay(display)  # flushes the request
 
 
+def click(x: int, y: int) -> None:
+    """A left click at screen position (x, y), as the X server's own input (XTest), so
+    the editor takes it as a user's click."""
+    x11 = ctypes.CDLL("libX11.so.6")
+    xtst = ctypes.CDLL("libXtst.so.6")
+    x11.XOpenDisplay.restype = ctypes.c_void_p
+    x11.XOpenDisplay.argtypes = [ctypes.c_char_p]
+    x11.XFlush.argtypes = [ctypes.c_void_p]
+    x11.XCloseDisplay.argtypes = [ctypes.c_void_p]
+    xtst.XTestFakeMotionEvent.argtypes = [ctypes.c_void_p, ctypes.c_int, ctypes.c_int,
+                                          ctypes.c_int, ctypes.c_ulong]
+    xtst.XTestFakeButtonEvent.argtypes = [ctypes.c_void_p, ctypes.c_uint, ctypes.c_int,
+                                          ctypes.c_ulong]
+    display = x11.XOpenDisplay(None)
+    if not display:
+        raise RuntimeError("cannot open the display")
+    xtst.XTestFakeMotionEvent(display, -1, x, y, 0)
+    x11.XFlush(display)
+    time.sleep(0.1)
+    xtst.XTestFakeButtonEvent(display, 1, 1, 0)
+    x11.XFlush(display)
+    time.sleep(0.05)
+    xtst.XTestFakeButtonEvent(display, 1, 0, 0)
+    x11.XCloseDisplay(display)  # flushes the requests
+
+
+def choose_scale(window_id: str, entry: int) -> dict:
+    """Picks entry `entry` (0 = 75 %, …, 5 = 200 %) of the editor's UI scale menu, the
+    top bar's rightmost item, as a user does: a click on the menu, one on the entry.
+    The editor then asks the host for a window of the new size, which the host does not
+    always grant at once (DawDreamer's JUCE window sometimes keeps its size): while the
+    window has not grown, the scale is picked again, through the entry before it, up to
+    SCALE_TRIES times. Returns the window's size before and after."""
+    x, y, w, h = client_geometry(window_id)
+    before = (w, h)
+    wanted = SCALE_MENU_STEPS[entry] / SCALE_MENU_STEPS[1]
+    tries = 0
+    for tries in range(1, SCALE_TRIES + 1):
+        picks = [entry] if tries == 1 else [entry - 1, entry]
+        for pick in picks:
+            _, _, now_w, _ = client_geometry(window_id)
+            # The menu is the top bar's rightmost item at any scale; its entries lie
+            # below it at the current scale.
+            scale = now_w / w
+            click(x + now_w - int(30 * scale), y + int(10 * scale))
+            time.sleep(0.5)
+            click(x + now_w - int(30 * scale), y + int((SCALE_MENU_FIRST_Y + pick * SCALE_MENU_STEP_Y) * scale))
+            time.sleep(1.0)
+        deadline = time.monotonic() + 5.0
+        while time.monotonic() < deadline:
+            _, _, now_w, now_h = client_geometry(window_id)
+            if abs(now_w - w * wanted) < 2 and abs(now_h - h * wanted) < 2:
+                return {"before": before, "after": (now_w, now_h), "tries": tries}
+            time.sleep(0.2)
+    _, _, now_w, now_h = client_geometry(window_id)
+    return {"before": before, "after": (now_w, now_h), "tries": tries}
+
+
 def screenshot(window_id: str, framebuffer: str, out: str) -> dict:
     move_pointer_away()
     time.sleep(0.2)  # a repaint where the pointer was
@@ -220,7 +287,9 @@ def host_windows(host: int) -> list:
     raise RuntimeError("wmctrl cannot list the windows: is the window manager running?")
 
 
-def close_when_shown(host: int, old: set, hold: float, framebuffer: str, out: str) -> int:
+def close_when_shown(
+    host: int, old: set, hold: float, framebuffer: str, out: str, scale_entry: int = -1
+) -> int:
     """The closer process: wait for the host's window, let it draw, (screenshot,) close it.
 
     The host's window is the one whose _NET_WM_PID is the host's process (JUCE sets it;
@@ -237,6 +306,8 @@ def close_when_shown(host: int, old: set, hold: float, framebuffer: str, out: st
         return give_up(host, {"closed": False, "error": f"no window of process {host}"})
     time.sleep(hold)
     result = {"closed": False, "window": window_id}
+    if scale_entry >= 0:
+        result["scale"] = choose_scale(window_id, scale_entry)
     if out:
         result["screenshot"] = screenshot(window_id, framebuffer, out)
     # The window manager's close: _NET_CLOSE_WINDOW to openbox, which sends the client
@@ -329,10 +400,15 @@ def main() -> int:
     parser.add_argument("--screenshot", default="")
     parser.add_argument("--framebuffer", default="")
     parser.add_argument("--ignore", default="", help="(closer) window ids that are not new")
+    parser.add_argument(
+        "--scale-entry", type=int, default=-1, help="pick this UI scale menu entry first"
+    )
     args = parser.parse_args()
     if args.close:
         old = set(filter(None, args.ignore.split(",")))
-        return close_when_shown(os.getppid(), old, args.hold, args.framebuffer, args.screenshot)
+        return close_when_shown(
+            os.getppid(), old, args.hold, args.framebuffer, args.screenshot, args.scale_entry
+        )
 
     import dawdreamer as daw
     import numpy as np
@@ -392,6 +468,8 @@ def main() -> int:
                     args.framebuffer,
                     "--ignore",
                     ",".join(host_windows(os.getpid())),
+                    "--scale-entry",
+                    str(args.scale_entry),
                 ],
                 stdout=subprocess.PIPE,
                 text=True,
@@ -407,6 +485,8 @@ def main() -> int:
                 break
             if "screenshot" in closed:
                 report["screenshot"] = closed["screenshot"]
+            if "scale" in closed:
+                report["scale"] = closed["scale"]
             # The audio after the editor was open and closed: the same as before.
             out = render()
             diff = float(np.max(np.abs(out - reference)))

@@ -87,8 +87,8 @@ fn editor_heap_does_not_grow() {
 }
 
 /// Writes `docs/images/<package>.png` and `<package>-200.png`: each editor at its
-/// default size as the host shows it, then with the display at 192 dpi, where the host
-/// (JUCE) asks the editor for 200 %.
+/// default size as the host shows it, then after 200 % is picked in its UI scale menu
+/// (clicked through XTest, as a user's clicks).
 #[test]
 #[ignore = "writes docs/images/: run by `cargo xtask screenshots`"]
 fn screenshots() {
@@ -96,12 +96,15 @@ fn screenshots() {
     std::fs::create_dir_all(&out_dir).expect("create docs/images");
     let display = VirtualDisplay::start().unwrap_or_else(|e| panic!("{e:#}"));
     for plugin in Plugin::ALL {
-        for (suffix, dpi) in [("", 96), ("-200", 192)] {
-            // Read by each new host when it connects.
-            display.set_dpi(dpi).unwrap_or_else(|e| panic!("{e:#}"));
+        // The editor at its default size; then at 200 %, picked in its UI scale menu
+        // (the menu's last entry) as a user does.
+        let mut default_size = (0, 0);
+        for (suffix, scale_entry) in [("", -1), ("-200", 5)] {
             let out = out_dir.join(format!("{}{suffix}.png", plugin.package()));
             let mut command = host_command(plugin, &display);
             command
+                .arg("--scale-entry")
+                .arg(scale_entry.to_string())
                 .arg("--screenshot")
                 .arg(&out)
                 .arg("--framebuffer")
@@ -111,13 +114,30 @@ fn screenshots() {
             let report = run(plugin, command);
             let shot = &report["screenshot"];
             eprintln!(
-                "{} at {dpi} dpi: {} × {} → {}",
+                "{}{suffix}: {} × {} → {}",
                 plugin.display_name(),
                 shot["width"],
                 shot["height"],
                 out.display()
             );
             assert!(out.is_file(), "{} was not written", out.display());
+            let size = (
+                shot["width"].as_u64().unwrap(),
+                shot["height"].as_u64().unwrap(),
+            );
+            if scale_entry < 0 {
+                default_size = size;
+            } else {
+                // At 200 % the host's window is twice the default size (the editor's
+                // layout in points the same), or the picture is not what it claims.
+                assert_eq!(
+                    size,
+                    (default_size.0 * 2, default_size.1 * 2),
+                    "{}: the window did not grow to 200 % ({})",
+                    plugin.display_name(),
+                    report["scale"]
+                );
+            }
         }
     }
 }

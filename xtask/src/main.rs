@@ -43,7 +43,7 @@ folders: ~/.clap and ~/.vst3 on Linux, ~/Library/Audio/Plug-Ins/{CLAP,VST3} on m
 %LOCALAPPDATA%\\Programs\\Common\\{CLAP,VST3} on Windows. OXIDE_CLAP_DIR and
 OXIDE_VST3_DIR override the folders.
 screenshots opens each editor in a real host (DawDreamer, VST3) on a private Xvfb
-display with openbox and writes docs/images/*.png (needs xvfb, openbox, wmctrl,
+display with openbox and writes docs/images/*.png (needs xvfb, openbox, wmctrl, libxtst6,
 x11-utils; Python 3 with venv).";
 
 /// Runs the host tests' ignored `screenshots` test, which writes `docs/images/`.
