@@ -84,7 +84,8 @@ def heap_in_use_kib() -> int:
 
 
 def status() -> dict:
-    """Resident memory (KiB), heap in use (KiB) and thread count of this process."""
+    """Resident memory (KiB), heap in use (KiB), thread count and open file descriptors
+    of this process."""
     values = {}
     with open("/proc/self/status", encoding="ascii") as f:
         for line in f:
@@ -95,6 +96,7 @@ def status() -> dict:
         "rss_kib": values["VmRSS"],
         "heap_kib": heap_in_use_kib(),
         "threads": values["Threads"],
+        "fds": len(os.listdir("/proc/self/fd")),
     }
 
 
@@ -502,6 +504,7 @@ def main() -> int:
         report["rss_kib"] = [s["rss_kib"] for s in samples]
         report["heap_kib"] = [s["heap_kib"] for s in samples]
         report["threads"] = [s["threads"] for s in samples]
+        report["fds"] = [s["fds"] for s in samples]
         report["ok"] = not report["failures"] and report["cycles"] == cycles
     except Exception as error:  # reported, and the Rust side fails on it
         report["failures"].append(f"{type(error).__name__}: {error}")

@@ -19,3 +19,5 @@ pub mod user_presets;
 pub mod vst3_aux;
 pub mod vst3_preset;
 pub mod vst3_state;
+#[cfg(all(target_family = "unix", not(target_os = "macos")))]
+pub mod vst3_view;

@@ -27,6 +27,9 @@
 //! it (see `vst3_state`). [`oxide_export_vst3!`] suits a plugin without an auxiliary
 //! input as well.
 //!
+//! The editor's view goes out through `vst3_view`, which releases the run-loop handler
+//! nice-plug leaks on Linux each time an editor opens.
+//!
 //! When nice-plug fixes the bounds (upstream: `wrapper/vst3/wrapper.rs`, the aux input
 //! loop in `process`), this module can go and the plugin can use `nice_export_vst3!`.
 
@@ -396,8 +399,18 @@ forward! {
         fn normalizedParamToPlain(&self, id: ParamID, normalized: ParamValue) -> ParamValue;
         fn plainParamToNormalized(&self, id: ParamID, plain: ParamValue) -> ParamValue;
         fn setComponentHandler(&self, handler: *mut IComponentHandler) -> tresult;
-        fn createView(&self, name: FIDString) -> *mut IPlugView;
     } + {
+        unsafe fn createView(&self, name: FIDString) -> *mut IPlugView {
+            // SAFETY: forwarded unchanged; the view comes back with one reference.
+            let view = unsafe { self.inner.createView(name) };
+            // On Linux nice-plug's view leaks a run-loop handler per frame: the wrapper
+            // releases it (see `vst3_view`). Elsewhere the view goes out as it is.
+            #[cfg(all(target_family = "unix", not(target_os = "macos")))]
+            // SAFETY: null or a view carrying the one reference the wrapper takes over.
+            let view = unsafe { crate::vst3_view::ViewWrapper::wrap(view) };
+            view
+        }
+
         unsafe fn getParamNormalized(&self, id: ParamID) -> ParamValue {
             // SAFETY: forwarded unchanged.
             let live = unsafe { self.inner.getParamNormalized(id) };
