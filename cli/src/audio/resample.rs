@@ -192,7 +192,7 @@ mod fft_size_tests {
                 let (bi, bo) = ((a / g) as usize, (b / g) as usize);
                 let blocks = fft_blocks(bi, bo);
                 assert!(
-                    blocks % 2 == 0 && blocks * bi >= CHUNK,
+                    blocks.is_multiple_of(2) && blocks * bi >= CHUNK,
                     "{a} → {b}: {blocks}"
                 );
                 assert!(
