@@ -8,7 +8,6 @@
 //!   one host gesture; [`panel`]: a module's framed panel with its power switch;
 //!   [`meter`]: vertical level and gain-reduction bars.
 //! - [`testing`]: a host stand-in for driving an editor headless in tests.
-//! - [`GenericApp`]: every parameter as a slider (the older, generic editor).
 //!
 //! The UI scale is egui's zoom factor: under `nice-plug-egui` (egui-baseview 0.9) it
 //! scales the rendering and resizes the window to the layout's logical size times the
@@ -24,12 +23,10 @@ use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use nice_plug::context::gui::{GuiContext, ParamSetter};
-use nice_plug::prelude::ParamFlags;
 use nice_plug::prelude::Params;
 
 use crate::history::AbState;
 use crate::preset_bar::PresetBar;
-use nice_plug_egui::widgets::generic_ui::{self, GenericSlider, ParamWidget};
 pub use nice_plug_egui::RepaintNotifier;
 use nice_plug_egui::{
     create_egui_editor, resizable_window::ResizableWindow, EguiEditor, EguiEditorState,
@@ -105,20 +102,6 @@ pub fn state_for(saved: &SavedSize, default: (u32, u32)) -> Arc<EguiEditorState>
     )
 }
 
-/// Draws a plugin-specific panel above the generic parameter list. Called on the GUI
-/// thread only while the editor is open; `setter` lets the panel change parameters as
-/// a user would (the host records it as automation).
-pub trait Panel: Send + 'static {
-    fn ui(&mut self, ui: &mut egui::Ui, setter: &ParamSetter);
-}
-
-/// No extra panel.
-pub struct NoPanel;
-
-impl Panel for NoPanel {
-    fn ui(&mut self, _ui: &mut egui::Ui, _setter: &ParamSetter) {}
-}
-
 /// The value a meter shows, and how it fills its bar.
 pub enum MeterReading {
     /// A level in dB on a bar from `floor_db` (empty, shown as −inf) to `top_db`;
@@ -184,148 +167,6 @@ impl MeterReading {
             }
         }
     }
-}
-
-/// One row of a meter grid (`egui::Grid`): the label and a bar with the reading.
-pub fn meter_row(ui: &mut egui::Ui, label: &str, reading: MeterReading) {
-    ui.label(label);
-    ui.add(
-        egui::ProgressBar::new(reading.fraction())
-            .desired_width(240.0)
-            .text(reading.text()),
-    );
-    ui.end_row();
-}
-
-/// How a grouped parameter list is laid out: the section titles in order, and which
-/// section a parameter id belongs to.
-#[derive(Clone, Copy)]
-pub struct Sections {
-    pub titles: &'static [&'static str],
-    pub section_of: fn(&str) -> &'static str,
-}
-
-/// The egui app behind both editors.
-pub struct GenericApp<P: Params + 'static, X: Panel> {
-    title: &'static str,
-    params: Arc<P>,
-    context: Option<GuiContext>,
-    panel: X,
-    sections: Option<Sections>,
-    saved_size: SavedSize,
-}
-
-/// Every parameter as a slider, in collapsible sections (the generic list, grouped).
-fn grouped_ui(ui: &mut egui::Ui, params: &dyn Params, setter: &ParamSetter, sections: Sections) {
-    let map = params.param_map();
-    egui::ScrollArea::vertical()
-        .auto_shrink([false, false])
-        .show(ui, |ui| {
-            for &title in sections.titles {
-                egui::CollapsingHeader::new(title)
-                    .default_open(true)
-                    .show(ui, |ui| {
-                        for (id, ptr, _) in map.iter() {
-                            if (sections.section_of)(id) != title {
-                                continue;
-                            }
-                            // SAFETY: `ptr` comes from `param_map()` of `params`, which the
-                            // caller holds for the length of this call.
-                            unsafe {
-                                if ptr.flags().contains(ParamFlags::HIDE_IN_GENERIC_UI) {
-                                    continue;
-                                }
-                                ui.label(ptr.name());
-                                GenericSlider.add_widget_raw(ui, ptr, setter);
-                            }
-                        }
-                    });
-            }
-        });
-}
-
-impl<P: Params + 'static, X: Panel> NiceEguiApp for GenericApp<P, X> {
-    fn build(
-        &mut self,
-        _egui_ctx: egui::Context,
-        nice_gui_ctx: GuiContext,
-        _frame: &mut nice_plug_egui::Frame,
-    ) -> Result<(), nice_plug_egui::baseview::HandlerError> {
-        self.context = Some(nice_gui_ctx);
-        Ok(())
-    }
-
-    fn resized(&mut self, new_size: nice_plug_egui::baseview::WindowSize) {
-        if let Ok(mut saved) = self.saved_size.write() {
-            *saved = EditorSize {
-                width: new_size.logical.width,
-                height: new_size.logical.height,
-            };
-        }
-    }
-
-    fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut nice_plug_egui::Frame) {
-        let Some(context) = self.context.as_ref() else {
-            return;
-        };
-        let setter = context.param_setter();
-        let title = self.title;
-        let params = self.params.clone();
-        let panel = &mut self.panel;
-        let sections = self.sections;
-        ResizableWindow::new("oxide-editor")
-            .min_size(egui::Vec2::new(MIN_SIZE.0, MIN_SIZE.1))
-            .show(ui, |ui| {
-                ui.heading(title);
-                panel.ui(ui, &setter);
-                ui.separator();
-                match sections {
-                    Some(sections) => grouped_ui(ui, params.as_ref(), &setter, sections),
-                    None => generic_ui::create(ui, params, &setter, GenericSlider),
-                }
-            });
-    }
-}
-
-/// Creates a resizable editor showing `panel` and then every parameter of `params`;
-/// resizing it updates `saved_size`.
-pub fn create<P: Params + 'static, X: Panel>(
-    title: &'static str,
-    params: Arc<P>,
-    state: Arc<EguiEditorState>,
-    saved_size: SavedSize,
-    panel: X,
-) -> Option<EguiEditor<GenericApp<P, X>>> {
-    create_with_sections(title, params, state, saved_size, panel, None)
-}
-
-/// [`create`] with the parameter list grouped into collapsible `sections`.
-pub fn create_with_sections<P: Params + 'static, X: Panel>(
-    title: &'static str,
-    params: Arc<P>,
-    state: Arc<EguiEditorState>,
-    saved_size: SavedSize,
-    panel: X,
-    sections: Option<Sections>,
-) -> Option<EguiEditor<GenericApp<P, X>>> {
-    let settings = EguiNiceSettings::new().with_tile(title).with_resize_hint(
-        ResizeHint::resizable().with_min_logical_size(nice_plug::editor::dpi::LogicalSize::new(
-            MIN_SIZE.0, MIN_SIZE.1,
-        )),
-    );
-    create_egui_editor(
-        state,
-        RepaintNotifier::new(),
-        settings,
-        GenericApp {
-            title,
-            params,
-            context: None,
-            panel,
-            sections,
-            saved_size,
-        },
-    )
 }
 
 /// The UI scales the editor offers (and accepts from a saved project), as factors.
