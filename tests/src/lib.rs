@@ -262,3 +262,30 @@ pub fn programme(frames: usize, sample_rate: f64, sign: f32) -> Vec<f32> {
         })
         .collect()
 }
+
+/// Writes the presets' test input into `path`: half a second of [`programme`] at
+/// `rate`, stereo (the right channel at −0.8 times the left's shape, so a polarity or
+/// channel swap shows), and returns it planar.
+pub fn write_stereo_programme(path: &Path, rate: u32) -> Vec<Vec<f32>> {
+    let frames = rate as usize / 2;
+    let input = vec![
+        programme(frames, rate as f64, 1.0),
+        programme(frames, rate as f64, -0.8),
+    ];
+    write_float_wav(path, rate, &input);
+    input
+}
+
+/// Asserts `a` and `b` (planar) are the same, sample for sample as f32 bits, naming
+/// `what` and the first channel that differs.
+pub fn assert_bit_identical(a: &[Vec<f32>], b: &[Vec<f32>], what: &str) {
+    assert_eq!(a.len(), b.len(), "{what}: channel count");
+    for (channel, (a, b)) in a.iter().zip(b).enumerate() {
+        assert_eq!(a.len(), b.len(), "{what}: channel {channel} length");
+        let first_difference = a
+            .iter()
+            .zip(b)
+            .position(|(x, y)| x.to_bits() != y.to_bits());
+        assert_eq!(first_difference, None, "{what}: channel {channel} differs");
+    }
+}

@@ -22,7 +22,9 @@ use nice_plug::plugin::ParamValue;
 use nice_plug::prelude::PluginState;
 use oxide_host_tests::clap::ClapInstance;
 use oxide_host_tests::preset_discovery::{self, Crawl};
-use oxide_host_tests::{oxide_cli, programme, read_float_wav, write_float_wav, Plugin};
+use oxide_host_tests::{
+    assert_bit_identical, oxide_cli, read_float_wav, write_stereo_programme, Plugin,
+};
 use oxide_plugin_common::param_access;
 use oxide_plugin_common::presets::{self, Preset};
 use oxide_plugin_common::user_presets::{self, Library};
@@ -164,12 +166,7 @@ fn every_preset_loads_to_its_values_and_sounds_as_oxide_process_preset() {
     const BLOCK: usize = 512;
     let dir = tempfile::tempdir().unwrap();
     let input_path = dir.path().join("in.wav");
-    let frames = RATE as usize / 2;
-    let input = vec![
-        programme(frames, RATE as f64, 1.0),
-        programme(frames, RATE as f64, -0.8),
-    ];
-    write_float_wav(&input_path, RATE, &input);
+    let input = write_stereo_programme(&input_path, RATE);
     user_folder();
 
     for plugin in Plugin::ALL {
@@ -267,14 +264,7 @@ fn every_preset_loads_to_its_values_and_sounds_as_oxide_process_preset() {
             {
                 changed += 1;
             }
-            for (channel, (a, b)) in offline.iter().zip(&in_host).enumerate() {
-                assert_eq!(a.len(), b.len(), "{name}");
-                let first_difference = a
-                    .iter()
-                    .zip(b)
-                    .position(|(x, y)| x.to_bits() != y.to_bits());
-                assert_eq!(first_difference, None, "{name}: channel {channel} differs");
-            }
+            assert_bit_identical(&offline, &in_host, &name);
         }
         // Every preset was tried: the factory's and the user's.
         assert_eq!(crawl.presets.len(), factory(plugin).len() + 1);

@@ -14,7 +14,9 @@ use std::time::Duration;
 
 use nice_plug::prelude::PluginState;
 use oxide_host_tests::python::{run_with_timeout, script_command};
-use oxide_host_tests::{oxide_cli, programme, read_float_wav, write_float_wav, Plugin};
+use oxide_host_tests::{
+    assert_bit_identical, oxide_cli, read_float_wav, write_stereo_programme, Plugin,
+};
 use oxide_plugin_common::param_access;
 use oxide_plugin_common::presets;
 use oxide_plugin_common::user_presets::DIR_ENV;
@@ -57,12 +59,7 @@ fn check(plugin: Plugin) {
     assert_eq!(written.len(), factory.len(), "{written:?}");
 
     let input_path = dir.path().join("in.wav");
-    let frames = RATE as usize / 2;
-    let input = vec![
-        programme(frames, RATE as f64, 1.0),
-        programme(frames, RATE as f64, -0.8),
-    ];
-    write_float_wav(&input_path, RATE, &input);
+    write_stereo_programme(&input_path, RATE);
 
     let mut jobs = Vec::new();
     let mut expected = Vec::new();
@@ -130,14 +127,7 @@ fn check(plugin: Plugin) {
 
     for (i, (name, offline)) in expected.iter().enumerate() {
         let in_host = read_float_wav(&dir.path().join(format!("host-{i}.wav")), 2);
-        for (channel, (a, b)) in offline.iter().zip(&in_host).enumerate() {
-            assert_eq!(a.len(), b.len(), "{name}");
-            let first_difference = a
-                .iter()
-                .zip(b)
-                .position(|(x, y)| x.to_bits() != y.to_bits());
-            assert_eq!(first_difference, None, "{name}: channel {channel} differs");
-        }
+        assert_bit_identical(offline, &in_host, name);
     }
 }
 
