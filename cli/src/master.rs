@@ -100,19 +100,6 @@ pub(crate) fn set(params: &MasterParams, id: &str, text: &str) -> Result<()> {
     param_access::set_from_text(params, id, text).map_err(|e| anyhow::anyhow!("{e}"))
 }
 
-/// `channels` converted from `from` Hz to `to` Hz (rubato, in f64).
-pub(crate) fn convert_rate(channels: &[Vec<f32>], from: u32, to: u32) -> Result<Vec<Vec<f32>>> {
-    let wide: Vec<Vec<f64>> = channels
-        .iter()
-        .map(|c| c.iter().map(|&x| x as f64).collect())
-        .collect();
-    let converted = resample::convert(&wide, from, to)?;
-    Ok(converted
-        .iter()
-        .map(|c| c.iter().map(|&x| x as f32).collect())
-        .collect())
-}
-
 /// Sets the chain's loudness target from `--target` (a preset name or LUFS).
 pub(crate) fn set_target(params: &MasterParams, text: &str) -> Result<()> {
     let (preset, lufs) = parse_target(text)?;
@@ -185,7 +172,8 @@ pub(crate) fn render(
     let mut out: Vec<Vec<f32>> = channels
         .iter()
         .map(|c| {
-            let mut v = c.clone();
+            let mut v = Vec::with_capacity(total);
+            v.extend_from_slice(c);
             v.resize(total, 0.0);
             v
         })
@@ -250,7 +238,8 @@ pub fn run(args: &MasterArgs) -> Result<()> {
     // The conversion comes first, so that the limiter's ceiling and the dither hold on
     // the file that is delivered.
     if spec.sample_rate != audio.info.sample_rate {
-        audio.channels = convert_rate(&audio.channels, audio.info.sample_rate, spec.sample_rate)?;
+        audio.channels =
+            resample::convert(&audio.channels, audio.info.sample_rate, spec.sample_rate)?;
         audio.info.sample_rate = spec.sample_rate;
     }
     let before = measure(&audio.channels, audio.info.sample_rate);

@@ -33,7 +33,7 @@ use indicatif::{MultiProgress, ProgressBar};
 use mastering_chain::MasterParams;
 use oxide_cli::audio::{self, Container, Depth, DitherMode, OutputSpec, Tags};
 use rayon::prelude::*;
-use shared_dsp::loudness::{measured, ChannelLayout, LoudnessMeter};
+use shared_dsp::loudness::{measured, ChannelLayout, LoudnessMeter, MeterOptions};
 
 use crate::master::{self, gain_search, ACCEPT_LU, MAX_LIMITING_DB, REPLAYGAIN_REFERENCE_LUFS};
 use crate::plugins::PluginKind;
@@ -161,22 +161,55 @@ pub(crate) struct Rendered {
     /// Frames rendered (before any CD padding).
     pub frames: usize,
     pub max_gr_db: f32,
+    /// During the search, loudness only; for the kept render, everything (true peak
+    /// included: see [`Rendered::measure_fully`]).
     pub meter: LoudnessMeter,
-    /// Short-term loudness every [`report::SERIES_HOP_S`], LUFS.
+    /// Short-term loudness every [`report::SERIES_HOP_S`], LUFS (empty until
+    /// [`Rendered::measure_fully`]).
     pub short_term: Vec<f64>,
     /// The loudness gain the chain applied, dB.
     pub gain_db: f64,
 }
 
-/// A meter over `channels` and the short-term loudness every hop.
-fn measure_series(channels: &[Vec<f32>], rate: u32) -> (LoudnessMeter, Vec<f64>) {
-    let hop = ((report::SERIES_HOP_S * rate as f64) as usize).max(1);
-    let layout = if channels.len() == 1 {
+impl Rendered {
+    /// A search pass's render: measured for its loudness only. The true peak (most of
+    /// the meter's cost) and the series are measured once, on the render kept.
+    fn searched(channels: Vec<Vec<f32>>, max_gr_db: f32, gain_db: f64, rate: u32) -> Self {
+        let mut meter = LoudnessMeter::with_options(
+            rate as f64,
+            layout_of(&channels),
+            MeterOptions { true_peak: false },
+        );
+        let slices: Vec<&[f32]> = channels.iter().map(Vec::as_slice).collect();
+        meter.process(&slices);
+        Self {
+            frames: channels.first().map_or(0, Vec::len),
+            channels,
+            max_gr_db,
+            meter,
+            short_term: Vec::new(),
+            gain_db,
+        }
+    }
+
+    /// Measures the kept render fully: true peak and the short-term series.
+    fn measure_fully(&mut self, rate: u32) {
+        (self.meter, self.short_term) = measure_series(&self.channels, rate);
+    }
+}
+
+fn layout_of(channels: &[Vec<f32>]) -> ChannelLayout {
+    if channels.len() == 1 {
         ChannelLayout::Mono
     } else {
         ChannelLayout::Stereo
-    };
-    let mut meter = LoudnessMeter::new(rate as f64, layout);
+    }
+}
+
+/// A meter over `channels` and the short-term loudness every hop.
+fn measure_series(channels: &[Vec<f32>], rate: u32) -> (LoudnessMeter, Vec<f64>) {
+    let hop = ((report::SERIES_HOP_S * rate as f64) as usize).max(1);
+    let mut meter = LoudnessMeter::new(rate as f64, layout_of(channels));
     let frames = channels.first().map_or(0, Vec::len);
     let mut series = Vec::with_capacity(frames / hop + 1);
     let mut start = 0;
@@ -231,18 +264,23 @@ fn track_params(
 fn prepare(track: &plan::Track, rate: u32, channels: usize) -> Result<Vec<Vec<f32>>> {
     let name = || format!("{} (track {})", track.name(), track.number);
     let audio = audio::read::<f32>(&track.file).with_context(name)?;
-    let sr = audio.info.sample_rate as f64;
+    let source_rate = audio.info.sample_rate;
+    let sr = source_rate as f64;
     let frames = audio.frames();
     let a = ((track.trim_start_s * sr).round() as usize).min(frames);
     let b = frames
         .saturating_sub((track.trim_end_s * sr).round() as usize)
         .max(a);
-    let mut ch: Vec<Vec<f32>> = audio.channels.iter().map(|c| c[a..b].to_vec()).collect();
+    let mut ch = audio.channels;
+    for c in ch.iter_mut() {
+        c.truncate(b);
+        c.drain(..a);
+    }
     if ch.len() == 1 && channels == 2 {
         ch.push(ch[0].clone());
     }
-    if audio.info.sample_rate != rate {
-        ch = master::convert_rate(&ch, audio.info.sample_rate, rate).with_context(name)?;
+    if source_rate != rate {
+        ch = audio::resample::convert(&ch, source_rate, rate).with_context(name)?;
     }
     let gain = 10f64.powf(track.gain_db / 20.0) as f32;
     let n = ch.first().map_or(0, Vec::len);
@@ -357,28 +395,43 @@ fn file_name(number: usize, title: &str, ext: &str) -> String {
 
 /// The album as one programme: each track's gap of silence, then the track. Returns the
 /// samples and each track's (gap start, track start).
-fn sequence(
-    tracks: &[plan::Track],
-    outputs: &[Vec<Vec<f32>>],
-    gaps: &[usize],
-) -> (Vec<Vec<f32>>, Vec<(usize, usize)>) {
-    let n_ch = outputs.first().map_or(2, Vec::len);
-    let total: usize = outputs
+/// Where each track's gap and audio begin in the album's sequence, and its length.
+fn sequence(outputs: &[Vec<Vec<f32>>], gaps: &[usize]) -> (Vec<(usize, usize)>, usize) {
+    let mut at = 0;
+    let starts = outputs
         .iter()
         .zip(gaps)
-        .map(|(o, g)| g + o.first().map_or(0, Vec::len))
-        .sum();
-    let mut out = vec![Vec::with_capacity(total); n_ch];
-    let mut starts = Vec::with_capacity(tracks.len());
+        .map(|(o, &g)| {
+            let gap_start = at;
+            at += g + o.first().map_or(0, Vec::len);
+            (gap_start, gap_start + g)
+        })
+        .collect();
+    (starts, at)
+}
+
+/// Writes the album as one continuous file: each track after its gap of silence.
+fn write_sequence(
+    path: &Path,
+    spec: OutputSpec,
+    outputs: &[Vec<Vec<f32>>],
+    gaps: &[usize],
+) -> Result<()> {
+    const SILENCE: [f32; 4096] = [0.0; 4096];
+    let mut writer = audio::Writer::create(path, spec)?;
     for (o, &g) in outputs.iter().zip(gaps) {
-        let gap_start = out[0].len();
-        for (c, src) in out.iter_mut().zip(o) {
-            c.resize(gap_start + g, 0.0);
-            c.extend_from_slice(src);
+        let mut left = g;
+        while left > 0 {
+            let n = left.min(SILENCE.len());
+            let block: Vec<&[f32]> = o.iter().map(|_| &SILENCE[..n]).collect();
+            writer.write(&block)?;
+            left -= n;
         }
-        starts.push((gap_start, gap_start + g));
+        let views: Vec<&[f32]> = o.iter().map(Vec::as_slice).collect();
+        writer.write(&views)?;
     }
-    (out, starts)
+    writer.finish()?;
+    Ok(())
 }
 
 /// Everything the report needs about one track.
@@ -531,15 +584,8 @@ fn run_in_pool(args: &AlbumArgs) -> Result<()> {
     let render_one = |i: usize, gain: f64, pass: usize| -> Result<Rendered> {
         master::set(&params[i], "loud_gain", &format!("{gain:.2}"))?;
         let (out, gr, _) = master::render(&params[i], &inputs[i], rate, label(i, pass));
-        let (meter, short_term) = measure_series(&out, rate);
-        Ok(Rendered {
-            frames: out.first().map_or(0, Vec::len),
-            channels: out,
-            max_gr_db: gr,
-            meter,
-            short_term,
-            gain_db: params[i].loud_gain.value() as f64,
-        })
+        let gain_db = params[i].loud_gain.value() as f64;
+        Ok(Rendered::searched(out, gr, gain_db, rate))
     };
     let range = (
         mastering_chain::chain::LOUD_GAIN_MIN_DB as f64,
@@ -631,6 +677,7 @@ fn run_in_pool(args: &AlbumArgs) -> Result<()> {
         bar.finish_and_clear();
     }
     drop(inputs);
+    rendered.par_iter_mut().for_each(|r| r.measure_fully(rate));
 
     // Refusals, as `oxide master` makes them.
     for (t, r) in plan.tracks.iter().zip(&rendered) {
@@ -779,7 +826,7 @@ fn run_in_pool(args: &AlbumArgs) -> Result<()> {
             Ok(())
         })
     };
-    let (flow, starts) = sequence(&plan.tracks, &outputs, &gaps);
+    let (starts, album_frames) = sequence(&outputs, &gaps);
     let flow_name = if cd {
         String::from("album.wav")
     } else {
@@ -791,7 +838,7 @@ fn run_in_pool(args: &AlbumArgs) -> Result<()> {
         if let Some(v) = &plan.title {
             tags.set("TITLE", v);
         }
-        audio::write(&staging.path.join(&flow_name), spec(tags), &flow)?;
+        write_sequence(&staging.path.join(&flow_name), spec(tags), &outputs, &gaps)?;
         if cd {
             let cue = cd::cue_sheet(&plan, &flow_name, &starts);
             std::fs::write(staging.path.join("album.cue"), cue)
@@ -854,13 +901,12 @@ fn run_in_pool(args: &AlbumArgs) -> Result<()> {
         true_peak_dbtp: album_peak_dbtp,
         album_gain_db,
         passes,
-        duration_s: flow[0].len() as f64 / rate as f64,
+        duration_s: album_frames as f64 / rate as f64,
         tracks,
         files,
         warnings,
         plan,
     };
-    drop(flow);
     if args.json {
         println!(
             "{}",

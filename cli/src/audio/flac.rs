@@ -2,17 +2,13 @@
 //! for the encoder), the STREAMINFO (with the MD5 of the samples) patched in at the end,
 //! so memory stays flat.
 //!
-//! The encoding runs on a thread of its own, a batch of blocks behind the caller, so on
-//! a machine with a second core it overlaps the decoding, resampling and dither that
-//! produce the samples. The bytes written do not depend on it: the one encoder thread
-//! codes every block in order, the same way.
+//! It runs on the caller's thread: [`super::write::Writer`] calls it from the thread
+//! that quantises and writes, which runs behind the decoding and resampling.
 
 use std::fs::File;
 use std::io::{BufWriter, Seek, SeekFrom, Write};
-use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
-use std::thread::JoinHandle;
 
-use anyhow::{anyhow, bail, Result};
+use anyhow::{bail, Result};
 use md5::{Digest, Md5};
 
 use super::flac_frame::{Bits, FrameEncoder};
@@ -20,35 +16,10 @@ use super::write::OutputSpec;
 
 /// Frames per FLAC block: the reference encoder's default at 44.1/48 kHz.
 const BLOCK: usize = 4096;
-/// Blocks handed to the encoder thread at a time: 16 × 4096 frames.
-const BATCH: usize = 16;
 /// "fLaC", the STREAMINFO block's header (last metadata block, type 0, 34 bytes).
 const HEADER: [u8; 8] = [b'f', b'L', b'a', b'C', 0x80, 0, 0, 34];
 
 pub struct FlacStream {
-    channels: usize,
-    bits: u32,
-    rate: u32,
-    /// Interleaved samples of full blocks waiting for the batch, then the block being
-    /// filled.
-    batch: Vec<i32>,
-    to_encoder: Option<SyncSender<Vec<i32>>>,
-    /// Emptied batches back from the encoder, for reuse.
-    spare: Receiver<Vec<i32>>,
-    encoder: Option<JoinHandle<Result<Encoded>>>,
-}
-
-/// What the encoder thread did, for the STREAMINFO.
-struct Encoded {
-    out: BufWriter<File>,
-    md5: [u8; 16],
-    total: u64,
-    min_frame: usize,
-    max_frame: usize,
-}
-
-/// The encoder thread's state.
-struct Encoder {
     out: BufWriter<File>,
     channels: usize,
     bits: u32,
@@ -57,13 +28,71 @@ struct Encoder {
     bytes: Bits,
     md5: Md5,
     md5_bytes: Vec<u8>,
+    /// Interleaved samples of the block being filled (less than a whole block).
+    pending: Vec<i32>,
     number: u64,
     total: u64,
     min_frame: usize,
     max_frame: usize,
 }
 
-impl Encoder {
+impl FlacStream {
+    pub fn start(file: File, spec: &OutputSpec) -> Result<Self> {
+        let bits = spec.depth.int_bits().expect("checked by the writer");
+        if !(1..=8).contains(&spec.channels) {
+            bail!(
+                "FLAC holds 1 to 8 channels, not {}; write a .wav instead",
+                spec.channels
+            );
+        }
+        if spec.sample_rate == 0 || spec.sample_rate > 655_350 {
+            bail!(
+                "FLAC holds sample rates up to 655350 Hz, not {}",
+                spec.sample_rate
+            );
+        }
+        let mut out = BufWriter::with_capacity(1 << 20, file);
+        out.write_all(&HEADER)?;
+        out.write_all(&[0; 34])?;
+        Ok(Self {
+            out,
+            channels: spec.channels,
+            bits,
+            rate: spec.sample_rate,
+            frames: FrameEncoder::new(),
+            bytes: Bits::new(),
+            md5: Md5::new(),
+            md5_bytes: Vec::new(),
+            pending: Vec::with_capacity(BLOCK * spec.channels),
+            number: 0,
+            total: 0,
+            min_frame: usize::MAX,
+            max_frame: 0,
+        })
+    }
+
+    /// Appends interleaved integer samples; whole blocks are encoded as they fill.
+    pub fn write_interleaved(&mut self, mut samples: &[i32]) -> Result<()> {
+        let block = BLOCK * self.channels;
+        if !self.pending.is_empty() {
+            let take = (block - self.pending.len()).min(samples.len());
+            self.pending.extend_from_slice(&samples[..take]);
+            samples = &samples[take..];
+            if self.pending.len() < block {
+                return Ok(());
+            }
+            let pending = std::mem::take(&mut self.pending);
+            let result = self.encode(&pending);
+            self.pending = pending;
+            self.pending.clear();
+            result?;
+        }
+        let whole = samples.len() / block * block;
+        self.encode(&samples[..whole])?;
+        self.pending.extend_from_slice(&samples[whole..]);
+        Ok(())
+    }
+
     /// Encodes interleaved samples, whole blocks and then (only at the end) a shorter
     /// one.
     fn encode(&mut self, samples: &[i32]) -> Result<()> {
@@ -95,131 +124,22 @@ impl Encoder {
         Ok(())
     }
 
-    fn run(mut self, batches: Receiver<Vec<i32>>, spare: SyncSender<Vec<i32>>) -> Result<Encoded> {
-        for batch in batches {
-            self.encode(&batch)?;
-            // The caller may be gone (an error on its side): nothing to reuse then.
-            let _ = spare.try_send(batch);
-        }
-        Ok(Encoded {
-            out: self.out,
-            md5: self.md5.finalize().into(),
-            total: self.total,
-            min_frame: self.min_frame,
-            max_frame: self.max_frame,
-        })
-    }
-}
-
-impl FlacStream {
-    pub fn start(file: File, spec: &OutputSpec) -> Result<Self> {
-        let bits = spec.depth.int_bits().expect("checked by the writer");
-        if !(1..=8).contains(&spec.channels) {
-            bail!(
-                "FLAC holds 1 to 8 channels, not {}; write a .wav instead",
-                spec.channels
-            );
-        }
-        if spec.sample_rate == 0 || spec.sample_rate > 655_350 {
-            bail!(
-                "FLAC holds sample rates up to 655350 Hz, not {}",
-                spec.sample_rate
-            );
-        }
-        let mut out = BufWriter::with_capacity(1 << 20, file);
-        out.write_all(&HEADER)?;
-        out.write_all(&[0; 34])?;
-        let encoder = Encoder {
-            out,
-            channels: spec.channels,
-            bits,
-            rate: spec.sample_rate,
-            frames: FrameEncoder::new(),
-            bytes: Bits::new(),
-            md5: Md5::new(),
-            md5_bytes: Vec::new(),
-            number: 0,
-            total: 0,
-            min_frame: usize::MAX,
-            max_frame: 0,
-        };
-        // One batch queued while one is encoded and one is filled: three at most.
-        let (to_encoder, batches) = sync_channel(1);
-        let (spare_sender, spare) = sync_channel(2);
-        let handle = std::thread::Builder::new()
-            .name("flac encoder".into())
-            .spawn(move || encoder.run(batches, spare_sender))?;
-        Ok(Self {
-            channels: spec.channels,
-            bits,
-            rate: spec.sample_rate,
-            batch: Vec::with_capacity(BLOCK * BATCH * spec.channels),
-            to_encoder: Some(to_encoder),
-            spare,
-            encoder: Some(handle),
-        })
-    }
-
-    /// Appends interleaved integer samples.
-    pub fn write_interleaved(&mut self, mut samples: &[i32]) -> Result<()> {
-        let full = BLOCK * BATCH * self.channels;
-        while !samples.is_empty() {
-            let take = (full - self.batch.len()).min(samples.len());
-            self.batch.extend_from_slice(&samples[..take]);
-            samples = &samples[take..];
-            if self.batch.len() == full {
-                let next = self
-                    .spare
-                    .try_recv()
-                    .unwrap_or_else(|_| Vec::with_capacity(full));
-                let batch = std::mem::replace(&mut self.batch, next);
-                self.send(batch)?;
-                self.batch.clear();
-            }
-        }
-        Ok(())
-    }
-
-    fn send(&mut self, batch: Vec<i32>) -> Result<()> {
-        let sent = self
-            .to_encoder
-            .as_ref()
-            .is_some_and(|s| s.send(batch).is_ok());
-        if sent {
-            Ok(())
-        } else {
-            // The encoder stopped: its error says why.
-            Err(self
-                .join()
-                .err()
-                .unwrap_or_else(|| anyhow!("FLAC encoder stopped")))
-        }
-    }
-
-    fn join(&mut self) -> Result<Encoded> {
-        self.to_encoder = None;
-        let handle = self
-            .encoder
-            .take()
-            .ok_or_else(|| anyhow!("FLAC encoder stopped"))?;
-        handle
-            .join()
-            .map_err(|_| anyhow!("FLAC encoder thread panicked"))?
-    }
-
     /// Encodes what is left (the last block may be short) and writes the STREAMINFO.
     pub fn finish(mut self) -> Result<()> {
-        let last = std::mem::take(&mut self.batch);
-        if !last.is_empty() {
-            self.send(last)?;
-        }
-        let Encoded {
+        let last = std::mem::take(&mut self.pending);
+        self.encode(&last)?;
+        let Self {
             out,
+            channels,
+            bits,
+            rate,
             md5,
             total,
             min_frame,
             max_frame,
-        } = self.join()?;
+            ..
+        } = self;
+        let md5: [u8; 16] = md5.finalize().into();
         let block = if total >= BLOCK as u64 {
             BLOCK as u64
         } else {
@@ -235,9 +155,9 @@ impl FlacStream {
         info.put(16, block);
         info.put(24, min_frame.min(0xFF_FFFF));
         info.put(24, max_frame.min(0xFF_FFFF));
-        info.put(20, u64::from(self.rate));
-        info.put(3, self.channels as u64 - 1);
-        info.put(5, u64::from(self.bits) - 1);
+        info.put(20, u64::from(rate));
+        info.put(3, channels as u64 - 1);
+        info.put(5, u64::from(bits) - 1);
         info.put(4, (total >> 32) & 0xF);
         info.put(32, total & 0xFFFF_FFFF);
         for b in md5 {
@@ -250,15 +170,5 @@ impl FlacStream {
         file.write_all(&info.bytes)?;
         file.sync_all()?;
         Ok(())
-    }
-}
-
-impl Drop for FlacStream {
-    /// An unfinished stream (an error on the caller's side) stops its encoder thread.
-    fn drop(&mut self) {
-        self.to_encoder = None;
-        if let Some(handle) = self.encoder.take() {
-            let _ = handle.join();
-        }
     }
 }

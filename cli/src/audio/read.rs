@@ -27,6 +27,8 @@ pub trait Sample: Copy + Default + Send + 'static {
     fn copy_planar(buf: &GenericAudioBufferRef<'_>, out: &mut Vec<Vec<Self>>);
     /// To `f64` (exact).
     fn to_f64(self) -> f64;
+    /// From `f64` (rounded to the nearest for `f32`).
+    fn from_f64(x: f64) -> Self;
 }
 
 impl Sample for f32 {
@@ -36,6 +38,9 @@ impl Sample for f32 {
     fn to_f64(self) -> f64 {
         self as f64
     }
+    fn from_f64(x: f64) -> Self {
+        x as f32
+    }
 }
 
 impl Sample for f64 {
@@ -44,6 +49,9 @@ impl Sample for f64 {
     }
     fn to_f64(self) -> f64 {
         self
+    }
+    fn from_f64(x: f64) -> Self {
+        x
     }
 }
 

@@ -6,6 +6,8 @@ use anyhow::{anyhow, Result};
 use rubato::audioadapter_buffers::direct::SequentialSliceOfVecs;
 use rubato::{Fft, FixedSync, Resampler as _, WindowFunction};
 
+use super::read::Sample;
+
 /// Input frames per FFT chunk. Larger means a longer anti-aliasing filter (a narrower
 /// transition band) at the cost of delay, which offline does not matter; 8192 at
 /// 96 → 44.1 kHz gives a filter of 8 320 taps (see the quality tests).
@@ -163,18 +165,32 @@ fn gcd(mut a: u32, mut b: u32) -> u32 {
     a
 }
 
-/// Converts whole channels at once.
-pub fn convert(channels: &[Vec<f64>], rate_in: u32, rate_out: u32) -> Result<Vec<Vec<f64>>> {
-    let mut out = vec![Vec::new(); channels.len()];
+/// Converts whole channels at once (in f64, a block at a time: only a block is ever
+/// held in f64 when the samples are `f32`).
+pub fn convert<S: Sample>(channels: &[Vec<S>], rate_in: u32, rate_out: u32) -> Result<Vec<Vec<S>>> {
+    const BLOCK: usize = 1 << 14;
     let mut resampler = Resampler::new(rate_in, rate_out, channels.len())?;
+    let frames = channels.first().map_or(0, Vec::len);
+    let expected = resampler.output_len(frames as u64) as usize;
+    let mut out = vec![Vec::with_capacity(expected); channels.len()];
     let mut emit = |block: &[&[f64]]| -> Result<()> {
         for (o, b) in out.iter_mut().zip(block) {
-            o.extend_from_slice(b);
+            o.extend(b.iter().map(|&x| S::from_f64(x)));
         }
         Ok(())
     };
-    let views: Vec<&[f64]> = channels.iter().map(Vec::as_slice).collect();
-    resampler.push(&views, &mut emit)?;
+    let mut wide = vec![Vec::with_capacity(BLOCK); channels.len()];
+    let mut start = 0;
+    while start < frames {
+        let end = (start + BLOCK).min(frames);
+        for (w, c) in wide.iter_mut().zip(channels) {
+            w.clear();
+            w.extend(c[start..end].iter().map(|&x| x.to_f64()));
+        }
+        let views: Vec<&[f64]> = wide.iter().map(Vec::as_slice).collect();
+        resampler.push(&views, &mut emit)?;
+        start = end;
+    }
     resampler.finish(&mut emit)?;
     Ok(out)
 }

@@ -5,8 +5,10 @@
 use std::fs::File;
 use std::io::{BufWriter, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
+use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
+use std::thread::JoinHandle;
 
-use anyhow::{bail, Context, Result};
+use anyhow::{anyhow, bail, Context, Result};
 use shared_dsp::mastering::dither::{Dither, DitherBits, DitherSettings, NoiseShape, DEFAULT_SEED};
 
 use super::flac::FlacStream;
@@ -158,17 +160,27 @@ enum Sink {
     Flac(Box<FlacStream>),
 }
 
+/// Frames handed to the writing thread at a time (16 FLAC blocks).
+const BATCH: usize = 1 << 16;
+
 /// A file being written. Nothing appears under the output's name until
 /// [`Writer::finish`]; dropping an unfinished writer removes its temporary file.
+///
+/// The quantising (clip count, dither, rounding) and the file's encoding run on a
+/// thread of their own, a batch behind the caller, so on a machine with a second core
+/// they overlap the decoding, processing and resampling that produce the samples. The
+/// bytes written do not depend on it: that one thread takes every batch in order.
 pub struct Writer {
-    spec: OutputSpec,
     path: PathBuf,
     temporary: PathBuf,
-    sink: Option<Sink>,
-    dithers: Vec<Dither>,
-    scratch: Vec<Vec<f32>>,
-    ints: Vec<i32>,
-    clipped: u64,
+    tags: Tags,
+    container: Container,
+    /// Planar samples waiting for a whole batch.
+    batch: Vec<Vec<f32>>,
+    to_stage: Option<SyncSender<Vec<Vec<f32>>>>,
+    /// Emptied batches back from the stage, for reuse.
+    spare: Receiver<Vec<Vec<f32>>>,
+    stage: Option<JoinHandle<Result<Staged>>>,
     frames: u64,
 }
 
@@ -178,6 +190,117 @@ pub struct Written {
     pub frames: u64,
     /// Samples beyond full scale, clipped in an integer output.
     pub clipped: u64,
+}
+
+/// The writing thread's state: the quantiser and the file's encoder.
+struct Stage {
+    depth: Depth,
+    dither: Option<DitherSettings>,
+    dithers: Vec<Dither>,
+    ints: Vec<i32>,
+    clipped: u64,
+    sink: Sink,
+}
+
+/// What the writing thread hands back at the end.
+struct Staged {
+    sink: Sink,
+    clipped: u64,
+}
+
+impl Stage {
+    fn new(spec: &OutputSpec, sink: Sink) -> Self {
+        let dither = match spec.depth.int_bits() {
+            Some(bits) if !spec.exact && spec.dither != DitherMode::Off => Some(DitherSettings {
+                bits: if bits == 16 {
+                    DitherBits::Bits16
+                } else {
+                    DitherBits::Bits24
+                },
+                shape: if spec.dither == DitherMode::Shaped {
+                    NoiseShape::Shaped
+                } else {
+                    NoiseShape::Flat
+                },
+            }),
+            _ => None,
+        };
+        let seed_pairs = spec.channels.div_ceil(2);
+        Self {
+            depth: spec.depth,
+            dither,
+            dithers: (0..seed_pairs)
+                .map(|k| Dither::with_seed(spec.sample_rate as f32, DEFAULT_SEED + k as u64))
+                .collect(),
+            ints: Vec::new(),
+            clipped: 0,
+            sink,
+        }
+    }
+
+    fn run(
+        mut self,
+        batches: Receiver<Vec<Vec<f32>>>,
+        spare: SyncSender<Vec<Vec<f32>>>,
+    ) -> Result<Staged> {
+        for mut batch in batches {
+            self.write(&mut batch)?;
+            // The caller may be gone (an error on its side): nothing to reuse then.
+            let _ = spare.try_send(batch);
+        }
+        Ok(Staged {
+            sink: self.sink,
+            clipped: self.clipped,
+        })
+    }
+
+    /// Quantises (in place) and writes planar frames.
+    fn write(&mut self, channels: &mut [Vec<f32>]) -> Result<()> {
+        let frames = channels.first().map_or(0, |c| c.len());
+        let Some(bits) = self.depth.int_bits() else {
+            let views: Vec<&[f32]> = channels.iter().map(Vec::as_slice).collect();
+            return match &mut self.sink {
+                Sink::Wav(w) => w.write_f32(&views, frames),
+                Sink::Flac(_) => unreachable!("checked in create"),
+            };
+        };
+        let scale = (1u32 << (bits - 1)) as f32;
+        // Clipping is counted before the dither (which clamps by itself).
+        self.clipped += channels
+            .iter()
+            .flatten()
+            .filter(|&&x| x * scale > scale - 1.0 || x * scale < -scale)
+            .count() as u64;
+        if let Some(settings) = &self.dither {
+            for (pair, dither) in channels.chunks_mut(2).zip(&mut self.dithers) {
+                let mut views: Vec<&mut [f32]> =
+                    pair.iter_mut().map(|c| c.as_mut_slice()).collect();
+                dither.process(&mut views, settings);
+            }
+        }
+        self.ints.clear();
+        self.ints.reserve(frames * channels.len());
+        for i in 0..frames {
+            for c in channels.iter() {
+                let x = c[i];
+                // Rounded half away from zero without a libm call: y holds f32's 24
+                // significant bits, so y ± 0.5 is exact in f64 below 2^52 (and beyond
+                // it clamps the same), and the cast truncates.
+                let v = if x.is_finite() {
+                    let y = x as f64 * scale as f64;
+                    ((y + 0.5f64.copysign(y)) as i64).clamp(-(scale as i64), scale as i64 - 1)
+                        as f64
+                } else {
+                    0.0
+                };
+                self.ints.push(v as i32);
+            }
+        }
+        match &mut self.sink {
+            Sink::Wav(w) => w.write_ints(&self.ints, bits),
+            Sink::Flac(f) => f.write_interleaved(&self.ints),
+        }
+    }
 }
 
 impl Writer {
@@ -192,107 +315,103 @@ impl Writer {
         let temporary = temporary_for(path);
         let file = File::create(&temporary)
             .with_context(|| format!("could not create '{}'", temporary.display()))?;
-        let sink = match spec.container {
-            Container::Wav => Sink::Wav(WavStream::start(file, &spec)?),
-            Container::Flac => Sink::Flac(Box::new(FlacStream::start(file, &spec)?)),
+        let started = match spec.container {
+            Container::Wav => WavStream::start(file, &spec).map(Sink::Wav),
+            Container::Flac => FlacStream::start(file, &spec).map(|f| Sink::Flac(Box::new(f))),
         };
-        let seed_pairs = spec.channels.div_ceil(2);
-        let dithers = (0..seed_pairs)
-            .map(|k| Dither::with_seed(spec.sample_rate as f32, DEFAULT_SEED + k as u64))
-            .collect();
+        let sink = match started {
+            Ok(sink) => sink,
+            Err(e) => {
+                let _ = std::fs::remove_file(&temporary);
+                return Err(e);
+            }
+        };
+        let stage = Stage::new(&spec, sink);
+        // One batch queued while one is written and one is filled: three at most.
+        let (to_stage, batches) = sync_channel(1);
+        let (spare_sender, spare) = sync_channel(2);
+        let handle = std::thread::Builder::new()
+            .name("oxide writer".into())
+            .spawn(move || stage.run(batches, spare_sender))?;
         Ok(Self {
-            scratch: vec![Vec::new(); spec.channels],
-            spec,
             path: path.to_path_buf(),
             temporary,
-            sink: Some(sink),
-            dithers,
-            ints: Vec::new(),
-            clipped: 0,
+            tags: spec.tags,
+            container: spec.container,
+            batch: vec![Vec::with_capacity(BATCH); spec.channels],
+            to_stage: Some(to_stage),
+            spare,
+            stage: Some(handle),
             frames: 0,
         })
     }
 
     /// Appends planar frames (one slice per channel, equal lengths).
     pub fn write(&mut self, channels: &[&[f32]]) -> Result<()> {
-        debug_assert_eq!(channels.len(), self.spec.channels);
+        debug_assert_eq!(channels.len(), self.batch.len());
         let frames = channels.first().map_or(0, |c| c.len());
-        let n = self.spec.channels;
-        let result = match self.spec.depth.int_bits() {
-            None => {
-                let sink = self.sink.as_mut().expect("open");
-                match sink {
-                    Sink::Wav(w) => w.write_f32(channels, frames),
-                    Sink::Flac(_) => unreachable!("checked in create"),
-                }
+        let mut done = 0;
+        while done < frames {
+            let filled = self.batch.first().map_or(0, Vec::len);
+            let take = (BATCH - filled).min(frames - done);
+            for (b, c) in self.batch.iter_mut().zip(channels) {
+                b.extend_from_slice(&c[done..done + take]);
             }
-            Some(bits) => {
-                let scale = (1u32 << (bits - 1)) as f32;
-                let dithered = !self.spec.exact && self.spec.dither != DitherMode::Off;
-                for (s, c) in self.scratch.iter_mut().zip(channels) {
-                    s.clear();
-                    s.extend_from_slice(c);
+            done += take;
+            if filled + take == BATCH {
+                let next = self
+                    .spare
+                    .try_recv()
+                    .unwrap_or_else(|_| vec![Vec::with_capacity(BATCH); channels.len()]);
+                let full = std::mem::replace(&mut self.batch, next);
+                for b in &mut self.batch {
+                    b.clear();
                 }
-                // Clipping is counted before the dither (which clamps by itself).
-                self.clipped += self
-                    .scratch
-                    .iter()
-                    .flatten()
-                    .filter(|&&x| x * scale > scale - 1.0 || x * scale < -scale)
-                    .count() as u64;
-                if dithered {
-                    let settings = DitherSettings {
-                        bits: if bits == 16 {
-                            DitherBits::Bits16
-                        } else {
-                            DitherBits::Bits24
-                        },
-                        shape: if self.spec.dither == DitherMode::Shaped {
-                            NoiseShape::Shaped
-                        } else {
-                            NoiseShape::Flat
-                        },
-                    };
-                    for (pair, dither) in self.scratch.chunks_mut(2).zip(&mut self.dithers) {
-                        let mut views: Vec<&mut [f32]> =
-                            pair.iter_mut().map(|c| c.as_mut_slice()).collect();
-                        dither.process(&mut views, &settings);
-                    }
-                }
-                self.ints.clear();
-                self.ints.reserve(frames * n);
-                for i in 0..frames {
-                    for c in &self.scratch {
-                        let x = c[i];
-                        // Rounded half away from zero without a libm call: y holds
-                        // f32's 24 significant bits, so y ± 0.5 is exact in f64 below
-                        // 2^52 (and beyond it clamps the same), and the cast truncates.
-                        let v = if x.is_finite() {
-                            let y = x as f64 * scale as f64;
-                            ((y + 0.5f64.copysign(y)) as i64)
-                                .clamp(-(scale as i64), scale as i64 - 1)
-                                as f64
-                        } else {
-                            0.0
-                        };
-                        self.ints.push(v as i32);
-                    }
-                }
-                let sink = self.sink.as_mut().expect("open");
-                match sink {
-                    Sink::Wav(w) => w.write_ints(&self.ints, bits),
-                    Sink::Flac(f) => f.write_interleaved(&self.ints),
-                }
+                self.send(full)?;
             }
-        };
+        }
         self.frames += frames as u64;
-        result.with_context(|| format!("could not write '{}'", self.temporary.display()))
+        Ok(())
+    }
+
+    fn send(&mut self, batch: Vec<Vec<f32>>) -> Result<()> {
+        let sent = self
+            .to_stage
+            .as_ref()
+            .is_some_and(|s| s.send(batch).is_ok());
+        if sent {
+            Ok(())
+        } else {
+            // The writing thread stopped: its error says why.
+            let error = match self.join() {
+                Err(e) => e,
+                Ok(_) => anyhow!("the writing thread stopped"),
+            };
+            Err(error.context(format!("could not write '{}'", self.temporary.display())))
+        }
+    }
+
+    /// Ends the writing thread and takes back its state.
+    fn join(&mut self) -> Result<Staged> {
+        self.to_stage = None;
+        let handle = self
+            .stage
+            .take()
+            .ok_or_else(|| anyhow!("the writing thread stopped"))?;
+        handle
+            .join()
+            .map_err(|_| anyhow!("the writing thread panicked"))?
     }
 
     /// Completes the file, writes its tags and renames it into place.
     pub fn finish(mut self) -> Result<Written> {
-        let sink = self.sink.take().expect("open");
-        let context = || format!("could not finish '{}'", self.temporary.display());
+        let temporary = self.temporary.clone();
+        let context = || format!("could not finish '{}'", temporary.display());
+        let last = std::mem::take(&mut self.batch);
+        if last.first().is_some_and(|c| !c.is_empty()) {
+            self.send(last)?;
+        }
+        let Staged { sink, clipped } = self.join().with_context(context)?;
         let rf64 = match sink {
             Sink::Wav(w) => w.finish(u32::MAX as u64).with_context(context)?,
             Sink::Flac(f) => {
@@ -300,25 +419,32 @@ impl Writer {
                 false
             }
         };
-        if rf64 && !self.spec.tags.0.is_empty() {
+        if rf64 && !self.tags.0.is_empty() {
             eprintln!("oxide: warning: tags are not written into an RF64 file (over 4 GiB)");
         } else {
-            self.spec
-                .tags
-                .write_into(&self.temporary, self.spec.container == Container::Flac)?;
+            self.tags
+                .write_into(&self.temporary, self.container == Container::Flac)?;
         }
         std::fs::rename(&self.temporary, &self.path)
             .with_context(|| format!("could not move the result to '{}'", self.path.display()))?;
+        // Renamed: nothing for the drop to remove.
+        self.temporary = PathBuf::new();
         Ok(Written {
             frames: self.frames,
-            clipped: self.clipped,
+            clipped,
         })
     }
 }
 
 impl Drop for Writer {
+    /// An unfinished writer (an error on the caller's side) stops its thread and
+    /// removes its temporary file.
     fn drop(&mut self) {
-        if self.sink.is_some() {
+        self.to_stage = None;
+        if let Some(handle) = self.stage.take() {
+            let _ = handle.join();
+        }
+        if !self.temporary.as_os_str().is_empty() {
             let _ = std::fs::remove_file(&self.temporary);
         }
     }
@@ -348,6 +474,13 @@ struct WavStream {
     data_bytes: u64,
     block_align: u16,
     bytes: Vec<u8>,
+}
+
+/// The low `W` bytes of every sample, little-endian, into `bytes` (`W` per sample).
+fn pack<const W: usize>(bytes: &mut [u8], samples: &[i32]) {
+    for (b, v) in bytes.chunks_exact_mut(W).zip(samples) {
+        b.copy_from_slice(&v.to_le_bytes()[..W]);
+    }
 }
 
 /// The `ds64` chunk's payload: RIFF size, data size, sample count (u64 each), table
@@ -406,10 +539,13 @@ impl WavStream {
     }
 
     fn write_f32(&mut self, channels: &[&[f32]], frames: usize) -> Result<()> {
+        let n = channels.len();
         self.bytes.clear();
-        for i in 0..frames {
-            for c in channels {
-                self.bytes.extend_from_slice(&c[i].to_le_bytes());
+        self.bytes.resize(frames * n * 4, 0);
+        for (c, channel) in channels.iter().enumerate() {
+            let frames = self.bytes.chunks_exact_mut(n * 4);
+            for (frame, x) in frames.zip(&channel[..]) {
+                frame[4 * c..4 * c + 4].copy_from_slice(&x.to_le_bytes());
             }
         }
         self.flush_bytes()
@@ -417,9 +553,13 @@ impl WavStream {
 
     fn write_ints(&mut self, interleaved: &[i32], bits: u32) -> Result<()> {
         self.bytes.clear();
-        let width = (bits / 8) as usize;
-        for v in interleaved {
-            self.bytes.extend_from_slice(&v.to_le_bytes()[..width]);
+        self.bytes
+            .resize(interleaved.len() * (bits / 8) as usize, 0);
+        // Fixed widths, so the packing loops have no per-sample length.
+        match bits {
+            16 => pack::<2>(&mut self.bytes, interleaved),
+            24 => pack::<3>(&mut self.bytes, interleaved),
+            _ => pack::<4>(&mut self.bytes, interleaved),
         }
         self.flush_bytes()
     }
