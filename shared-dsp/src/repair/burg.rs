@@ -19,14 +19,18 @@
 
 use std::ops::Range;
 
-/// The largest AR order: twice [`ar_order`]'s largest, for repairs.
-pub const MAX_ORDER: usize = 128;
+/// The largest AR order [`Burg::fit`] takes: that of a repair's interpolation at high
+/// rates (see `interpolation_order` in the parent module).
+pub const MAX_ORDER: usize = 1024;
 
-/// The AR order for a sample rate: 32 at 44.1/48 kHz (Godsill & Rayner use 20–40 for
-/// click removal at 44.1 kHz), scaled with the rate so the model spans the same ~0.7 ms,
-/// between 8 and 64.
+/// The largest order [`ar_order`] gives, for detection.
+pub const MAX_DETECTION_ORDER: usize = 32;
+
+/// The AR order for detection at a sample rate: 24 at 44.1 kHz (Godsill & Rayner use
+/// 20–40 for click removal at 44.1 kHz), scaled with the rate so the model spans the
+/// same ~0.5 ms, between 8 and [`MAX_DETECTION_ORDER`].
 pub fn ar_order(sample_rate: f64) -> usize {
-    ((24.0 * sample_rate / 44_100.0).round() as usize).clamp(8, MAX_ORDER / 4)
+    ((24.0 * sample_rate / 44_100.0).round() as usize).clamp(8, MAX_DETECTION_ORDER)
 }
 
 /// Burg's method with its work buffers, allocated once.

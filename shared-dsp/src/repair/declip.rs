@@ -154,7 +154,7 @@ impl ClipRestorer {
             hop,
             context,
             burg: Burg::new(len / 2),
-            interpolator: Interpolator::new(len, len),
+            interpolator: Interpolator::new(len, len, order),
             coeffs: vec![0.0; order + 1],
             orders: [4, 8, order].into_iter().filter(|&o| o <= order).collect(),
             original: Vec::with_capacity(len),

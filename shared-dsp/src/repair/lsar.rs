@@ -31,7 +31,8 @@
 pub struct Interpolator {
     /// Positions of the unknown samples still being solved for.
     unknown: Vec<usize>,
-    /// Lower-triangular band of the Cholesky factor, `(p+1)` entries per row.
+    /// Lower-triangular band of the Cholesky factor, `min(p, L − 1) + 1` entries per
+    /// row.
     band: Vec<f64>,
     /// Right-hand side, then the solution.
     rhs: Vec<f64>,
@@ -43,14 +44,16 @@ pub struct Interpolator {
 
 impl Interpolator {
     /// Work buffers for blocks of up to `max_len` samples with up to `max_unknown`
-    /// unknowns.
-    pub fn new(max_len: usize, max_unknown: usize) -> Self {
+    /// unknowns and models of order up to `max_order`. The band of the Cholesky factor
+    /// is never wider than the unknowns, so its size is `max_unknown ·
+    /// (min(max_order, max_unknown) + 1)`.
+    pub fn new(max_len: usize, max_unknown: usize, max_order: usize) -> Self {
         Self {
             unknown: Vec::with_capacity(max_unknown),
-            band: Vec::with_capacity(max_unknown * (super::burg::MAX_ORDER + 1)),
+            band: Vec::with_capacity(max_unknown * (max_order.min(max_unknown) + 1)),
             rhs: Vec::with_capacity(max_unknown),
-            residual: Vec::with_capacity(max_len),
-            autocorr: Vec::with_capacity(super::burg::MAX_ORDER + 1),
+            residual: Vec::with_capacity(max_len + max_order),
+            autocorr: Vec::with_capacity(max_order + 1),
         }
     }
 
@@ -108,7 +111,9 @@ impl Interpolator {
         }
         let p = coeffs.len() - 1;
         let len = x.len();
-        let width = p + 1;
+        // A row of the factor reaches back `p` unknowns at most, and never further
+        // than the first.
+        let width = p.min(count - 1) + 1;
         self.autocorr.clear();
         self.autocorr
             .extend((0..=p).map(|d| (0..=p - d).map(|k| coeffs[k] * coeffs[k + d]).sum::<f64>()));
