@@ -6,7 +6,8 @@
 //!   interpolation from the good samples on both sides ([`lsar`]).
 //! - [`declip()`]: finds runs of samples at the clipping level ([`mod@declip`])
 //!   and restores them by the same interpolation, constrained to go beyond the clip
-//!   level with the same sign.
+//!   level with the same sign, or by sparse declipping (S-SPADE, module `spade`) where that
+//!   restoration is the sparser in frequency, as it is on dense music.
 //! - [`repair_region`]: interpolates exactly the span given, detected or not.
 //! - [`Declicker`]: the same detection and repair as a streaming processor with a
 //!   fixed latency, allocation-free after `new`, for a stage of the mastering chain.
@@ -25,6 +26,7 @@ pub mod burg;
 pub mod declip;
 pub mod detect;
 pub mod lsar;
+pub(crate) mod spade;
 pub mod stream;
 
 #[cfg(test)]
