@@ -206,7 +206,7 @@ impl ClipRestorer {
             order,
             hop,
             context,
-            burg: Burg::new(len / 2),
+            burg: Burg::new(len / 2, order),
             interpolator: Interpolator::new(len, len, order),
             coeffs: vec![0.0; order + 1],
             orders: [4, 8, order].into_iter().filter(|&o| o <= order).collect(),

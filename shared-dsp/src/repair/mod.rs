@@ -200,7 +200,7 @@ impl Repairer {
         Self {
             order,
             context,
-            burg: Burg::new(64),
+            burg: Burg::new(64, order),
             interpolator: Interpolator::new(len, max_span, order),
             coeffs: vec![0.0; order + 1],
             buffer: Vec::with_capacity(len),

@@ -23,7 +23,7 @@ fn burg_recovers_a_known_ar2_process() {
     for n in 2..x.len() {
         x[n] = 1.6 * x[n - 1] - 0.8 * x[n - 2] + rng.next_bipolar() as f64;
     }
-    let mut burg = Burg::new(2);
+    let mut burg = Burg::new(2, 16);
     let mut a = [0.0; 3];
     // Two segments with a gap, as around a damaged span.
     burg.fit(&x, [0..9_000, 11_000..20_000], 2, &mut a);
@@ -72,7 +72,7 @@ fn fast_burg_matches_the_textbook_recursion() {
             + rng.next_bipolar() as f64
             + 0.3 * (0.05 * n as f64).sin();
     }
-    let mut burg = Burg::new(1);
+    let mut burg = Burg::new(1, 24);
     let mut fast = vec![0.0; 25];
     burg.fit(&x, std::iter::once(0..x.len()), 24, &mut fast);
     let slow = burg_textbook(&x, 24);
@@ -91,7 +91,7 @@ fn interpolation_restores_a_gap_in_a_two_tone_signal() {
             0.5 * (2.0 * PI * 440.0 * t).sin() + 0.2 * (2.0 * PI * 1_870.0 * t + 1.0).sin()
         })
         .collect();
-    let mut burg = Burg::new(2);
+    let mut burg = Burg::new(2, 16);
     let mut a = vec![0.0; 17];
     burg.fit(&x, [0..560, 600..1_200], 16, &mut a);
     let mut damaged = x.clone();
