@@ -169,11 +169,14 @@ impl Spade {
     }
 
     /// The ℓ1 norm of the spectrum of the Hann-windowed frame of `x` centred on
-    /// `centre` (zeros beyond `x`): the sparsity measure by which [`super::declip()`]
-    /// chooses between two consistent restorations. `None` if the FFT failed.
+    /// `centre`, moved inside `x` when `x` is long enough (an abrupt start or end of
+    /// the signal inside the frame would dominate the measure; shorter `x` are padded
+    /// with zeros): the sparsity measure by which [`super::declip()`] chooses between
+    /// two consistent restorations. `None` if the FFT failed.
     pub fn spectral_l1(&mut self, x: &[f32], centre: usize) -> Option<f64> {
         let n = self.config.frame;
-        let start = centre as isize - (n / 2) as isize;
+        let latest = x.len().saturating_sub(n) as isize;
+        let start = (centre as isize - (n / 2) as isize).min(latest).max(0);
         for (i, (t, &w)) in self.time.iter_mut().zip(&self.window).enumerate() {
             let at = start + i as isize;
             *t = if at >= 0 && (at as usize) < x.len() {
