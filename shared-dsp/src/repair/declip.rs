@@ -38,7 +38,7 @@
 //! needs the higher order.
 
 use super::burg::{ar_order, Burg};
-use super::lsar::Interpolator;
+use super::lsar::{band_len, Interpolator};
 use super::spade::{Spade, SpadeConfig};
 use super::{peak, RepairedSpan};
 use std::ops::Range;
@@ -206,7 +206,7 @@ impl ClipRestorer {
             hop,
             context,
             burg: Burg::new(len / 2, order),
-            interpolator: Interpolator::new(len, len, order),
+            interpolator: Interpolator::new(len, len, order, band_len(len, order)),
             coeffs: vec![0.0; order + 1],
             orders: [4, 8, order].into_iter().filter(|&o| o <= order).collect(),
             original: Vec::with_capacity(len),

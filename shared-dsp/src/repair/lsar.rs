@@ -49,13 +49,12 @@ pub struct Interpolator {
 
 impl Interpolator {
     /// Work buffers for blocks of up to `max_len` samples with up to `max_unknown`
-    /// unknowns and models of order up to `max_order`. The band of the Cholesky factor
-    /// is never wider than the unknowns, so its size is `max_unknown ·
-    /// (min(max_order, max_unknown) + 1)`.
-    pub fn new(max_len: usize, max_unknown: usize, max_order: usize) -> Self {
+    /// unknowns, models of order up to `max_order`, and `max_band` entries of the
+    /// Cholesky factor's band ([`band_len`] of the largest system solved).
+    pub fn new(max_len: usize, max_unknown: usize, max_order: usize, max_band: usize) -> Self {
         Self {
             unknown: Vec::with_capacity(max_unknown),
-            band: Vec::with_capacity(max_unknown * (max_order.min(max_unknown) + 1)),
+            band: Vec::with_capacity(max_band),
             rhs: Vec::with_capacity(max_unknown),
             residual: Vec::with_capacity(max_len + max_order),
             autocorr: Vec::with_capacity(max_order + 1),
@@ -117,9 +116,7 @@ impl Interpolator {
         }
         let p = coeffs.len() - 1;
         let len = x.len();
-        // A row of the factor reaches back `p` unknowns at most, and never further
-        // than the first.
-        let width = p.min(count - 1) + 1;
+        let width = band_width(count, p);
         self.autocorr.clear();
         self.autocorr
             .extend((0..=p).map(|d| dot(&coeffs[..=p - d], &coeffs[d..])));
@@ -154,7 +151,7 @@ impl Interpolator {
         // any ridge would bias the solution towards zero.
         self.band.clear();
         self.inv_diagonal.clear();
-        self.band.resize(count * width, 0.0);
+        self.band.resize(band_len(count, p), 0.0);
         let ridge = 1e-12 * self.autocorr[0];
         let interior = |t: usize| t >= p && t + p < len;
         for i in 0..count {
@@ -213,4 +210,17 @@ impl Interpolator {
         }
         true
     }
+}
+
+/// Entries per row of the band of the Cholesky factor for `unknowns` unknowns at order
+/// `order`: a row reaches back `order` unknowns at most, and never further than the
+/// first.
+fn band_width(unknowns: usize, order: usize) -> usize {
+    order.min(unknowns.saturating_sub(1)) + 1
+}
+
+/// Entries of the band of the Cholesky factor for `unknowns` unknowns at order
+/// `order` (what [`Interpolator::new`]'s `max_band` must cover).
+pub fn band_len(unknowns: usize, order: usize) -> usize {
+    unknowns * band_width(unknowns, order)
 }

@@ -120,6 +120,31 @@ fn interpolation_order(sample_rate: f64) -> usize {
     ((512.0 * sample_rate / 44_100.0).round() as usize).clamp(16, burg::MAX_ORDER)
 }
 
+/// The most multiply-adds a joint repair's solve may take (about `L·p²/2` for `L`
+/// unknowns at order `p`): what the order-128 repair of a hop of unknowns (2048
+/// samples) took. A stream repairs a hop's spans within the hop's time on the audio
+/// thread; a dense crackle could otherwise put thousands of unknowns in one order-512
+/// solve, 16 times this.
+const SOLVE_BUDGET: f64 = 2048.0 * 128.0 * 128.0 / 2.0;
+
+/// The order of a joint repair of `unknowns` samples: the repair order, lowered (to
+/// no less than 16) for groups so large that the solve would exceed [`SOLVE_BUDGET`].
+/// A click's few dozen samples keep the full order.
+fn group_order(order: usize, unknowns: usize) -> usize {
+    let affordable = (2.0 * SOLVE_BUDGET / unknowns.max(1) as f64).sqrt() as usize;
+    order.min(affordable.max(16))
+}
+
+/// The band entries the solves of [`group_order`] need for up to `max_unknowns`
+/// unknowns: `L·(p + 1) ≤ √(2·budget·L) + L` for every `L` up to the largest, or the
+/// 16-order floor's `17·L`.
+fn max_band_len(order: usize, max_unknowns: usize) -> usize {
+    let budgeted = (2.0 * SOLVE_BUDGET * max_unknowns as f64).sqrt() as usize + max_unknowns;
+    budgeted
+        .max(17 * max_unknowns)
+        .min(lsar::band_len(max_unknowns, order))
+}
+
 /// Finds and removes clicks in every channel (each independently), in place. Returns
 /// the repaired spans, ordered by channel then time.
 pub fn declick(
@@ -201,7 +226,7 @@ impl Repairer {
             order,
             context,
             burg: Burg::new(64, order),
-            interpolator: Interpolator::new(len, max_span, order),
+            interpolator: Interpolator::new(len, max_span, order, max_band_len(order, max_span)),
             coeffs: vec![0.0; order + 1],
             buffer: Vec::with_capacity(len),
             unknown: Vec::with_capacity(len),
@@ -270,20 +295,19 @@ impl Repairer {
         for span in group {
             self.unknown[span.start - window.start..span.end - window.start].fill(true);
         }
+        let unknowns = group.iter().map(|s| s.len()).sum();
+        let order = group_order(self.order, unknowns);
+        let coeffs = &mut self.coeffs[..=order];
         // The second pass (with `refine`) re-fits with the first estimate in place
         // (other spans still excluded) and solves again from the same known samples.
         for pass in 0..1 + refine as usize {
             let keep = (pass > 0).then(|| members.clone());
             good_segments(&window, all, keep, &mut self.segments);
-            self.burg.fit(
-                &self.buffer,
-                self.segments.iter().cloned(),
-                self.order,
-                &mut self.coeffs,
-            );
+            self.burg
+                .fit(&self.buffer, self.segments.iter().cloned(), order, coeffs);
             if !self
                 .interpolator
-                .interpolate(&mut self.buffer, &self.unknown, &self.coeffs)
+                .interpolate(&mut self.buffer, &self.unknown, coeffs)
             {
                 return false;
             }

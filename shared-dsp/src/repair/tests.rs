@@ -100,7 +100,7 @@ fn interpolation_restores_a_gap_in_a_two_tone_signal() {
         damaged[n] = 0.9;
         unknown[n] = true;
     }
-    let mut interp = Interpolator::new(x.len(), 40, 16);
+    let mut interp = Interpolator::new(x.len(), 40, 16, lsar::band_len(40, 16));
     assert!(interp.interpolate(&mut damaged, &unknown, &a));
     let err = (560..600)
         .map(|n| (damaged[n] - x[n]).abs())
@@ -486,4 +486,22 @@ fn a_non_finite_sample_near_a_click_is_not_spread_into_the_repair() {
     let mut pencil = x.clone();
     repair_region(&mut pencil, FS, 20_000, 20_010);
     assert_eq!(pencil.iter().filter(|v| !v.is_finite()).count(), 1);
+}
+
+#[test]
+fn a_hop_long_repair_in_the_stream_allocates_nothing_and_lowers_its_order() {
+    // The worst case a stream's repairer is sized for: a whole hop of unknowns, solved
+    // at the order the solve budget affords (128), in the buffers allocated by `new`.
+    let hop = detector_config(FS, &DeclickSettings::default()).hop;
+    assert_eq!(group_order(interpolation_order(FS), hop), 128);
+    assert_eq!(group_order(interpolation_order(FS), 51), 512);
+    let mut x = music(5 * hop, FS, 0.7, 4);
+    let mut repairer = Repairer::new(FS, hop);
+    let span = 2 * hop..3 * hop;
+    let mut out = Vec::with_capacity(1);
+    let allocations = alloc_counter::count(|| {
+        repairer.repair_spans(&mut x, 0, std::slice::from_ref(&span), false, &mut out);
+    });
+    assert_eq!(out.len(), 1);
+    assert_eq!(allocations, 0);
 }
