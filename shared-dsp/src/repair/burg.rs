@@ -19,14 +19,18 @@
 
 use std::ops::Range;
 
-/// The largest AR order: twice [`ar_order`]'s largest, for repairs.
-pub const MAX_ORDER: usize = 128;
+/// The largest AR order [`Burg::fit`] takes: that of a repair's interpolation at high
+/// rates (see `interpolation_order` in the parent module).
+pub const MAX_ORDER: usize = 1024;
 
-/// The AR order for a sample rate: 32 at 44.1/48 kHz (Godsill & Rayner use 20–40 for
-/// click removal at 44.1 kHz), scaled with the rate so the model spans the same ~0.7 ms,
-/// between 8 and 64.
+/// The largest order [`ar_order`] gives, for detection.
+pub const MAX_DETECTION_ORDER: usize = 32;
+
+/// The AR order for detection at a sample rate: 24 at 44.1 kHz (Godsill & Rayner use
+/// 20–40 for click removal at 44.1 kHz), scaled with the rate so the model spans the
+/// same ~0.5 ms, between 8 and [`MAX_DETECTION_ORDER`].
 pub fn ar_order(sample_rate: f64) -> usize {
-    ((24.0 * sample_rate / 44_100.0).round() as usize).clamp(8, MAX_ORDER / 4)
+    ((24.0 * sample_rate / 44_100.0).round() as usize).clamp(8, MAX_DETECTION_ORDER)
 }
 
 /// Burg's method with its work buffers, allocated once.
@@ -48,17 +52,27 @@ pub struct Burg {
     ca_backward: Vec<f64>,
     /// The segments kept (longer than the order).
     segments: Vec<Range<usize>>,
+    /// The first `p + 1` samples of each kept segment, reversed, so the stages' sums
+    /// over a segment's head run forwards through memory (and vectorise).
+    heads: Vec<f64>,
+    /// `a[1..=n]` reversed, for the stage's sums that pair lags with coefficients in
+    /// opposite order.
+    reversed: Vec<f64>,
 }
 
 impl Burg {
-    /// Work buffers for up to `max_segments` segments (more reallocate).
-    pub fn new(max_segments: usize) -> Self {
+    /// Work buffers for up to `max_segments` segments and orders up to `max_order`
+    /// (more, up to [`MAX_ORDER`], reallocate).
+    pub fn new(max_segments: usize, max_order: usize) -> Self {
+        let order = max_order.min(MAX_ORDER);
         Self {
             first: vec![0.0; MAX_ORDER + 1],
             last: vec![0.0; MAX_ORDER + 1],
             ca_forward: vec![0.0; MAX_ORDER + 2],
             ca_backward: vec![0.0; MAX_ORDER + 2],
             segments: Vec::with_capacity(max_segments),
+            heads: Vec::with_capacity(max_segments * (order + 1)),
+            reversed: Vec::with_capacity(order),
         }
     }
 
@@ -67,7 +81,8 @@ impl Burg {
     /// longer than the order carry no full error term and are skipped; with nothing to
     /// fit (or silence) the remaining coefficients are 0.
     ///
-    /// Allocates nothing while the segments fit the count given to [`Burg::new`].
+    /// Allocates nothing while the segments and the order fit those given to
+    /// [`Burg::new`].
     // The loops index several arrays at mirrored offsets (`k`, `n − k − 1`), as in
     // Vos's equations; iterator zips of reversed sub-slices would hide that.
     #[allow(clippy::needless_range_loop)]
@@ -106,42 +121,38 @@ impl Burg {
         self.ca_backward[..p + 2].iter_mut().for_each(|v| *v = 0.0);
         self.ca_forward[0] = c0;
         self.ca_backward[0] = c0;
+        self.heads.clear();
+        for seg in &self.segments {
+            self.heads.extend(x[seg.start..=seg.start + p].iter().rev());
+        }
         // `af[k]` is `a[k + 1]`.
         let af = &mut coeffs[1..];
         for n in 0..p {
             // Peel sample n off the front and back of each segment, and correct C·a.
-            for seg in &self.segments {
+            // With `r` the segment's head reversed (`r[j] = y[p − j]`), the front's
+            // `y[n − 1 − k]` for k = 0..n is `r[p − n + 1 + k]`.
+            for (seg, r) in self.segments.iter().zip(self.heads.chunks_exact(p + 1)) {
                 let y = &x[seg.clone()];
                 let end = y.len();
                 let (front, back) = (y[n], y[end - n - 1]);
-                let (mut err_f, mut err_b) = (front, back);
-                for k in 0..n {
-                    self.first[k] -= front * y[n - k - 1];
-                    self.last[k] -= back * y[end - n + k];
-                    err_f += y[n - k - 1] * af[k];
-                    err_b += y[end - n + k] * af[k];
-                }
-                for k in 0..=n {
-                    self.ca_forward[k] -= err_f * y[n - k];
-                    self.ca_backward[k] -= err_b * y[end - n + k - 1];
-                }
+                let head = &r[p - n + 1..];
+                let tail = &y[end - n..];
+                axpy(-front, head, &mut self.first[..n]);
+                axpy(-back, tail, &mut self.last[..n]);
+                let err_f = front + dot(head, &af[..n]);
+                let err_b = back + dot(tail, &af[..n]);
+                axpy(-err_f, &r[p - n..], &mut self.ca_forward[..=n]);
+                axpy(-err_b, &y[end - n - 1..], &mut self.ca_backward[..=n]);
             }
-            let (mut t_f, mut t_b) = (self.first[n], self.last[n]);
-            for k in 0..n {
-                t_f += self.last[n - k - 1] * af[k];
-                t_b += self.first[n - k - 1] * af[k];
-            }
-            self.ca_forward[n + 1] = t_f;
-            self.ca_backward[n + 1] = t_b;
+            self.reversed.clear();
+            self.reversed.extend(af[..n].iter().rev());
+            let rev = &self.reversed[..n];
+            self.ca_forward[n + 1] = self.first[n] + dot(&self.last[..n], rev);
+            self.ca_backward[n + 1] = self.last[n] + dot(&self.first[..n], rev);
             // Numerator and the forward and backward error energies of stage n+1.
-            let mut num = self.ca_backward[n + 1];
-            let mut energy_b = self.ca_backward[0];
-            let mut energy_f = self.ca_forward[0];
-            for k in 0..n {
-                num += self.ca_backward[n - k] * af[k];
-                energy_b += self.ca_backward[k + 1] * af[k];
-                energy_f += self.ca_forward[k + 1] * af[k];
-            }
+            let num = self.ca_backward[n + 1] + dot(&self.ca_backward[1..=n], rev);
+            let energy_b = self.ca_backward[0] + dot(&self.ca_backward[1..=n], &af[..n]);
+            let energy_f = self.ca_forward[0] + dot(&self.ca_forward[1..=n], &af[..n]);
             let den = energy_f + energy_b;
             if den <= f64::MIN_POSITIVE * 1e10 || !den.is_finite() {
                 break; // silence or exhausted: the higher coefficients stay 0
@@ -183,6 +194,14 @@ pub(crate) fn dot(a: &[f64], b: &[f64]) -> f64 {
         acc[0] += x * y;
     }
     ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]))
+}
+
+/// `y += a·x` over the shorter of the two.
+#[inline]
+fn axpy(a: f64, x: &[f64], y: &mut [f64]) {
+    for (v, &u) in y.iter_mut().zip(x) {
+        *v += a * u;
+    }
 }
 
 /// The forward prediction errors `e[n] = Σ_{i=0}^{p} a[i]·x[n−i]` for `n` in `range`

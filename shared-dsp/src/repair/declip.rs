@@ -1,7 +1,22 @@
-//! Declipping: runs of samples at the clipping level, restored by AR interpolation
-//! constrained to lie beyond the clip level with the clipped sample's sign (Godsill &
-//! Rayner, "Digital Audio Restoration", 1998, §5.7; the constraint by an active set:
-//! see [`super::lsar::Interpolator::interpolate_beyond`]).
+//! Declipping: runs of samples at the clipping level, restored two ways, each
+//! consistent with the recording (every restored sample at least as far from zero as
+//! the clipped one, with its sign), keeping per group of runs the restoration that is
+//! sparser in frequency:
+//!
+//! - AR interpolation constrained to lie beyond the clip level (Godsill & Rayner,
+//!   "Digital Audio Restoration", 1998, §5.7; the constraint by an active set: see
+//!   [`super::lsar::Interpolator::interpolate_beyond`]), which restores a tone to
+//!   rounding but, on runs of hundreds of samples in dense music, recovers the level
+//!   and not the shape (a music programme clipped 6 dB down: 4.9 dB better SNR, over
+//!   every order, context and refit count tried);
+//! - S-SPADE (module `spade`), the sparsest consistent spectrum frame by frame, which
+//!   restores that music 19 dB better but a pure tone only about 12 dB better, its
+//!   thresholding settling on a nearby consistent signal rather than the tone.
+//!
+//! The issue asked for AR interpolation; this departs from it where the sparse model
+//! is the better one, because AR alone cannot meet the issue's 10 dB on music. The
+//! choice between the two is S-SPADE's own criterion (see [`keep_sparser`]): on the
+//! tests it takes the AR restoration for the sines and S-SPADE's for the music.
 //!
 //! The clip level is found from the peaks: a hard-clipped channel has many samples,
 //! in runs, at the same extreme magnitude, where an unclipped one has a lone peak. A
@@ -9,11 +24,11 @@
 //! larger tolerance takes in flattened soft-clip tops, which the constraint then only
 //! lets grow (each restored sample is at least as far out as the sample it replaces).
 //!
-//! A clipped passage can leave too few good samples between its runs to fit a model
-//! (a sine clipped 6 dB down keeps a third of each period), so the model is fitted on
-//! the good segments when they suffice, otherwise on the whole window, and re-fitted
-//! on the restored window a few times (each round starting again from the clipped
-//! samples, so only the model improves).
+//! For the AR restoration, a clipped passage can leave too few good samples between
+//! its runs to fit a model (a sine clipped 6 dB down keeps a third of each period), so
+//! the model is fitted on the good segments when they suffice, otherwise on the whole
+//! window, and re-fitted on the restored window a few times (each round starting again
+//! from the clipped samples, so only the model improves).
 //!
 //! The model order is chosen per window: each of a few candidates (4, 8 and the
 //! rate's [`ar_order`]) restores the window, and the restoration its own model explains
@@ -23,7 +38,8 @@
 //! needs the higher order.
 
 use super::burg::{ar_order, Burg};
-use super::lsar::Interpolator;
+use super::lsar::{band_len, Interpolator};
+use super::spade::{Spade, SpadeConfig};
 use super::{peak, RepairedSpan};
 use std::ops::Range;
 
@@ -93,6 +109,8 @@ pub fn declip(
 ) -> Vec<RepairedSpan> {
     let mut out = Vec::new();
     let mut restorer = ClipRestorer::new(sample_rate);
+    let mut spade = Spade::new(SpadeConfig::for_rate(sample_rate));
+    let mut sparse = Vec::new();
     for (index, channel) in channels.iter_mut().enumerate() {
         let level = match settings.clip_level {
             Some(level) if level > 0.0 => level,
@@ -105,7 +123,11 @@ pub fn declip(
         let floor = level * 10f32.powf(-settings.tolerance_db.max(0.0) / 20.0);
         let runs: Vec<Range<usize>> = clipped_runs(channel, floor).collect();
         let before: Vec<f32> = runs.iter().map(|r| peak(&channel[r.clone()])).collect();
+        sparse.clear();
+        sparse.extend_from_slice(channel);
+        spade.restore(&mut sparse, &runs);
         restorer.restore(channel, &runs, settings.refits);
+        keep_sparser(&mut spade, channel, &sparse, &runs);
         out.extend(
             runs.iter()
                 .zip(before)
@@ -119,6 +141,36 @@ pub fn declip(
         );
     }
     out
+}
+
+/// Replaces the runs of `ar` (the AR restoration) by those of `sparse` (S-SPADE's)
+/// where S-SPADE's restoration is the sparser: the smaller ℓ1 norm of the spectrum of
+/// a frame centred on the runs. Both restorations are consistent with the recording,
+/// so the sparser is the likelier music. Runs starting within a sixteenth of a frame
+/// (6 ms) of each other are judged together, by a frame centred on them: as good as
+/// judging each run alone on the music test (35.4 dB either way), with fewer frames
+/// to judge (a 30 s take: 2.6 → 2.35 s); a quarter frame lost 8 dB there.
+fn keep_sparser(spade: &mut Spade, ar: &mut [f32], sparse: &[f32], runs: &[Range<usize>]) {
+    let group = spade.frame_len() / 16;
+    let mut first = 0;
+    while first < runs.len() {
+        let mut last = first;
+        while last + 1 < runs.len() && runs[last + 1].start < runs[first].start + group {
+            last += 1;
+        }
+        let span = runs[first].start..runs[last].end;
+        let centre = span.start + span.len() / 2;
+        let sparse_l1 = spade.spectral_l1(sparse, centre);
+        let ar_l1 = spade.spectral_l1(ar, centre);
+        if let (Some(s), Some(a)) = (sparse_l1, ar_l1) {
+            if s < a {
+                for run in &runs[first..=last] {
+                    ar[run.clone()].copy_from_slice(&sparse[run.clone()]);
+                }
+            }
+        }
+        first = last + 1;
+    }
 }
 
 /// Restores clipped runs window by window.
@@ -153,8 +205,8 @@ impl ClipRestorer {
             order,
             hop,
             context,
-            burg: Burg::new(len / 2),
-            interpolator: Interpolator::new(len, len),
+            burg: Burg::new(len / 2, order),
+            interpolator: Interpolator::new(len, len, order, band_len(len, order)),
             coeffs: vec![0.0; order + 1],
             orders: [4, 8, order].into_iter().filter(|&o| o <= order).collect(),
             original: Vec::with_capacity(len),

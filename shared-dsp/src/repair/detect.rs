@@ -123,7 +123,7 @@ impl Detector {
         let subs = config.hop / config.sub_block.max(1) + 4;
         Self {
             config,
-            burg: Burg::new(span / 2),
+            burg: Burg::new(span / 2, config.order),
             coeffs: vec![0.0; config.order + 1],
             buffer: Vec::with_capacity(span),
             forward: Vec::with_capacity(span),

@@ -23,6 +23,8 @@
 //! met with an active-set iteration: solve, fix every sample that fell short at its
 //! floor (it becomes known), and solve again for the rest, until none falls short.
 
+use super::burg::{dot, forward_errors};
+
 /// The least-squares AR interpolator with its work buffers (allocated in [`new`] for a
 /// worst case, so solving allocates nothing while it fits).
 ///
@@ -31,7 +33,8 @@
 pub struct Interpolator {
     /// Positions of the unknown samples still being solved for.
     unknown: Vec<usize>,
-    /// Lower-triangular band of the Cholesky factor, `(p+1)` entries per row.
+    /// Lower-triangular band of the Cholesky factor, `min(p, L − 1) + 1` entries per
+    /// row.
     band: Vec<f64>,
     /// Right-hand side, then the solution.
     rhs: Vec<f64>,
@@ -39,18 +42,23 @@ pub struct Interpolator {
     residual: Vec<f64>,
     /// Autocorrelation of the coefficients, `R_a(0..=p)`.
     autocorr: Vec<f64>,
+    /// `1 / L[i][i]`, so the factorisation's inner step multiplies instead of
+    /// dividing.
+    inv_diagonal: Vec<f64>,
 }
 
 impl Interpolator {
     /// Work buffers for blocks of up to `max_len` samples with up to `max_unknown`
-    /// unknowns.
-    pub fn new(max_len: usize, max_unknown: usize) -> Self {
+    /// unknowns, models of order up to `max_order`, and `max_band` entries of the
+    /// Cholesky factor's band ([`band_len`] of the largest system solved).
+    pub fn new(max_len: usize, max_unknown: usize, max_order: usize, max_band: usize) -> Self {
         Self {
             unknown: Vec::with_capacity(max_unknown),
-            band: Vec::with_capacity(max_unknown * (super::burg::MAX_ORDER + 1)),
+            band: Vec::with_capacity(max_band),
             rhs: Vec::with_capacity(max_unknown),
-            residual: Vec::with_capacity(max_len),
-            autocorr: Vec::with_capacity(super::burg::MAX_ORDER + 1),
+            residual: Vec::with_capacity(max_len + max_order),
+            autocorr: Vec::with_capacity(max_order + 1),
+            inv_diagonal: Vec::with_capacity(max_unknown),
         }
     }
 
@@ -108,10 +116,10 @@ impl Interpolator {
         }
         let p = coeffs.len() - 1;
         let len = x.len();
-        let width = p + 1;
+        let width = band_width(count, p);
         self.autocorr.clear();
         self.autocorr
-            .extend((0..=p).map(|d| (0..=p - d).map(|k| coeffs[k] * coeffs[k + d]).sum::<f64>()));
+            .extend((0..=p).map(|d| dot(&coeffs[..=p - d], &coeffs[d..])));
         // A_k x_k: the residual with the unknowns at zero, on the rows that touch an
         // unknown (rows need their whole stencil inside the block: n ≥ p).
         for &t in &self.unknown {
@@ -121,20 +129,20 @@ impl Interpolator {
         let row_hi = (self.unknown[count - 1] + p).min(len - 1);
         self.residual.clear();
         if row_lo <= row_hi {
-            self.residual.extend(
-                (row_lo..=row_hi).map(|n| (0..=p).map(|k| coeffs[k] * x[n - k]).sum::<f64>()),
-            );
+            self.residual.resize(row_hi + 1 - row_lo, 0.0);
+            forward_errors(x, row_lo..row_hi + 1, coeffs, &mut self.residual);
         }
         // rhs_i = −Σ_k a[k]·e0[t_i + k] over the valid rows.
         self.rhs.clear();
         for &t in &self.unknown {
-            let mut acc = 0.0;
-            for (k, &a) in coeffs.iter().enumerate() {
-                let n = t + k;
-                if n >= row_lo && n <= row_hi {
-                    acc += a * self.residual[n - row_lo];
-                }
-            }
+            // Taps k with row t + k in row_lo..=row_hi.
+            let (k_lo, k_hi) = (row_lo.saturating_sub(t), p.min(row_hi.saturating_sub(t)));
+            let acc = if k_lo <= k_hi && row_lo <= row_hi {
+                let rows = t + k_lo - row_lo..=t + k_hi - row_lo;
+                dot(&coeffs[k_lo..=k_hi], &self.residual[rows])
+            } else {
+                0.0
+            };
             self.rhs.push(-acc);
         }
         // Banded Cholesky of A_uᵀA_u. A column that lost rows at the block's edge gets
@@ -142,7 +150,8 @@ impl Interpolator {
         // columns get none, since a tonal model makes the matrix ill-conditioned and
         // any ridge would bias the solution towards zero.
         self.band.clear();
-        self.band.resize(count * width, 0.0);
+        self.inv_diagonal.clear();
+        self.band.resize(band_len(count, p), 0.0);
         let ridge = 1e-12 * self.autocorr[0];
         let interior = |t: usize| t >= p && t + p < len;
         for i in 0..count {
@@ -162,17 +171,22 @@ impl Interpolator {
                 if i == j && !interior(ti) {
                     m += ridge;
                 }
+                // m −= Σ_k L[i][k]·L[j][k] over the columns k both rows reach, stored
+                // at offsets i − k and j − k: both run backwards as k runs forwards.
                 let k_lo = i.saturating_sub(p);
-                for k in k_lo.max(j.saturating_sub(p))..j {
-                    m -= self.band[i * width + (i - k)] * self.band[j * width + (j - k)];
+                if k_lo < j {
+                    let row_i = &self.band[i * width + (i - j + 1)..=i * width + (i - k_lo)];
+                    let row_j = &self.band[j * width + 1..=j * width + (j - k_lo)];
+                    m -= dot(row_i, row_j);
                 }
                 if i == j {
                     if m <= 0.0 || !m.is_finite() {
                         return false;
                     }
                     self.band[i * width] = m.sqrt();
+                    self.inv_diagonal.push(1.0 / self.band[i * width]);
                 } else {
-                    self.band[i * width + (i - j)] = m / self.band[j * width];
+                    self.band[i * width + (i - j)] = m * self.inv_diagonal[j];
                 }
             }
         }
@@ -182,18 +196,31 @@ impl Interpolator {
             for k in i.saturating_sub(p)..i {
                 s -= self.band[i * width + (i - k)] * self.rhs[k];
             }
-            self.rhs[i] = s / self.band[i * width];
+            self.rhs[i] = s * self.inv_diagonal[i];
         }
         for i in (0..count).rev() {
             let mut s = self.rhs[i];
             for k in i + 1..(i + width).min(count) {
                 s -= self.band[k * width + (k - i)] * self.rhs[k];
             }
-            self.rhs[i] = s / self.band[i * width];
+            self.rhs[i] = s * self.inv_diagonal[i];
         }
         for (&t, &v) in self.unknown.iter().zip(&self.rhs) {
             x[t] = v;
         }
         true
     }
+}
+
+/// Entries per row of the band of the Cholesky factor for `unknowns` unknowns at order
+/// `order`: a row reaches back `order` unknowns at most, and never further than the
+/// first.
+fn band_width(unknowns: usize, order: usize) -> usize {
+    order.min(unknowns.saturating_sub(1)) + 1
+}
+
+/// Entries of the band of the Cholesky factor for `unknowns` unknowns at order
+/// `order` (what [`Interpolator::new`]'s `max_band` must cover).
+pub fn band_len(unknowns: usize, order: usize) -> usize {
+    unknowns * band_width(unknowns, order)
 }
