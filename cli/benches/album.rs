@@ -35,17 +35,25 @@ fn write_24(path: &std::path::Path, channels: &[Vec<f32>]) {
 
 fn album(c: &mut Criterion) {
     let dir = tempfile::tempdir().unwrap();
+    // `OXIDE_BENCH_INPUTS=DIR` writes the six mixes into DIR and keeps them, to time
+    // the command with other tools (perf, farm-bench against a peer).
+    let keep = std::env::var_os("OXIDE_BENCH_INPUTS").map(PathBuf::from);
+    let inputs = keep.clone().unwrap_or_else(|| dir.path().to_path_buf());
     let levels = [-20.0, -16.0, -14.0, -18.0, -12.0, -15.0];
     let files: Vec<PathBuf> = levels
         .iter()
         .enumerate()
         .map(|(i, &lufs)| {
-            let path = dir.path().join(format!("mix{}.wav", i + 1));
+            let path = inputs.join(format!("mix{}.wav", i + 1));
             let audio = common::programme(MINUTES * 60.0, FS, lufs, 0xBE7C + i as u64);
             write_24(&path, &audio);
             path
         })
         .collect();
+    if let Some(keep) = keep {
+        println!("inputs kept in {}", keep.display());
+        return;
+    }
     let out = dir.path().join("cd");
     let report = dir.path().join("report.html");
     let mut group = c.benchmark_group("album");

@@ -17,7 +17,6 @@
 //! compensated: it lines up with the input sample for sample.
 
 use std::path::Path;
-use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 use anyhow::{bail, Context, Result};
@@ -25,7 +24,7 @@ use indicatif::ProgressBar;
 use mastering_chain::params::{Target, TARGET_LUFS_RANGE};
 use mastering_chain::{Chain, MasterParams};
 use oxide_plugin_common::param_access;
-use shared_dsp::loudness::{measured, ChannelLayout, LoudnessMeter};
+use shared_dsp::loudness::{measured, ChannelLayout, LoudnessMeter, MeterOptions};
 
 use oxide_cli::audio::{self, resample, Depth, DitherMode};
 
@@ -131,14 +130,26 @@ pub(crate) struct Measurement {
     pub lra_lu: f64,
 }
 
-/// A meter that has measured `channels` (mono or stereo) whole.
-pub(crate) fn meter(channels: &[Vec<f32>], sample_rate: u32) -> LoudnessMeter {
-    let layout = if channels.len() == 1 {
+fn layout(channels: usize) -> ChannelLayout {
+    if channels == 1 {
         ChannelLayout::Mono
     } else {
         ChannelLayout::Stereo
-    };
-    let mut meter = LoudnessMeter::new(sample_rate as f64, layout);
+    }
+}
+
+/// A meter of loudness only (no true peak: most of a meter's cost) for `channels`.
+pub(crate) fn loudness_meter(channels: usize, sample_rate: u32) -> LoudnessMeter {
+    LoudnessMeter::with_options(
+        sample_rate as f64,
+        layout(channels),
+        MeterOptions { true_peak: false },
+    )
+}
+
+/// A meter that has measured `channels` (mono or stereo) whole.
+pub(crate) fn meter(channels: &[Vec<f32>], sample_rate: u32) -> LoudnessMeter {
+    let mut meter = LoudnessMeter::new(sample_rate as f64, layout(channels.len()));
     let slices: Vec<&[f32]> = channels.iter().map(Vec::as_slice).collect();
     meter.process(&slices);
     meter
@@ -153,47 +164,127 @@ pub(crate) fn measure(channels: &[Vec<f32>], sample_rate: u32) -> Measurement {
     }
 }
 
-/// One render of the whole file (`channels` at `sample_rate`), latency compensated;
-/// also the largest limiter gain reduction seen, dB. `bar` shows how far the render is.
-pub(crate) fn render(
+/// The block every offline render feeds the chain, frames.
+const BLOCK: usize = 512;
+
+/// A file through the chain's first half ([`Chain::process_front`]: everything before
+/// the loudness gain), with the chain's latency in silence after it: every render at any
+/// loudness gain, limiter or dither setting ([`render_back`]) starts from this, so a
+/// search for the gain runs the first half once.
+pub(crate) struct Front {
+    /// The first half's output over the file and `latency` frames of silence after it.
+    channels: Vec<Vec<f32>>,
+    /// The file's frames.
+    frames: usize,
+    /// The whole chain's latency, frames.
+    latency: usize,
+    sample_rate: u32,
+}
+
+impl Front {
+    pub(crate) fn latency(&self) -> u32 {
+        self.latency as u32
+    }
+
+    pub(crate) fn channels(&self) -> usize {
+        self.channels.len()
+    }
+}
+
+/// Runs the first half of the chain set by `params` over `channels` (taken, and grown
+/// in place by the latency). `bar` shows how far it is.
+pub(crate) fn render_front(
     params: &MasterParams,
-    channels: &[Vec<f32>],
+    mut channels: Vec<Vec<f32>>,
     sample_rate: u32,
     bar: Option<&ProgressBar>,
-) -> (Vec<Vec<f32>>, f32, u32) {
-    const BLOCK: usize = 512;
+) -> Front {
     let settings = params.settings();
-    let n_ch = channels.len();
-    let mut chain = Chain::with_channels(sample_rate as f32, n_ch, BLOCK, &settings);
-    let meters = chain.meters();
+    let mut chain = Chain::with_channels(sample_rate as f32, channels.len(), BLOCK, &settings);
     let latency = chain.latency_samples() as usize;
     let frames = channels.first().map_or(0, Vec::len);
     let total = frames + latency;
-    let mut out: Vec<Vec<f32>> = channels
-        .iter()
-        .map(|c| {
-            let mut v = Vec::with_capacity(total);
-            v.extend_from_slice(c);
-            v.resize(total, 0.0);
-            v
-        })
-        .collect();
-    let mut max_gr = 0.0f32;
+    for c in channels.iter_mut() {
+        c.resize(total, 0.0);
+    }
     let mut start = 0;
     while start < total {
         let end = (start + BLOCK).min(total);
-        let mut block: Vec<&mut [f32]> = out.iter_mut().map(|c| &mut c[start..end]).collect();
-        chain.process(&mut block, &settings);
-        max_gr = max_gr.max(meters.limiter_gain_reduction_db.load(Ordering::Relaxed));
+        let mut block: Vec<&mut [f32]> = channels.iter_mut().map(|c| &mut c[start..end]).collect();
+        chain.process_front(&mut block, &settings);
         start = end;
         if let Some(bar) = bar {
             bar.set_position(start.min(frames) as u64);
         }
     }
-    for c in out.iter_mut() {
-        c.drain(..latency);
+    Front {
+        channels,
+        frames,
+        latency,
+        sample_rate,
     }
-    (out, max_gr, latency as u32)
+}
+
+/// The rest of the chain set by `params` (loudness gain, limiter, output gain, dither)
+/// over `front`, latency compensated, into `out` (its memory reused: a search renders
+/// many times). Each block goes to `meter` as it is made, if one is given (while it is
+/// still in the cache). Returns the largest limiter gain reduction seen, dB. Together
+/// with [`render_front`] this is exactly the whole chain's render (a test holds the
+/// halves to [`Chain::process`] bit for bit).
+pub(crate) fn render_back(
+    params: &MasterParams,
+    front: &Front,
+    out: &mut Vec<Vec<f32>>,
+    mut meter: Option<&mut LoudnessMeter>,
+    bar: Option<&ProgressBar>,
+) -> f32 {
+    let settings = params.settings();
+    let n_ch = front.channels.len();
+    let mut chain = Chain::with_channels(front.sample_rate as f32, n_ch, BLOCK, &settings);
+    assert_eq!(
+        chain.latency_samples() as usize,
+        front.latency,
+        "the second half's settings changed the chain's latency"
+    );
+    out.resize_with(n_ch, Vec::new);
+    for o in out.iter_mut() {
+        o.clear();
+        o.reserve(front.frames);
+    }
+    let mut scratch = vec![[0.0f32; BLOCK]; n_ch];
+    let total = front.frames + front.latency;
+    let mut max_gr = 0.0f32;
+    let mut start = 0;
+    while start < total {
+        let end = (start + BLOCK).min(total);
+        let len = end - start;
+        let mut block: Vec<&mut [f32]> = scratch
+            .iter_mut()
+            .zip(&front.channels)
+            .map(|(s, c)| {
+                s[..len].copy_from_slice(&c[start..end]);
+                &mut s[..len]
+            })
+            .collect();
+        chain.process_back(&mut block, &settings);
+        max_gr = max_gr.max(chain.limiter_gain_reduction_db());
+        // Output frame `i` is block frame `i + latency`.
+        let skip = front.latency.saturating_sub(start).min(len);
+        let kept: Vec<&[f32]> = block.iter().map(|b| &b[skip..]).collect();
+        for (o, k) in out.iter_mut().zip(&kept) {
+            o.extend_from_slice(k);
+        }
+        if let Some(meter) = meter.as_deref_mut() {
+            if !kept[0].is_empty() {
+                meter.process(&kept);
+            }
+        }
+        start = end;
+        if let Some(bar) = bar {
+            bar.set_position(start.saturating_sub(front.latency) as u64);
+        }
+    }
+    max_gr
 }
 
 pub(crate) fn value(v: f64) -> serde_json::Value {
@@ -272,13 +363,23 @@ pub fn run(args: &MasterArgs) -> Result<()> {
         bar.as_ref()
     };
 
+    // The chain's first half, once; every pass below runs the second half on it.
+    let rate = audio.info.sample_rate;
+    let front = render_front(&params, std::mem::take(&mut audio.channels), rate, pass(1));
+    let mut out = Vec::new();
+    // One pass: the second half rendered into `out` and its loudness measured.
+    let render_pass = |bar: Option<&ProgressBar>, out: &mut Vec<Vec<f32>>| {
+        let mut meter = loudness_meter(front.channels.len(), rate);
+        let gr = render_back(&params, &front, out, Some(&mut meter), bar);
+        (meter.integrated_lufs(), gr)
+    };
+
     // Pass 1: no loudness gain, no limiter, no dither.
     set(&params, "dither_bits", "off")?;
     set(&params, "loud_gain", "0")?;
     set(&params, "lim_on", "off")?;
-    let (plain, _, _) = render(&params, &audio.channels, audio.info.sample_rate, pass(1));
-    let unlimited = measure(&plain, audio.info.sample_rate);
-    let Some(l0) = measured(unlimited.integrated_lufs) else {
+    let (unlimited_lufs, _) = render_pass(pass(1), &mut out);
+    let Some(l0) = measured(unlimited_lufs) else {
         bail!("the chain's output is silent: nothing to master");
     };
     set(&params, "lim_on", "on")?;
@@ -299,15 +400,10 @@ pub fn run(args: &MasterArgs) -> Result<()> {
         // The parameter's 0.01 dB step is the resolution (≤ 0.005 LU).
         set(&params, "loud_gain", &format!("{gain:.2}"))?;
         rendered += 1;
-        let (out, gr, _) = render(
-            &params,
-            &audio.channels,
-            audio.info.sample_rate,
-            pass(rendered),
-        );
+        let (lufs, gr) = render_pass(pass(rendered), &mut out);
         Ok(gain_search::Pass {
             gain_db: params.loud_gain.value() as f64,
-            lufs: measure(&out, audio.info.sample_rate).integrated_lufs,
+            lufs,
             max_gain_reduction_db: gr,
         })
     })?;
@@ -350,12 +446,10 @@ pub fn run(args: &MasterArgs) -> Result<()> {
         "TPDF flat"
     };
     set(&params, "dither_shape", shape)?;
-    let (channels, _, latency) = render(
-        &params,
-        &audio.channels,
-        audio.info.sample_rate,
-        pass(passes + 1),
-    );
+    let mut channels = out;
+    render_back(&params, &front, &mut channels, None, pass(passes + 1));
+    let latency = front.latency();
+    drop(front);
     if let Some(bar) = &bar {
         bar.finish_and_clear();
     }

@@ -33,7 +33,7 @@ use indicatif::{MultiProgress, ProgressBar};
 use mastering_chain::MasterParams;
 use oxide_cli::audio::{self, Container, Depth, DitherMode, OutputSpec, Tags};
 use rayon::prelude::*;
-use shared_dsp::loudness::{measured, ChannelLayout, LoudnessMeter, MeterOptions};
+use shared_dsp::loudness::{measured, ChannelLayout, LoudnessMeter};
 
 use crate::master::{self, gain_search, ACCEPT_LU, MAX_LIMITING_DB, REPLAYGAIN_REFERENCE_LUFS};
 use crate::plugins::PluginKind;
@@ -174,14 +174,12 @@ pub(crate) struct Rendered {
 impl Rendered {
     /// A search pass's render: measured for its loudness only. The true peak (most of
     /// the meter's cost) and the series are measured once, on the render kept.
-    fn searched(channels: Vec<Vec<f32>>, max_gr_db: f32, gain_db: f64, rate: u32) -> Self {
-        let mut meter = LoudnessMeter::with_options(
-            rate as f64,
-            layout_of(&channels),
-            MeterOptions { true_peak: false },
-        );
-        let slices: Vec<&[f32]> = channels.iter().map(Vec::as_slice).collect();
-        meter.process(&slices);
+    fn searched(
+        channels: Vec<Vec<f32>>,
+        meter: LoudnessMeter,
+        max_gr_db: f32,
+        gain_db: f64,
+    ) -> Self {
         Self {
             frames: channels.first().map_or(0, Vec::len),
             channels,
@@ -571,22 +569,36 @@ fn run_in_pool(args: &AlbumArgs) -> Result<()> {
             .map(|b| multi.add(b))
         })
         .collect();
-    let label = |i: usize, pass: usize| {
+    let label = |i: usize, what: &str| {
         if let Some(bar) = &bars[i] {
             bar.reset();
             bar.set_message(format!(
-                "{:02} {}: pass {pass}",
+                "{:02} {}: {what}",
                 plan.tracks[i].number, plan.tracks[i].title
             ));
         }
         bars[i].as_ref()
     };
-    let render_one = |i: usize, gain: f64, pass: usize| -> Result<Rendered> {
-        master::set(&params[i], "loud_gain", &format!("{gain:.2}"))?;
-        let (out, gr, _) = master::render(&params[i], &inputs[i], rate, label(i, pass));
-        let gain_db = params[i].loud_gain.value() as f64;
-        Ok(Rendered::searched(out, gr, gain_db, rate))
-    };
+    // The chain's first half (all before the loudness gain), once per track: every pass
+    // of the search runs the second half on it.
+    let fronts: Vec<master::Front> = inputs
+        .into_par_iter()
+        .enumerate()
+        .map(|(i, c)| master::render_front(&params[i], c, rate, label(i, "EQ and dynamics")))
+        .collect();
+    // One pass over track `i` at `gain`, rendered into `out`'s memory.
+    let render_one =
+        |i: usize, gain: f64, pass: usize, mut out: Vec<Vec<f32>>| -> Result<Rendered> {
+            master::set(&params[i], "loud_gain", &format!("{gain:.2}"))?;
+            let mut meter = master::loudness_meter(fronts[i].channels(), rate);
+            let bar = label(i, &format!("limiter pass {pass}"));
+            let gr = master::render_back(&params[i], &fronts[i], &mut out, Some(&mut meter), bar);
+            let gain_db = params[i].loud_gain.value() as f64;
+            Ok(Rendered::searched(out, meter, gr, gain_db))
+        };
+    // The buffers of a render no longer needed, for the next.
+    let buffers =
+        |r: Vec<Rendered>| -> Vec<Vec<Vec<f32>>> { r.into_iter().map(|x| x.channels).collect() };
     let range = (
         mastering_chain::chain::LOUD_GAIN_MIN_DB as f64,
         mastering_chain::chain::LOUD_GAIN_MAX_DB as f64,
@@ -607,7 +619,7 @@ fn run_in_pool(args: &AlbumArgs) -> Result<()> {
             (None, _) => {
                 let r = (0..n)
                     .into_par_iter()
-                    .map(|i| render_one(i, 0.0, 1))
+                    .map(|i| render_one(i, 0.0, 1, Vec::new()))
                     .collect::<Result<_>>()?;
                 (r, Some(0.0), 1)
             }
@@ -615,12 +627,14 @@ fn run_in_pool(args: &AlbumArgs) -> Result<()> {
                 let first = target - before_lufs;
                 check_range("the album", first, target)?;
                 let mut best: Option<(f64, Vec<Rendered>)> = None;
+                let mut spare: Vec<Vec<Vec<f32>>> = vec![Vec::new(); n];
                 let mut pass = 0;
                 let search = gain_search::find(target, first, range, |gain| {
                     pass += 1;
-                    let r: Vec<Rendered> = (0..n)
+                    let r: Vec<Rendered> = std::mem::take(&mut spare)
                         .into_par_iter()
-                        .map(|i| render_one(i, gain, pass))
+                        .enumerate()
+                        .map(|(i, out)| render_one(i, gain, pass, out))
                         .collect::<Result<_>>()?;
                     let refs: Vec<&LoudnessMeter> = r.iter().map(|x| &x.meter).collect();
                     let lufs = LoudnessMeter::combined_integrated_lufs(&refs);
@@ -628,7 +642,14 @@ fn run_in_pool(args: &AlbumArgs) -> Result<()> {
                     let gain_db = r[0].gain_db;
                     let error = (target - lufs).abs();
                     if best.as_ref().is_none_or(|(e, _)| error < *e) {
-                        best = Some((error, r));
+                        if let Some((_, old)) = best.replace((error, r)) {
+                            spare = buffers(old);
+                        }
+                    } else {
+                        spare = buffers(r);
+                    }
+                    if spare.is_empty() {
+                        spare = vec![Vec::new(); n];
                     }
                     Ok(gain_search::Pass {
                         gain_db,
@@ -650,10 +671,11 @@ fn run_in_pool(args: &AlbumArgs) -> Result<()> {
                         let first = target - before_meters[i].integrated_lufs();
                         check_range(&format!("{} (track {})", t.name(), t.number), first, target)?;
                         let mut best: Option<(f64, Rendered)> = None;
+                        let mut spare = Vec::new();
                         let mut pass = 0;
                         let search = gain_search::find(target, first, range, |gain| {
                             pass += 1;
-                            let r = render_one(i, gain, pass)?;
+                            let r = render_one(i, gain, pass, std::mem::take(&mut spare))?;
                             let lufs = r.meter.integrated_lufs();
                             let p = gain_search::Pass {
                                 gain_db: r.gain_db,
@@ -662,7 +684,11 @@ fn run_in_pool(args: &AlbumArgs) -> Result<()> {
                             };
                             let error = (target - lufs).abs();
                             if best.as_ref().is_none_or(|(e, _)| error < *e) {
-                                best = Some((error, r));
+                                if let Some((_, old)) = best.replace((error, r)) {
+                                    spare = old.channels;
+                                }
+                            } else {
+                                spare = r.channels;
                             }
                             Ok(p)
                         })?;
@@ -676,7 +702,7 @@ fn run_in_pool(args: &AlbumArgs) -> Result<()> {
     for bar in bars.iter().flatten() {
         bar.finish_and_clear();
     }
-    drop(inputs);
+    drop(fronts);
     rendered.par_iter_mut().for_each(|r| r.measure_fully(rate));
 
     // Refusals, as `oxide master` makes them.

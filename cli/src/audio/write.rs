@@ -278,22 +278,36 @@ impl Stage {
                 dither.process(&mut views, settings);
             }
         }
+        let scale = scale as f64;
+        // Rounded half away from zero without a libm call: y holds f32's 24 significant
+        // bits, so y ± 0.5 is exact in f64 below 2^52, and the cast truncates (clamping
+        // before or after truncating gives the same integer). Not finite: 0.
+        let int = |x: f32| -> i32 {
+            let y = if x.is_finite() { x as f64 * scale } else { 0.0 };
+            (y + 0.5f64.copysign(y)).clamp(-scale, scale - 1.0) as i32
+        };
         self.ints.clear();
-        self.ints.reserve(frames * channels.len());
-        for i in 0..frames {
-            for c in channels.iter() {
-                let x = c[i];
-                // Rounded half away from zero without a libm call: y holds f32's 24
-                // significant bits, so y ± 0.5 is exact in f64 below 2^52 (and beyond
-                // it clamps the same), and the cast truncates.
-                let v = if x.is_finite() {
-                    let y = x as f64 * scale as f64;
-                    ((y + 0.5f64.copysign(y)) as i64).clamp(-(scale as i64), scale as i64 - 1)
-                        as f64
-                } else {
-                    0.0
-                };
-                self.ints.push(v as i32);
+        self.ints.resize(frames * channels.len(), 0);
+        match channels {
+            // The usual case as a straight loop, which vectorises.
+            [l, r] => {
+                let frames = self
+                    .ints
+                    .chunks_exact_mut(2)
+                    .zip(&l[..frames])
+                    .zip(&r[..frames]);
+                for ((o, &a), &b) in frames {
+                    o[0] = int(a);
+                    o[1] = int(b);
+                }
+            }
+            _ => {
+                let n = channels.len();
+                for (c, channel) in channels.iter().enumerate() {
+                    for (o, &x) in self.ints[c..].iter_mut().step_by(n).zip(channel) {
+                        *o = int(x);
+                    }
+                }
             }
         }
         match &mut self.sink {

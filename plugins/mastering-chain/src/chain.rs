@@ -485,11 +485,8 @@ impl Chain {
             n if n > MAX_CHANNELS => &mut channels[..MAX_CHANNELS],
             _ => channels,
         };
-        self.in_gain.set_gain_db(settings.in_gain_db);
-        self.out_gain.set_gain_db(settings.out_gain_db);
+        self.configure(settings);
         self.bypass.set_bypassed(settings.bypass);
-        self.limiter.set_settings(&settings.limiter);
-        self.set_repair(&settings.repair);
         if settings.learn && !self.was_learning {
             self.learn_meters.reset();
             self.learned_gain_db = settings.loud_gain_db;
@@ -510,6 +507,53 @@ impl Chain {
             self.process_chunk(chunk, settings)
         });
         self.publish();
+    }
+
+    /// The settings every processing path applies first: the gains, the limiter's and
+    /// the repair stage's.
+    fn configure(&mut self, settings: &Settings) {
+        self.in_gain.set_gain_db(settings.in_gain_db);
+        self.out_gain.set_gain_db(settings.out_gain_db);
+        self.limiter.set_settings(&settings.limiter);
+        self.set_repair(&settings.repair);
+    }
+
+    /// The chain's first half, for offline renders that try several loudness gains on
+    /// the same audio (`oxide master` and `oxide album` search the gain that lands on a
+    /// target): input gain, repair, tonal EQ, multiband and imager, which the loudness
+    /// gain does not touch, run once with this, then [`Chain::process_back`] runs the
+    /// rest for each gain tried, on a chain of its own. Fed the same blocks, the two
+    /// halves compute exactly what [`Chain::process`] computes with bypass and learn
+    /// off: the same stages in the same order (a test holds them to it bit for bit).
+    /// Nothing is metered and there is no bypass path; `bypass` and `learn` are ignored.
+    pub fn process_front(&mut self, channels: &mut [&mut [f32]], settings: &Settings) {
+        let _flush = FlushDenormals::new();
+        let n = channels.len().min(MAX_CHANNELS);
+        self.configure(settings);
+        let max_block = self.max_block;
+        for_each_chunk(&mut channels[..n], max_block, |chunk| {
+            for channel in chunk.iter_mut() {
+                replace_non_finite(channel);
+            }
+            self.front_chunk(chunk, settings);
+        });
+    }
+
+    /// The chain's second half (loudness gain, limiter, output gain, dither) on what
+    /// [`Chain::process_front`] gave: see there.
+    pub fn process_back(&mut self, channels: &mut [&mut [f32]], settings: &Settings) {
+        let _flush = FlushDenormals::new();
+        let n = channels.len().min(MAX_CHANNELS);
+        self.configure(settings);
+        let max_block = self.max_block;
+        for_each_chunk(&mut channels[..n], max_block, |chunk| {
+            self.back_chunk(chunk, settings, false);
+        });
+    }
+
+    /// The limiter's largest gain reduction over the last block, dB (positive).
+    pub fn limiter_gain_reduction_db(&self) -> f32 {
+        self.limiter.gain_reduction_db()
     }
 
     /// The loudness gain to apply now: learned while learning, held after it until the
@@ -543,6 +587,45 @@ impl Chain {
         self.learned_gain_db = (gain as f32).clamp(LOUD_GAIN_MIN_DB, LOUD_GAIN_MAX_DB);
     }
 
+    /// Input gain, repair, tonal EQ, multiband, imager.
+    fn front_chunk(&mut self, chunk: &mut [&mut [f32]], settings: &Settings) {
+        self.in_gain.process(chunk);
+        // Repair after the input gain, not before: see the module documentation.
+        if self.repair_on {
+            self.declicker.process(chunk);
+            self.repaired_clicks += self.declicker.take_repaired_count() as u64;
+        }
+        self.eq.process(chunk, &settings.eq);
+        self.multiband.process(chunk, &settings.multiband);
+        self.imager.process(chunk, &settings.imager);
+    }
+
+    /// Loudness gain, limiter, output gain, dither; `learning` feeds the learn meters.
+    fn back_chunk(&mut self, chunk: &mut [&mut [f32]], settings: &Settings, learning: bool) {
+        if learning {
+            measure(&mut self.learn_meters.pre_gain, chunk);
+        }
+        let loud = self.loud_gain_db(settings);
+        self.applied_loud_gain_db = loud;
+        self.loud_gain.set_gain_db(loud);
+        self.loud_gain.process(chunk);
+        if learning {
+            measure(&mut self.learn_meters.into_limiter, chunk);
+        }
+        self.limiter.process(chunk, &settings.limiter);
+        if self.analysing {
+            self.meters
+                .limiter_gain_reduction_peak
+                .raise(self.limiter.gain_reduction_db());
+        }
+        if learning {
+            measure(&mut self.learn_meters.output, chunk);
+            self.update_learned_gain(settings);
+        }
+        self.out_gain.process(chunk);
+        self.dither.process(chunk, &settings.dither);
+    }
+
     fn process_chunk(&mut self, chunk: &mut [&mut [f32]], settings: &Settings) {
         let frames = chunk.first().map_or(0, |c| c.len());
         let meter_ok = chunk.len() == self.channels;
@@ -568,39 +651,8 @@ impl Chain {
         // The processed loudness up to the previous chunk (as the match has always used).
         let processed_lufs = self.output_meter.integrated_lufs();
 
-        self.in_gain.process(chunk);
-        // Repair after the input gain, not before: see the module documentation.
-        if self.repair_on {
-            self.declicker.process(chunk);
-            self.repaired_clicks += self.declicker.take_repaired_count() as u64;
-        }
-        self.eq.process(chunk, &settings.eq);
-        self.multiband.process(chunk, &settings.multiband);
-        self.imager.process(chunk, &settings.imager);
-
-        let learning = settings.learn && meter_ok;
-        if learning {
-            measure(&mut self.learn_meters.pre_gain, chunk);
-        }
-        let loud = self.loud_gain_db(settings);
-        self.applied_loud_gain_db = loud;
-        self.loud_gain.set_gain_db(loud);
-        self.loud_gain.process(chunk);
-        if learning {
-            measure(&mut self.learn_meters.into_limiter, chunk);
-        }
-        self.limiter.process(chunk, &settings.limiter);
-        if self.analysing {
-            self.meters
-                .limiter_gain_reduction_peak
-                .raise(self.limiter.gain_reduction_db());
-        }
-        if learning {
-            measure(&mut self.learn_meters.output, chunk);
-            self.update_learned_gain(settings);
-        }
-        self.out_gain.process(chunk);
-        self.dither.process(chunk, &settings.dither);
+        self.front_chunk(chunk, settings);
+        self.back_chunk(chunk, settings, settings.learn && meter_ok);
         if meter_ok {
             match (&self.meter_input, &*chunk) {
                 ([in_l, in_r], [out_l, out_r]) => {
@@ -1119,6 +1171,51 @@ mod tests {
         chain.process(&mut [&mut silence], &settings);
         assert!(silence.iter().all(|s| s.is_finite()));
         chain.process(&mut [], &settings);
+    }
+
+    #[test]
+    fn the_two_halves_compute_exactly_the_whole_chain() {
+        // Every stage working (repair on, EQ tilted, the multiband and limiter working
+        // hard, dither on), mono and stereo, two block sizes: process_front then
+        // process_back on a second chain gives the same bits as process.
+        let mut settings = Settings::default();
+        settings.repair.on = true;
+        settings.in_gain_db = 3.0;
+        settings.eq.low_gain_db = 2.0;
+        settings.eq.tilt_db = -1.5;
+        settings.loud_gain_db = 9.0;
+        settings.out_gain_db = -0.5;
+        settings.dither.bits = shared_dsp::mastering::DitherBits::Bits16;
+        let (l, r) = programme(60_000, 0.5);
+        for block in [512, 300] {
+            for channels in [1, 2] {
+                let input: Vec<Vec<f32>> =
+                    [&l, &r][..channels].iter().map(|c| c.to_vec()).collect();
+                let blocks = |audio: &mut Vec<Vec<f32>>, f: &mut dyn FnMut(&mut [&mut [f32]])| {
+                    let mut start = 0;
+                    while start < l.len() {
+                        let end = (start + block).min(l.len());
+                        let mut b: Vec<&mut [f32]> =
+                            audio.iter_mut().map(|c| &mut c[start..end]).collect();
+                        f(&mut b);
+                        start = end;
+                    }
+                };
+                let mut whole = input.clone();
+                let mut chain = Chain::with_channels(FS, channels, block, &settings);
+                blocks(&mut whole, &mut |b| chain.process(b, &settings));
+                let mut halves = input.clone();
+                let mut front = Chain::with_channels(FS, channels, block, &settings);
+                blocks(&mut halves, &mut |b| front.process_front(b, &settings));
+                let mut back = Chain::with_channels(FS, channels, block, &settings);
+                blocks(&mut halves, &mut |b| back.process_back(b, &settings));
+                assert!(back.limiter_gain_reduction_db() > 1.0, "the limiter works");
+                for (w, h) in whole.iter().zip(&halves) {
+                    let same = w.iter().zip(h).all(|(a, b)| a.to_bits() == b.to_bits());
+                    assert!(same, "block {block}, {channels} channel(s)");
+                }
+            }
+        }
     }
 
     #[test]

@@ -160,9 +160,11 @@ impl Dither {
             // below (channel 0's two draws, then channel 1's, frame by frame), without
             // its per-frame channel indexing: the common case (every 16- and 24-bit
             // file `oxide` writes) at about half the cost.
+            // A stereo frame takes four draws, drawn together (`next_f32x4`: the same
+            // values as four `next_f32` in a row).
             let rng = &mut self.rng;
-            let mut quantise = |x: &mut f32| {
-                let d = (rng.next_f32() - 0.5) + (rng.next_f32() - 0.5);
+            let quantise = |x: &mut f32, u: f32, v: f32| {
+                let d = (u - 0.5) + (v - 0.5);
                 *x = round_half_away(*x * scale + d).clamp(lo, hi) * inv;
             };
             let mut silence = false;
@@ -172,7 +174,7 @@ impl Dither {
                         if *x == 0.0 {
                             silence = true;
                         } else {
-                            quantise(x);
+                            quantise(x, rng.next_f32(), rng.next_f32());
                         }
                     }
                 }
@@ -181,8 +183,9 @@ impl Dither {
                         if *x == 0.0 && *y == 0.0 {
                             silence = true;
                         } else {
-                            quantise(x);
-                            quantise(y);
+                            let [a, b, c, d] = rng.next_f32x4();
+                            quantise(x, a, b);
+                            quantise(y, c, d);
                         }
                     }
                 }
