@@ -728,33 +728,43 @@ fn a_killed_album_leaves_the_folder_as_it_was() {
     std::fs::create_dir(&out).unwrap();
     std::fs::write(out.join("earlier.txt"), b"an earlier release").unwrap();
     let before = snapshot(&out);
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_oxide"));
-    cmd.args(["album", "--force", "--profile", "cd", "--out", s(&out)]);
-    cmd.args(mixes.iter().map(|(p, _)| s(p)));
-    cmd.stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null());
-    let mut child = cmd.spawn().unwrap();
-    // Wait until it is at work (its staging folder exists), then a little longer.
-    let staging = dir
-        .path()
-        .join(format!(".release.oxide-{}.tmp", child.id()));
-    let t0 = std::time::Instant::now();
-    while !staging.exists() {
-        assert!(t0.elapsed().as_secs() < 60, "the album never started");
-        assert!(
-            child.try_wait().unwrap().is_none(),
-            "it ended before it was killed"
+    // Killed at two points: as soon as it is at work (its staging folder exists: the
+    // tracks are being decoded and rendered), and as soon as the first file lands in
+    // the staging folder (the files are being written). Both are events the test waits
+    // for, not delays, so a faster build cannot slip past them; only the second can be
+    // missed, if every file is written and moved in between two looks (1 ms apart),
+    // and then the test says so and fails rather than pass without having killed it.
+    for wait_for_a_file in [false, true] {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_oxide"));
+        cmd.args(["album", "--force", "--profile", "cd", "--out", s(&out)]);
+        cmd.args(mixes.iter().map(|(p, _)| s(p)));
+        cmd.stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null());
+        let mut child = cmd.spawn().unwrap();
+        let staging = dir
+            .path()
+            .join(format!(".release.oxide-{}.tmp", child.id()));
+        let at_work = || match std::fs::read_dir(&staging) {
+            Ok(mut entries) => !wait_for_a_file || entries.next().is_some(),
+            Err(_) => false,
+        };
+        let t0 = std::time::Instant::now();
+        while !at_work() {
+            assert!(t0.elapsed().as_secs() < 120, "the album never got there");
+            assert!(
+                child.try_wait().unwrap().is_none(),
+                "it ended before it was killed (waiting for a file: {wait_for_a_file})"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(1));
+        }
+        child.kill().unwrap();
+        child.wait().unwrap();
+        assert_eq!(
+            snapshot(&out),
+            before,
+            "killed while waiting for a file: {wait_for_a_file}"
         );
-        std::thread::sleep(std::time::Duration::from_millis(5));
     }
-    std::thread::sleep(std::time::Duration::from_millis(800));
-    assert!(
-        child.try_wait().unwrap().is_none(),
-        "it ended before it was killed"
-    );
-    child.kill().unwrap();
-    child.wait().unwrap();
-    assert_eq!(snapshot(&out), before);
 }
 
 /// A corrupt track stops the album with its name; nothing is written and DIR stays.

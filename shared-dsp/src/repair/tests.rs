@@ -182,9 +182,9 @@ fn declick_finds_and_removes_clicks_in_stereo_music() {
     // The 20 dB (measured 35.9 → 69.3 dB, 33 dB better, with the order-512
     // repair model; 17 dB with the old order-128 one). Over six click and programme
     // seeds the gain is 19–34 dB: the seeds short of 20 dB lose it on clicks that land
-    // in a snare hit's first milliseconds, where the drum's noise under the click
-    // cannot be predicted by any model (those spans gain 7–19 dB) or the detector
-    // takes the click for the hit's onset and leaves it.
+    // in a snare hit's first milliseconds, which the detector never flags (the hit's
+    // own burst hides them from its order-24 residual; they are missed, not rejected
+    // as onsets), so they stay in the output unrepaired.
     assert!(after - before >= 20.0, "SNR {before:.1} dB → {after:.1} dB");
 }
 
