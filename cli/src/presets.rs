@@ -77,7 +77,8 @@ pub fn list(plugin: PluginKind, json: bool) -> Result<()> {
 /// `oxide presets --vst3 [DIR]`: every preset of the library as a `.vstpreset` file in
 /// `DIR/CATEGORY/NAME.vstpreset` (an empty `dir`: the folder VST3 hosts read). Each
 /// file is written beside and renamed into place; existing files of the same name are
-/// replaced (they are this command's own output).
+/// replaced (they are this command's own output). Two presets whose names make the same
+/// file name are both written (the later as `NAME (2).vstpreset`).
 pub fn export_vst3(plugin: PluginKind, dir: &Path) -> Result<()> {
     let (class_id, vendor, version) = plugin.vst3_identity();
     let dir = if dir.as_os_str().is_empty() {
@@ -88,6 +89,8 @@ pub fn export_vst3(plugin: PluginKind, dir: &Path) -> Result<()> {
         dir.to_path_buf()
     };
     let library = library(plugin)?;
+    // The library lists factory presets first: a user preset is the one renamed.
+    let mut taken = std::collections::HashSet::new();
     for entry in &library.entries {
         let preset = &entry.preset;
         let fresh = plugin.default_params();
@@ -97,10 +100,17 @@ pub fn export_vst3(plugin: PluginKind, dir: &Path) -> Result<()> {
         let folder = dir.join(vst3_preset::file_name(&preset.category));
         std::fs::create_dir_all(&folder)
             .with_context(|| format!("could not create {}", folder.display()))?;
-        let path = folder.join(format!(
-            "{}.vstpreset",
-            vst3_preset::file_name(&preset.name)
-        ));
+        let stem = vst3_preset::file_name(&preset.name);
+        let mut path = folder.join(format!("{stem}.vstpreset"));
+        // Names are unique in the library, but two can make the same file name once
+        // the characters no file system takes are replaced ("Lead/Dry", "Lead:Dry"):
+        // the later one gets " (2)", " (3)", … rather than replace the earlier one.
+        // Compared as the folder would (case-insensitive on macOS and Windows).
+        let mut copy = 1;
+        while !taken.insert(path.to_string_lossy().to_lowercase()) {
+            copy += 1;
+            path = folder.join(format!("{stem} ({copy}).vstpreset"));
+        }
         let temporary = path.with_extension("vstpreset.part");
         std::fs::write(&temporary, &bytes)
             .and_then(|()| std::fs::rename(&temporary, &path))

@@ -219,3 +219,50 @@ fn master_starts_from_the_preset_and_its_target() {
     // The preset's target, not the default's (−14 LUFS).
     assert_eq!(json["target_lufs"].as_f64(), Some(-16.0), "{json}");
 }
+
+/// Two presets whose names make the same file name ("/" and ":" both become "_") get a
+/// `.vstpreset` file each: the later does not replace the earlier, and each file holds
+/// its own values.
+#[test]
+fn presets_whose_file_names_collide_get_a_vst3_file_each() {
+    use oxide_plugin_common::vst3_preset::{self, COMPONENT_CHUNK};
+    let dir = tempfile::tempdir().unwrap();
+    let params = StripParams::default();
+    let mut library =
+        Library::load_from(CHANNEL_STRIP, Some(dir.path().join(CHANNEL_STRIP)), &params).unwrap();
+    for (name, gain) in [("Lead/Dry", "-4"), ("Lead:Dry", "-8")] {
+        param_access::set_from_text(&params, "out_gain", gain).unwrap();
+        library.save(name, "Mine", "", &params).unwrap();
+    }
+    let out = dir.path().join("vst3");
+    ok(&oxide(
+        dir.path(),
+        &[
+            "presets",
+            "--plugin",
+            "channel-strip",
+            "--vst3",
+            out.to_str().unwrap(),
+        ],
+    ));
+    let factory = presets::factory(CHANNEL_STRIP, &StripParams::default()).unwrap();
+    let mut files = 0;
+    for category in std::fs::read_dir(&out).unwrap() {
+        files += std::fs::read_dir(category.unwrap().path()).unwrap().count();
+    }
+    assert_eq!(files, factory.len() + 2);
+    let out_gain_db = |name: &str| -> f64 {
+        let bytes = std::fs::read(out.join("Mine").join(name)).unwrap();
+        let read = vst3_preset::read(&bytes).expect("a .vstpreset file");
+        let state: serde_json::Value =
+            serde_json::from_slice(read.chunk(COMPONENT_CHUNK).unwrap()).unwrap();
+        state["params"]["out_gain"]["f32"].as_f64().unwrap()
+    };
+    // One file each, whichever the library lists first.
+    let mut gains = [
+        out_gain_db("Lead_Dry.vstpreset"),
+        out_gain_db("Lead_Dry (2).vstpreset"),
+    ];
+    gains.sort_by(f64::total_cmp);
+    assert_eq!(gains, [-8.0, -4.0]);
+}
