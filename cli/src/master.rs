@@ -11,6 +11,11 @@
 //! 3. The final render dithers when the output format asks for it (16 or 24 bit: TPDF
 //!    dither at that depth; 32-bit float: none), and is measured again for the report.
 //!
+//! The stages before the loudness gain (input gain, repair, EQ, multiband, imager) do
+//! not depend on it, so they run once ([`render_front`]) and every pass runs only the
+//! loudness gain, limiter, output gain and dither on what they gave ([`render_back`]):
+//! exactly the whole chain's output, at a fraction of its cost per pass.
+//!
 //! If reaching the target needs more than [`MAX_LIMITING_DB`] of limiter gain reduction
 //! (the largest over the file), the command says so and fails instead of writing a
 //! crushed file; `--allow-heavy-limiting` writes it anyway. The output is latency
