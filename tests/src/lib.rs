@@ -150,6 +150,23 @@ fn build_plugins() -> Built {
     Built { bundle_dir }
 }
 
+/// Runs the `oxide` command ([`oxide_cli`]) with `args` and the user preset folder
+/// `user_dir`; panics with its error output unless it succeeds.
+pub fn run_oxide(args: &[&str], user_dir: &Path) -> std::process::Output {
+    let run = Command::new(oxide_cli())
+        .args(args)
+        .env(oxide_plugin_common::user_presets::DIR_ENV, user_dir)
+        .output()
+        .unwrap();
+    assert!(
+        run.status.success(),
+        "oxide {}: {}",
+        args.join(" "),
+        String::from_utf8_lossy(&run.stderr)
+    );
+    run
+}
+
 /// The `oxide` command, built (debug) once per test process into its own target
 /// directory (`target/host-tests/cli`): the plugins' build turns on their `export`
 /// feature, and a binary that links both plugins with their entry points exported would

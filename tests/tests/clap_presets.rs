@@ -9,7 +9,6 @@
 //! same chain code built the same way (see `cli_matches_the_plugin.rs`).
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::sync::OnceLock;
 
 use clap_sys::factory::preset_discovery::{
@@ -23,7 +22,7 @@ use nice_plug::prelude::PluginState;
 use oxide_host_tests::clap::ClapInstance;
 use oxide_host_tests::preset_discovery::{self, Crawl};
 use oxide_host_tests::{
-    assert_bit_identical, oxide_cli, read_float_wav, write_stereo_programme, Plugin,
+    assert_bit_identical, read_float_wav, run_oxide, write_stereo_programme, Plugin,
 };
 use oxide_plugin_common::param_access;
 use oxide_plugin_common::presets::{self, Preset};
@@ -231,17 +230,7 @@ fn every_preset_loads_to_its_values_and_sounds_as_oxide_process_preset() {
                 input_path.to_str().unwrap(),
                 output_path.to_str().unwrap(),
             ];
-            let run = Command::new(oxide_cli())
-                .args(args)
-                .env(user_presets::DIR_ENV, user_folder().dir.path())
-                .output()
-                .unwrap();
-            assert!(
-                run.status.success(),
-                "oxide {}: {}",
-                args.join(" "),
-                String::from_utf8_lossy(&run.stderr)
-            );
+            run_oxide(&args, user_folder().dir.path());
             let offline = read_float_wav(&output_path, 2);
             let rendered = offline[0].len();
             let padded: Vec<Vec<f32>> = input

@@ -9,42 +9,25 @@
 //! class id, a state the plugin did not take) would leave the previous settings in
 //! place and fail the comparison.
 
-use std::process::Command;
 use std::time::Duration;
 
 use nice_plug::prelude::PluginState;
 use oxide_host_tests::python::{run_with_timeout, script_command};
 use oxide_host_tests::{
-    assert_bit_identical, oxide_cli, read_float_wav, write_stereo_programme, Plugin,
+    assert_bit_identical, read_float_wav, run_oxide, write_stereo_programme, Plugin,
 };
 use oxide_plugin_common::param_access;
 use oxide_plugin_common::presets;
-use oxide_plugin_common::user_presets::DIR_ENV;
 use oxide_plugin_common::vst3_preset::{self, COMPONENT_CHUNK};
 
 const RATE: u32 = 48_000;
-
-fn oxide(args: &[&str], user_dir: &std::path::Path) -> std::process::Output {
-    let run = Command::new(oxide_cli())
-        .args(args)
-        .env(DIR_ENV, user_dir)
-        .output()
-        .unwrap();
-    assert!(
-        run.status.success(),
-        "oxide {}: {}",
-        args.join(" "),
-        String::from_utf8_lossy(&run.stderr)
-    );
-    run
-}
 
 fn check(plugin: Plugin) {
     let dir = tempfile::tempdir().unwrap();
     // No user presets: the folder is empty, so the files are the factory's.
     let user_dir = dir.path().join("user");
     let preset_dir = dir.path().join("vst3");
-    oxide(
+    run_oxide(
         &[
             "presets",
             "--plugin",
@@ -86,7 +69,7 @@ fn check(plugin: Plugin) {
         );
 
         let offline = dir.path().join(format!("oxide-{i}.wav"));
-        oxide(
+        run_oxide(
             &[
                 "process",
                 "--plugin",

@@ -136,6 +136,37 @@ pub fn migrate_preset(
     }
 }
 
+/// For each plugin's test of its kept project state: `stored` (a state JSON saved by a
+/// released version with the factory preset `preset` of `plugin` loaded) migrates, loads
+/// into a fresh `params` with every parameter known, and gives exactly the values the
+/// preset gives to another fresh set (`fresh`). Panics, with what differs, otherwise.
+pub fn assert_kept_state_loads(
+    stored: &str,
+    plugin: &str,
+    preset: &str,
+    fresh: &dyn Fn() -> Box<dyn nice_plug::prelude::Params>,
+) {
+    use crate::{param_access, presets};
+    let expected = {
+        let params = fresh();
+        let factory = presets::factory(plugin, params.as_ref()).unwrap();
+        let found = presets::find(&factory, preset).expect("the factory preset");
+        found.apply(params.as_ref()).unwrap();
+        format!("{:?}", param_access::state_values(params.as_ref()))
+    };
+    let mut state: PluginState = serde_json::from_str(stored).unwrap();
+    assert_eq!(state_version(&state), 1);
+    migrate_state(&mut state, migrations(plugin), STATE_VERSION);
+    let params = fresh();
+    let json = serde_json::to_vec(&state).unwrap();
+    let unknown = param_access::apply_state_json(params.as_ref(), &json).unwrap();
+    assert!(unknown.is_empty(), "{unknown:?}");
+    assert_eq!(
+        format!("{:?}", param_access::state_values(params.as_ref())),
+        expected
+    );
+}
+
 #[cfg(test)]
 mod tests {
     //! A simulated change: version 1 of a small plugin saves a state and a preset
