@@ -1,9 +1,9 @@
 //! The UI scale the window can actually hold.
 //!
-//! The user picks a UI scale (the top bar's menu, or Ctrl + / Ctrl −); the editor then
-//! asks the host for a window of the layout's size times the new scale. A host may
-//! refuse, grant another size, or give the window a size of its own later (a host-drawn
-//! resize handle, a project's saved size). Laying the editor out at the chosen scale in
+//! The user picks a UI scale in the top bar's menu; the editor then asks the host for a
+//! window of the layout's size times the new scale. A host may refuse, grant another
+//! size, or give the window a size of its own later (a host-drawn resize handle, a
+//! project's saved size). Laying the editor out at the chosen scale in
 //! whatever window it gets would squeeze the layout below the size it needs: panels
 //! overlapping, knobs over their labels. Instead the editor lays out for the window it
 //! really has: when the window is too small for the layout at the chosen scale, the
@@ -52,8 +52,9 @@ const SIZE_SLACK: f32 = 0.5;
 #[derive(Clone, Debug, Default)]
 pub struct ScaleFit {
     /// The zoom this editor last gave egui (`None` before the first frame). egui's zoom
-    /// differing from it at the start of a frame means egui changed it itself: the
-    /// keyboard's Ctrl + / Ctrl −.
+    /// differing from it at the start of a frame means egui changed it itself: its
+    /// keyboard zoom (Ctrl + / Ctrl −, where the window passes those keys to egui:
+    /// egui-baseview 0.9 passes neither, egui_kittest does).
     applied: Option<f32>,
     /// A scale was picked and the host asked for a new window: since when (egui's time,
     /// seconds) and the window's size then (logical pixels).
@@ -94,7 +95,7 @@ impl ScaleFit {
         match self.applied {
             None => self.applied = Some(zoom),
             Some(applied) if (applied - zoom).abs() > 1e-6 => {
-                // egui zoomed by itself (Ctrl + / Ctrl −): that is the user's new
+                // egui zoomed by itself (its keyboard zoom): that is the user's new
                 // choice (within the scale range), and egui-baseview asks the host for
                 // a window to match.
                 chosen = super::sanitized_scale(zoom);

@@ -365,7 +365,8 @@ impl<B: Body> App<B> {
 
     /// Keeps egui's zoom at the saved scale where the window holds it and at the
     /// largest scale it holds where it does not ([`fit`]); a zoom changed by the
-    /// keyboard (Ctrl +/−) is saved as the new scale, within [`SCALE_RANGE`].
+    /// keyboard (egui's Ctrl +/−, where the window passes those keys) is saved as the
+    /// new scale, within [`SCALE_RANGE`].
     fn follow_zoom(&mut self, ctx: &egui::Context, min_size: egui::Vec2) -> fit::Fit {
         let chosen = scale_of(&self.saved_scale);
         let shown = self.fit.begin_frame(ctx, chosen, min_size);
@@ -424,7 +425,8 @@ fn scale_menu(ui: &mut egui::Ui, saved: &SavedScale, fit: &mut fit::ScaleFit, sh
             current * 100.0,
         ));
     } else {
-        response.on_hover_text("UI scale (saved with the project; Ctrl + / Ctrl − also zoom)");
+        // No keyboard zoom to mention: egui-baseview 0.9 does not pass + or − to egui.
+        response.on_hover_text("UI scale (saved with the project)");
     }
 }
 
