@@ -11,6 +11,10 @@
 //! processing and brings the processor back, so each call is one continuous stretch of
 //! audio that starts from the plugin's reset state.
 //!
+//! [`gui`] is the host's side of the GUI extension (the editor embedded in an X11 window
+//! of the host's); [`live`] keeps audio running on its own thread while the main thread
+//! works with the instance (opens and closes the editor).
+//!
 //! Parameter values travel as CLAP values. nice-plug exposes every parameter as its
 //! normalized value times its step count: floats are normalized `0..=1`, switches `0`/`1`.
 //! [`host_value`] turns a plain value (dB, on/off) into that, using the plugin's own
@@ -30,8 +34,8 @@ use clack_host::events::Pckn;
 use clack_host::extensions::prelude::*;
 use clack_host::plugin::PluginDescriptor;
 use clack_host::prelude::{
-    AudioPortBuffer, AudioPortBufferType, AudioPorts, HostHandlers, HostInfo, InputChannel,
-    PluginAudioConfiguration, PluginEntry, PluginInstance, SharedHandler,
+    AudioPortBuffer, AudioPortBufferType, AudioPorts, HostExtensions, HostHandlers, HostInfo,
+    InputChannel, PluginAudioConfiguration, PluginEntry, PluginInstance, SharedHandler,
     StoppedPluginAudioProcessor,
 };
 use clack_host::stream::{InputStream, OutputStream};
@@ -58,6 +62,9 @@ use oxide_plugin_common::param_access::{self, ParamKind};
 
 use crate::Plugin;
 
+pub mod gui;
+pub mod live;
+
 // ---------------------------------------------------------------------------------------
 // Host side: the callbacks a plugin may make. Requests are only recorded (atomics, no
 // allocation, callable from the audio thread) and served after processing.
@@ -71,6 +78,8 @@ pub struct TestHostShared {
     callback_requested: AtomicBool,
     restart_requested: AtomicBool,
     process_requested: AtomicBool,
+    /// The plugin's GUI requests (`clap.gui`, [`gui`]).
+    gui: gui::GuiRequests,
 }
 
 impl SharedHandler<'_> for TestHostShared {
@@ -91,6 +100,10 @@ impl HostHandlers for TestHost {
     type Shared<'a> = TestHostShared;
     type MainThread<'a> = ();
     type AudioProcessor<'a> = ();
+
+    fn declare_extensions(builder: &mut HostExtensions<Self>, _shared: &Self::Shared<'_>) {
+        builder.register::<gui::HostGui>();
+    }
 }
 
 // ---------------------------------------------------------------------------------------

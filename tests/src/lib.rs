@@ -9,6 +9,7 @@
 pub mod clap;
 pub mod display;
 pub mod preset_discovery;
+pub mod proc_stats;
 pub mod python;
 
 use std::path::{Path, PathBuf};

@@ -29,6 +29,7 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use oxide_host_tests::display::VirtualDisplay;
+use oxide_host_tests::proc_stats::slope;
 use oxide_host_tests::python::{python, python_dir, run_with_timeout};
 use oxide_host_tests::{workspace_root, Plugin};
 use serde_json::Value;
@@ -285,27 +286,4 @@ fn series(report: &Value, key: &str) -> Vec<f64> {
         .iter()
         .map(|v| v.as_f64().unwrap_or_else(|| panic!("{key}: {v}")))
         .collect()
-}
-
-/// The least-squares slope of `values` against their index.
-fn slope(values: &[f64]) -> f64 {
-    let n = values.len() as f64;
-    let mean_x = (n - 1.0) / 2.0;
-    let mean_y = values.iter().sum::<f64>() / n;
-    let (num, den) = values
-        .iter()
-        .enumerate()
-        .fold((0.0, 0.0), |(num, den), (i, &y)| {
-            let dx = i as f64 - mean_x;
-            (num + dx * (y - mean_y), den + dx * dx)
-        });
-    num / den
-}
-
-#[test]
-fn slope_of_a_line_and_of_noise() {
-    let line: Vec<f64> = (0..46).map(|i| 1000.0 + 300.0 * i as f64).collect();
-    assert!((slope(&line) - 300.0).abs() < 1e-9);
-    let flat_sawtooth: Vec<f64> = (0..46).map(|i| [0.0, 4000.0][i % 2]).collect();
-    assert!(slope(&flat_sawtooth).abs() < 100.0);
 }

@@ -14,6 +14,7 @@ use egui::{Event, Modifiers, MouseWheelUnit, PointerButton, Pos2, Rect, Vec2};
 use egui_kittest::kittest::{by, NodeT, Queryable};
 use egui_kittest::Harness;
 use nice_plug::prelude::{Param, Params};
+use oxide_plugin_common::editor::fit::{fitted_zoom, HOST_ANSWER_WAIT};
 use oxide_plugin_common::editor::panel::panel_rects;
 use oxide_plugin_common::editor::testing::TestContext;
 use oxide_plugin_common::editor::App;
@@ -357,13 +358,15 @@ fn every_module_fits_the_window_at_the_default_size_and_scale_and_at_200_percent
         (Vec2::new(editor::MIN_SIZE.0, editor::MIN_SIZE.1), 1.0),
         (Vec2::new(1600.0, 1000.0), 1.0),
     ] {
+        // The project's saved scale, which the window opens at.
+        *s.params.ui_scale.write().unwrap() = scale;
         let mut app = editor::app(s.params.clone(), Arc::new(Meters::default()));
         let harness = harness(&mut app, &s.context, size, scale);
         // The scale is egui's zoom: points stay the layout's unit, pixels scale.
         assert_eq!(harness.ctx.pixels_per_point(), scale);
         check_layout(&harness, size);
         drop(harness);
-        // The shell keeps the saved scale in step with the zoom.
+        // The window holds the layout at the saved scale: that is the scale shown.
         assert_eq!(*s.params.ui_scale.read().unwrap(), scale);
     }
 }
@@ -379,6 +382,88 @@ fn the_scale_menu_sets_and_saves_the_ui_scale() {
     harness.run();
     assert_eq!(harness.ctx.zoom_factor(), 1.5);
     assert_eq!(*s.params.ui_scale.read().unwrap(), 1.5);
+}
+
+/// Runs the editor past the time it gives the host to answer a resize
+/// ([`HOST_ANSWER_WAIT`]): the harness's window changes size only when the test says,
+/// so here it is a host that refused, or granted what the test set.
+fn wait_for_the_host(harness: &mut Harness) {
+    let steps = (HOST_ANSWER_WAIT * 60.0).ceil() as usize + 10;
+    harness.run_steps(steps);
+}
+
+/// The editor in a window of `window` logical pixels, with `chosen` picked: drawn at the
+/// largest scale up to `chosen` at which its minimum size fits the window, the window
+/// kept as the host made it, the layout at least its minimum size in points (never
+/// squeezed), every panel inside the window with no overlap, and the scale menu showing
+/// the scale drawn at.
+fn check_fitted(harness: &Harness, params: &StripParams, window: Vec2, chosen: f32) {
+    let min = Vec2::new(editor::MIN_SIZE.0, editor::MIN_SIZE.1);
+    let expected = chosen.min(fitted_zoom(window, min));
+    let zoom = harness.ctx.zoom_factor();
+    assert!(
+        (zoom - expected).abs() < 1e-3,
+        "in a {window:?} window at {chosen}: drawn at {zoom}, expected {expected}"
+    );
+    let points = harness.ctx.content_rect().size();
+    // The window is the host's: the editor did not resize it (a pixel of rounding).
+    assert!(
+        (points * zoom - window).abs().max_elem() <= 1.0,
+        "the window became {:?}, the host made it {window:?}",
+        points * zoom
+    );
+    assert!(
+        points.x >= min.x - 0.5 && points.y >= min.y - 0.5,
+        "laid out in {points:?}, below the layout's minimum {min:?}"
+    );
+    check_layout(harness, points);
+    // The user's choice is kept (and saved with the project), the menu shows what is drawn.
+    assert_eq!(*params.ui_scale.read().unwrap(), chosen);
+    let shown = format!("{:.0} %", zoom * 100.0);
+    assert_eq!(
+        harness
+            .get_by_label("UI scale")
+            .accesskit_node()
+            .value()
+            .as_deref(),
+        Some(shown.as_str())
+    );
+}
+
+/// A host that refuses the window a new scale asks for, then grants a smaller one, then
+/// the whole: the editor lays out for the window it really has, drawn smaller where the
+/// window is too small for the chosen scale, never squeezed or overlapping, and at the
+/// chosen scale once the window holds it.
+#[test]
+fn a_window_too_small_for_the_chosen_scale_shows_the_editor_smaller_never_squeezed() {
+    let s = setup();
+    let mut app = editor::app(s.params.clone(), Arc::new(Meters::default()));
+    let mut harness = harness(&mut app, &s.context, default_size(), 1.0);
+    harness.get_by_label("UI scale").click();
+    harness.run();
+    harness.get_by_label("200 %").click();
+    // Refused: the window stays at the default size, 1000 × 620.
+    wait_for_the_host(&mut harness);
+    check_fitted(&harness, &s.params, default_size(), 2.0);
+    assert!(
+        harness.ctx.zoom_factor() < 1.2,
+        "{}",
+        harness.ctx.zoom_factor()
+    );
+    // A host that grants less than asked (1500 × 930 of 2000 × 1240), then all of it.
+    // The harness's size is in points at the zoom it has now.
+    for window in [Vec2::new(1500.0, 930.0), default_size() * 2.0] {
+        let zoom = harness.ctx.zoom_factor();
+        harness.set_size(window / zoom);
+        wait_for_the_host(&mut harness);
+        check_fitted(&harness, &s.params, window, 2.0);
+    }
+    assert_eq!(harness.ctx.zoom_factor(), 2.0);
+    // And a window made smaller by the host (its own resize handle): drawn smaller again.
+    let window = Vec2::new(900.0, 700.0);
+    harness.set_size(window / 2.0);
+    wait_for_the_host(&mut harness);
+    check_fitted(&harness, &s.params, window, 2.0);
 }
 
 #[test]

@@ -32,7 +32,7 @@ use std::sync::Arc;
 use nice_plug::prelude::ParamSetter;
 use nice_plug_egui::EguiEditor;
 pub use oxide_plugin_common::editor::EditorState;
-use oxide_plugin_common::editor::{self, App, Body, RepaintNotifier, MIN_SIZE};
+use oxide_plugin_common::editor::{self, App, Body, RepaintNotifier};
 use oxide_plugin_common::presets;
 
 use crate::chain::ChainMeters;
@@ -43,6 +43,14 @@ pub use view::MasterView;
 /// around [`MasterView`].
 pub type MasterApp = App<MasterView>;
 pub type Editor = EguiEditor<MasterApp>;
+
+/// The smallest window the layout fits in with nothing overflowing its panel, logical
+/// pixels: the default size. Measured with the headless layout check
+/// (`tests/editor_ui.rs`): at 1090 × 670 everything still fits, 10 points less in
+/// either direction and the multiband's or the loudness panel's contents run past their
+/// panels. A smaller window shows the editor at a smaller scale instead
+/// (`oxide_plugin_common::editor::fit`).
+pub const MIN_SIZE: (f32, f32) = (DEFAULT_SIZE.0 as f32, DEFAULT_SIZE.1 as f32);
 
 /// The editor state at the default size.
 pub fn default_state() -> Arc<EditorState> {

@@ -17,6 +17,7 @@ use mastering_chain::editor::{self, view, MasterApp};
 use mastering_chain::params::DEFAULT_SIZE;
 use mastering_chain::{Chain, ChainMeters, MasterParams};
 use nice_plug::prelude::*;
+use oxide_plugin_common::editor::fit::{fitted_zoom, HOST_ANSWER_WAIT};
 use oxide_plugin_common::editor::panel::panel_rects;
 use oxide_plugin_common::editor::testing::{check_row, TestContext, PRESET_BAR_ROW};
 use oxide_plugin_common::editor::widgets::DRAG_TRAVEL;
@@ -47,6 +48,9 @@ fn default_size() -> Vec2 {
 /// screen egui lays out is the layout's size in points (the window's physical size
 /// divided by the zoom), drawn at `scale` pixels per point.
 fn harness(rig: &Rig, scale: f32) -> Harness<'static, MasterApp> {
+    // The project's saved scale, which the window opens at (the plugin sets egui's zoom
+    // from it).
+    *rig.params.ui_scale.write().unwrap() = scale;
     let context = rig.context.clone();
     let app = editor::app(rig.params.clone(), rig.meters.clone());
     let mut harness = Harness::builder()
@@ -293,6 +297,78 @@ fn every_panel_fits_at_the_default_size_and_at_200_percent() {
             "{title}: {a:?} at 200 %, {b:?} at 100 %"
         );
     }
+}
+
+/// Runs the editor past the time it gives the host to answer a resize
+/// ([`HOST_ANSWER_WAIT`]): the harness's window changes size only when the test says,
+/// so here it is a host that refused, or granted what the test set.
+fn wait_for_the_host(harness: &mut Harness<'static, MasterApp>) {
+    let steps = (HOST_ANSWER_WAIT * 60.0).ceil() as usize + 10;
+    harness.run_steps(steps);
+}
+
+/// The editor in a window of `window` logical pixels with `chosen` picked: drawn at the
+/// largest scale up to `chosen` at which its minimum size fits, in the window the host
+/// made, laid out in at least its minimum size (never squeezed: every panel's contents
+/// inside the panel), and the scale menu showing the scale drawn at.
+fn check_fitted(harness: &Harness<'static, MasterApp>, rig: &Rig, window: Vec2, chosen: f32) {
+    let min = Vec2::new(editor::MIN_SIZE.0, editor::MIN_SIZE.1);
+    let expected = chosen.min(fitted_zoom(window, min));
+    let zoom = harness.ctx.zoom_factor();
+    assert!(
+        (zoom - expected).abs() < 1e-3,
+        "in a {window:?} window at {chosen}: drawn at {zoom}, expected {expected}"
+    );
+    let points = harness.ctx.content_rect().size();
+    assert!(
+        (points * zoom - window).abs().max_elem() <= 1.0,
+        "the window became {:?}, the host made it {window:?}",
+        points * zoom
+    );
+    assert!(
+        points.x >= min.x - 0.5 && points.y >= min.y - 0.5,
+        "laid out in {points:?}, below the layout's minimum {min:?}"
+    );
+    check_layout(harness, &format!("{window:?} at {chosen}"));
+    assert_eq!(*rig.params.ui_scale.read().unwrap(), chosen);
+    assert_eq!(harness.state().fit().map(|fit| fit.shown), Some(zoom));
+    let shown = format!("{:.0} %", zoom * 100.0);
+    assert_eq!(
+        harness
+            .get_by_label("UI scale")
+            .accesskit_node()
+            .value()
+            .as_deref(),
+        Some(shown.as_str())
+    );
+}
+
+/// A host that refuses the window 150 % asks for, grants a smaller one, then the whole:
+/// the editor lays out for the window it has, drawn smaller while the window is too
+/// small for the chosen scale, never squeezed, and at 150 % once the window holds it.
+#[test]
+fn a_window_too_small_for_the_chosen_scale_shows_the_editor_smaller_never_squeezed() {
+    let rig = rig();
+    let mut harness = harness(&rig, 1.0);
+    harness.get_by_label("UI scale").click();
+    harness.run_steps(2);
+    harness.get_by_label("150 %").click();
+    wait_for_the_host(&mut harness);
+    // Refused: the default size holds the layout at 100 % and no more.
+    check_fitted(&harness, &rig, default_size(), 1.5);
+    assert!((harness.ctx.zoom_factor() - 1.0).abs() < 1e-3);
+    for window in [Vec2::new(1400.0, 900.0), default_size() * 1.5] {
+        let zoom = harness.ctx.zoom_factor();
+        harness.set_size(window / zoom);
+        wait_for_the_host(&mut harness);
+        check_fitted(&harness, &rig, window, 1.5);
+    }
+    assert_eq!(harness.ctx.zoom_factor(), 1.5);
+    // A window the host makes smaller than the layout's minimum at 100 %.
+    let window = Vec2::new(900.0, 500.0);
+    harness.set_size(window / 1.5);
+    wait_for_the_host(&mut harness);
+    check_fitted(&harness, &rig, window, 1.5);
 }
 
 /// The top bar at the default size: the preset bar, the chain's readings (latency,

@@ -13,7 +13,10 @@
 //! scales the rendering and resizes the window to the layout's logical size times the
 //! zoom, so the layout in logical points is the same at every scale and text stays
 //! sharp (it is rasterized at the scaled size, on top of the system's HiDPI factor).
+//! Where the host does not give the window that size, [`fit`] draws the editor at the
+//! largest scale the window holds instead of squeezing the layout.
 
+pub mod fit;
 pub mod meter;
 pub mod panel;
 pub mod testing;
@@ -250,6 +253,9 @@ pub struct App<B: Body> {
     saved_size: SavedSize,
     saved_scale: SavedScale,
     min_size: (f32, f32),
+    /// The zoom the window can hold, and what this frame shows.
+    fit: fit::ScaleFit,
+    shown: Option<fit::Fit>,
 }
 
 impl<B: Body> App<B> {
@@ -270,6 +276,8 @@ impl<B: Body> App<B> {
             saved_size,
             saved_scale,
             min_size,
+            fit: fit::ScaleFit::default(),
+            shown: None,
         }
     }
 
@@ -302,63 +310,87 @@ impl<B: Body> App<B> {
         &mut self.body
     }
 
+    /// The UI scale chosen, the scale shown and the window's size, as of the last frame
+    /// (`None` before the first).
+    pub fn fit(&self) -> Option<fit::Fit> {
+        self.shown
+    }
+
     /// Draws one whole frame of the editor into `ui` with `setter` as the host: what the
     /// real window does each frame, and what a headless test calls.
     pub fn frame(&mut self, ui: &mut egui::Ui, setter: &ParamSetter) {
         let ctx = ui.ctx().clone();
         panel::clear_panel_rects(&ctx);
-        self.follow_zoom(&ctx);
+        let min_size = egui::Vec2::new(self.min_size.0, self.min_size.1);
+        let shown = self.follow_zoom(&ctx, min_size);
+        // Never laid out below its minimum: while the window waits for the host's answer
+        // to a new scale, what does not fit yet is clipped, not squeezed.
+        let shortfall = (min_size - ctx.content_rect().size()).max(egui::Vec2::ZERO);
         let title = self.title;
         let body = &mut self.body;
         let presets = &mut self.presets;
         let saved_scale = &self.saved_scale;
+        let fit = &mut self.fit;
         ResizableWindow::new("oxide-editor")
-            .min_size(egui::Vec2::new(self.min_size.0, self.min_size.1))
+            .min_size(min_size)
             .show(ui, |ui| {
-                ui.horizontal(|ui| {
-                    // The host's window already names the plugin: the title is plain
-                    // strong text, so the presets fit beside it.
-                    ui.label(egui::RichText::new(title).strong().size(TITLE_SIZE));
-                    ui.add_space(8.0);
-                    if let Some(p) = presets.as_mut() {
-                        ui.scope(|ui| p.bar.controls(ui, p.params.as_ref(), &p.ab, setter));
-                        ui.separator();
-                    }
-                    body.top_bar(ui, setter);
-                    ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
-                        scale_menu(ui, saved_scale);
+                let rect = ui.max_rect();
+                let rect = egui::Rect::from_min_size(rect.min, rect.size() + shortfall);
+                ui.scope_builder(egui::UiBuilder::new().max_rect(rect), |ui| {
+                    ui.horizontal(|ui| {
+                        // The host's window already names the plugin: the title is plain
+                        // strong text, so the presets fit beside it.
+                        ui.label(egui::RichText::new(title).strong().size(TITLE_SIZE));
+                        ui.add_space(8.0);
+                        if let Some(p) = presets.as_mut() {
+                            ui.scope(|ui| p.bar.controls(ui, p.params.as_ref(), &p.ab, setter));
+                            ui.separator();
+                        }
+                        body.top_bar(ui, setter);
+                        ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+                            scale_menu(ui, saved_scale, fit, shown);
+                        });
                     });
+                    if let Some(p) = presets.as_ref().filter(|p| p.bar.has_warnings()) {
+                        p.bar.warnings(ui);
+                    }
+                    ui.add_space(2.0);
+                    body.ui(ui, setter);
                 });
-                if let Some(p) = presets.as_ref().filter(|p| p.bar.has_warnings()) {
-                    p.bar.warnings(ui);
-                }
-                ui.add_space(2.0);
-                body.ui(ui, setter);
             });
         if self.body.animating() {
             ctx.request_repaint_after(ANIMATION_FRAME);
         }
     }
 
-    /// Keeps the saved scale and egui's zoom the same: a zoom changed by the keyboard
-    /// (Ctrl +/−) is saved, within [`SCALE_RANGE`].
-    fn follow_zoom(&self, ctx: &egui::Context) {
-        let zoom = ctx.zoom_factor();
-        let kept = sanitized_scale(zoom);
-        if kept != zoom {
-            ctx.set_zoom_factor(kept);
+    /// Keeps egui's zoom at the saved scale where the window holds it and at the
+    /// largest scale it holds where it does not ([`fit`]); a zoom changed by the
+    /// keyboard (egui's Ctrl +/−, where the window passes those keys) is saved as the
+    /// new scale, within [`SCALE_RANGE`].
+    fn follow_zoom(&mut self, ctx: &egui::Context, min_size: egui::Vec2) -> fit::Fit {
+        let chosen = scale_of(&self.saved_scale);
+        let shown = self.fit.begin_frame(ctx, chosen, min_size);
+        if shown.chosen != chosen {
+            if let Ok(mut saved) = self.saved_scale.write() {
+                *saved = shown.chosen;
+            }
         }
-        if let Ok(mut saved) = self.saved_scale.write() {
-            *saved = kept;
-        }
+        self.shown = Some(shown);
+        shown
     }
 }
 
 /// The top bar's scale menu: picks a scale from [`SCALE_STEPS`], applies it as egui's
-/// zoom and saves it.
-fn scale_menu(ui: &mut egui::Ui, saved: &SavedScale) {
-    let current = scale_of(saved);
-    let label = format!("{:.0} %", current * 100.0);
+/// zoom and saves it. Shows the scale drawn at; where the window is too small for the
+/// chosen one, that smaller scale in the warning colour, with the reason on hover.
+fn scale_menu(ui: &mut egui::Ui, saved: &SavedScale, fit: &mut fit::ScaleFit, shown: fit::Fit) {
+    let current = shown.chosen;
+    let reduced = shown.is_reduced();
+    let text = format!("{:.0} %", shown.shown * 100.0);
+    let mut label = egui::RichText::new(&text);
+    if reduced {
+        label = label.color(ui.visuals().warn_fg_color);
+    }
     let response = egui::ComboBox::from_id_salt("oxide-ui-scale")
         .selected_text(label)
         .width(64.0)
@@ -371,12 +403,31 @@ fn scale_menu(ui: &mut egui::Ui, saved: &SavedScale) {
                     && !chosen
                 {
                     set_scale(ui.ctx(), saved, scale);
+                    fit.chose(ui.ctx(), scale);
                 }
             }
         })
         .response;
-    response.widget_info(|| egui::WidgetInfo::labeled(egui::Role::ComboBox, true, "UI scale"));
-    response.on_hover_text("UI scale (saved with the project; Ctrl + / Ctrl − also zoom)");
+    response.widget_info(|| {
+        let mut info = egui::WidgetInfo::labeled(egui::Role::ComboBox, true, "UI scale");
+        info.current_text_value = Some(text.clone());
+        info
+    });
+    if reduced {
+        response.on_hover_text(format!(
+            "UI scale {:.0} %, shown at {:.0} %: the host's window ({:.0} × {:.0}) is too \
+             small for the editor at {:.0} %. Enlarge the window to see it at {:.0} %.",
+            current * 100.0,
+            shown.shown * 100.0,
+            shown.window.x,
+            shown.window.y,
+            current * 100.0,
+            current * 100.0,
+        ));
+    } else {
+        // No keyboard zoom to mention: egui-baseview 0.9 does not pass + or − to egui.
+        response.on_hover_text("UI scale (saved with the project)");
+    }
 }
 
 /// Sets the UI scale: egui's zoom (which resizes the window) and the saved value.
@@ -431,10 +482,17 @@ pub fn create_app<B: Body>(
     repaint: RepaintNotifier,
     app: App<B>,
 ) -> Option<EguiEditor<App<B>>> {
+    // The host may make the window as small as the layout's minimum at the smallest UI
+    // scale; where that is smaller than the chosen scale needs, the editor is drawn at a
+    // smaller scale ([`fit`]).
+    let smallest = SCALE_RANGE.0;
     let settings = EguiNiceSettings::new()
         .with_tile(app.title)
         .with_resize_hint(ResizeHint::resizable().with_min_logical_size(
-            nice_plug::editor::dpi::LogicalSize::new(app.min_size.0, app.min_size.1),
+            nice_plug::editor::dpi::LogicalSize::new(
+                app.min_size.0 * smallest,
+                app.min_size.1 * smallest,
+            ),
         ));
     create_egui_editor(state, repaint, settings, app)
 }
