@@ -11,6 +11,7 @@ pub mod display;
 pub mod preset_discovery;
 pub mod proc_stats;
 pub mod python;
+pub mod xkb_keymap;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
