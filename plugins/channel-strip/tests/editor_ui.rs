@@ -430,8 +430,8 @@ fn check_fitted(harness: &Harness, params: &StripParams, window: Vec2, chosen: f
     );
 }
 
-/// A host that refuses the window a new scale asks for, then grants a smaller one, then
-/// the whole: the editor lays out for the window it really has, drawn smaller where the
+/// A host that refuses the window a new scale asks for (twice: the user picks it again),
+/// then grants a smaller one, then the whole: the editor lays out for the window it really has, drawn smaller where the
 /// window is too small for the chosen scale, never squeezed or overlapping, and at the
 /// chosen scale once the window holds it.
 #[test]
@@ -450,6 +450,15 @@ fn a_window_too_small_for_the_chosen_scale_shows_the_editor_smaller_never_squeez
         "{}",
         harness.ctx.zoom_factor()
     );
+    // Picking 200 % again asks again: the editor goes to 200 % (egui-baseview asks the
+    // host for the window that holds it) and, refused once more, fits again.
+    harness.get_by_label("UI scale").click();
+    harness.run();
+    harness.get_by_label("200 %").click();
+    harness.run();
+    assert_eq!(harness.ctx.zoom_factor(), 2.0);
+    wait_for_the_host(&mut harness);
+    check_fitted(&harness, &s.params, default_size(), 2.0);
     // A host that grants less than asked (1500 × 930 of 2000 × 1240), then all of it.
     // The harness's size is in points at the zoom it has now.
     for window in [Vec2::new(1500.0, 930.0), default_size() * 2.0] {

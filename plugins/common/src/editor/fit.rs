@@ -14,11 +14,15 @@
 //! How, under egui-baseview (nice-plug-egui's window): the scale is egui's zoom factor,
 //! and egui-baseview resizes the window by the zoom's ratio whenever the zoom changes,
 //! unless the same frame asks for a window size of its own
-//! (`ViewportCommand::InnerSize`, in points at the zoom then current). So a fitted zoom
-//! is applied with the window held at its size: [`ScaleFit`] sends the window's own
-//! size in points in the frame that changes the zoom and in the next one (the zoom
+//! (`ViewportCommand::InnerSize`, in points at the zoom egui reports at the frame's end).
+//! So a fitted zoom is applied with the window held at its size: [`ScaleFit`] sends the
+//! window's own size in the frame that changes the zoom and in the next one (the zoom
 //! takes effect at the start of the next frame, and egui-baseview sees it only after
-//! that frame).
+//! that frame). The size sent must be the size the window has *now*: any other is a
+//! resize request to the host. egui's input does not say it in the frame after a zoom
+//! change (egui then rescales the last frame's screen instead), so the editor passes the
+//! size the window last reported; sending a stale size there made a JUCE host that
+//! briefly reverts a resize (DawDreamer) bounce between two sizes, and crash.
 //!
 //! After the user picks a scale the window is left alone for [`HOST_ANSWER_WAIT`], so
 //! the resize request can reach the host and its answer come back; then the window has
@@ -61,6 +65,8 @@ pub struct ScaleFit {
     pending: Option<(f64, Vec2)>,
     /// Frames left in which the window is held at its size while the zoom changes.
     hold: u8,
+    /// The window's size (logical pixels) as of the current frame.
+    window: Option<Vec2>,
 }
 
 /// What the window shows this frame.
@@ -84,13 +90,26 @@ impl Fit {
 
 impl ScaleFit {
     /// Call at the start of each frame, before anything is laid out. `chosen` is the
-    /// user's scale, `min_size` the smallest size (points) the layout fits in. Returns
-    /// what the frame shows and the user's scale, which changes when egui's zoom was
-    /// changed by the keyboard (the caller saves it).
-    pub fn begin_frame(&mut self, ctx: &Context, chosen: f32, min_size: Vec2) -> Fit {
+    /// user's scale, `min_size` the smallest size (points) the layout fits in, `window`
+    /// the window's size (logical pixels) as the window last reported it, where known
+    /// (otherwise egui's screen is taken for it). Returns what the frame shows and the
+    /// user's scale, which changes when egui's zoom was changed by the keyboard (the
+    /// caller saves it).
+    pub fn begin_frame(
+        &mut self,
+        ctx: &Context,
+        chosen: f32,
+        min_size: Vec2,
+        window: Option<Vec2>,
+    ) -> Fit {
         let zoom = ctx.zoom_factor();
-        let points = ctx.input(|input| input.viewport_rect().size());
-        let window = points * zoom;
+        let window =
+            window.unwrap_or_else(|| ctx.input(|input| input.viewport_rect().size()) * zoom);
+        // The window's own size as egui-baseview reads an `InnerSize` after this frame:
+        // in points at egui's zoom then, which a `set_zoom_factor` in this frame does not
+        // change yet.
+        let hold_size = window / zoom;
+        self.window = Some(window);
         let mut chosen = chosen;
         match self.applied {
             None => self.applied = Some(zoom),
@@ -119,7 +138,7 @@ impl ScaleFit {
         }
         if self.hold > 0 {
             self.hold -= 1;
-            ctx.send_viewport_cmd(ViewportCommand::InnerSize(points));
+            ctx.send_viewport_cmd(ViewportCommand::InnerSize(hold_size));
         }
         let usable = window.x > 0.0 && window.y > 0.0 && window.is_finite();
         if self.pending.is_none() && usable {
@@ -138,7 +157,7 @@ impl ScaleFit {
                 // The window stays as it is in this frame and the next (see the module
                 // documentation).
                 self.hold = 1;
-                ctx.send_viewport_cmd(ViewportCommand::InnerSize(points));
+                ctx.send_viewport_cmd(ViewportCommand::InnerSize(hold_size));
             }
         }
         Fit {
@@ -151,7 +170,9 @@ impl ScaleFit {
     /// The user picked `scale` (already applied as egui's zoom): the window is left to
     /// the host for [`HOST_ANSWER_WAIT`].
     pub fn chose(&mut self, ctx: &Context, scale: f32) {
-        let window = ctx.input(|input| input.viewport_rect().size()) * ctx.zoom_factor();
+        let window = self
+            .window
+            .unwrap_or_else(|| ctx.input(|input| input.viewport_rect().size()) * ctx.zoom_factor());
         self.applied = Some(scale);
         self.hold = 0;
         self.pending = Some((ctx.input(|input| input.time), window));

@@ -256,6 +256,10 @@ pub struct App<B: Body> {
     /// The zoom the window can hold, and what this frame shows.
     fit: fit::ScaleFit,
     shown: Option<fit::Fit>,
+    /// The window's size in physical pixels as the window last reported it (`None`
+    /// before it did, and in headless tests): the size the window really has now, which
+    /// egui's input does not say in the frame after a zoom change.
+    window_physical: Option<(u32, u32)>,
 }
 
 impl<B: Body> App<B> {
@@ -278,6 +282,7 @@ impl<B: Body> App<B> {
             min_size,
             fit: fit::ScaleFit::default(),
             shown: None,
+            window_physical: None,
         }
     }
 
@@ -369,7 +374,11 @@ impl<B: Body> App<B> {
     /// new scale, within [`SCALE_RANGE`].
     fn follow_zoom(&mut self, ctx: &egui::Context, min_size: egui::Vec2) -> fit::Fit {
         let chosen = scale_of(&self.saved_scale);
-        let shown = self.fit.begin_frame(ctx, chosen, min_size);
+        let window = self.window_physical.and_then(|(width, height)| {
+            let native = ctx.input(|input| input.viewport().native_pixels_per_point)?;
+            Some(egui::Vec2::new(width as f32, height as f32) / native)
+        });
+        let shown = self.fit.begin_frame(ctx, chosen, min_size, window);
         if shown.chosen != chosen {
             if let Ok(mut saved) = self.saved_scale.write() {
                 *saved = shown.chosen;
@@ -400,7 +409,9 @@ fn scale_menu(ui: &mut egui::Ui, saved: &SavedScale, fit: &mut fit::ScaleFit, sh
                 if ui
                     .selectable_label(chosen, format!("{:.0} %", scale * 100.0))
                     .clicked()
-                    && !chosen
+                    // The chosen scale again, while the window is too small for it: the
+                    // host is asked again for a window that holds it.
+                    && (!chosen || reduced)
                 {
                     set_scale(ui.ctx(), saved, scale);
                     fit.chose(ui.ctx(), scale);
@@ -416,7 +427,8 @@ fn scale_menu(ui: &mut egui::Ui, saved: &SavedScale, fit: &mut fit::ScaleFit, sh
     if reduced {
         response.on_hover_text(format!(
             "UI scale {:.0} %, shown at {:.0} %: the host's window ({:.0} × {:.0}) is too \
-             small for the editor at {:.0} %. Enlarge the window to see it at {:.0} %.",
+             small for the editor at {:.0} %. Enlarge the window, or pick {:.0} % here \
+             again to ask the host for a larger one.",
             current * 100.0,
             shown.shown * 100.0,
             shown.window.x,
@@ -453,6 +465,7 @@ impl<B: Body> NiceEguiApp for App<B> {
     }
 
     fn resized(&mut self, new_size: nice_plug_egui::baseview::WindowSize) {
+        self.window_physical = Some((new_size.physical.width, new_size.physical.height));
         // The logical size here excludes the zoom: the layout's size at 100 %.
         if let Ok(mut saved) = self.saved_size.write() {
             *saved = EditorSize {
