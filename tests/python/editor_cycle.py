@@ -224,28 +224,39 @@ def click(x: int, y: int) -> None:
     x11.XCloseDisplay(display)  # flushes the requests
 
 
-def choose_scale(window_id: str, entry: int) -> dict:
+def shown_scale(width: int, height: int, chosen: float, min_size: tuple) -> float:
+    """The scale the editor draws at in a window of `width` x `height` with `chosen`
+    picked: `chosen`, or the largest at which its minimum size fits the window (the
+    editor's `fit` module)."""
+    if not min_size:
+        return chosen
+    return min(chosen, width / min_size[0], height / min_size[1])
+
+
+def choose_scale(window_id: str, entry: int, min_size: tuple) -> dict:
     """Picks entry `entry` (0 = 75 %, …, 5 = 200 %) of the editor's UI scale menu, the
     top bar's rightmost item, as a user does: a click on the menu, one on the entry.
     The editor then asks the host for a window of the new size, which the host does not
-    always grant at once (DawDreamer's JUCE window sometimes keeps its size): while the
-    window has not grown, the scale is picked again, through the entry before it, up to
-    SCALE_TRIES times. Returns the window's size before and after."""
+    always grant (DawDreamer's JUCE window sometimes puts its old size back): while the
+    window has not grown, the scale is picked again (the editor then asks again), up to
+    SCALE_TRIES times. The clicks aim at the scale the editor shows: where the window is
+    too small for the chosen scale, the largest its minimum size (`min_size`, logical
+    pixels at 100 %) fits. Returns the window's size before and after."""
     x, y, w, h = client_geometry(window_id)
     before = (w, h)
     wanted = SCALE_MENU_STEPS[entry] / SCALE_MENU_STEPS[1]
+    chosen = 1.0
     tries = 0
     for tries in range(1, SCALE_TRIES + 1):
-        picks = [entry] if tries == 1 else [entry - 1, entry]
-        for pick in picks:
-            _, _, now_w, _ = client_geometry(window_id)
-            # The menu is the top bar's rightmost item at any scale; its entries lie
-            # below it at the current scale.
-            scale = now_w / w
-            click(x + now_w - int(30 * scale), y + int(10 * scale))
-            time.sleep(0.5)
-            click(x + now_w - int(30 * scale), y + int((SCALE_MENU_FIRST_Y + pick * SCALE_MENU_STEP_Y) * scale))
-            time.sleep(1.0)
+        _, _, now_w, now_h = client_geometry(window_id)
+        # The menu is the top bar's rightmost item at any scale; its entries lie below it
+        # at the scale shown.
+        scale = shown_scale(now_w, now_h, chosen, min_size) if tries > 1 else now_w / w
+        click(x + now_w - int(30 * scale), y + int(10 * scale))
+        time.sleep(0.5)
+        click(x + now_w - int(30 * scale), y + int((SCALE_MENU_FIRST_Y + entry * SCALE_MENU_STEP_Y) * scale))
+        chosen = SCALE_MENU_STEPS[entry]
+        time.sleep(1.0)
         deadline = time.monotonic() + 5.0
         while time.monotonic() < deadline:
             _, _, now_w, now_h = client_geometry(window_id)
@@ -290,7 +301,13 @@ def host_windows(host: int) -> list:
 
 
 def close_when_shown(
-    host: int, old: set, hold: float, framebuffer: str, out: str, scale_entry: int = -1
+    host: int,
+    old: set,
+    hold: float,
+    framebuffer: str,
+    out: str,
+    scale_entry: int = -1,
+    min_size: tuple = (),
 ) -> int:
     """The closer process: wait for the host's window, let it draw, (screenshot,) close it.
 
@@ -309,7 +326,7 @@ def close_when_shown(
     time.sleep(hold)
     result = {"closed": False, "window": window_id}
     if scale_entry >= 0:
-        result["scale"] = choose_scale(window_id, scale_entry)
+        result["scale"] = choose_scale(window_id, scale_entry, min_size)
     if out:
         result["screenshot"] = screenshot(window_id, framebuffer, out)
     # The window manager's close: _NET_CLOSE_WINDOW to openbox, which sends the client
@@ -405,11 +422,21 @@ def main() -> int:
     parser.add_argument(
         "--scale-entry", type=int, default=-1, help="pick this UI scale menu entry first"
     )
+    parser.add_argument(
+        "--min-size", default="", help="the editor's minimum size at 100 %%: WIDTH,HEIGHT"
+    )
     args = parser.parse_args()
     if args.close:
         old = set(filter(None, args.ignore.split(",")))
+        min_size = tuple(float(v) for v in args.min_size.split(",")) if args.min_size else ()
         return close_when_shown(
-            os.getppid(), old, args.hold, args.framebuffer, args.screenshot, args.scale_entry
+            os.getppid(),
+            old,
+            args.hold,
+            args.framebuffer,
+            args.screenshot,
+            args.scale_entry,
+            min_size,
         )
 
     import dawdreamer as daw
@@ -472,6 +499,8 @@ def main() -> int:
                     ",".join(host_windows(os.getpid())),
                     "--scale-entry",
                     str(args.scale_entry),
+                    "--min-size",
+                    args.min_size,
                 ],
                 stdout=subprocess.PIPE,
                 text=True,

@@ -75,6 +75,15 @@ impl Plugin {
         }
     }
 
+    /// The smallest size (logical pixels at 100 %) the editor's layout fits in: below it
+    /// the editor is drawn at a smaller scale.
+    pub fn editor_min_size(self) -> (f32, f32) {
+        match self {
+            Plugin::ChannelStrip => channel_strip::editor::MIN_SIZE,
+            Plugin::MasteringChain => mastering_chain::editor::MIN_SIZE,
+        }
+    }
+
     /// The built `.clap` file (a single shared library on Linux).
     pub fn clap_path(self) -> PathBuf {
         built()

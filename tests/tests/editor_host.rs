@@ -126,10 +126,13 @@ fn screenshots() {
 fn host_command(plugin: Plugin, display: &VirtualDisplay) -> Command {
     let python = python().clone();
     let bundle = plugin.vst3_path();
+    let (min_width, min_height) = plugin.editor_min_size();
     let mut command = Command::new(python);
     command
         .arg(python_dir().join("editor_cycle.py"))
         .arg(bundle)
+        .arg("--min-size")
+        .arg(format!("{min_width},{min_height}"))
         .env("DISPLAY", display.name())
         .env_remove("WAYLAND_DISPLAY")
         .env("PYTHONDONTWRITEBYTECODE", "1")

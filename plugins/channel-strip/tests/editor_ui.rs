@@ -450,13 +450,21 @@ fn a_window_too_small_for_the_chosen_scale_shows_the_editor_smaller_never_squeez
         "{}",
         harness.ctx.zoom_factor()
     );
-    // Picking 200 % again asks again: the editor goes to 200 % (egui-baseview asks the
-    // host for the window that holds it) and, refused once more, fits again.
+    // Picking 200 % again asks again, for the editor's own size at 100 % times two
+    // (not the fitted layout's: the window a first pick asks for). The harness grants
+    // what the editor asks for ...
     harness.get_by_label("UI scale").click();
     harness.run();
     harness.get_by_label("200 %").click();
     harness.run();
     assert_eq!(harness.ctx.zoom_factor(), 2.0);
+    let asked = harness.ctx.content_rect().size() * harness.ctx.zoom_factor();
+    assert!(
+        (asked - default_size() * 2.0).abs().max_elem() <= 1.0,
+        "asked for {asked:?}"
+    );
+    // ... and the host puts its window back: the editor fits it again.
+    harness.set_size(default_size() / 2.0);
     wait_for_the_host(&mut harness);
     check_fitted(&harness, &s.params, default_size(), 2.0);
     // A host that grants less than asked (1500 × 930 of 2000 × 1240), then all of it.

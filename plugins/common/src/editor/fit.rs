@@ -67,6 +67,12 @@ pub struct ScaleFit {
     hold: u8,
     /// The window's size (logical pixels) as of the current frame.
     window: Option<Vec2>,
+    /// The editor's size in points when last drawn at the chosen scale: the window a
+    /// scale asks for is this times the scale.
+    natural: Option<Vec2>,
+    /// A window size (logical pixels) to ask the host for in the next frame, the one in
+    /// which egui-baseview sees the zoom change (see [`ScaleFit::ask_again`]).
+    ask: Option<Vec2>,
 }
 
 /// What the window shows this frame.
@@ -136,7 +142,10 @@ impl ScaleFit {
                 ));
             }
         }
-        if self.hold > 0 {
+        if let Some(ask) = self.ask.take() {
+            // In points at the zoom egui-baseview multiplies by after this frame.
+            ctx.send_viewport_cmd(ViewportCommand::InnerSize(ask / zoom));
+        } else if self.hold > 0 {
             self.hold -= 1;
             ctx.send_viewport_cmd(ViewportCommand::InnerSize(hold_size));
         }
@@ -160,11 +169,25 @@ impl ScaleFit {
                 ctx.send_viewport_cmd(ViewportCommand::InnerSize(hold_size));
             }
         }
+        let shown = self.applied.unwrap_or(zoom);
+        if self.pending.is_none() && usable && (shown - chosen).abs() <= ZOOM_EPSILON {
+            self.natural = Some(window / chosen);
+        }
         Fit {
             chosen,
-            shown: self.applied.unwrap_or(zoom),
+            shown,
             window,
         }
+    }
+
+    /// The user picked the chosen `scale` again while the window is too small for it
+    /// (already applied as egui's zoom): the host is asked for the window the editor
+    /// had at that scale, its size in points when last drawn at the chosen scale times
+    /// `scale`. (egui-baseview alone would ask for the window times the change of zoom,
+    /// which from a fitted zoom is only the minimum size at `scale`.)
+    pub fn ask_again(&mut self, ctx: &Context, scale: f32) {
+        self.chose(ctx, scale);
+        self.ask = self.natural.map(|points| points * scale);
     }
 
     /// The user picked `scale` (already applied as egui's zoom): the window is left to

@@ -414,7 +414,11 @@ fn scale_menu(ui: &mut egui::Ui, saved: &SavedScale, fit: &mut fit::ScaleFit, sh
                     && (!chosen || reduced)
                 {
                     set_scale(ui.ctx(), saved, scale);
-                    fit.chose(ui.ctx(), scale);
+                    if chosen {
+                        fit.ask_again(ui.ctx(), scale);
+                    } else {
+                        fit.chose(ui.ctx(), scale);
+                    }
                 }
             }
         })
