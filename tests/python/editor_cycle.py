@@ -233,7 +233,7 @@ def shown_scale(width: int, height: int, chosen: float, min_size: tuple) -> floa
     return min(chosen, width / min_size[0], height / min_size[1])
 
 
-def choose_scale(window_id: str, entry: int, min_size: tuple) -> dict:
+def choose_scale(window_id: str, entry: int, min_size: tuple, current: float = 1.0) -> dict:
     """Picks entry `entry` (0 = 75 %, …, 5 = 200 %) of the editor's UI scale menu, the
     top bar's rightmost item, as a user does: a click on the menu, one on the entry.
     The editor then asks the host for a window of the new size, which the host does not
@@ -241,17 +241,19 @@ def choose_scale(window_id: str, entry: int, min_size: tuple) -> dict:
     window has not grown, the scale is picked again (the editor then asks again), up to
     SCALE_TRIES times. The clicks aim at the scale the editor shows: where the window is
     too small for the chosen scale, the largest its minimum size (`min_size`, logical
-    pixels at 100 %) fits. Returns the window's size before and after."""
+    pixels at 100 %) fits. `current` is the scale the editor opened at (its window that
+    size). Returns the window's size before and after, and whether it became the
+    picked scale's."""
     x, y, w, h = client_geometry(window_id)
     before = (w, h)
-    wanted = SCALE_MENU_STEPS[entry] / SCALE_MENU_STEPS[1]
-    chosen = 1.0
+    wanted = SCALE_MENU_STEPS[entry] / current
+    chosen = current
     tries = 0
     for tries in range(1, SCALE_TRIES + 1):
         _, _, now_w, now_h = client_geometry(window_id)
         # The menu is the top bar's rightmost item at any scale; its entries lie below it
         # at the scale shown.
-        scale = shown_scale(now_w, now_h, chosen, min_size) if tries > 1 else now_w / w
+        scale = shown_scale(now_w, now_h, chosen, min_size) if tries > 1 else current
         click(x + now_w - int(30 * scale), y + int(10 * scale))
         time.sleep(0.5)
         click(x + now_w - int(30 * scale), y + int((SCALE_MENU_FIRST_Y + entry * SCALE_MENU_STEP_Y) * scale))
@@ -261,10 +263,10 @@ def choose_scale(window_id: str, entry: int, min_size: tuple) -> dict:
         while time.monotonic() < deadline:
             _, _, now_w, now_h = client_geometry(window_id)
             if abs(now_w - w * wanted) < 2 and abs(now_h - h * wanted) < 2:
-                return {"before": before, "after": (now_w, now_h), "tries": tries}
+                return {"before": before, "after": (now_w, now_h), "tries": tries, "granted": True}
             time.sleep(0.2)
     _, _, now_w, now_h = client_geometry(window_id)
-    return {"before": before, "after": (now_w, now_h), "tries": tries}
+    return {"before": before, "after": (now_w, now_h), "tries": tries, "granted": False}
 
 
 def screenshot(window_id: str, framebuffer: str, out: str) -> dict:
@@ -308,6 +310,7 @@ def close_when_shown(
     out: str,
     scale_entry: int = -1,
     min_size: tuple = (),
+    current: float = 1.0,
 ) -> int:
     """The closer process: wait for the host's window, let it draw, (screenshot,) close it.
 
@@ -326,7 +329,7 @@ def close_when_shown(
     time.sleep(hold)
     result = {"closed": False, "window": window_id}
     if scale_entry >= 0:
-        result["scale"] = choose_scale(window_id, scale_entry, min_size)
+        result["scale"] = choose_scale(window_id, scale_entry, min_size, current)
     if out:
         result["screenshot"] = screenshot(window_id, framebuffer, out)
     # The window manager's close: _NET_CLOSE_WINDOW to openbox, which sends the client
@@ -425,6 +428,9 @@ def main() -> int:
     parser.add_argument(
         "--min-size", default="", help="the editor's minimum size at 100 %%: WIDTH,HEIGHT"
     )
+    parser.add_argument(
+        "--from-scale", type=float, default=1.0, help="(closer) the scale the editor opens at"
+    )
     args = parser.parse_args()
     if args.close:
         old = set(filter(None, args.ignore.split(",")))
@@ -437,6 +443,7 @@ def main() -> int:
             args.screenshot,
             args.scale_entry,
             min_size,
+            args.from_scale,
         )
 
     import dawdreamer as daw
@@ -481,8 +488,16 @@ def main() -> int:
         samples = []
         worst_diff = 0.0
         started = time.monotonic()
+        # With --scale-entry and several cycles, each cycle picks a scale: the entry, then
+        # 100 %, then the entry ..., while the host grants them (after a refused one the
+        # editor's size, and so where its menu is, is the host's choice: no more picks).
+        current = 1.0
+        report["scale_changes"] = 0
         for cycle in range(cycles):
             samples.append(status())
+            entry = args.scale_entry
+            if entry >= 0 and SCALE_MENU_STEPS[entry] == current:
+                entry = 1
             closer = subprocess.Popen(
                 [
                     sys.executable,
@@ -498,9 +513,11 @@ def main() -> int:
                     "--ignore",
                     ",".join(host_windows(os.getpid())),
                     "--scale-entry",
-                    str(args.scale_entry),
+                    str(entry),
                     "--min-size",
                     args.min_size,
+                    "--from-scale",
+                    str(current),
                 ],
                 stdout=subprocess.PIPE,
                 text=True,
@@ -518,6 +535,11 @@ def main() -> int:
                 report["screenshot"] = closed["screenshot"]
             if "scale" in closed:
                 report["scale"] = closed["scale"]
+                if closed["scale"].get("granted"):
+                    report["scale_changes"] += 1
+                    current = SCALE_MENU_STEPS[entry]
+                else:
+                    args.scale_entry = -1
             # The audio after the editor was open and closed: the same as before.
             out = render()
             diff = float(np.max(np.abs(out - reference)))

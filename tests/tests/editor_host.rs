@@ -39,6 +39,8 @@ use serde_json::Value;
 
 /// Open/close cycles per editor.
 const CYCLES: usize = 50;
+/// Open/close cycles with a UI scale change in each.
+const SCALE_CYCLES: usize = 6;
 /// Cycles before the memory and thread baseline: the first opens load what stays
 /// loaded for the life of the process (the GL driver, fonts, JUCE's window classes;
 /// about 95 MB, all in the first two), so leaks are measured from here.
@@ -64,6 +66,48 @@ fn channel_strip_editor_opens_and_closes_in_dawdreamer() {
 #[test]
 fn mastering_chain_editor_opens_and_closes_in_dawdreamer() {
     cycle_editor(Plugin::MasteringChain);
+}
+
+/// Changing the UI scale, then closing: [`SCALE_CYCLES`] opens, each picking a scale in
+/// the editor's menu (200 %, then 100 %, ...; clicked through XTest, while the host
+/// grants them) before the window manager closes the window, the audio checked after
+/// each cycle as in the other tests.
+///
+/// Ignored: DawDreamer crashes (SIGSEGV in its main thread, a virtual call on a freed
+/// 96-byte object, while baseview's window thread is still tearing down) in about half
+/// of the runs, at a close after the scale was changed, also in a later cycle that
+/// changed nothing. Found on 2026-12-06; not ours as far as measured: it crashes as often
+/// with nice-plug's VST3 view as the host's view (without `vst3_view`'s wrapper, 3 of 5
+/// runs), and more often, not less, when the close waits 400 ms for the window thread
+/// (5 of 6). At the default scale, the 50 cycles above have never crashed. Kept to
+/// reproduce it: `cargo test -p oxide-host-tests --test editor_host -- --ignored
+/// the_ui_scale`.
+#[test]
+#[ignore = "reproduces a DawDreamer crash on close after a UI scale change (see the doc)"]
+fn the_ui_scale_changes_and_the_editor_closes_in_dawdreamer() {
+    let display = VirtualDisplay::start().unwrap_or_else(|e| panic!("{e:#}"));
+    for plugin in Plugin::ALL {
+        let mut command = host_command(plugin, &display);
+        command
+            .args(["--cycles", &SCALE_CYCLES.to_string()])
+            .args(["--scale-entry", "5"]);
+        let report = run(plugin, command);
+        let name = plugin.display_name();
+        assert_eq!(
+            report["cycles"].as_u64(),
+            Some(SCALE_CYCLES as u64),
+            "{report:#}"
+        );
+        // DawDreamer's window sometimes puts its old size back (the script picks again,
+        // up to four times); after a refusal the script stops picking, so most changes
+        // must have been granted for the closes to follow real resizes.
+        let changes = report["scale_changes"].as_u64().unwrap_or(0);
+        assert!(
+            changes >= SCALE_CYCLES as u64 / 2,
+            "{name}: {changes} of {SCALE_CYCLES} scale changes granted: {report:#}"
+        );
+        eprintln!("{name}: {SCALE_CYCLES} closes after {changes} scale changes");
+    }
 }
 
 /// Writes `docs/images/<package>.png` and `<package>-200.png`: each editor at its

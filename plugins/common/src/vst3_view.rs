@@ -14,10 +14,9 @@
 //! frame, which forwards everything (`resizeView` naming this wrapper, the view the host
 //! knows) and notes each event handler nice-plug registers with the run loop. When a
 //! frame is replaced or the view goes, its handlers are unregistered from the host's run
-//! loop; when the host next creates a view, their self-reference is released, so
-//! nice-plug's own `Drop` runs: the sockets are closed, any task left is handed to
-//! nice-plug's event loop, the queue is freed (not at once: see [`RetiredHandler`]). On
-//! other platforms nice-plug makes no such handler and the wrapper is not used.
+//! loop and their self-reference is released, so nice-plug's own `Drop` runs: the
+//! sockets are closed, any task left is handed to nice-plug's event loop, the queue is
+//! freed. On other platforms nice-plug makes no such handler and the wrapper is not used.
 //!
 //! When nice-plug releases the handler itself (upstream: `wrapper/vst3/view.rs`,
 //! `RunLoopEventHandler::new` and its `Drop`), this module can go.
@@ -60,7 +59,6 @@ impl ViewWrapper {
     ///
     /// `view` is null or a valid `IPlugView` pointer carrying one reference.
     pub unsafe fn wrap(view: *mut IPlugView) -> *mut IPlugView {
-        release_retired_handlers();
         // SAFETY: as the caller promises; the reference moves into the `ComPtr`.
         let Some(inner) = (unsafe { ComPtr::from_raw(view) }) else {
             return null_mut();
@@ -210,7 +208,6 @@ impl FrameProxy {
     /// nothing left to do).
     fn release_handlers(&self) {
         let handlers = std::mem::take(&mut *self.handlers());
-        let mut retired = retired_handlers();
         for handler in handlers {
             let handler = handler as *mut IEventHandler;
             if let Some(run_loop) = &self.run_loop {
@@ -219,43 +216,12 @@ impl FrameProxy {
             }
             // SAFETY: nice-plug's handler holds one reference to itself, taken with
             // `to_com_ptr().into_raw()` when it registered, and never released; this
-            // takes it over, to release it later (see `RetiredHandler`). nice-plug's own
-            // reference went when it replaced or dropped the handler, before this runs
-            // (in `setFrame` or the wrapper's `Drop`, after the view's `setFrame`).
-            if let Some(handler) = unsafe { ComPtr::from_raw(handler) } {
-                retired.push(RetiredHandler(handler));
-            }
+            // takes it over and releases it. nice-plug's own reference went when it
+            // replaced or dropped the handler, before this runs (in `setFrame` or the
+            // wrapper's `Drop`, after the view's `setFrame`).
+            drop(unsafe { ComPtr::from_raw(handler) });
         }
     }
-}
-
-/// A run-loop handler of nice-plug's, unregistered from the host's run loop and waiting
-/// to be released.
-///
-/// Not released at once: a host closes an editor from inside its run loop's dispatch
-/// (the window's close event), and may still call back for the handler's socket in the
-/// same pass. Releasing the handler there (it closes its socket pair) crashed DawDreamer
-/// (JUCE) about every other close after a resize, whose tasks had left the socket
-/// readable; released at the next editor's creation instead, never once. At most the
-/// handlers of the last closed editors wait (one each, 160 KiB and two descriptors).
-struct RetiredHandler(#[allow(dead_code)] ComPtr<IEventHandler>);
-
-// SAFETY: made, kept and released on the host's GUI thread only (view calls); the mutex
-// is there because a static must be `Sync`.
-unsafe impl Send for RetiredHandler {}
-
-static RETIRED: Mutex<Vec<RetiredHandler>> = Mutex::new(Vec::new());
-
-fn retired_handlers() -> std::sync::MutexGuard<'static, Vec<RetiredHandler>> {
-    RETIRED.lock().unwrap_or_else(|e| e.into_inner())
-}
-
-/// Releases the handlers retired by editors closed before: called when the host creates
-/// a view, on its GUI thread, outside any close.
-pub fn release_retired_handlers() {
-    // Taken out first: a handler's `Drop` calls back into its proxy.
-    let retired = std::mem::take(&mut *retired_handlers());
-    drop(retired);
 }
 
 impl IPlugFrameTrait for FrameProxy {

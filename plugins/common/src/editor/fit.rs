@@ -22,7 +22,7 @@
 //! resize request to the host. egui's input does not say it in the frame after a zoom
 //! change (egui then rescales the last frame's screen instead), so the editor passes the
 //! size the window last reported; sending a stale size there made a JUCE host that
-//! briefly reverts a resize (DawDreamer) bounce between two sizes, and crash.
+//! briefly reverts a resize (DawDreamer) bounce between two sizes.
 //!
 //! After the user picks a scale the window is left alone for [`HOST_ANSWER_WAIT`], so
 //! the resize request can reach the host and its answer come back; then the window has
