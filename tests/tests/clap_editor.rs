@@ -339,7 +339,7 @@ fn pick_scale(
 /// window at the host's size (the editor then lays out for that window, at the largest
 /// scale that fits it: `plugins/channel-strip/tests/editor_ui.rs` checks the layout), and
 /// 150 % is still the scale saved; a host that grants the next request (125 %) gets
-/// the editor's window at the size it granted.
+/// the editor's window at the size it granted, and the editor opened again asks for it.
 #[test]
 fn a_refused_resize_leaves_the_editor_in_the_hosts_window_and_a_granted_one_resizes_it() {
     let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(PoisonError::into_inner);
@@ -399,6 +399,19 @@ fn a_refused_resize_leaves_the_editor_in_the_hosts_window_and_a_granted_one_resi
         "the editor's window after the host granted"
     );
     assert_eq!(saved_scale(&mut instance), 1.25);
+    instance
+        .close_editor(&mut window, STEP_TIMEOUT)
+        .expect("close");
+
+    // Opened again, the editor asks for the window it had: the 125 % one.
+    let again = instance
+        .open_editor(&mut window, STEP_TIMEOUT, DRAW_TIMEOUT)
+        .expect("open again");
+    assert_eq!(
+        (again.size.0 as u16, again.size.1 as u16),
+        granted,
+        "the size the editor asked for when opened again"
+    );
     instance
         .close_editor(&mut window, STEP_TIMEOUT)
         .expect("close");
