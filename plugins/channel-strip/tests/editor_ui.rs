@@ -14,9 +14,9 @@ use egui::{Event, Modifiers, MouseWheelUnit, PointerButton, Pos2, Rect, Vec2};
 use egui_kittest::kittest::{by, NodeT, Queryable};
 use egui_kittest::Harness;
 use nice_plug::prelude::{Param, Params};
-use oxide_plugin_common::editor::fit::{fitted_zoom, HOST_ANSWER_WAIT};
+use oxide_plugin_common::editor::fit::HOST_ANSWER_WAIT;
 use oxide_plugin_common::editor::panel::panel_rects;
-use oxide_plugin_common::editor::testing::TestContext;
+use oxide_plugin_common::editor::testing::{check_fitted_zoom, TestContext};
 use oxide_plugin_common::editor::App;
 
 struct Setup {
@@ -398,24 +398,8 @@ fn wait_for_the_host(harness: &mut Harness) {
 /// squeezed), every panel inside the window with no overlap, and the scale menu showing
 /// the scale drawn at.
 fn check_fitted(harness: &Harness, params: &StripParams, window: Vec2, chosen: f32) {
-    let min = Vec2::new(editor::MIN_SIZE.0, editor::MIN_SIZE.1);
-    let expected = chosen.min(fitted_zoom(window, min));
-    let zoom = harness.ctx.zoom_factor();
-    assert!(
-        (zoom - expected).abs() < 1e-3,
-        "in a {window:?} window at {chosen}: drawn at {zoom}, expected {expected}"
-    );
-    let points = harness.ctx.content_rect().size();
-    // The window is the host's: the editor did not resize it (a pixel of rounding).
-    assert!(
-        (points * zoom - window).abs().max_elem() <= 1.0,
-        "the window became {:?}, the host made it {window:?}",
-        points * zoom
-    );
-    assert!(
-        points.x >= min.x - 0.5 && points.y >= min.y - 0.5,
-        "laid out in {points:?}, below the layout's minimum {min:?}"
-    );
+    let (zoom, points) = check_fitted_zoom(&harness.ctx, window, chosen, editor::MIN_SIZE)
+        .unwrap_or_else(|e| panic!("{e}"));
     check_layout(harness, points);
     // The user's choice is kept (and saved with the project), the menu shows what is drawn.
     assert_eq!(*params.ui_scale.read().unwrap(), chosen);

@@ -17,9 +17,11 @@ use mastering_chain::editor::{self, view, MasterApp};
 use mastering_chain::params::DEFAULT_SIZE;
 use mastering_chain::{Chain, ChainMeters, MasterParams};
 use nice_plug::prelude::*;
-use oxide_plugin_common::editor::fit::{fitted_zoom, HOST_ANSWER_WAIT};
+use oxide_plugin_common::editor::fit::HOST_ANSWER_WAIT;
 use oxide_plugin_common::editor::panel::panel_rects;
-use oxide_plugin_common::editor::testing::{check_row, TestContext, PRESET_BAR_ROW};
+use oxide_plugin_common::editor::testing::{
+    check_fitted_zoom, check_row, TestContext, PRESET_BAR_ROW,
+};
 use oxide_plugin_common::editor::widgets::DRAG_TRAVEL;
 
 struct Rig {
@@ -312,23 +314,8 @@ fn wait_for_the_host(harness: &mut Harness<'static, MasterApp>) {
 /// made, laid out in at least its minimum size (never squeezed: every panel's contents
 /// inside the panel), and the scale menu showing the scale drawn at.
 fn check_fitted(harness: &Harness<'static, MasterApp>, rig: &Rig, window: Vec2, chosen: f32) {
-    let min = Vec2::new(editor::MIN_SIZE.0, editor::MIN_SIZE.1);
-    let expected = chosen.min(fitted_zoom(window, min));
-    let zoom = harness.ctx.zoom_factor();
-    assert!(
-        (zoom - expected).abs() < 1e-3,
-        "in a {window:?} window at {chosen}: drawn at {zoom}, expected {expected}"
-    );
-    let points = harness.ctx.content_rect().size();
-    assert!(
-        (points * zoom - window).abs().max_elem() <= 1.0,
-        "the window became {:?}, the host made it {window:?}",
-        points * zoom
-    );
-    assert!(
-        points.x >= min.x - 0.5 && points.y >= min.y - 0.5,
-        "laid out in {points:?}, below the layout's minimum {min:?}"
-    );
+    let (zoom, _) = check_fitted_zoom(&harness.ctx, window, chosen, editor::MIN_SIZE)
+        .unwrap_or_else(|e| panic!("{e}"));
     check_layout(harness, &format!("{window:?} at {chosen}"));
     assert_eq!(*rig.params.ui_scale.read().unwrap(), chosen);
     assert_eq!(harness.state().fit().map(|fit| fit.shown), Some(zoom));

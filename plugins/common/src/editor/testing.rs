@@ -251,3 +251,38 @@ pub fn check_row(items: &[(&str, egui::Rect)], width: f32) -> Result<(), String>
         _ => Ok(()),
     }
 }
+
+/// Checks an editor drawn in a window of `window` logical pixels with `chosen` picked,
+/// its layout's minimum `min_size` (points): drawn at the largest scale up to `chosen`
+/// at which the minimum fits the window ([`super::fit`]), the window kept as the host
+/// made it (within a pixel of rounding: the editor did not resize it), and the layout at
+/// least its minimum size in points (never squeezed). Returns the zoom drawn at and the
+/// layout's size in points, or what is wrong.
+pub fn check_fitted_zoom(
+    ctx: &egui::Context,
+    window: egui::Vec2,
+    chosen: f32,
+    min_size: (f32, f32),
+) -> Result<(f32, egui::Vec2), String> {
+    let min = egui::Vec2::new(min_size.0, min_size.1);
+    let expected = chosen.min(super::fit::fitted_zoom(window, min));
+    let zoom = ctx.zoom_factor();
+    if (zoom - expected).abs() >= 1e-3 {
+        return Err(format!(
+            "in a {window:?} window at {chosen}: drawn at {zoom}, expected {expected}"
+        ));
+    }
+    let points = ctx.content_rect().size();
+    if (points * zoom - window).abs().max_elem() > 1.0 {
+        return Err(format!(
+            "the window became {:?}, the host made it {window:?}",
+            points * zoom
+        ));
+    }
+    if points.x < min.x - 0.5 || points.y < min.y - 0.5 {
+        return Err(format!(
+            "laid out in {points:?}, below the layout's minimum {min:?}"
+        ));
+    }
+    Ok((zoom, points))
+}
