@@ -21,8 +21,9 @@
 //! that frame). The size sent must be the size the window has *now*: any other is a
 //! resize request to the host. egui's input does not say it in the frame after a zoom
 //! change (egui then rescales the last frame's screen instead), so the editor passes the
-//! size the window last reported; sending a stale size there made a JUCE host that
-//! briefly reverts a resize (DawDreamer) bounce between two sizes.
+//! size the window last reported. (A stale size there is a request to resize the window
+//! back to what it was a frame ago; seen with DawDreamer, whose window briefly reverts a
+//! resize, as a window flipping between two sizes.)
 //!
 //! After the user picks a scale the window is left alone for [`HOST_ANSWER_WAIT`], so
 //! the resize request can reach the host and its answer come back; then the window has
@@ -224,5 +225,59 @@ mod tests {
         let points = Vec2::new(1000.0, 620.0) / zoom;
         assert!(points.x >= min.x && points.y >= min.y, "{points:?}");
         assert_eq!(fitted_zoom(Vec2::new(10.0, 10.0), min), MIN_ZOOM);
+    }
+
+    /// One frame as egui-baseview runs it: `screen` (points) as the raw input's screen,
+    /// `window` as the window last reported it; returns the window sizes (logical
+    /// pixels) the frame's `InnerSize` commands ask egui-baseview for (each times the
+    /// zoom egui reports after the frame, as egui-baseview multiplies).
+    fn frame(ctx: &Context, fit: &mut ScaleFit, screen: Vec2, window: Vec2) -> Vec<Vec2> {
+        let input = egui::RawInput {
+            screen_rect: Some(egui::Rect::from_min_size(egui::Pos2::ZERO, screen)),
+            ..Default::default()
+        };
+        let mut output = ctx.run_ui(input, |ui| {
+            fit.begin_frame(ui.ctx(), 2.0, Vec2::new(860.0, 540.0), Some(window));
+        });
+        // No renderer here to take the font texture.
+        output.textures_delta.clear();
+        let zoom = ctx.zoom_factor();
+        output.viewport_output[&egui::ViewportId::ROOT]
+            .commands
+            .iter()
+            .filter_map(|command| match command {
+                ViewportCommand::InnerSize(points) => Some(*points * zoom),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// The window held while the zoom changes is the window as it is now, never a size
+    /// it had a frame ago: in the frame after a zoom change egui shows last frame's
+    /// screen rescaled, and a size taken from it would be a resize request to the host.
+    #[test]
+    fn the_window_held_is_the_window_as_it_is_now() {
+        let ctx = Context::default();
+        let mut fit = ScaleFit::default();
+        // 200 % chosen in a 1000 × 620 window: drawn at the largest zoom that fits, the
+        // window held at 1000 × 620.
+        let small = Vec2::new(1000.0, 620.0);
+        let asked = frame(&ctx, &mut fit, small, small);
+        assert!(
+            !asked.is_empty() && asked.iter().all(|&size| size == small),
+            "{asked:?}"
+        );
+        // Meanwhile the host made the window 2000 × 1240; egui's screen this frame is
+        // the last one's rescaled to the fitted zoom. Every size asked for is the window
+        // the host made.
+        let large = Vec2::new(2000.0, 1240.0);
+        let asked = frame(&ctx, &mut fit, small, large);
+        assert!(
+            !asked.is_empty(),
+            "no size held while the zoom went back to 200 %"
+        );
+        for size in asked {
+            assert!((size - large).abs().max_elem() < 0.01, "asked for {size:?}");
+        }
     }
 }
